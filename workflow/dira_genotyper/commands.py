@@ -1,7 +1,226 @@
-"""Sub-commands that the Snakemake rules call (registered into the CLI)."""
+"""Sub-commands that the Snakemake rules call (registered into the CLI). Each is a thin wrapper."""
 
 from __future__ import annotations
 
+import argparse
+import importlib
+import json
+import logging
+from pathlib import Path
+
+log = logging.getLogger("dira_genotyper")
+
+#: Modules that add their own sub-commands through `register_cli(subparsers)`.
+PLUGIN_MODULES = ["simulate", "annotate", "cnv"]
+
+
+def _sample(args: argparse.Namespace):
+    from .inputs import Sample
+
+    data = json.loads(args.sample_json)
+    return Sample(data["sample"], data["kind"], data.get("fq1", ""), data.get("fq2", ""), data.get("bam", ""),
+                  data.get("family") or "", data.get("father") or "", data.get("mother") or "",
+                  data.get("sex", "unknown"))
+
+
+def cmd_validate_input(args: argparse.Namespace) -> int:
+    from . import inputs
+
+    sample = _sample(args)
+    if sample.kind == "fastq":
+        info = inputs.validate_fastq_pair(sample)
+    else:
+        _build, naming = inputs.resolve_reference(args.reference, args.build, args.resources_dir)
+        info = inputs.check_alignment_header(sample, args.reference, args.build, args.resources_dir, naming)
+        info.pop("index", None)
+    info["sex"] = sample.sex
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
+    log.info("sample %s: input OK (%s)", sample.name, sample.kind)
+    return 0
+
+
+def translate_naming(text: str, mapping: dict[str, str], tsv_header: bool) -> str:
+    """Rewrite the contig column (BED/GFF first column, TSV `chrom` column) into the reference's names."""
+    lines = text.splitlines()
+    column = lines[0].split("\t").index("chrom") if tsv_header else 0
+    out = []
+    for i, line in enumerate(lines):
+        if line.startswith("#") or not line.strip() or (tsv_header and i == 0):
+            out.append(line)
+            continue
+        fields = line.split("\t")
+        fields[column] = mapping.get(fields[column], fields[column])
+        out.append("\t".join(fields))
+    return "\n".join(out) + "\n"
+
+
+def cmd_prepare_resources(args: argparse.Namespace) -> int:
+    from . import inputs
+
+    meta = json.loads((Path(args.resources) / "build.json").read_text())
+    build, naming = inputs.resolve_reference(args.reference, meta["build"], str(Path(args.resources).parent))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("window.bed", "controls.bed", "targets.bed", "cds.bed", "il1rn.gff3"):
+        text = (Path(args.resources) / name).read_text()
+        (out / name).write_text(translate_naming(text, naming.mapping, tsv_header=False))
+    for name in ("genes.tsv", "exons.tsv"):
+        text = (Path(args.resources) / name).read_text()
+        (out / name).write_text(translate_naming(text, naming.mapping, tsv_header=True))
+    meta["naming"] = naming.mapping
+    meta["locus_contig_in_reference"] = naming.to_ref(meta["locus_contig"])
+    meta["resources_source"] = str(args.resources)
+    (out / "build.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    log.info("resources for %s written to %s with contig names %s", build, out, naming.mapping)
+    return 0
+
+
+def cmd_align(args: argparse.Namespace) -> int:
+    from .locus_bam import align_fastq
+
+    align_fastq(args.fq1, args.fq2, args.index, args.sample, args.out, args.threads, not args.no_markdup)
+    return 0
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from .locus_bam import extract_locus
+
+    meta = json.loads((Path(args.resources) / "build.json").read_text())
+    counts = extract_locus(args.input, args.reference, args.regions, args.out, args.index_fallback,
+                           meta["locus_contig_in_reference"])
+    log.info("extracted %s reads (%s on the locus contig); renamed contigs: %s", counts["reads"],
+             counts["locus_contig_reads"], counts["renamed_contigs"] or "none")
+    return 0
+
+
+def cmd_callable(args: argparse.Namespace) -> int:
+    from .calling import callable_report
+
+    result = callable_report(args.bam, args.cds, args.targets, args.min_depth, args.min_mapq, args.min_baseq,
+                             args.splice_bp, args.out_bed, args.out_tsv, args.out_json)
+    log.info("callable fraction of CDS +/- %s bp: %.3f; uncallable exons: %s", args.splice_bp,
+             result["callable_fraction_cds"], result["uncallable_exons"] or "none")
+    return 0
+
+
+def cmd_call(args: argparse.Namespace) -> int:
+    from .calling import CallingParams, call_variants, read_uncallable
+
+    params = CallingParams(**json.loads(args.params_json or "{}"))
+    summary = call_variants(args.bam, args.reference, args.targets, args.out, params,
+                            read_uncallable(args.callable) if args.callable else [])
+    log.info("%s records, %s PASS", summary["records"], summary["pass"])
+    return 0
+
+
+def cmd_genotype(args: argparse.Namespace) -> int:
+    from .genotype import run_genotype
+
+    run_genotype(args)
+    return 0
+
+
+def cmd_cohort(args: argparse.Namespace) -> int:
+    from .cohort import cohort_rows, write_cohort_tsv, write_multiqc
+
+    reports = [json.loads(Path(p).read_text()) for p in args.reports]
+    failed = {}
+    for spec in args.failed or []:
+        name, _, reason = spec.partition("=")
+        failed[name] = reason
+    rows = cohort_rows(reports, failed)
+    write_cohort_tsv(args.out_tsv, rows)
+    write_multiqc(args.out_mqc, rows)
+    log.info("cohort table: %d samples", len(rows))
+    return 0
+
 
 def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
-    pass
+    p = sub.add_parser("validate-input", help="check one sample's input files (run by the workflow)")
+    p.add_argument("--sample-json", required=True)
+    p.add_argument("--reference", required=True)
+    p.add_argument("--build", required=True)
+    p.add_argument("--resources-dir", default="resources")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_validate_input)
+
+    p = sub.add_parser("prepare-resources", help="copy a build's resources in the reference's contig naming")
+    p.add_argument("--resources", required=True, help="resources/<build>")
+    p.add_argument("--reference", required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_prepare_resources)
+
+    p = sub.add_parser("align", help="BWA-MEM paired FASTQ -> sorted, duplicate-marked, indexed BAM")
+    p.add_argument("--fq1", required=True)
+    p.add_argument("--fq2", required=True)
+    p.add_argument("--index", required=True, help="BWA index prefix")
+    p.add_argument("--sample", required=True)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--no-markdup", action="store_true")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_align)
+
+    p = sub.add_parser("extract", help="copy the IL-1 cluster window + control regions to a small BAM")
+    p.add_argument("--input", required=True, help="BAM or CRAM")
+    p.add_argument("--reference", required=True)
+    p.add_argument("--regions", nargs="+", required=True, help="BED files")
+    p.add_argument("--index-fallback", required=True, help="where to write an index if the input has none")
+    p.add_argument("--resources", required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_extract)
+
+    p = sub.add_parser("callable", help="callable regions and per-exon coverage")
+    p.add_argument("--bam", required=True)
+    p.add_argument("--cds", required=True)
+    p.add_argument("--targets", required=True)
+    p.add_argument("--min-depth", type=int, default=15)
+    p.add_argument("--min-mapq", type=int, default=20)
+    p.add_argument("--min-baseq", type=int, default=20)
+    p.add_argument("--splice-bp", type=int, default=2)
+    p.add_argument("--out-bed", required=True)
+    p.add_argument("--out-tsv", required=True)
+    p.add_argument("--out-json", required=True)
+    p.set_defaults(func=cmd_callable)
+
+    p = sub.add_parser("call", help="SNV/indel calls over the targets (bcftools mpileup/call/norm + filters)")
+    p.add_argument("--bam", required=True)
+    p.add_argument("--reference", required=True)
+    p.add_argument("--targets", required=True)
+    p.add_argument("--callable", help="callable JSON: calls in uncallable positions get FILTER Uncallable")
+    p.add_argument("--params-json", default="{}")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_call)
+
+    p = sub.add_parser("genotype", help="combine calls and copy number into the DIRA genotype report")
+    p.add_argument("--sample-json", required=True)
+    p.add_argument("--checked", required=True)
+    p.add_argument("--variants", required=True)
+    p.add_argument("--cnv", required=True)
+    p.add_argument("--bins", required=True)
+    p.add_argument("--callable", required=True)
+    p.add_argument("--bam", required=True)
+    p.add_argument("--resources", required=True)
+    p.add_argument("--parents", nargs="*", default=[])
+    p.add_argument("--strict-phase", action="store_true")
+    p.add_argument("--out-json", required=True)
+    p.add_argument("--out-html", required=True)
+    p.add_argument("--out-meta", required=True)
+    p.set_defaults(func=cmd_genotype)
+
+    p = sub.add_parser("cohort", help="cohort table and MultiQC custom content from the per-sample reports")
+    p.add_argument("--reports", nargs="+", required=True)
+    p.add_argument("--failed", nargs="*", help="SAMPLE=reason for samples whose jobs failed")
+    p.add_argument("--out-tsv", required=True)
+    p.add_argument("--out-mqc", required=True)
+    p.set_defaults(func=cmd_cohort)
+
+    for name in PLUGIN_MODULES:
+        try:
+            module = importlib.import_module(f".{name}", __package__)
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__package__}.{name}":
+                raise
+            continue
+        module.register_cli(sub)
+

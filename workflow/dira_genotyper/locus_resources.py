@@ -287,7 +287,7 @@ def _write_tables(out: Path, build: str, chrom_len: int, tx: ManeTranscript, gen
     first, last = min(g.start for g in genes if g.name != "PSD4" and g.name != "PAX8"), tx.exons[-1][1]
     window = Interval("chr2", first - FLANK_BP, last + FLANK_BP, "extraction_window")
     write_bed(out / "window.bed", [window, *extra_controls])
-    cluster_lo, cluster_hi = first - CONTROL_EXCLUSION_BP, last + CONTROL_EXCLUSION_BP
+    cluster_lo = first - CONTROL_EXCLUSION_BP
     # Right-hand control stops short of PSD4/PAX8 too, so a long deletion running past IL1RN is not normalised away.
     controls = [
         Interval("chr2", window.start, cluster_lo - 1, "flank_left"),

@@ -1,0 +1,26 @@
+# dira-genotyper: IL1RN genotyping for DIRA. This file is the table of contents; the logic lives in
+# workflow/dira_genotyper (a tested Python package) and the stages in workflow/rules/*.smk.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/qc.smk"
+include: "workflow/rules/mapping.smk"
+include: "workflow/rules/calling.smk"
+include: "workflow/rules/cnv.smk"
+include: "workflow/rules/annotation.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    input:
+        get_final_outputs(),
+    default_target: True

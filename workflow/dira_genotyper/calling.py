@@ -1,0 +1,211 @@
+"""SNV/indel calling (bcftools mpileup + call -m, norm, documented soft filters) and callable regions."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pysam
+
+from .locus_bam import read_bed
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CallingParams:
+    min_mapq: int = 20
+    min_baseq: int = 20
+    min_qual: float = 30.0
+    min_depth: int = 10
+    min_gq: float = 20.0
+    min_allele_balance: float = 0.2
+    max_strand_bias: float = 60.0
+
+
+FILTERS = {
+    "LowQual": "QUAL below {min_qual}",
+    "LowDepth": "FORMAT/DP below {min_depth}",
+    "LowGQ": "FORMAT/GQ below {min_gq}",
+    "AlleleBalance": "heterozygous call with alt allele fraction below {min_allele_balance}",
+    "StrandBias": "FORMAT/SP (Phred-scaled strand-bias P-value) above {max_strand_bias}",
+    "Uncallable": "position not callable (depth/MAPQ below the callable thresholds)",
+}
+
+
+def call_variants(bam: str, reference: str, targets_bed: str, out_vcf: str, params: CallingParams,
+                  uncallable: list[tuple[str, int, int]] | None = None) -> dict:
+    """mpileup | call -m | norm -m- (left-align, split) | soft filters -> bgzipped, indexed VCF."""
+    out_dir = Path(out_vcf).parent
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".call.") as tmp:
+        pile = os.path.join(tmp, "pileup.bcf")
+        pysam.bcftools.mpileup(
+            "--no-version", "-f", reference, "-R", targets_bed, "-q", str(params.min_mapq),
+            "-Q", str(params.min_baseq), "-d", "10000", "-a", "FORMAT/AD,FORMAT/DP,FORMAT/SP",
+            "-Ob", "-o", pile, bam, catch_stdout=False,
+        )
+        called = os.path.join(tmp, "called.bcf")
+        pysam.bcftools.call("--no-version", "-m", "-v", "-a", "FORMAT/GQ", "-Ob", "-o", called, pile,
+                            catch_stdout=False)
+        normed = os.path.join(tmp, "norm.vcf.gz")
+        pysam.bcftools.norm("--no-version", "-m-", "-f", reference, "-Oz", "-o", normed, called,
+                            catch_stdout=False)
+        tmp_out = os.path.join(tmp, "filtered.vcf")
+        summary = apply_filters(normed, tmp_out, params, uncallable or [])
+        pysam.tabix_compress(tmp_out, out_vcf, force=True)
+    pysam.tabix_index(out_vcf, preset="vcf", force=True)
+    return summary
+
+
+def apply_filters(in_vcf: str, out_vcf: str, params: CallingParams,
+                  uncallable: list[tuple[str, int, int]]) -> dict:
+    """Write FILTER reasons (soft filters, the calls are kept) as documented in FILTERS."""
+    counts = {"records": 0, "pass": 0}
+    with pysam.VariantFile(in_vcf) as src:
+        header = src.header.copy()
+        for name, text in FILTERS.items():
+            header.filters.add(name, None, None, text.format(**params.__dict__))
+        header.add_line(f"##dira_genotyper_filters={json.dumps(params.__dict__, sort_keys=True)}")
+        with pysam.VariantFile(out_vcf, "w", header=header) as dst:
+            for rec in src:
+                new = dst.new_record(contig=rec.contig, start=rec.start, stop=rec.stop, alleles=rec.alleles,
+                                     id=rec.id, qual=rec.qual, info=dict(rec.info))
+                sample = rec.samples[0]
+                for key, value in sample.items():
+                    new.samples[0][key] = value
+                reasons = filter_reasons(rec, params, uncallable)
+                for reason in reasons:
+                    new.filter.add(reason)
+                if not reasons:
+                    new.filter.add("PASS")
+                    counts["pass"] += 1
+                counts["records"] += 1
+                dst.write(new)
+    return counts
+
+
+def filter_reasons(rec: pysam.VariantRecord, params: CallingParams,
+                   uncallable: list[tuple[str, int, int]]) -> list[str]:
+    sample = rec.samples[0]
+    reasons = []
+    if rec.qual is not None and rec.qual < params.min_qual:
+        reasons.append("LowQual")
+    depth = sample.get("DP")
+    if depth is None or depth < params.min_depth:
+        reasons.append("LowDepth")
+    gq = sample.get("GQ")
+    if gq is not None and gq < params.min_gq:
+        reasons.append("LowGQ")
+    gt = sample.get("GT") or (None, None)
+    ad = sample.get("AD")
+    if ad and None not in ad and sum(ad) > 0 and len(set(gt)) > 1:
+        fraction = ad[-1] / sum(ad)
+        if fraction < params.min_allele_balance:
+            reasons.append("AlleleBalance")
+    sp = sample.get("SP")
+    if sp is not None and sp > params.max_strand_bias:
+        reasons.append("StrandBias")
+    if any(c == rec.contig and s < rec.stop and rec.start < e for c, s, e in uncallable):
+        reasons.append("Uncallable")
+    return reasons
+
+
+# --- callable regions ------------------------------------------------------------------------------------
+
+
+def per_base_depth(bam: str, regions: list[tuple[str, int, int]], min_mapq: int, min_baseq: int
+                   ) -> dict[tuple[str, int, int], np.ndarray]:
+    """Depth per base (deletions counted, duplicates/secondary/QC-fail skipped) over each 0-based region."""
+    out = {}
+    with pysam.AlignmentFile(bam) as handle:
+        for chrom, start, end in regions:
+            depth = np.zeros(end - start, dtype=np.int32)
+            for column in handle.pileup(chrom, start, end, truncate=True, min_mapping_quality=min_mapq,
+                                        min_base_quality=0, stepper="nofilter", ignore_overlaps=True,
+                                        max_depth=100000, flag_filter=0x704):
+                n = 0
+                for pileup_read in column.pileups:
+                    if pileup_read.is_refskip:
+                        continue
+                    if pileup_read.is_del:
+                        n += 1
+                        continue
+                    qual = pileup_read.alignment.query_qualities
+                    if qual is None or qual[pileup_read.query_position] >= min_baseq:
+                        n += 1
+                depth[column.reference_pos - start] = n
+            out[(chrom, start, end)] = depth
+    return out
+
+
+def callable_report(bam: str, cds_bed: str, targets_bed: str, min_depth: int, min_mapq: int, min_baseq: int,
+                    splice_bp: int, out_bed: str, out_tsv: str, out_json: str) -> dict:
+    """Callable/uncallable intervals over the targets; per-exon coverage; callable fraction of CDS +/- splice."""
+    targets = [(c, s, e) for c, s, e, _ in read_bed(targets_bed)]
+    cds = read_bed(cds_bed)
+    depth = per_base_depth(bam, targets, min_mapq, min_baseq)
+
+    def depth_at(chrom: str, start: int, end: int) -> np.ndarray:
+        values = np.zeros(end - start, dtype=np.int32)
+        for (c, s, e), arr in depth.items():
+            if c != chrom or e <= start or s >= end:
+                continue
+            lo, hi = max(s, start), min(e, end)
+            values[lo - start:hi - start] = arr[lo - s:hi - s]
+        return values
+
+    intervals = []
+    for (chrom, start, _end), arr in sorted(depth.items()):
+        ok = arr >= min_depth
+        run_start = 0
+        for i in range(1, len(ok) + 1):
+            if i == len(ok) or ok[i] != ok[run_start]:
+                intervals.append((chrom, start + run_start, start + i, "callable" if ok[run_start] else "uncallable"))
+                run_start = i
+    Path(out_bed).parent.mkdir(parents=True, exist_ok=True)
+    with open(out_bed, "w") as handle:
+        for chrom, s, e, state in intervals:
+            handle.write(f"{chrom}\t{s}\t{e}\t{state}\n")
+
+    exons = []
+    callable_bases = total_bases = 0
+    for number, (chrom, start, end, _name) in enumerate(cds, start=1):
+        padded = depth_at(chrom, start - splice_bp, end + splice_bp)
+        exon_depth = depth_at(chrom, start, end)
+        callable_bases += int((padded >= min_depth).sum())
+        total_bases += len(padded)
+        exons.append({
+            "exon": number,
+            "start": start + 1,
+            "end": end,
+            "mean_depth": round(float(exon_depth.mean()), 1),
+            "min_depth": int(exon_depth.min()),
+            "pct_ge_20x": round(float((exon_depth >= 20).mean() * 100), 1),
+            "callable": bool((padded >= min_depth).all()),
+        })
+    with open(out_tsv, "w") as handle:
+        handle.write("exon\tstart\tend\tmean_depth\tmin_depth\tpct_ge_20x\tcallable\n")
+        for row in exons:
+            handle.write("\t".join(str(row[k]) for k in row) + "\n")
+    all_depth = np.concatenate([depth_at(c, s, e) for c, s, e, _ in cds])
+    result = {
+        "min_depth": min_depth,
+        "callable_fraction_cds": round(callable_bases / total_bases, 4) if total_bases else 0.0,
+        "mean_depth_cds": round(float(all_depth.mean()), 1) if len(all_depth) else 0.0,
+        "uncallable_exons": [row["exon"] for row in exons if not row["callable"]],
+        "exons": exons,
+        "uncallable_intervals": [[c, s, e] for c, s, e, state in intervals if state == "uncallable"],
+    }
+    Path(out_json).write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+    return result
+
+
+def read_uncallable(callable_json: str) -> list[tuple[str, int, int]]:
+    data = json.loads(Path(callable_json).read_text())
+    return [tuple(x) for x in data["uncallable_intervals"]]

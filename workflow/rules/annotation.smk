@@ -1,0 +1,27 @@
+rule annotate:
+    input:
+        vcf="results/calls/{sample}.vcf.gz",
+        tbi="results/calls/{sample}.vcf.gz.tbi",
+        gff3=f"{LOCUS_RES}/il1rn.gff3",
+        known=config["known_variants"],
+    output:
+        "results/annotation/{sample}.variants.json",
+    log:
+        "logs/annotation/{sample}.log",
+    benchmark:
+        "benchmarks/annotation/{sample}.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=30,
+    params:
+        population=(
+            f"--population {config['population_vcf']}" if config["population_vcf"] else ""
+        ),
+        rules=lambda wc: json.dumps(
+            config["interpretation"].get("classification", {}), sort_keys=True
+        ),
+    shell:
+        "dira-genotyper annotate --vcf {input.vcf:q} --reference {REF:q} --gff3 {input.gff3:q} "
+        "--known {input.known:q} {params.population} --rules-json '{params.rules}' "
+        "--out {output:q} > {log:q} 2>&1"

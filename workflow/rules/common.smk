@@ -1,0 +1,122 @@
+import json
+import os
+import sys
+
+import pandas as pd
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+from dira_genotyper import __version__ as DIRA_VERSION
+from dira_genotyper import inputs
+from dira_genotyper.errors import InputError
+
+
+validate(config, schema="../schemas/config.schema.yaml")
+
+# Rules call the `dira-genotyper` command of the Python environment that runs Snakemake.
+os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+
+
+def _fail(message):
+    raise WorkflowError(
+        f"dira-genotyper input check failed:\n  {message}\n(no job was started)"
+    )
+
+
+def _check_inputs():
+    """Parse-time checks: everything cheap, so a bad sheet or file stops the run before any work."""
+    hint = ""
+    if config["samples"] == "config/samples.tsv" and not os.path.exists("test-data"):
+        hint = " The default sheet lists the bundled test cohort: run `dira-genotyper test-cohort` first."
+    try:
+        samples = inputs.read_sample_sheet(config["samples"])
+        sheet = pd.read_csv(
+            config["samples"], sep="\t", dtype=str, comment="#", keep_default_na=False
+        )
+        validate(sheet, schema="../schemas/samples.schema.yaml")
+        if not os.path.exists(config["reference"]):
+            raise InputError(
+                f"reference FASTA {config['reference']} does not exist; set `reference:` in the config.{hint}"
+            )
+        build, naming = inputs.resolve_reference(
+            config["reference"], config["build"], config["resources_dir"]
+        )
+        checked = {}
+        for sample in samples:
+            if sample.kind == "fastq":
+                checked[sample.name] = inputs.check_fastq_quick(sample)
+            else:
+                checked[sample.name] = inputs.check_alignment_header(
+                    sample, config["reference"], build, config["resources_dir"], naming
+                )
+    except InputError as exc:
+        _fail(f"{exc}{hint if 'does not exist' in str(exc) else ''}")
+    return samples, build, naming, checked
+
+
+SAMPLE_LIST, BUILD, NAMING, CHECKED = _check_inputs()
+SAMPLES = {s.name: s for s in SAMPLE_LIST}
+RESOURCES = os.path.join(config["resources_dir"], BUILD)
+LOCUS_RES = "results/resources"
+REF = config["reference"]
+
+
+wildcard_constraints:
+    sample="|".join(sorted(SAMPLES)),
+
+
+def cfg(section, key):
+    return config.get(section, {}).get(key)
+
+
+def sample_info_json(sample):
+    return json.dumps(SAMPLES[sample].to_dict(), sort_keys=True)
+
+
+def get_bwa_index(wildcards):
+    from dira_genotyper.locus_bam import bwa_index_prefix
+
+    prefix = bwa_index_prefix(REF)
+    if prefix:
+        return [f"{prefix}.{ext}" for ext in ("amb", "ann", "bwt", "pac", "sa")]
+    return [f"results/reference/bwa/reference.{ext}" for ext in ("amb", "ann", "bwt", "pac", "sa")]
+
+
+def get_alignment(wildcards):
+    """The sample's BAM/CRAM as given, or the BWA-MEM alignment of its FASTQ."""
+    sample = SAMPLES[wildcards.sample]
+    if sample.kind == "fastq":
+        return f"results/mapping/{sample.name}.bam"
+    return sample.bam
+
+
+def get_parents(wildcards):
+    sample = SAMPLES[wildcards.sample]
+    return [p for p in (sample.father, sample.mother) if p]
+
+
+def get_parent_files(wildcards):
+    files = []
+    for parent in get_parents(wildcards):
+        files += [
+            f"results/annotation/{parent}.variants.json",
+            f"results/cnv/{parent}.cnv.json",
+            f"results/callable/{parent}.callable.json",
+        ]
+    return files
+
+
+def get_cohort_counts(wildcards):
+    return [
+        f"results/cnv/{s}.counts.tsv" for s in sorted(SAMPLES) if s != wildcards.sample
+    ]
+
+
+def get_final_outputs():
+    outputs = ["results/cohort.tsv", "results/multiqc/dira_mqc.tsv"]
+    for s in sorted(SAMPLES):
+        outputs += [
+            f"results/reports/{s}.dira.json",
+            f"results/reports/{s}.dira.html",
+        ]
+    return outputs

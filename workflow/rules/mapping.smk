@@ -1,0 +1,67 @@
+rule bwa_index:
+    input:
+        REF,
+    output:
+        multiext("results/reference/bwa/reference.", "amb", "ann", "bwt", "pac", "sa"),
+    log:
+        "logs/mapping/bwa_index.log",
+    benchmark:
+        "benchmarks/mapping/bwa_index.tsv"
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=240,
+    conda:
+        "../../envs/tools.yaml"
+    shell:
+        "bwa index -p results/reference/bwa/reference {input:q} > {log:q} 2>&1"
+
+
+rule align:
+    input:
+        fq1=lambda wc: SAMPLES[wc.sample].fq1,
+        fq2=lambda wc: SAMPLES[wc.sample].fq2,
+        checked="results/qc/{sample}.input.json",
+        index=get_bwa_index,
+    output:
+        bam="results/mapping/{sample}.bam",
+        bai="results/mapping/{sample}.bam.bai",
+    log:
+        "logs/mapping/{sample}.align.log",
+    benchmark:
+        "benchmarks/mapping/{sample}.align.tsv"
+    threads: cfg("alignment", "threads")
+    resources:
+        mem_mb=8000,
+        runtime=240,
+    params:
+        prefix=lambda wc, input: input.index[0][: -len(".amb")],
+        markdup="" if cfg("alignment", "mark_duplicates") else "--no-markdup",
+    conda:
+        "../../envs/tools.yaml"
+    shell:
+        "dira-genotyper align --fq1 {input.fq1:q} --fq2 {input.fq2:q} --index {params.prefix:q} "
+        "--sample {wildcards.sample} --threads {threads} {params.markdup} --out {output.bam:q} > {log:q} 2>&1"
+
+
+rule extract_locus:
+    input:
+        aln=get_alignment,
+        checked="results/qc/{sample}.input.json",
+        window=f"{LOCUS_RES}/window.bed",
+        controls=f"{LOCUS_RES}/controls.bed",
+    output:
+        bam="results/locus/{sample}.bam",
+        bai="results/locus/{sample}.bam.bai",
+    log:
+        "logs/locus/{sample}.extract.log",
+    benchmark:
+        "benchmarks/locus/{sample}.extract.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    shell:
+        "dira-genotyper extract --input {input.aln:q} --reference {REF:q} --regions {input.window:q} "
+        "{input.controls:q} --index-fallback results/inputs/{wildcards.sample}.bai "
+        "--resources {LOCUS_RES} --out {output.bam:q} > {log:q} 2>&1"

@@ -1,0 +1,50 @@
+rule validate_input:
+    input:
+        sheet=config["samples"],
+    output:
+        "results/qc/{sample}.input.json",
+    log:
+        "logs/qc/{sample}.validate_input.log",
+    benchmark:
+        "benchmarks/qc/{sample}.validate_input.tsv"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=30,
+    params:
+        sample=lambda wc: sample_info_json(wc.sample),
+    shell:
+        "dira-genotyper validate-input --sample-json '{params.sample}' --reference {REF:q} "
+        "--build {BUILD} --resources-dir {config[resources_dir]:q} --out {output:q} > {log:q} 2>&1"
+
+
+rule prepare_resources:
+    input:
+        fai=f"{REF}.fai",
+        build=f"{RESOURCES}/build.json",
+    output:
+        multiext(
+            f"{LOCUS_RES}/",
+            "window.bed",
+            "controls.bed",
+            "targets.bed",
+            "cds.bed",
+            "il1rn.gff3",
+            "genes.tsv",
+            "exons.tsv",
+            "build.json",
+        ),
+    log:
+        "logs/resources/prepare_resources.log",
+    benchmark:
+        "benchmarks/resources/prepare_resources.tsv"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=10,
+    params:
+        resources=RESOURCES,
+        out=LOCUS_RES,
+    shell:
+        "dira-genotyper prepare-resources --resources {params.resources:q} --reference {REF:q} "
+        "--out {params.out:q} > {log:q} 2>&1"

@@ -1,0 +1,58 @@
+rule genotype:
+    input:
+        checked="results/qc/{sample}.input.json",
+        variants="results/annotation/{sample}.variants.json",
+        cnv="results/cnv/{sample}.cnv.json",
+        bins="results/cnv/{sample}.bins.tsv",
+        callable="results/callable/{sample}.callable.json",
+        bam="results/locus/{sample}.bam",
+        resources=f"{LOCUS_RES}/build.json",
+        parents=get_parent_files,
+    output:
+        json="results/reports/{sample}.dira.json",
+        html=report(
+            "results/reports/{sample}.dira.html",
+            caption="../report/sample.rst",
+            category="Per-sample reports",
+            labels={"sample": "{sample}"},
+        ),
+        meta="results/reports/{sample}.run.json",
+    log:
+        "logs/reports/{sample}.log",
+    benchmark:
+        "benchmarks/reports/{sample}.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=15,
+    params:
+        sample=lambda wc: sample_info_json(wc.sample),
+        parents=lambda wc: " ".join(get_parents(wc)),
+        strict="--strict-phase" if cfg("interpretation", "strict_phase") else "",
+    shell:
+        "dira-genotyper genotype --sample-json '{params.sample}' --checked {input.checked:q} "
+        "--variants {input.variants:q} --cnv {input.cnv:q} --bins {input.bins:q} "
+        "--callable {input.callable:q} --bam {input.bam:q} --resources {LOCUS_RES} "
+        "--parents {params.parents} {params.strict} --out-json {output.json:q} "
+        "--out-html {output.html:q} --out-meta {output.meta:q} > {log:q} 2>&1"
+
+
+rule cohort_summary:
+    input:
+        expand("results/reports/{sample}.dira.json", sample=sorted(SAMPLES)),
+    output:
+        tsv=report(
+            "results/cohort.tsv", caption="../report/cohort.rst", category="Cohort"
+        ),
+        mqc="results/multiqc/dira_mqc.tsv",
+    log:
+        "logs/reports/cohort.log",
+    benchmark:
+        "benchmarks/reports/cohort.tsv"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=10,
+    shell:
+        "dira-genotyper cohort --reports {input:q} --out-tsv {output.tsv:q} "
+        "--out-mqc {output.mqc:q} > {log:q} 2>&1"
