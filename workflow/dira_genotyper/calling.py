@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pysam
+import pysam.bcftools
 
 from .locus_bam import read_bed
 

@@ -174,7 +174,7 @@ def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
     p.add_argument("--bam", required=True)
     p.add_argument("--cds", required=True)
     p.add_argument("--targets", required=True)
-    p.add_argument("--min-depth", type=int, default=15)
+    p.add_argument("--min-depth", type=int, default=10)
     p.add_argument("--min-mapq", type=int, default=20)
     p.add_argument("--min-baseq", type=int, default=20)
     p.add_argument("--splice-bp", type=int, default=2)

@@ -352,7 +352,7 @@ def interpret(sample: dict, variants: list[dict], cnv: dict, coverage: dict, par
                 reasons.append(f"the two alleles are on different copies ({phase['detail']})")
     elif n_lof == 1:
         status = "carrier"
-        blockers = _completeness_blockers(cn_il1rn, cnv, uncallable)
+        blockers = _completeness_blockers(cn_il1rn, cnv, uncallable, filtered)
         if blockers:
             status = "inconclusive"
             reasons.append("one LoF allele found, but a second cannot be excluded: " + "; ".join(blockers))
@@ -360,7 +360,7 @@ def interpret(sample: dict, variants: list[dict], cnv: dict, coverage: dict, par
             reasons.append("the rest of IL1RN (all coding exons and splice sites, copy number) was checked: no second "
                            "LoF allele")
     else:
-        blockers = _completeness_blockers(cn_il1rn, cnv, uncallable)
+        blockers = _completeness_blockers(cn_il1rn, cnv, uncallable, filtered)
         if blockers:
             status = "inconclusive"
             reasons.extend(blockers)
@@ -379,17 +379,16 @@ def interpret(sample: dict, variants: list[dict], cnv: dict, coverage: dict, par
         af = v.get("population_af")
         reasons.append(f"not reported as an allele: {v.get('hgvs_c') or v['pos']} classified benign"
                        + (f" (population AF {af:g})" if af is not None else ""))
-    for v in filtered:
-        reasons.append(f"a possible LoF call {v.get('hgvs_c')} failed filters ({v.get('filter')}); confirm by "
-                       "Sanger sequencing")
     if family["mendelian_consistent"] is False:
         reasons.append(f"family check: {family['detail']}")
     summary = _summary(status, lof, alleles, phase)
     return Interpretation(status, summary, reasons, alleles, phase, family)
 
 
-def _completeness_blockers(cn_il1rn: int | None, cnv: dict, uncallable: list[int]) -> list[str]:
-    blockers = []
+def _completeness_blockers(cn_il1rn: int | None, cnv: dict, uncallable: list[int],
+                           filtered: list[dict]) -> list[str]:
+    blockers = [f"a possible LoF call {v.get('hgvs_c') or v['pos']} failed filters ({v.get('filter')}); confirm it "
+                "(e.g. by Sanger sequencing)" for v in filtered]
     if cnv.get("status") != "called":
         why = "; ".join(cnv.get("reasons", [])) or "copy number could not be called"
         blockers.append(f"IL1RN copy number not called ({why}), so a deletion cannot be excluded")
@@ -427,13 +426,13 @@ def resources_digest(resources_dir: str) -> str:
 
 
 def tool_versions(input_kind: str) -> dict:
-    import pysam
+    from pysam import version
 
     versions = {
-        "pysam": pysam.__version__,
-        "htslib": pysam.__htslib_version__ if hasattr(pysam, "__htslib_version__") else "bundled",
-        "samtools": pysam.__samtools_version__,
-        "bcftools": pysam.__bcftools_version__,
+        "pysam": version.__version__,
+        "htslib": version.__htslib_version__,
+        "samtools": version.__samtools_version__,
+        "bcftools": version.__bcftools_version__,
     }
     if input_kind == "fastq":
         from .locus_bam import bwa_version
@@ -480,7 +479,7 @@ def build_report(sample: dict, checked: dict, interp: Interpretation, cnv: dict,
             "cnv_mode": cnv.get("mode", "unknown"),
             "cnv_status": cnv.get("status", "no_call"),
             "sex": sex,
-            "input_kind": checked.get("kind", "unknown"),
+            "input_kind": checked["kind"],
         },
         "exon_coverage": coverage.get("exons", []),
         "build": build_meta["build"],

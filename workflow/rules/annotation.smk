@@ -16,7 +16,9 @@ rule annotate:
         runtime=30,
     params:
         population=(
-            f"--population {config['population_vcf']}" if config["population_vcf"] else ""
+            f"--population {config['population_vcf']}"
+            if config["population_vcf"]
+            else ""
         ),
         rules=lambda wc: json.dumps(
             config["interpretation"].get("classification", {}), sort_keys=True

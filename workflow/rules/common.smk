@@ -10,11 +10,12 @@ from dira_genotyper import __version__ as DIRA_VERSION
 from dira_genotyper import inputs
 from dira_genotyper.errors import InputError
 
-
 validate(config, schema="../schemas/config.schema.yaml")
 
 # Rules call the `dira-genotyper` command of the Python environment that runs Snakemake.
-os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+os.environ["PATH"] = (
+    os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+)
 
 
 def _fail(message):
@@ -79,7 +80,10 @@ def get_bwa_index(wildcards):
     prefix = bwa_index_prefix(REF)
     if prefix:
         return [f"{prefix}.{ext}" for ext in ("amb", "ann", "bwt", "pac", "sa")]
-    return [f"results/reference/bwa/reference.{ext}" for ext in ("amb", "ann", "bwt", "pac", "sa")]
+    return [
+        f"results/reference/bwa/reference.{ext}"
+        for ext in ("amb", "ann", "bwt", "pac", "sa")
+    ]
 
 
 def get_alignment(wildcards):

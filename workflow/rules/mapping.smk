@@ -7,12 +7,12 @@ rule bwa_index:
         "logs/mapping/bwa_index.log",
     benchmark:
         "benchmarks/mapping/bwa_index.tsv"
+    conda:
+        "../../envs/tools.yaml"
     threads: 1
     resources:
         mem_mb=8000,
         runtime=240,
-    conda:
-        "../../envs/tools.yaml"
     shell:
         "bwa index -p results/reference/bwa/reference {input:q} > {log:q} 2>&1"
 
@@ -30,6 +30,8 @@ rule align:
         "logs/mapping/{sample}.align.log",
     benchmark:
         "benchmarks/mapping/{sample}.align.tsv"
+    conda:
+        "../../envs/tools.yaml"
     threads: cfg("alignment", "threads")
     resources:
         mem_mb=8000,
@@ -37,8 +39,6 @@ rule align:
     params:
         prefix=lambda wc, input: input.index[0][: -len(".amb")],
         markdup="" if cfg("alignment", "mark_duplicates") else "--no-markdup",
-    conda:
-        "../../envs/tools.yaml"
     shell:
         "dira-genotyper align --fq1 {input.fq1:q} --fq2 {input.fq2:q} --index {params.prefix:q} "
         "--sample {wildcards.sample} --threads {threads} {params.markdup} --out {output.bam:q} > {log:q} 2>&1"

@@ -1,0 +1,486 @@
+"""Unit tests of the CNV caller: the model on synthetic bin counts, breakpoints on a hand-built BAM."""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pysam
+import pytest
+from dira_genotyper import breakpoints as bp
+from dira_genotyper import cnv
+
+ROOT = Path(__file__).resolve().parents[2]
+SYNTH = ROOT / "resources" / "SYNTH"
+READ_LEN = 150
+
+
+# ---------------------------------------------------------------------------------------- synthetic counts
+def synth_counts(
+    depth: float = 30.0,
+    deletions: tuple = (),
+    seed: int = 1,
+    noise: float = 0.0,
+    targeted: bool = False,
+    bin_size: int = 1000,
+) -> pd.DataFrame:
+    """Bin counts as cnv-count would write them: paired reads (fragments Poisson), optional extra noise.
+
+    deletions: (chrom, start, end, copy_number), 1-based inclusive.
+    """
+    rng = np.random.default_rng(seed)
+    res = cnv.load_resources(SYNTH)
+    lay = cnv.bin_layout(res, bin_size)
+    length = (lay["end"] - lay["start"] + 1).to_numpy(float)
+    cn = np.full(len(lay), 2.0)
+    for chrom, start, end, copies in deletions:
+        on = (lay["chrom"] == chrom).to_numpy()
+        overlap = (
+            np.clip(
+                np.minimum(lay["end"].to_numpy(), end) - np.maximum(lay["start"].to_numpy(), start) + 1,
+                0,
+                None,
+            )
+            / length
+        )
+        cn = np.where(on, cn - (2 - copies) * overlap, cn)
+    rate = depth / READ_LEN * cn / 2 * np.clip(1 + noise * rng.standard_normal(len(lay)), 0, None)
+    if targeted:
+        covered = (lay["kind"] == "exon").to_numpy() | (np.arange(len(lay)) % 4 == 0)
+        rate = np.where(covered, rate, rate * 0.002)
+    reads = 2 * rng.poisson(rate * (length + READ_LEN) / 2)
+    lay["gc"] = np.round(rng.uniform(0.38, 0.55, len(lay)), 4)
+    lay["reads"] = reads
+    lay["depth"] = np.round(reads * READ_LEN / (length + READ_LEN), 3)
+    return lay[cnv.COUNT_COLUMNS]
+
+
+def il1rn() -> cnv.GeneModel:
+    res = cnv.load_resources(SYNTH)
+    return next(g for g in res.genes if g.gene == res.target_gene)
+
+
+def gene(name: str) -> cnv.GeneModel:
+    return next(g for g in cnv.load_resources(SYNTH).genes if g.gene == name)
+
+
+def il1rn_exon(number: int) -> cnv.ExonModel:
+    res = cnv.load_resources(SYNTH)
+    return next(e for e in res.exons if e.gene == res.target_gene and e.exon == number)
+
+
+# ------------------------------------------------------------------------------------------------- layout
+def test_bin_layout_partitions_window_and_gives_each_exon_a_bin():
+    res = cnv.load_resources(SYNTH)
+    lay = cnv.bin_layout(res, 1000)
+    for chrom, part in lay.groupby("chrom", sort=False):
+        starts, ends = part["start"].to_numpy(), part["end"].to_numpy()
+        assert (starts[1:] > ends[:-1]).all(), f"bins overlap on {chrom}"
+    exon_bins = lay[lay["kind"] == "exon"]
+    for e in res.exons:
+        row = exon_bins[exon_bins["name"] == e.label]
+        assert len(row) == 1 and int(row["start"].iloc[0]) == e.start and int(row["end"].iloc[0]) == e.end
+    controls = lay[lay["kind"] == "control"]
+    assert len(controls) >= 300 and set(controls["name"]) <= {c.name for c in res.controls}
+    window = lay[lay["kind"] == "window"]
+    assert (window["end"] - window["start"] + 1).max() <= 1200
+
+
+# ------------------------------------------------------------------------------------------------ the HMM
+def test_hmm_restricted_probability_matches_enumeration():
+    rng = np.random.default_rng(3)
+    log_em = rng.normal(0, 2, size=(5, 3))
+    hmm = cnv.CopyNumberHmm(log_em, 0.2, normal_state=1)
+    paths = list(itertools.product(range(3), repeat=5))
+
+    def weight(path):
+        w = hmm.start[path[0]] * math.exp(log_em[0, path[0]])
+        for i in range(1, 5):
+            w *= hmm.trans[path[i - 1], path[i]] * math.exp(log_em[i, path[i]])
+        return w
+
+    total = sum(weight(p) for p in paths)
+    allowed = np.array([False, True, True])
+    expect = sum(weight(p) for p in paths if all(allowed[s] for s in p[1:4])) / total
+    assert hmm.prob_all_in(1, 3, allowed) == pytest.approx(expect, rel=1e-9)
+    marginal = sum(weight(p) for p in paths if p[2] == 0) / total
+    assert hmm.posterior[2, 0] == pytest.approx(marginal, rel=1e-9)
+    min_probs = hmm.prob_min_equals(0, 4)
+    assert min_probs.sum() == pytest.approx(1.0)
+    assert min_probs[0] == pytest.approx(sum(weight(p) for p in paths if min(p) == 0) / total, rel=1e-9)
+
+
+# ------------------------------------------------------------------------------------- copy-number calls
+def test_normal_sample_is_all_two_copies_without_deletions():
+    for seed in range(3):
+        result = cnv.call_copy_number(synth_counts(seed=seed), SYNTH)
+        out = result.to_json()
+        assert out["status"] == "called" and out["mode"] == "single"
+        assert out["deletions"] == []
+        assert all(g["copy_number"] == 2 for g in out["genes"].values())
+        assert out["genes"]["IL1RN"]["quality"] >= 20
+        assert all(e["copy_number"] == 2 for e in out["exons"] if e["gene"] == "IL1RN")
+        assert 0 < out["mad"] < 0.1 and out["control_median_depth"] == pytest.approx(30, rel=0.1)
+
+
+def test_homozygous_founder_like_deletion():
+    left, right = gene("IL36G"), il1rn()
+    start, end = left.start - 9000, right.end + 10000
+    result = cnv.call_copy_number(synth_counts(deletions=[("chr2", start, end, 0)]), SYNTH)
+    out = result.to_json()
+    for name in ("IL36G", "IL36A", "IL36B", "IL36RN", "IL1F10", "IL1RN"):
+        assert out["genes"][name]["copy_number"] == 0 and out["genes"][name]["quality"] >= 20, name
+    outside = [out["genes"][name]["copy_number"] for name in ("IL1A", "IL1B", "IL37", "PSD4", "PAX8")]
+    assert set(outside) <= {2, None} and outside.count(2) >= 4  # a noisy small exon may leave one uncalled
+    [d] = out["deletions"]
+    assert d["copy_number"] == 0 and abs(d["start"] - start) <= 1000 and abs(d["end"] - end) <= 1000
+    assert set(d["genes"]) == {"IL36G", "IL36A", "IL36B", "IL36RN", "IL1F10", "IL1RN"}
+    assert d["il1rn_exons"] == [1, 2, 3, 4]
+    assert cnv.copy_number_at(result, "chr2", right.start) == 0
+    assert cnv.copy_number_at(result, "chr2", gene("PAX8").start) == 2
+
+
+@pytest.mark.parametrize("size", [5_000, 40_000, 250_000])
+def test_heterozygous_deletions_of_several_sizes(size):
+    start = 320_000 if size > 100_000 else 700_000
+    end = start + size - 1
+    out = cnv.call_copy_number(synth_counts(deletions=[("chr2", start, end, 1)], seed=size), SYNTH).to_json()
+    [d] = out["deletions"]
+    assert d["copy_number"] == 1 and d["quality"] >= 20
+    assert abs(d["start"] - start) <= 1000 and abs(d["end"] - end) <= 1000
+
+
+def test_exon_level_homozygous_deletion_in_il1rn():
+    exon = il1rn_exon(2)
+    start, end = exon.start - 700, exon.end + 1000
+    out = cnv.call_copy_number(synth_counts(deletions=[("chr2", start, end, 0)]), SYNTH).to_json()
+    exons = {e["exon"]: e for e in out["exons"] if e["gene"] == "IL1RN"}
+    assert exons[2]["copy_number"] == 0
+    assert exons[1]["copy_number"] == 2 and exons[4]["copy_number"] == 2
+    assert out["genes"]["IL1RN"]["copy_number"] == 0
+    assert any(d["il1rn_exons"] == [2] and d["copy_number"] == 0 for d in out["deletions"])
+
+
+def test_noisy_sample_is_a_no_call_with_the_mad():
+    out = cnv.call_copy_number(synth_counts(noise=0.35), SYNTH).to_json()
+    assert out["status"] == "no_call"
+    assert any(r.startswith("too noisy") for r in out["reasons"]) and out["mad"] > 0.15
+    assert all(g["copy_number"] is None for g in out["genes"].values()) and out["deletions"] == []
+
+
+def test_shallow_sample_is_a_no_call():
+    out = cnv.call_copy_number(synth_counts(depth=5), SYNTH).to_json()
+    assert out["status"] == "no_call" and any(r.startswith("too shallow") for r in out["reasons"])
+    assert out["genes"]["IL1RN"]["copy_number"] is None
+
+
+def test_too_few_control_bins_is_a_no_call():
+    counts = synth_counts()
+    counts = counts[counts["kind"] != "control"]
+    out = cnv.call_copy_number(counts, SYNTH).to_json()
+    assert out["status"] == "no_call" and any(r.startswith("too few bins") for r in out["reasons"])
+
+
+def test_low_depth_exon_deletion_is_never_a_wrong_call():
+    exon = il1rn_exon(3)
+    for seed in range(4):
+        counts = synth_counts(depth=11, deletions=[("chr2", exon.start - 800, exon.end + 900, 1)], seed=seed)
+        out = cnv.call_copy_number(counts, SYNTH).to_json()
+        assert out["genes"]["IL1RN"]["copy_number"] in (None, 1)
+        ex3 = next(e for e in out["exons"] if e["gene"] == "IL1RN" and e["exon"] == 3)
+        assert ex3["copy_number"] in (None, 1)
+
+
+def test_cohort_mode_for_targeted_data():
+    target = il1rn()
+    cohort = [synth_counts(depth=80, targeted=True, seed=10 + i) for i in range(4)]
+    sample = synth_counts(
+        depth=80, targeted=True, seed=99, deletions=[("chr2", target.start - 3000, target.end + 3000, 1)]
+    )
+    res = cnv.load_resources(SYNTH)
+    assert cnv.looks_targeted(sample, res) and not cnv.looks_targeted(synth_counts(), res)
+    out = cnv.call_copy_number(sample, SYNTH, mode="auto", cohort=cohort).to_json()
+    assert out["mode"] == "cohort" and out["status"] == "called"
+    assert out["genes"]["IL1RN"]["copy_number"] == 1
+    assert out["genes"]["PAX8"]["copy_number"] == 2
+    few = cnv.call_copy_number(sample, SYNTH, mode="cohort", cohort=cohort[:2]).to_json()
+    assert few["status"] == "no_call" and "too few cohort samples" in few["reasons"][0]
+    single = cnv.call_copy_number(sample, SYNTH, mode="auto", cohort=cohort[:2]).to_json()
+    assert single["mode"] == "single" and single["status"] == "no_call"
+
+
+def test_cohort_with_other_bins_is_an_input_error():
+    from dira_genotyper.errors import InputError
+
+    cohort = [synth_counts(seed=i, bin_size=500) for i in range(3)]
+    with pytest.raises(InputError):
+        cnv.call_copy_number(synth_counts(), SYNTH, mode="cohort", cohort=cohort)
+
+
+def test_writers_are_deterministic_and_valid(tmp_path):
+    target = il1rn()
+    counts = synth_counts(deletions=[("chr2", target.start - 20000, target.end + 5000, 1)])
+    result = cnv.call_copy_number(counts, SYNTH, sample="S1")
+    bins = cnv.write_bins_tsv(result, tmp_path / "a.bins.tsv")
+    cnv.write_bins_tsv(cnv.call_copy_number(counts, SYNTH, sample="S1"), tmp_path / "b.bins.tsv")
+    assert bins.read_bytes() == (tmp_path / "b.bins.tsv").read_bytes()
+    table = pd.read_csv(bins, sep="\t")
+    assert {"ratio", "copy_number", "posterior"} <= set(table.columns)
+    graph = cnv.write_bins_bedgraph(result, tmp_path / "a.bedgraph").read_text().splitlines()
+    assert graph[0].startswith("track type=bedGraph") and len(graph) > 100
+    segs = pd.read_csv(cnv.write_segments_tsv(result, tmp_path / "a.segments.tsv", SYNTH), sep="\t")
+    assert (segs["copy_number"] == 1).sum() == 1
+    vcf = cnv.write_segments_vcf(
+        result, tmp_path / "a.vcf.gz", contigs=[("chr2", 1_000_000), ("ctrl", 200_000)]
+    )
+    assert Path(str(vcf) + ".tbi").exists()
+    with pysam.VariantFile(str(vcf)) as vf:
+        [rec] = list(vf)
+        assert rec.info["SVTYPE"] == "DEL" and rec.stop == result.deletions[0].end
+        assert rec.samples["S1"]["CN"] == 1 and rec.samples["S1"]["GT"] == (0, 1)
+        assert "IL1RN" in rec.info["GENES"]
+    data = json.loads(cnv.write_json(result, tmp_path / "a.cnv.json").read_text())
+    assert set(data) >= {
+        "mode",
+        "status",
+        "reasons",
+        "mad",
+        "control_median_depth",
+        "genes",
+        "exons",
+        "deletions",
+    }
+    assert data["deletions"][0]["breakpoint_support"] == {
+        "split_reads": 0,
+        "discordant_pairs": 0,
+        "precise": False,
+    }
+
+
+# ------------------------------------------------------------------------------------- hand-built BAM
+REF_LEN = 30_000
+DEL_START, DEL_END = 12_000, 13_500  # deleted bases [start, end), 0-based
+FRAG, RL = 300, 100
+
+
+def _write_reference(path: Path) -> str:
+    rng = np.random.default_rng(5)
+    seq = "".join(rng.choice(list("ACGT"), size=REF_LEN))
+    path.write_text(">chr2\n" + "\n".join(seq[i : i + 60] for i in range(0, REF_LEN, 60)) + "\n")
+    pysam.faidx(str(path))
+    return seq
+
+
+def _aligned(header, name, seq, ref_pos, cigar, flag, mate_pos, tlen, sa=None):
+    a = pysam.AlignedSegment(header)
+    a.query_name, a.query_sequence, a.flag = name, seq, flag
+    a.reference_id, a.reference_start, a.cigarstring, a.mapping_quality = 0, ref_pos, cigar, 60
+    a.next_reference_id, a.next_reference_start, a.template_length = 0, mate_pos, tlen
+    a.query_qualities = pysam.qualitystring_to_array("I" * len(seq))
+    if sa:
+        a.set_tag("SA", sa)
+    return a
+
+
+def _hap_read(header, name, hap, hap_pos, flag, mate_pos, tlen, with_sa=True):
+    """One read of the deletion haplotype placed on the reference (split at the junction if it crosses it)."""
+    seq = hap[hap_pos : hap_pos + RL]
+    strand = "-" if flag & 16 else "+"
+    if hap_pos + RL <= DEL_START:
+        return [_aligned(header, name, seq, hap_pos, f"{RL}M", flag, mate_pos, tlen)]
+    gap = DEL_END - DEL_START
+    if hap_pos >= DEL_START:
+        return [_aligned(header, name, seq, hap_pos + gap, f"{RL}M", flag, mate_pos, tlen)]
+    k = DEL_START - hap_pos  # bases left of the junction
+    if not with_sa or min(k, RL - k) < 30:
+        if k >= RL - k:
+            return [_aligned(header, name, seq, hap_pos, f"{k}M{RL - k}S", flag, mate_pos, tlen)]
+        return [_aligned(header, name, seq, DEL_END, f"{k}S{RL - k}M", flag, mate_pos, tlen)]
+    left = _aligned(
+        header,
+        name,
+        seq,
+        hap_pos,
+        f"{k}M{RL - k}S",
+        flag,
+        mate_pos,
+        tlen,
+        sa=f"chr2,{DEL_END + 1},{strand},{k}S{RL - k}M,60,0;",
+    )
+    right = _aligned(
+        header,
+        name,
+        seq,
+        DEL_END,
+        f"{k}S{RL - k}M",
+        flag | 2048,
+        mate_pos,
+        tlen,
+        sa=f"chr2,{hap_pos + 1},{strand},{k}M{RL - k}S,60,0;",
+    )
+    return [left, right]
+
+
+def build_bam(tmp_path: Path, zygosity: str = "het", with_sa: bool = True) -> tuple[Path, Path]:
+    ref = tmp_path / "ref.fa"
+    seq = _write_reference(ref)
+    hap = seq[:DEL_START] + seq[DEL_END:]
+    header = pysam.AlignmentHeader.from_dict({"HD": {"VN": "1.6"}, "SQ": [{"SN": "chr2", "LN": REF_LEN}]})
+    reads = []
+    n = 0
+    haplotypes = [("alt", hap), ("alt2" if zygosity == "hom" else "ref", hap if zygosity == "hom" else seq)]
+    for label, h in haplotypes:
+        for f in range(0, len(h) - FRAG, 20):
+            n += 1
+            name = f"{label}{n}"
+            if h is seq:
+                r1 = _aligned(header, name, seq[f : f + RL], f, f"{RL}M", 99, f + FRAG - RL, FRAG)
+                r2 = _aligned(
+                    header, name, seq[f + FRAG - RL : f + FRAG], f + FRAG - RL, f"{RL}M", 147, f, -FRAG
+                )
+                reads += [r1, r2]
+                continue
+            gap = DEL_END - DEL_START
+            p1 = f if f < DEL_START else f + gap
+            p2h = f + FRAG - RL
+            p2 = p2h if p2h < DEL_START else p2h + gap
+            tlen = (p2 + RL) - p1
+            reads += _hap_read(
+                header,
+                name,
+                h,
+                f,
+                99,
+                p2 if p2h + RL <= DEL_START or p2h >= DEL_START else DEL_END,
+                tlen,
+                with_sa,
+            )
+            reads += _hap_read(header, name, h, p2h, 147, p1, -tlen, with_sa)
+    unsorted = tmp_path / "unsorted.bam"
+    with pysam.AlignmentFile(str(unsorted), "wb", header=header) as out:
+        for r in reads:
+            out.write(r)
+    bam = tmp_path / "sample.bam"
+    pysam.sort("-o", str(bam), str(unsorted))
+    pysam.index(str(bam))
+    return bam, ref
+
+
+@pytest.mark.parametrize("zygosity", ["het", "hom"])
+def test_refine_breakpoints_with_split_reads_and_pairs(tmp_path, zygosity):
+    bam, ref = build_bam(tmp_path, zygosity)
+    rough = cnv.Deletion("chr2", DEL_START - 600 + 1, DEL_END + 700, 1, 30.0)
+    [d] = cnv.refine_breakpoints(bam, [rough], ref, bin_size=1000)
+    assert (d.start, d.end) == (DEL_START + 1, DEL_END)
+    assert d.precise and d.split_reads >= 4 and d.discordant_pairs >= 4
+    assert d.size == DEL_END - DEL_START
+
+
+def test_breakpoints_from_soft_clips_without_sa(tmp_path):
+    bam, ref = build_bam(tmp_path, "het", with_sa=False)
+    with pysam.AlignmentFile(str(bam)) as aln, pysam.FastaFile(str(ref)) as fasta:
+        found = bp.discover_deletions(aln, [("chr2", 0, REF_LEN)], min_support=2, fasta=fasta)
+        assert [(c, s, e) for c, s, e, _ in found] == [("chr2", DEL_START, DEL_END)]
+        isize = bp.insert_size_model(aln, [("chr2", 0, 10_000)])
+        assert isize is not None and isize.median == FRAG
+        counts = bp.junction_counts(aln, "chr2", DEL_START, DEL_END, isize)
+        assert counts.alt > 0 and 0.3 < counts.alt / (counts.alt + counts.ref) < 0.7
+    [d] = cnv.refine_breakpoints(bam, [cnv.Deletion("chr2", DEL_START - 800, DEL_END + 500, 1, 30.0)], ref)
+    assert (d.start, d.end, d.precise) == (DEL_START + 1, DEL_END, True)
+
+
+def test_no_breakpoint_evidence_keeps_depth_ends(tmp_path):
+    bam, ref = build_bam(tmp_path, "het")
+    rough = cnv.Deletion("chr2", 3001, 5000, 1, 30.0)
+    [d] = cnv.refine_breakpoints(bam, [rough], ref, bin_size=500)
+    assert (d.start, d.end, d.precise, d.split_reads) == (3001, 5000, False, 0)
+
+
+# -------------------------------------------------------------------------------- counting and the CLI
+def _tiny_resources(folder: Path) -> Path:
+    folder.mkdir()
+    (folder / "window.bed").write_text("chr2\t1000\t29000\twindow\n")
+    (folder / "controls.bed").write_text("chr2\t1000\t8000\tflank_left\nchr2\t19000\t29000\tflank_right\n")
+    (folder / "targets.bed").write_text("")
+    (folder / "genes.tsv").write_text(
+        "gene\tchrom\tstart\tend\tstrand\ttranscript\nIL1RN\tchr2\t11001\t15000\t+\tNM_173842.3\n"
+    )
+    (folder / "exons.tsv").write_text(
+        "gene\texon\tchrom\tstart\tend\nIL1RN\t1\tchr2\t11201\t11400\n"
+        "IL1RN\t2\tchr2\t12601\t12800\nIL1RN\t3\tchr2\t14001\t14300\n"
+    )
+    return folder
+
+
+def test_count_bins_reads_only_the_regions(tmp_path):
+    bam, ref = build_bam(tmp_path, "hom")
+    res = _tiny_resources(tmp_path / "res")
+    counts = cnv.count_bins(bam, ref, res, bin_size=250, min_mapq=20)
+    assert list(counts.columns) == cnv.COUNT_COLUMNS
+    assert counts["start"].min() == 1001 and counts["end"].max() == 29000
+    exon2 = counts[counts["name"] == "IL1RN_exon2"].iloc[0]
+    assert exon2["kind"] == "exon" and exon2["depth"] == 0 and exon2["reads"] == 0
+    flank = counts[counts["kind"] == "control"]
+    assert flank["depth"].median() == pytest.approx(
+        2 * RL * 2 / 20 / 2 * 2, rel=0.15
+    )  # 2 haplotypes x 2 reads
+    assert (counts["gc"].between(0.3, 0.7)).all()
+
+
+def test_cli_count_and_call(tmp_path):
+    bam, ref = build_bam(tmp_path, "hom")
+    res = _tiny_resources(tmp_path / "res")
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="command")
+    cnv.register_cli(sub)
+    counts = tmp_path / "s.counts.tsv"
+    args = parser.parse_args(
+        [
+            "cnv-count",
+            "--bam",
+            str(bam),
+            "--reference",
+            str(ref),
+            "--resources",
+            str(res),
+            "--out",
+            str(counts),
+            "--bin-size",
+            "250",
+        ]
+    )
+    assert args.func(args) == 0 and counts.exists()
+    prefix = tmp_path / "out" / "s"
+    args = parser.parse_args(
+        [
+            "cnv-call",
+            "--counts",
+            str(counts),
+            "--bam",
+            str(bam),
+            "--reference",
+            str(ref),
+            "--resources",
+            str(res),
+            "--mode",
+            "single",
+            "--sample",
+            "s",
+            "--out-prefix",
+            str(prefix),
+        ]
+    )
+    assert args.func(args) == 0
+    for ext in (".bins.tsv", ".segments.tsv", ".vcf.gz", ".vcf.gz.tbi", ".cnv.json"):
+        assert Path(str(prefix) + ext).exists(), ext
+    data = json.loads(Path(str(prefix) + ".cnv.json").read_text())
+    assert data["status"] == "called", data["reasons"]
+    [d] = data["deletions"]
+    assert (d["start"], d["end"], d["copy_number"]) == (DEL_START + 1, DEL_END, 0)
+    assert d["breakpoint_support"]["precise"] and d["il1rn_exons"] == [2]
+    assert data["genes"]["IL1RN"]["copy_number"] == 0

@@ -1,0 +1,264 @@
+"""The report contract (JSON schema) and the clinician's HTML page rendered from it."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import shutil
+import struct
+import subprocess
+import zlib
+from pathlib import Path
+
+import jsonschema
+import pytest
+from dira_genotyper.report_html import read_bins_tsv, render_html, write_html
+
+try:  # tests/unit as a package or as a plain folder on sys.path (pytest's default import mode)
+    from . import dira_report_examples as ex
+except ImportError:
+    import dira_report_examples as ex
+
+CHROMIUM = Path("/usr/bin/chromium")
+ALL = [*ex.STATUSES, *ex.EXTRA]
+
+
+@pytest.fixture(scope="module")
+def validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads(ex.SCHEMA_PATH.read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+
+
+@pytest.fixture(scope="module")
+def examples() -> dict[str, tuple[dict, list[dict]]]:
+    return ex.all_examples()
+
+
+def _render(examples, name: str) -> str:
+    report, bins = examples[name]
+    return render_html(report, bins, ex.genes(), ex.exons())
+
+
+# ------------------------------------------------------------------------------------------- schema
+@pytest.mark.parametrize("name", ALL)
+def test_example_reports_validate(validator, examples, name):
+    report, _ = examples[name]
+    errors = sorted(validator.iter_errors(report), key=lambda e: list(e.path))
+    assert not errors, [f"{list(e.path)}: {e.message}" for e in errors]
+
+
+def test_every_status_has_an_example(examples):
+    assert {examples[s][0]["status"] for s in ex.STATUSES} == set(ex.STATUSES)
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        pytest.param(lambda r: r.update(status="maybe"), id="unknown-status"),
+        pytest.param(lambda r: r.update(extra_field=1), id="extra-top-level-key"),
+        pytest.param(lambda r: r.update(reasons=[]), id="no-reasons"),
+        pytest.param(lambda r: r.update(sample="-bad name"), id="bad-sample-name"),
+        pytest.param(lambda r: r["copy_number"].pop("IL36RN"), id="cluster-gene-missing"),
+        pytest.param(lambda r: r.update(schema_version="2.0"), id="wrong-schema-version"),
+        pytest.param(lambda r: r["qc"].update(callable_fraction_cds=1.5), id="fraction-above-one"),
+        pytest.param(lambda r: r["qc"].update(cnv_status="maybe"), id="bad-cnv-status"),
+        pytest.param(lambda r: r["alleles"][0].update(hgvs_p="p.(Met1?)"), id="deletion-with-protein-name"),
+        pytest.param(lambda r: r["alleles"][0].update(zygosity="mosaic"), id="bad-zygosity"),
+        pytest.param(lambda r: r["alleles"][0].update(hgvs_c="160C>T"), id="hgvs-c-without-c-dot"),
+        pytest.param(
+            lambda r: r["alleles"][0].update(hgvs_c="NM_173842.3:p.(Gln54*)"), id="protein-name-as-c"
+        ),
+        pytest.param(lambda r: r["deletions"][0].pop("breakpoint_support"), id="deletion-without-support"),
+        pytest.param(lambda r: r["transcript"].update(gene="IL1B"), id="wrong-gene"),
+        pytest.param(lambda r: r["phase"].update(method="guess"), id="bad-phase-method"),
+    ],
+)
+def test_schema_rejects_broken_reports(validator, examples, mutate):
+    report = copy.deepcopy(examples["affected"][0])
+    mutate(report)
+    assert list(validator.iter_errors(report))
+
+
+@pytest.mark.parametrize(
+    ("hgvs_c", "hgvs_p"),
+    [("c.160C>T", "p.(Gln54*)"), ("NM_173842.3:c.160C>T", "NP_776214.1:p.(Gln54*)"), ("c.-5G>A", None)],
+)
+def test_schema_takes_hgvs_names_with_or_without_accession(validator, examples, hgvs_c, hgvs_p):
+    report = copy.deepcopy(examples["inconclusive"][0])
+    report["alleles"][0].update(hgvs_c=hgvs_c, hgvs_p=hgvs_p)
+    assert not list(validator.iter_errors(report))
+
+
+def test_schema_allows_nulls_where_a_value_can_be_missing(validator, examples):
+    report = copy.deepcopy(examples["inconclusive"][0])
+    report["qc"]["mean_depth"] = None
+    report["qc"]["normalisation_mad"] = None
+    report["alleles"][0]["evidence"].update(depth=None, allele_fraction=None, population_af=None)
+    report["alleles"][0]["origin"] = None
+    report["family"]["mendelian_consistent"] = None
+    assert not list(validator.iter_errors(report))
+
+
+# ------------------------------------------------------------------------------------------- page
+@pytest.mark.parametrize("name", ALL)
+def test_page_shows_answer_alleles_and_plot(examples, name):
+    report, _ = examples[name]
+    page = _render(examples, name)
+    assert page.startswith("<!DOCTYPE html>")
+    assert f'<div class="word">{report["status"]}</div>' in page
+    assert report["sample"] in page
+    assert page.count("<svg") == 2 and page.count("</svg>") == 2
+    for allele in report["alleles"]:
+        for name_ in (allele["hgvs_c"], allele["hgvs_p"]):
+            if name_:
+                assert name_.replace(">", "&gt;") in page
+    # The answer comes before the evidence.
+    assert page.index('class="badge"') < page.index("IL1RN alleles") < page.index("<svg")
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_page_is_self_contained(examples, name):
+    page = _render(examples, name)
+    assert "http://" not in page and "https://" not in page
+    assert "<script" not in page.lower()
+    assert not re.search(r"""(src|href)\s*=""", page), "no linked resources"
+    assert "@import" not in page and "url(" not in page
+    assert "@media print" in page
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_page_is_deterministic(examples, name):
+    assert _render(examples, name) == _render(copy.deepcopy(examples), name)
+
+
+def test_badge_colours_by_status(examples):
+    colours = {}
+    for status in ex.STATUSES:
+        page = _render(examples, status)
+        colours[status] = re.search(r'class="badge" style="background:(#[0-9a-f]{6})', page).group(1)
+    assert len(set(colours.values())) == 4
+    assert colours["affected"] == "#b3261e"  # red
+    assert colours["negative"] == "#2e7d32"  # green
+
+
+def test_synthetic_warning_only_for_synth_build(examples):
+    report, bins = copy.deepcopy(examples["negative"])
+    assert "SYNTHETIC TEST DATA" in render_html(report, bins, ex.genes(), ex.exons())
+    report["build"] = "GRCh38"
+    page = render_html(report, bins, ex.genes(), ex.exons())
+    assert "SYNTHETIC" not in page
+    assert "research use only" in page.lower()
+
+
+def test_text_from_the_report_is_escaped(examples):
+    report, bins = copy.deepcopy(examples["carrier"])
+    report["summary"] = '<script>alert("x")</script> & <img src=x>'
+    report["reasons"] = ["<b>bold</b>"]
+    report["alleles"][0]["known_as"] = "<i>E77X</i>"
+    page = render_html(report, bins, ex.genes(), ex.exons())
+    assert "<script" not in page and "<img" not in page and "<b>bold" not in page and "<i>E77X" not in page
+    assert "&lt;script&gt;" in page and "&amp;" in page
+
+
+def test_limitations_follow_the_evidence(examples):
+    deleted = _render(examples, "affected")
+    assert "copy number 0" in deleted and "did not reach callable" not in deleted
+    low = _render(examples, "inconclusive")
+    assert "IL1RN exon(s) 3 did not reach callable" in low
+    assert "Copy number could not be called" in low
+    assert "smaller than about 1 kb" in low
+
+
+def test_plot_draws_segments_genes_and_deletion(examples):
+    page = _render(examples, "affected")
+    svg = page[page.index("<svg") : page.index("</svg>")]
+    assert "deletion, CN 0" in svg
+    assert 'stroke="#b3261e" stroke-width="3.5"' in svg  # the CN 0 segment
+    for gene in ("IL1RN", "IL36G", "IL1F10", "IL1A"):
+        assert f">{gene} " in svg
+    assert svg.count("IL1RN exon") == 4
+    no_call = _render(examples, "inconclusive")
+    assert 'stroke-width="3.5"' not in no_call  # no segments when nothing was called
+    assert "NO CALL" in no_call
+
+
+def test_page_without_bins_or_models_still_renders(examples):
+    report, _ = copy.deepcopy(examples["negative"])
+    page = render_html(report, [], [], [])
+    assert "No depth bins or gene models" in page
+    page = render_html(report, [], ex.genes(), ex.exons())
+    assert "No depth bins: copy number not assessed" in page
+
+
+def test_write_html_and_read_bins(tmp_path, examples):
+    report, bins = examples["compound"]
+    tsv = tmp_path / "bins.tsv"
+    lines = ["chrom\tstart\tend\tratio\tcopy_number"]
+    lines += [f"{b['chrom']}\t{b['start']}\t{b['end']}\t{b['ratio']}\t{b['copy_number']}" for b in bins[:5]]
+    lines.append("chr2\t900001\t901000\tNA\t.")
+    tsv.write_text("\n".join(lines) + "\n")
+    read = read_bins_tsv(tsv)
+    assert read[:5] == bins[:5]
+    assert read[5]["ratio"] is None and read[5]["copy_number"] is None
+    out = write_html(tmp_path / "sub" / "x.html", report, read, ex.genes(), ex.exons())
+    assert out.read_text(encoding="utf-8") == render_html(report, read, ex.genes(), ex.exons())
+
+
+# ------------------------------------------------------------------------------------------- browser
+def _png_pixels_vary(png: bytes) -> bool:
+    """True if the PNG's scanlines differ (8-bit RGB/RGBA, non-interlaced).
+
+    Rows are compared after inflating but without undoing the per-row filters: a flat image gives at most
+    two distinct filtered rows (the first row and the rest), a page with text and a plot gives hundreds.
+    """
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, width, height, bit_depth, colour_type = 8, b"", 0, 0, 0, 0
+    while pos < len(png):
+        length, kind = struct.unpack(">I4s", png[pos : pos + 8])
+        data = png[pos + 8 : pos + 8 + length]
+        if kind == b"IHDR":
+            width, height, bit_depth, colour_type = struct.unpack(">IIBB", data[:10])
+        elif kind == b"IDAT":
+            idat += data
+        pos += 12 + length
+    assert bit_depth == 8 and colour_type in (2, 6), (bit_depth, colour_type)
+    raw = zlib.decompress(idat)
+    stride = width * (3 if colour_type == 2 else 4) + 1
+    rows = {raw[i * stride + 1 : (i + 1) * stride] for i in range(0, height, max(1, height // 200))}
+    return len(rows) > 5
+
+
+@pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (apt-get install chromium)"
+)
+@pytest.mark.parametrize("name", ALL)
+def test_page_renders_in_headless_chromium(tmp_path, examples, name):
+    report, bins = examples[name]
+    html_path = write_html(tmp_path / f"{name}.html", report, bins, ex.genes(), ex.exons())
+    png = tmp_path / f"{name}.png"
+    profile = tmp_path / "profile"
+    cmd = [
+        str(CHROMIUM),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        f"--screenshot={png}",
+        "--window-size=1200,2400",
+        html_path.resolve().as_uri(),
+    ]
+    try:
+        subprocess.run(cmd, check=False, capture_output=True, timeout=120)
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    assert png.exists(), "chromium wrote no screenshot"
+    data = png.read_bytes()
+    assert len(data) > 20_000
+    assert _png_pixels_vary(data), "screenshot is blank"

@@ -1,0 +1,157 @@
+"""Bad-input catalogue, workflow level: the run stops before any job, naming the sample, file and fix."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+from pathlib import Path
+
+import pysam
+import pytest
+
+from tests.conftest import ROOT, make_workdir, run_snakemake
+
+pytestmark = pytest.mark.workflow
+HEADER = "sample\tfq1\tfq2\tbam\tfamily\tfather\tmother\tsex\n"
+
+
+def dry_run(tmp_path: Path, rows: list[str], header: str = HEADER):
+    sheet = tmp_path / "sheet.tsv"
+    sheet.write_text(header + "".join(r + "\n" for r in rows))
+    workdir = make_workdir(tmp_path / "run", sheet)
+    return run_snakemake(workdir, "-n", "--cores", "1")
+
+
+def assert_fails(proc, *needles):
+    text = proc.stdout + proc.stderr
+    assert proc.returncode != 0, text[-3000:]
+    for needle in needles:
+        assert needle in text, f"{needle!r} not in:\n{text[-3000:]}"
+
+
+def fq(sample: str) -> str:
+    return f"test-data/fastq/{sample}_R1.fastq.gz\ttest-data/fastq/{sample}_R2.fastq.gz"
+
+
+def test_good_sheet_dry_runs(cohort_dir, tmp_path):
+    proc = dry_run(tmp_path, [f"DIRA-08\t{fq('DIRA-08')}\t\t\t\t\t", "DIRA-02\t\t\ttest-data/bam/DIRA-02.bam\t\t\t\t"])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "genotype" in proc.stdout
+
+
+def test_missing_file(cohort_dir, tmp_path):
+    proc = dry_run(tmp_path, ["S1\t\t\ttest-data/bam/nothere.bam\t\t\t\t"])
+    assert_fails(proc, "sample S1: BAM test-data/bam/nothere.bam does not exist", "fix the `bam` path")
+
+
+def test_unknown_column(cohort_dir, tmp_path):
+    proc = dry_run(tmp_path, [f"S1\t{fq('DIRA-08')}\t\t\t\t\tx"], HEADER.replace("sex\n", "sex\tbatch\n"))
+    assert_fails(proc, "unknown column(s) batch")
+
+
+def test_duplicate_sample(cohort_dir, tmp_path):
+    proc = dry_run(tmp_path, [f"S1\t{fq('DIRA-08')}\t\t\t\t\t", f"S1\t{fq('DIRA-09')}\t\t\t\t\t"])
+    assert_fails(proc, "sample 'S1' appears twice")
+
+
+def test_both_fastq_and_bam(cohort_dir, tmp_path):
+    proc = dry_run(tmp_path, [f"S1\t{fq('DIRA-08')}\ttest-data/bam/DIRA-02.bam\t\t\t\t"])
+    assert_fails(proc, "sample S1", "both FASTQ (fq1/fq2) and bam are given")
+
+
+def test_empty_fastq(cohort_dir, tmp_path):
+    empty = tmp_path / "empty_R1.fastq.gz"
+    empty.write_bytes(gzip.compress(b""))
+    proc = dry_run(tmp_path, [f"S1\t{empty}\ttest-data/fastq/DIRA-08_R2.fastq.gz\t\t\t\t\t"])
+    assert_fails(proc, "sample S1: fq1", "is empty (no reads)")
+
+
+def test_read_count_mismatch_fails_in_validation_rule_before_alignment(cohort_dir, tmp_path):
+    r1 = tmp_path / "S1_R1.fastq.gz"
+    with gzip.open(cohort_dir / "fastq" / "DIRA-09_R1.fastq.gz", "rt") as src, gzip.open(r1, "wt") as dst:
+        lines = src.readlines()
+        dst.writelines(lines[: len(lines) - 400])  # drop the last 100 reads of R1
+    sheet = tmp_path / "sheet.tsv"
+    sheet.write_text(HEADER + f"S1\t{r1}\ttest-data/fastq/DIRA-09_R2.fastq.gz\t\t\t\t\t\n")
+    workdir = make_workdir(tmp_path / "run", sheet)
+    proc = run_snakemake(workdir, "--cores", "1", "results/qc/S1.input.json")
+    assert proc.returncode != 0
+    log = (workdir / "logs" / "qc" / "S1.validate_input.log").read_text()
+    assert "sample S1: fq1" in log and "reads but fq2" in log and "re-export both files" in log
+    assert not (workdir / "results" / "qc" / "S1.input.json").exists()
+    assert not (workdir / "results" / "mapping").exists()
+
+
+def test_unindexed_bam_is_indexed_by_the_workflow(cohort_dir, tmp_path):
+    bam = tmp_path / "noindex.bam"
+    shutil.copyfile(cohort_dir / "bam" / "DIRA-02.bam", bam)
+    sheet = tmp_path / "sheet.tsv"
+    sheet.write_text(HEADER + f"S1\t\t\t{bam}\t\t\t\t\n")
+    workdir = make_workdir(tmp_path / "run", sheet)
+    proc = run_snakemake(workdir, "--cores", "1", "results/locus/S1.bam")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (workdir / "results" / "inputs" / "S1.bai").exists()
+    assert pysam.AlignmentFile(str(workdir / "results" / "locus" / "S1.bam")).mapped > 1000
+
+
+def test_truncated_bam(cohort_dir, tmp_path):
+    bam = tmp_path / "cut.bam"
+    data = (cohort_dir / "bam" / "DIRA-02.bam").read_bytes()
+    bam.write_bytes(data[: len(data) // 2])
+    proc = dry_run(tmp_path, [f"S1\t\t\t{bam}\t\t\t\t"])
+    assert_fails(proc, "sample S1: BAM", "is truncated or corrupt")
+
+
+def test_cram_without_its_reference(cohort_dir, tmp_path):
+    other = tmp_path / "other.fa"
+    with open(cohort_dir / "reference" / "synth.fa") as src, open(other, "w") as dst:
+        for line in src:  # same names and lengths, different sequence
+            dst.write(line if line.startswith(">") else line.translate(str.maketrans("ACGT", "CATG")))
+    config = (ROOT / "config" / "config.yaml").read_text().replace("test-data/reference/synth.fa", str(other))
+    sheet = tmp_path / "sheet.tsv"
+    sheet.write_text(HEADER + "S1\t\t\ttest-data/bam/DIRA-04.cram\t\t\t\t\n")
+    workdir = make_workdir(tmp_path / "run", sheet)
+    (workdir / "config" / "config.yaml").write_text(config)
+    proc = run_snakemake(workdir, "-n", "--cores", "1")
+    assert_fails(proc, "sample S1: CRAM", "cannot be decoded with reference")
+
+
+def test_wrong_build(cohort_dir, tmp_path):
+    bam = tmp_path / "grch38.bam"
+    header = {"HD": {"VN": "1.6", "SO": "coordinate"}, "SQ": [{"SN": "chr2", "LN": 242_193_529}]}
+    with pysam.AlignmentFile(str(bam), "wb", header=header):
+        pass
+    proc = dry_run(tmp_path, [f"S1\t\t\t{bam}\t\t\t\t"])
+    assert_fails(proc, "sample S1: BAM", "is aligned to GRCh38 but the run uses SYNTH")
+
+
+def test_chr_naming_mismatch_bam_is_renamed(cohort_dir, tmp_path):
+    src = pysam.AlignmentFile(str(cohort_dir / "bam" / "DIRA-02.bam"))
+    header = src.header.to_dict()
+    for sq in header["SQ"]:
+        sq["SN"] = sq["SN"].replace("chr2", "2")
+    bam = tmp_path / "nochr.bam"
+    with pysam.AlignmentFile(str(bam), "wb", header=header) as out:
+        for read in src.fetch(until_eof=True):
+            out.write(read)
+    pysam.index(str(bam))
+    sheet = tmp_path / "sheet.tsv"
+    sheet.write_text(HEADER + f"S1\t\t\t{bam}\t\t\t\t\n")
+    workdir = make_workdir(tmp_path / "run", sheet)
+    proc = run_snakemake(workdir, "--cores", "1", "results/locus/S1.bam")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    locus = pysam.AlignmentFile(str(workdir / "results" / "locus" / "S1.bam"))
+    assert "chr2" in locus.references and "2" not in locus.references
+    assert locus.count("chr2") > 1000
+
+
+def test_reference_without_locus_contig(cohort_dir, tmp_path):
+    ref = tmp_path / "chr7.fa"
+    ref.write_text(">chr7\n" + "ACGT" * 1000 + "\n")
+    config = (ROOT / "config" / "config.yaml").read_text().replace("test-data/reference/synth.fa", str(ref))
+    sheet = tmp_path / "sheet.tsv"
+    sheet.write_text(HEADER + f"S1\t{fq('DIRA-08')}\t\t\t\t\t\n")
+    workdir = make_workdir(tmp_path / "run", sheet)
+    (workdir / "config" / "config.yaml").write_text(config)
+    proc = run_snakemake(workdir, "-n", "--cores", "1")
+    assert_fails(proc, "does not contain the IL1RN locus contig")

@@ -1,0 +1,568 @@
+"""Annotate a sample's normalised IL1RN VCF: consequence, HGVS names, known DIRA alleles, classification.
+
+Input is the caller's VCF after ``bcftools norm -m- -f ref`` (one ALT per record, indels left-aligned),
+with the sample's FORMAT GT and, where the caller gives them, AD, DP and GQ. Each ALT allele becomes one
+flat record (see :func:`annotate_vcf`). HGVS names and consequences come from :mod:`dira_genotyper.hgvs`
+on the MANE Select transcript of the GFF3; ``bcftools csq`` is run on the same inputs and its BCSQ string
+is kept beside them so that a reader (and a test) can cross-check the two predictions.
+
+Classification follows configurable rules (:data:`DEFAULT_RULES`), checked in this order:
+
+1. a published DIRA allele (``known_dira_variants.tsv``, matched by HGVS c. name on the MANE transcript)
+   takes the table's classification when that is one of ``known_classifications_used``;
+2. a population allele frequency above ``benign_af`` makes the allele benign (a recessive disease as rare
+   as DIRA cannot be caused by a common allele);
+3. any ``lof_consequences`` term (predicted loss of function) makes it likely pathogenic;
+4. any ``uncertain_consequences`` term makes it uncertain;
+5. when every term is in ``benign_consequences`` it is benign; anything else is uncertain.
+
+Whole-exon and whole-gene deletions are called from depth elsewhere, not here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pysam
+import pysam.utils
+
+from .errors import InputError
+from .hgvs import VariantEffect, describe_variant, translate, trim_allele
+from .transcript import Transcript, load_transcript
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RULES: dict[str, Any] = {
+    "lof_consequences": [
+        "stop_gained",
+        "frameshift_variant",
+        "splice_donor_variant",
+        "splice_acceptor_variant",
+        "start_lost",
+    ],
+    "uncertain_consequences": [
+        "missense_variant",
+        "inframe_deletion",
+        "inframe_insertion",
+        "splice_region_variant",
+        "stop_lost",
+        "coding_sequence_variant",
+    ],
+    "benign_consequences": [
+        "synonymous_variant",
+        "stop_retained_variant",
+        "intron_variant",
+        "5_prime_UTR_variant",
+        "3_prime_UTR_variant",
+    ],
+    "benign_af": 0.01,
+    "known_classifications_used": ["pathogenic", "likely_pathogenic", "likely_benign", "benign"],
+}
+
+#: bcftools csq consequence names -> Sequence Ontology terms (as used by :mod:`dira_genotyper.hgvs`).
+BCSQ_TO_SO = {
+    "stop_gained": "stop_gained",
+    "frameshift": "frameshift_variant",
+    "inframe_deletion": "inframe_deletion",
+    "inframe_insertion": "inframe_insertion",
+    "inframe_altering": "inframe_altering",
+    "missense": "missense_variant",
+    "synonymous": "synonymous_variant",
+    "splice_acceptor": "splice_acceptor_variant",
+    "splice_donor": "splice_donor_variant",
+    "splice_region": "splice_region_variant",
+    "start_lost": "start_lost",
+    "start_retained": "start_retained_variant",
+    "stop_lost": "stop_lost",
+    "stop_retained": "stop_retained_variant",
+    "5_prime_utr": "5_prime_UTR_variant",
+    "3_prime_utr": "3_prime_UTR_variant",
+    "intron": "intron_variant",
+    "coding_sequence": "coding_sequence_variant",
+    "non_coding": "non_coding_transcript_exon_variant",
+    "intergenic": "intergenic_variant",
+}
+
+
+# ------------------------------------------------------------------------------------------------ rules
+def resolve_rules(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The default rules with ``overrides`` applied; unknown keys or wrong types are an InputError."""
+    rules = {key: (list(value) if isinstance(value, list) else value) for key, value in DEFAULT_RULES.items()}
+    for key, value in (overrides or {}).items():
+        if key not in DEFAULT_RULES:
+            raise InputError(
+                f"unknown classification rule {key!r}; the rules are: {', '.join(DEFAULT_RULES)}"
+            )
+        if isinstance(DEFAULT_RULES[key], list):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise InputError(f"classification rule {key!r} must be a list of names")
+            rules[key] = list(value)
+        else:
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+                raise InputError(f"classification rule {key!r} must be a number from 0 to 1, not {value!r}")
+            rules[key] = float(value)
+    return rules
+
+
+def classify(
+    consequences: tuple[str, ...] | list[str],
+    known: dict[str, str] | None,
+    population_af: float | None,
+    rules: dict[str, Any],
+) -> tuple[str, str]:
+    """Classification and a one-sentence reason (see the module docstring for the order of the rules)."""
+    terms = list(consequences)
+    known_note = ""
+    if known:
+        published = f"published DIRA allele {known['published_name']} ({known['citation']})"
+        if known["classification"] in rules["known_classifications_used"]:
+            return known["classification"], f"Matches the {published}, listed as {known['classification']}."
+        known_note = f" Matches the {published}, listed as {known['classification']}."
+    if population_af is not None and population_af > rules["benign_af"]:
+        return (
+            "benign",
+            f"Population allele frequency {population_af:.4g} is above {rules['benign_af']:g}.{known_note}",
+        )
+    lof = [t for t in terms if t in rules["lof_consequences"]]
+    if lof:
+        return "likely_pathogenic", f"Predicted loss of function ({', '.join(lof)}).{known_note}"
+    uncertain = [t for t in terms if t in rules["uncertain_consequences"]]
+    if uncertain:
+        return "uncertain", f"Effect on IL-1Ra not predictable from {', '.join(uncertain)}.{known_note}"
+    if terms and all(t in rules["benign_consequences"] for t in terms):
+        return "benign", f"Not expected to change IL-1Ra ({', '.join(terms)}).{known_note}"
+    return "uncertain", f"No classification rule covers {', '.join(terms) or 'this allele'}.{known_note}"
+
+
+# ------------------------------------------------------------------------------------- known variants
+_DROP_BASES = re.compile(r"(del|dup)[ACGTN]+$")
+
+
+def normalise_c_name(name: str) -> str:
+    """``c.213_227delAGATG...`` -> ``c.213_227del`` (HGVS does not list deleted or duplicated bases)."""
+    name = name.strip()
+    if "delins" in name:
+        return name
+    return _DROP_BASES.sub(r"\1", name)
+
+
+def load_known_variants(path: str | Path, transcript: Transcript | None = None) -> dict[str, dict[str, str]]:
+    """Published alleles keyed by normalised c. name (``c.160C>T``); '#' lines are comments.
+
+    A name may carry an accession (``NM_173842.3:c.160C>T``); if ``transcript`` is given, rows on another
+    transcript are left out.
+    """
+    try:
+        with open(path) as handle:
+            rows = [line for line in handle if line.strip() and not line.startswith("#")]
+    except OSError as exc:
+        raise InputError(f"cannot read the known-variant table {path}: {exc.strerror}") from exc
+    reader = csv.DictReader(rows, delimiter="\t")
+    needed = {"hgvs_c", "published_name", "classification", "citation"}
+    missing = needed - set(reader.fieldnames or [])
+    if missing:
+        raise InputError(f"{path} lacks the column(s) {', '.join(sorted(missing))}")
+    accessions = set()
+    if transcript is not None:
+        accessions = {
+            a.split(".")[0] for a in (transcript.refseq, transcript.ensembl, transcript.transcript_id) if a
+        }
+    known = {}
+    for row in reader:
+        name = row["hgvs_c"].strip()
+        if ":" in name:
+            accession, name = name.split(":", 1)
+            if accessions and accession.split(".")[0] not in accessions:
+                continue
+        known[normalise_c_name(name)] = {key: (value or "").strip() for key, value in row.items()}
+    return known
+
+
+# --------------------------------------------------------------------------------------- population AF
+class PopulationFrequencies:
+    """Allele frequencies from a gnomAD-style VCF (bgzipped and indexed, INFO/AF or INFO/AC and AN)."""
+
+    def __init__(self, path: str | Path) -> None:
+        try:
+            self._vcf = pysam.VariantFile(str(path))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot open the population VCF {path}: {exc}") from exc
+        if self._vcf.index is None:
+            raise InputError(f"the population VCF {path} has no index: run `bcftools index -t {path}`")
+        self._contigs = set(self._vcf.header.contigs) | set(self._vcf.index.keys())
+        self.path = path
+
+    def _contig(self, chrom: str) -> str | None:
+        for name in (chrom, chrom.removeprefix("chr"), f"chr{chrom}"):
+            if name in self._contigs:
+                return name
+        return None
+
+    def allele_frequency(self, chrom: str, pos: int, ref: str, alt: str) -> float | None:
+        """AF of this allele, or None if the population VCF has no record of it."""
+        contig = self._contig(chrom)
+        if contig is None:
+            return None
+        wanted = trim_allele(chrom, pos, ref, alt)
+        best = None
+        for record in self._vcf.fetch(contig, max(pos - 2, 0), pos + len(ref)):
+            for index, other in enumerate(record.alts or ()):
+                if other.startswith("<") or other == "*":
+                    continue
+                try:
+                    candidate = trim_allele(chrom, record.pos, record.ref, other)
+                except ValueError:
+                    continue
+                if (candidate.start, candidate.ref, candidate.alt) != (wanted.start, wanted.ref, wanted.alt):
+                    continue
+                af = _record_af(record, index)
+                if af is not None and (best is None or af > best):
+                    best = af
+        return best
+
+    def close(self) -> None:
+        self._vcf.close()
+
+
+def _record_af(record: pysam.VariantRecord, index: int) -> float | None:
+    info = record.info
+    if "AF" in info:
+        value = info["AF"]
+        value = value[index] if isinstance(value, tuple) else value
+        return None if value is None else float(f"{value:.6g}")
+    if "AC" in info and "AN" in info and info["AN"]:
+        ac = info["AC"]
+        ac = ac[index] if isinstance(ac, tuple) else ac
+        return float(f"{ac / info['AN']:.6g}")
+    return None
+
+
+# ------------------------------------------------------------------------------------------ bcftools csq
+def bcftools_csq(vcf_path: str | Path, fasta_path: str | Path, gff3_path: str | Path) -> dict[tuple, str]:
+    """BCSQ strings of ``bcftools csq -p a -l`` keyed by (chrom, pos, ref, alt) for each ALT allele.
+
+    ``-l`` (local) predicts each record alone, as :func:`describe_variant` does, so that the two can be
+    compared allele by allele; without it, csq merges a sample's heterozygous variants on one transcript.
+    """
+    import pysam.bcftools
+
+    out: dict[tuple, str] = {}
+    with tempfile.TemporaryDirectory(prefix="dira-csq-") as tmp:
+        annotated = Path(tmp) / "csq.vcf"
+        pysam.bcftools.csq(
+            "-p", "a", "-l", "-f", str(fasta_path), "-g", str(gff3_path), "-O", "v", "-o", str(annotated),
+            str(vcf_path), catch_stdout=False,
+        )  # fmt: skip
+        with pysam.VariantFile(str(annotated)) as vcf:
+            for record in vcf:
+                if "BCSQ" not in record.info:
+                    continue
+                value = record.info["BCSQ"]
+                text = ",".join(value) if isinstance(value, tuple) else str(value)
+                for alt in record.alts or ():
+                    out[(record.chrom, record.pos, record.ref, alt)] = text
+    return out
+
+
+def bcsq_consequences(bcsq: str | None) -> set[str]:
+    """The SO terms in a BCSQ string, without ``@pos`` references and the ``*`` of terms past a stop."""
+    terms: set[str] = set()
+    for entry in (bcsq or "").split(","):
+        if not entry or entry.startswith("@"):
+            continue
+        for term in entry.split("|")[0].split("&"):
+            term = term.lstrip("*")
+            terms.add(BCSQ_TO_SO.get(term, term))
+    return terms
+
+
+# --------------------------------------------------------------------------------------------- records
+def _genotype(sample: Any) -> tuple[str | None, tuple]:
+    if sample is None or "GT" not in sample:
+        return None, ()
+    alleles = sample["GT"] or ()
+    sep = "|" if sample.phased else "/"
+    text = sep.join("." if a is None else str(a) for a in alleles) if alleles else None
+    return text, tuple(alleles)
+
+
+def _format_value(sample: Any, key: str) -> Any:
+    if sample is None or key not in sample:
+        return None
+    return sample[key]
+
+
+def _allele_record(
+    record: pysam.VariantRecord,
+    alt_index: int,
+    sample: Any,
+    tx: Transcript,
+    effect: VariantEffect | None,
+    known: dict[str, str] | None,
+    population_af: float | None,
+    bcsq: str | None,
+    rules: dict[str, Any],
+) -> dict[str, Any]:
+    alt = record.alts[alt_index]
+    genotype, alleles = _genotype(sample)
+    called = [a for a in alleles if a is not None]
+    copies = called.count(alt_index + 1)
+    if copies == 0:
+        zygosity = None  # not carried by the sample (or not called)
+    elif copies == len(called):
+        zygosity = "homozygous"
+    else:
+        zygosity = "heterozygous"
+    ad = _format_value(sample, "AD")
+    ad = tuple(ad) if isinstance(ad, tuple | list) else None
+    alt_depth = ad[alt_index + 1] if ad and len(ad) > alt_index + 1 else None
+    ad_total = sum(x for x in ad if x is not None) if ad else 0
+    depth = _format_value(sample, "DP")
+    if depth is None and ad:
+        depth = ad_total
+    allele_fraction = round(alt_depth / ad_total, 4) if alt_depth is not None and ad_total else None
+    filters = list(record.filter.keys())
+    consequences = effect.consequences if effect else ("intergenic_variant",)
+    classification, reason = classify(consequences, known, population_af, rules)
+    protein = tx.protein_accession()
+    return {
+        "chrom": record.chrom,
+        "pos": record.pos,
+        "ref": record.ref,
+        "alt": alt,
+        "filter": "PASS" if filters == ["PASS"] else (filters or "."),
+        "qual": None if record.qual is None else round(float(record.qual), 2),
+        "genotype": genotype,
+        "zygosity": zygosity,
+        "depth": depth,
+        "alt_depth": alt_depth,
+        "allele_fraction": allele_fraction,
+        "genotype_quality": _format_value(sample, "GQ"),
+        "kind": "snv" if len(record.ref) == len(alt) == 1 else "indel",
+        "consequence": "&".join(consequences),
+        "hgvs_c": effect.c_name(tx.accession("refseq")) if effect else None,
+        "hgvs_c_ensembl": effect.c_name(tx.accession("ensembl")) if effect else None,
+        "hgvs_p": effect.p_name(protein) if effect else None,
+        "bcsq": bcsq,
+        "classification": classification,
+        "classification_reason": reason,
+        "known_as": known["published_name"] if known else None,
+        "known_citation": known["citation"] if known else None,
+        "population_af": population_af,
+    }
+
+
+def check_transcript_on_reference(tx: Transcript, fasta: pysam.FastaFile, fasta_path, gff3_path) -> None:
+    """Stop when the reference cannot hold the transcript: a wrong build or contig naming would otherwise
+    give plausible-looking but wrong names."""
+    if tx.chrom not in fasta.references:
+        raise InputError(f"the reference {fasta_path} has no contig {tx.chrom}, which {gff3_path} uses")
+    if tx.end > fasta.get_reference_length(tx.chrom):
+        raise InputError(
+            f"{tx.chrom} of {fasta_path} is shorter than {tx.end:,}, where {gff3_path} puts "
+            f"{tx.accession()}: the reference and the GFF3 are from different builds"
+        )
+    if tx.coding:
+        cds = tx.cds_sequence(fasta.fetch)
+        protein = translate(cds, to_stop=False)
+        problems = []
+        if not cds.startswith("ATG"):
+            problems.append(f"starts with {cds[:3]}, not ATG")
+        if len(cds) % 3 or not protein.endswith("*"):
+            problems.append("does not end with a stop codon")
+        if "*" in protein[:-1]:
+            problems.append(f"has a stop at codon {protein.index('*') + 1}")
+        if problems:
+            raise InputError(
+                f"the CDS of {tx.accession()} read from {fasta_path} {' and '.join(problems)}: the reference "
+                f"and {gff3_path} are from different builds"
+            )
+
+
+def annotate_vcf(
+    vcf_path: str | Path,
+    fasta_path: str | Path,
+    gff3_path: str | Path,
+    known_variants_path: str | Path,
+    population_vcf: str | Path | None = None,
+    rules: dict[str, Any] | None = None,
+    sample: str | None = None,
+    run_csq: bool = True,
+) -> list[dict[str, Any]]:
+    """One flat record per ALT allele of each VCF record, sorted by contig (header order) and position.
+
+    Fields: chrom, pos, ref, alt (as in the VCF); filter ("PASS", "." when the caller set none, else the
+    list of failed filters); qual; genotype ("0/1", "1|1", ...); zygosity (heterozygous, homozygous, or None
+    when the sample does not carry the allele; hemizygosity is decided later from copy number); depth
+    (FORMAT DP, else the sum of AD), alt_depth and allele_fraction (from FORMAT AD); genotype_quality
+    (FORMAT GQ); kind (snv, or indel for anything else, including MNVs named delins); consequence (SO
+    terms joined by "&", most severe first); hgvs_c / hgvs_c_ensembl (RefSeq / Ensembl transcript
+    accession); hgvs_p (protein accession; None outside the coding effect, e.g. UTR); bcsq (bcftools csq);
+    classification and classification_reason; known_as and known_citation (published DIRA allele);
+    population_af (None when not given or not found). Alleles on another contig than the transcript are
+    ``intergenic_variant`` with no HGVS names. Symbolic ALTs (``<DEL>``, ``*``) are skipped.
+
+    ``sample`` picks the VCF sample (default: the first). ``run_csq=False`` skips bcftools csq (bcsq None).
+    """
+    rules = resolve_rules(rules)
+    for label, path in (("VCF", vcf_path), ("reference FASTA", fasta_path), ("GFF3", gff3_path)):
+        if not Path(path).is_file():
+            raise InputError(f"the {label} {path} does not exist")
+    tx = load_transcript(gff3_path)
+    known_table = load_known_variants(known_variants_path, tx)
+    try:
+        fasta = pysam.FastaFile(str(fasta_path))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot open the reference FASTA {fasta_path} (is it indexed?): {exc}") from exc
+    check_transcript_on_reference(tx, fasta, fasta_path, gff3_path)
+    bcsq: dict[tuple, str] = {}
+    if run_csq:
+        try:
+            bcsq = bcftools_csq(vcf_path, fasta_path, gff3_path)
+        except pysam.utils.SamtoolsError as exc:
+            log.warning("bcftools csq failed; BCSQ is left empty: %s", exc)
+    population = PopulationFrequencies(population_vcf) if population_vcf else None
+    records = []
+    try:
+        vcf = pysam.VariantFile(str(vcf_path))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read the VCF {vcf_path}: {exc}") from exc
+    with vcf:
+        contigs = list(vcf.header.contigs)
+        if contigs and tx.chrom not in contigs:
+            raise InputError(
+                f"the VCF {vcf_path} has no contig {tx.chrom} (contigs: {', '.join(contigs[:5])}...): "
+                "the VCF and the GFF3 are from different builds or name chromosomes differently"
+            )
+        samples = list(vcf.header.samples)
+        if sample is not None and sample not in samples:
+            raise InputError(f"the VCF {vcf_path} has no sample {sample} (samples: {', '.join(samples)})")
+        sample_name = sample if sample is not None else (samples[0] if samples else None)
+        order = {name: i for i, name in enumerate(contigs)}
+        for record in vcf:
+            call = record.samples[sample_name] if sample_name is not None else None
+            for alt_index, alt in enumerate(record.alts or ()):
+                if alt.startswith("<") or alt == "*" or "[" in alt or "]" in alt:
+                    log.debug("skipping symbolic allele %s:%s %s", record.chrom, record.pos, alt)
+                    continue
+                effect = None
+                if record.chrom == tx.chrom:
+                    try:
+                        effect = describe_variant(tx, fasta.fetch, record.pos, record.ref, alt, record.chrom)
+                    except ValueError as exc:
+                        raise InputError(
+                            f"{vcf_path}: {exc}; is the VCF from the same reference build as {fasta_path}?"
+                        ) from exc
+                known = known_table.get(effect.hgvs_c) if effect else None
+                af = (
+                    population.allele_frequency(record.chrom, record.pos, record.ref, alt)
+                    if population
+                    else None
+                )
+                records.append(
+                    _allele_record(
+                        record,
+                        alt_index,
+                        call,
+                        tx,
+                        effect,
+                        known,
+                        af,
+                        bcsq.get((record.chrom, record.pos, record.ref, alt)),
+                        rules,
+                    )
+                )
+    if population:
+        population.close()
+    records.sort(key=lambda r: (order.get(r["chrom"], len(order)), r["chrom"], r["pos"], r["ref"], r["alt"]))
+    return records
+
+
+# ------------------------------------------------------------------------------------------------- CLI
+def read_rules_json(value: str | None) -> dict[str, Any] | None:
+    """Rule overrides from ``--rules-json``: a path to a JSON file, or the JSON object itself."""
+    if not value:
+        return None
+    text = value
+    if not value.lstrip().startswith("{"):
+        try:
+            text = Path(value).read_text()
+        except OSError as exc:
+            raise InputError(f"cannot read the rules JSON {value}: {exc.strerror}") from exc
+    try:
+        rules = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"the classification rules are not valid JSON ({exc}): {value}") from exc
+    if not isinstance(rules, dict):
+        raise InputError(f"the classification rules must be a JSON object of rule: value, not {value}")
+    return rules
+
+
+def _run_annotate(args: argparse.Namespace) -> int:
+    rules = read_rules_json(args.rules_json)
+    variants = annotate_vcf(
+        args.vcf,
+        args.reference,
+        args.gff3,
+        args.known,
+        population_vcf=args.population,
+        rules=rules,
+        sample=args.sample,
+    )
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "w") as handle:
+        json.dump({"variants": variants}, handle, indent=2)
+        handle.write("\n")
+    log.info("annotated %d allele(s) -> %s", len(variants), out)
+    return 0
+
+
+def register_cli(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``annotate`` sub-command to an argparse sub-parser collection."""
+    parser = subparsers.add_parser(
+        "annotate",
+        help="name, classify and match the IL1RN variants of a normalised VCF",
+        description="HGVS names, consequences (with bcftools csq beside them), known DIRA alleles, "
+        "population frequency and classification for each ALT allele of a normalised VCF.",
+    )
+    parser.add_argument("--vcf", required=True, help="normalised VCF (bcftools norm -m-), one sample")
+    parser.add_argument("--reference", required=True, help="reference FASTA (faidx-indexed)")
+    parser.add_argument("--gff3", required=True, help="transcript GFF3 (resources/<build>/il1rn.gff3)")
+    parser.add_argument(
+        "--known", required=True, help="published DIRA alleles (resources/known_dira_variants.tsv)"
+    )
+    parser.add_argument(
+        "--population", help="gnomAD-style VCF (bgzipped, indexed, INFO/AF) for allele frequencies"
+    )
+    parser.add_argument(
+        "--rules-json",
+        help="classification rule overrides (see DEFAULT_RULES): a JSON file, or the JSON object itself",
+    )
+    parser.add_argument("--sample", help="VCF sample to report (default: the first)")
+    parser.add_argument("--out", required=True, help='output JSON: {"variants": [...]}')
+    parser.set_defaults(func=_run_annotate)
+    return parser
+
+
+__all__ = [
+    "DEFAULT_RULES",
+    "PopulationFrequencies",
+    "annotate_vcf",
+    "bcftools_csq",
+    "bcsq_consequences",
+    "check_transcript_on_reference",
+    "classify",
+    "load_known_variants",
+    "normalise_c_name",
+    "read_rules_json",
+    "register_cli",
+    "resolve_rules",
+]

@@ -1,0 +1,207 @@
+"""Cohort summary of the per-sample DIRA reports: ``results/cohort.tsv`` and a MultiQC custom-content table.
+
+One row per sample, failed samples included, so that a lab sees the whole run on one page and a missing
+sample is never silent. The MultiQC file (``*_mqc.tsv``) carries its section configuration as YAML in
+``#`` comment lines, which MultiQC's custom-content module reads without any extra config file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+#: Column order of cohort.tsv (and of the MultiQC table after the sample column).
+COLUMNS = [
+    "sample",
+    "status",
+    "alleles",
+    "il1rn_copy_number",
+    "deletions",
+    "mean_depth",
+    "callable_fraction_cds",
+    "cnv_status",
+    "failed_reason",
+]
+
+FAILED = "failed"
+
+#: MultiQC column headers: title, description and display options for each column after "sample".
+MULTIQC_HEADERS = {
+    "status": {
+        "title": "DIRA status",
+        "description": "affected / carrier / negative / inconclusive; failed = no report (see failed reason)",
+    },
+    "alleles": {
+        "title": "IL1RN alleles",
+        "description": "Reported IL1RN alleles (HGVS on NM_173842.3, or the deleted region) with zygosity",
+    },
+    "il1rn_copy_number": {
+        "title": "IL1RN CN",
+        "description": "Integer copy number of IL1RN from read depth (empty = no call)",
+        "format": "{:,.0f}",
+        "min": 0,
+        "max": 4,
+        "scale": False,
+    },
+    "deletions": {
+        "title": "Deletions",
+        "description": "Deletions called in the IL-1 cluster: region, size, copy number, genes",
+    },
+    "mean_depth": {
+        "title": "Mean depth",
+        "description": "Mean read depth over the IL1RN coding sequence",
+        "suffix": "X",
+        "format": "{:,.1f}",
+        "min": 0,
+        "scale": "Blues",
+    },
+    "callable_fraction_cds": {
+        "title": "Callable CDS",
+        "description": "Percentage of IL1RN coding bases with enough coverage to call variants",
+        "suffix": "%",
+        "format": "{:,.1f}",
+        "min": 0,
+        "max": 100,
+        "scale": "RdYlGn",
+    },
+    "cnv_status": {
+        "title": "CNV",
+        "description": "Copy-number call status: called or no_call",
+    },
+    "failed_reason": {
+        "title": "Failed reason",
+        "description": "Why no report was made for this sample (empty when it succeeded)",
+    },
+}
+
+
+def _allele_text(allele: dict) -> str:
+    """'c.160C>T p.(Gln54*) homozygous', or 'deletion chr2:1-2 heterozygous' when there is no HGVS name."""
+    names = [n for n in (allele.get("hgvs_c"), allele.get("hgvs_p")) if n]
+    if not names:
+        g = allele.get("genomic", {})
+        names = [f"{allele.get('kind', 'variant')} {g.get('chrom')}:{g.get('pos')}-{g.get('end')}"]
+    return f"{' '.join(names)} {allele.get('zygosity', '')}".strip()
+
+
+def _deletion_text(deletion: dict) -> str:
+    genes = ",".join(deletion.get("genes", [])) or "no genes"
+    return (
+        f"{deletion['chrom']}:{deletion['start']}-{deletion['end']} {deletion['size'] / 1000:.1f}kb "
+        f"CN{deletion['copy_number']} {deletion['zygosity']} ({genes})"
+    )
+
+
+def cohort_rows(reports: list[dict], failed: dict[str, str]) -> list[dict]:
+    """One row per sample, sorted by name; a sample in ``failed`` without a report gets status 'failed'.
+
+    ``failed`` maps sample -> reason. A sample that has both a report and a failure reason keeps its report
+    row with the reason filled in, so that nothing is hidden.
+    """
+    rows: dict[str, dict] = {}
+    for report in reports:
+        qc = report.get("qc", {})
+        sample = report["sample"]
+        rows[sample] = {
+            "sample": sample,
+            "status": report["status"],
+            "alleles": "; ".join(_allele_text(a) for a in report.get("alleles", [])),
+            "il1rn_copy_number": report.get("copy_number", {}).get("IL1RN"),
+            "deletions": "; ".join(_deletion_text(d) for d in report.get("deletions", [])),
+            "mean_depth": qc.get("mean_depth"),
+            "callable_fraction_cds": qc.get("callable_fraction_cds"),
+            "cnv_status": qc.get("cnv_status", ""),
+            "failed_reason": failed.get(sample, ""),
+        }
+    for sample, reason in failed.items():
+        if sample not in rows:
+            rows[sample] = {
+                "sample": sample,
+                "status": FAILED,
+                "alleles": "",
+                "il1rn_copy_number": None,
+                "deletions": "",
+                "mean_depth": None,
+                "callable_fraction_cds": None,
+                "cnv_status": "",
+                "failed_reason": reason or "failed (no reason given)",
+            }
+    return [rows[s] for s in sorted(rows)]
+
+
+def _cell(value: object) -> str:
+    """TSV cell: empty for None, lower-case booleans, short floats; any whitespace run becomes one space."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return format(round(value, 4), "g")
+    return " ".join(str(value).split())
+
+
+def write_cohort_tsv(path: str | Path, rows: list[dict]) -> Path:
+    """Write ``results/cohort.tsv``: a header line and one line per row, columns as :data:`COLUMNS`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["\t".join(COLUMNS)] + ["\t".join(_cell(row.get(c)) for c in COLUMNS) for row in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def multiqc_config() -> dict:
+    """The custom-content configuration embedded in the ``*_mqc.tsv`` header."""
+    return {
+        "id": "dira_genotyper",
+        "section_name": "DIRA (IL1RN) genotypes",
+        "description": (
+            "Per-sample result of dira-genotyper: IL1RN alleles, copy number and coverage. "
+            "Open each sample's HTML report for the evidence."
+        ),
+        "plot_type": "table",
+        "pconfig": {
+            "id": "dira_genotyper_table",
+            "namespace": "DIRA",
+            "title": "dira-genotyper: DIRA status",
+        },
+        "headers": MULTIQC_HEADERS,
+    }
+
+
+def _yaml_scalar(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _yaml_lines(mapping: dict, indent: int = 0) -> list[str]:
+    """Block-style YAML with single-quoted strings, one key per line (the style of MultiQC's examples)."""
+    lines = []
+    for key, value in mapping.items():
+        if isinstance(value, dict):
+            lines.append(f"{' ' * indent}{key}:")
+            lines.extend(_yaml_lines(value, indent + 4))
+        else:
+            lines.append(f"{' ' * indent}{key}: {_yaml_scalar(value)}")
+    return lines
+
+
+def write_multiqc(path_tsv_mqc: str | Path, rows: list[dict]) -> Path:
+    """Write a MultiQC custom-content table (file name must end in ``_mqc.tsv``, e.g. ``dira_mqc.tsv``).
+
+    The callable fraction is written as a percentage for the table; cohort.tsv keeps the 0-1 fraction.
+    """
+    path = Path(path_tsv_mqc)
+    if not path.name.endswith("_mqc.tsv"):
+        raise ValueError(f"{path}: MultiQC only picks up custom content whose name ends in _mqc.tsv")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [f"# {line}" for line in _yaml_lines(multiqc_config())]
+    lines.append("\t".join(["Sample", *COLUMNS[1:]]))
+    for row in rows:
+        values = dict(row)
+        if values.get("callable_fraction_cds") is not None:
+            values["callable_fraction_cds"] = round(100 * values["callable_fraction_cds"], 2)
+        lines.append("\t".join(_cell(values.get(c)) for c in COLUMNS))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
