@@ -8,6 +8,10 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+envvars:
+    "PATH",
+
+
 report: "workflow/report/workflow.rst"
 
 
@@ -24,3 +28,7 @@ rule all:
     default_target: True
     input:
         get_final_outputs(),
+
+
+onerror:
+    write_partial_cohort()

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import pysam
+
 from dira_genotyper import cnv
 from dira_genotyper import simulate as sim
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pysam
 import pytest
+
 from dira_genotyper.annotate import (
     DEFAULT_RULES,
     annotate_vcf,

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pysam
 import pytest
+
 from dira_genotyper import breakpoints as bp
 from dira_genotyper import cnv
 

@@ -6,6 +6,7 @@ import csv
 
 import pytest
 import yaml
+
 from dira_genotyper.cohort import COLUMNS, cohort_rows, multiqc_config, write_cohort_tsv, write_multiqc
 
 try:  # tests/unit as a package or as a plain folder on sys.path (pytest's default import mode)

@@ -8,6 +8,7 @@ base), which is 5' on the + strand and 3' on the - strand, so the 3' rule is exe
 from __future__ import annotations
 
 import pytest
+
 from dira_genotyper.hgvs import describe_variant, protein_change, translate, trim_allele
 from dira_genotyper.transcript import CPos, Transcript, parse_cpos, parse_gff3, reverse_complement
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+
 from dira_genotyper.report_html import read_bins_tsv, render_html, write_html
 
 try:  # tests/unit as a package or as a plain folder on sys.path (pytest's default import mode)

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pysam
 import pytest
+
 from dira_genotyper import simulate as S
 
 ROOT = Path(__file__).resolve().parents[2]

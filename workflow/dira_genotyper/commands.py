@@ -209,7 +209,7 @@ def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
     p.set_defaults(func=cmd_genotype)
 
     p = sub.add_parser("cohort", help="cohort table and MultiQC custom content from the per-sample reports")
-    p.add_argument("--reports", nargs="+", required=True)
+    p.add_argument("--reports", nargs="*", default=[])
     p.add_argument("--failed", nargs="*", help="SAMPLE=reason for samples whose jobs failed")
     p.add_argument("--out-tsv", required=True)
     p.add_argument("--out-mqc", required=True)

@@ -154,7 +154,8 @@ def allele_label(allele: dict) -> str:
         size = g["end"] - g["pos"] + 1
         what = "whole-IL1RN deletion" if allele["consequence"] == "transcript_ablation" else "IL1RN exon deletion"
         return f"{what} of {size / 1000:.1f} kb ({g['chrom']}:{g['pos']:,}-{g['end']:,})"
-    name = allele["hgvs_c"] or f"{allele['genomic']['chrom']}:{allele['genomic']['pos']} {allele['genomic']['ref']}>{allele['genomic']['alt']}"
+    g = allele["genomic"]
+    name = allele["hgvs_c"] or f"{g['chrom']}:{g['pos']} {g['ref']}>{g['alt']}"
     if allele.get("hgvs_p"):
         name += f" {allele['hgvs_p'].split(':')[-1]}"
     if allele.get("known_as"):

@@ -1,5 +1,6 @@
 rule annotate:
     input:
+        ref=REF,
         vcf="results/calls/{sample}.vcf.gz",
         tbi="results/calls/{sample}.vcf.gz.tbi",
         gff3=f"{LOCUS_RES}/il1rn.gff3",
@@ -10,6 +11,8 @@ rule annotate:
         "logs/annotation/{sample}.log",
     benchmark:
         "benchmarks/annotation/{sample}.tsv"
+    conda:
+        "../../envs/tools.yaml"
     threads: 1
     resources:
         mem_mb=1000,
@@ -24,6 +27,6 @@ rule annotate:
             config["interpretation"].get("classification", {}), sort_keys=True
         ),
     shell:
-        "dira-genotyper annotate --vcf {input.vcf:q} --reference {REF:q} --gff3 {input.gff3:q} "
+        "dira-genotyper annotate --vcf {input.vcf:q} --reference {input.ref:q} --gff3 {input.gff3:q} "
         "--known {input.known:q} {params.population} --rules-json '{params.rules}' "
         "--out {output:q} > {log:q} 2>&1"

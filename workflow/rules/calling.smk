@@ -12,6 +12,8 @@ rule callable_regions:
         "logs/callable/{sample}.log",
     benchmark:
         "benchmarks/callable/{sample}.tsv"
+    conda:
+        "../../envs/tools.yaml"
     threads: 1
     resources:
         mem_mb=1000,
@@ -30,6 +32,7 @@ rule callable_regions:
 
 rule call_variants:
     input:
+        ref=REF,
         bam="results/locus/{sample}.bam",
         bai="results/locus/{sample}.bam.bai",
         targets=f"{LOCUS_RES}/targets.bed",
@@ -41,6 +44,8 @@ rule call_variants:
         "logs/calls/{sample}.log",
     benchmark:
         "benchmarks/calls/{sample}.tsv"
+    conda:
+        "../../envs/tools.yaml"
     threads: 1
     resources:
         mem_mb=1000,
@@ -48,5 +53,5 @@ rule call_variants:
     params:
         filters=lambda wc: json.dumps(config["calling"], sort_keys=True),
     shell:
-        "dira-genotyper call --bam {input.bam:q} --reference {REF:q} --targets {input.targets:q} "
+        "dira-genotyper call --bam {input.bam:q} --reference {input.ref:q} --targets {input.targets:q} "
         "--callable {input.callable:q} --params-json '{params.filters}' --out {output.vcf:q} > {log:q} 2>&1"

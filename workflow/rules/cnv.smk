@@ -1,5 +1,6 @@
 rule cnv_count:
     input:
+        ref=REF,
         bam="results/locus/{sample}.bam",
         bai="results/locus/{sample}.bam.bai",
         res=f"{LOCUS_RES}/build.json",
@@ -9,20 +10,25 @@ rule cnv_count:
         "logs/cnv/{sample}.count.log",
     benchmark:
         "benchmarks/cnv/{sample}.count.tsv"
+    conda:
+        "../../envs/tools.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=30,
     params:
+        res=lambda wc, input: os.path.dirname(input.res),
         bin_size=cfg("cnv", "bin_size"),
         min_mapq=cfg("cnv", "min_mapq"),
     shell:
-        "dira-genotyper cnv-count --bam {input.bam:q} --reference {REF:q} --resources {LOCUS_RES} "
+        "dira-genotyper cnv-count --bam {input.bam:q} --reference {input.ref:q} --resources {params.res:q} "
         "--bin-size {params.bin_size} --min-mapq {params.min_mapq} --out {output:q} > {log:q} 2>&1"
 
 
 rule cnv_call:
     input:
+        res=f"{LOCUS_RES}/build.json",
+        ref=REF,
         counts="results/cnv/{sample}.counts.tsv",
         cohort=get_cohort_counts,
         bam="results/locus/{sample}.bam",
@@ -36,14 +42,17 @@ rule cnv_call:
         "logs/cnv/{sample}.call.log",
     benchmark:
         "benchmarks/cnv/{sample}.call.tsv"
+    conda:
+        "../../envs/tools.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=30,
     params:
+        res=lambda wc, input: os.path.dirname(input.res),
         mode=cfg("cnv", "mode"),
-        prefix="results/cnv/{sample}",
+        prefix=lambda wc, output: output.json[: -len(".cnv.json")],
     shell:
         "dira-genotyper cnv-call --counts {input.counts:q} --cohort-counts {input.cohort:q} "
-        "--bam {input.bam:q} --reference {REF:q} --resources {LOCUS_RES} --mode {params.mode} "
+        "--bam {input.bam:q} --reference {input.ref:q} --resources {params.res:q} --mode {params.mode} "
         "--sample {wildcards.sample} --out-prefix {params.prefix:q} > {log:q} 2>&1"

@@ -124,3 +124,45 @@ def get_final_outputs():
             f"results/reports/{s}.dira.html",
         ]
     return outputs
+
+
+def failure_reason(sample):
+    """The last error line from the sample's rule logs, for the cohort table of a partly failed run."""
+    from pathlib import Path
+
+    for log in sorted(
+        Path("logs").glob(f"*/{sample}.*log"), key=os.path.getmtime, reverse=True
+    ):
+        lines = [
+            ln
+            for ln in log.read_text(errors="replace").splitlines()
+            if "ERROR" in ln or "Error" in ln
+        ]
+        if lines:
+            return f"{lines[-1].strip()[:300]} (see {log})"
+    return "a job of this sample failed or did not run (see logs/)"
+
+
+def write_partial_cohort():
+    """After a failed run (e.g. with --keep-going), mark the samples without a report in the cohort table."""
+    import subprocess
+
+    done = [
+        s for s in sorted(SAMPLES) if os.path.exists(f"results/reports/{s}.dira.json")
+    ]
+    failed = [f"{s}={failure_reason(s)}" for s in sorted(SAMPLES) if s not in done]
+    cmd = [
+        "dira-genotyper",
+        "cohort",
+        "--out-tsv",
+        "results/cohort.tsv",
+        "--out-mqc",
+        "results/multiqc/dira_mqc.tsv",
+        "--reports",
+        *[f"results/reports/{s}.dira.json" for s in done],
+        "--failed",
+        *failed,
+    ]
+    if not done:
+        cmd.remove("--reports")
+    subprocess.run(cmd, check=False)

@@ -46,6 +46,8 @@ rule align:
 
 rule extract_locus:
     input:
+        res=f"{LOCUS_RES}/build.json",
+        ref=REF,
         aln=get_alignment,
         checked="results/qc/{sample}.input.json",
         window=f"{LOCUS_RES}/window.bed",
@@ -57,11 +59,15 @@ rule extract_locus:
         "logs/locus/{sample}.extract.log",
     benchmark:
         "benchmarks/locus/{sample}.extract.tsv"
+    conda:
+        "../../envs/tools.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=60,
+    params:
+        res=lambda wc, input: os.path.dirname(input.res),
     shell:
-        "dira-genotyper extract --input {input.aln:q} --reference {REF:q} --regions {input.window:q} "
+        "dira-genotyper extract --input {input.aln:q} --reference {input.ref:q} --regions {input.window:q} "
         "{input.controls:q} --index-fallback results/inputs/{wildcards.sample}.bai "
-        "--resources {LOCUS_RES} --out {output.bam:q} > {log:q} 2>&1"
+        "--resources {params.res:q} --out {output.bam:q} > {log:q} 2>&1"

@@ -1,5 +1,6 @@
 rule validate_input:
     input:
+        ref=REF,
         sheet=config["samples"],
     output:
         "results/qc/{sample}.input.json",
@@ -7,19 +8,24 @@ rule validate_input:
         "logs/qc/{sample}.validate_input.log",
     benchmark:
         "benchmarks/qc/{sample}.validate_input.tsv"
+    conda:
+        "../../envs/tools.yaml"
     threads: 1
     resources:
         mem_mb=500,
         runtime=30,
     params:
         sample=lambda wc: sample_info_json(wc.sample),
+        build=BUILD,
+        resources_dir=config["resources_dir"],
     shell:
-        "dira-genotyper validate-input --sample-json '{params.sample}' --reference {REF:q} "
-        "--build {BUILD} --resources-dir {config[resources_dir]:q} --out {output:q} > {log:q} 2>&1"
+        "dira-genotyper validate-input --sample-json '{params.sample}' --reference {input.ref:q} "
+        "--build {params.build} --resources-dir {params.resources_dir:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule prepare_resources:
     input:
+        ref=REF,
         fai=f"{REF}.fai",
         build=f"{RESOURCES}/build.json",
     output:
@@ -38,13 +44,15 @@ rule prepare_resources:
         "logs/resources/prepare_resources.log",
     benchmark:
         "benchmarks/resources/prepare_resources.tsv"
+    conda:
+        "../../envs/tools.yaml"
     threads: 1
     resources:
         mem_mb=500,
         runtime=10,
     params:
-        resources=RESOURCES,
-        out=LOCUS_RES,
+        resources=lambda wc, input: os.path.dirname(input.build),
+        out=lambda wc, output: os.path.dirname(output[0]),
     shell:
-        "dira-genotyper prepare-resources --resources {params.resources:q} --reference {REF:q} "
+        "dira-genotyper prepare-resources --resources {params.resources:q} --reference {input.ref:q} "
         "--out {params.out:q} > {log:q} 2>&1"

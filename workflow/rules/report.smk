@@ -1,12 +1,12 @@
 rule genotype:
     input:
+        res=f"{LOCUS_RES}/build.json",
         checked="results/qc/{sample}.input.json",
         variants="results/annotation/{sample}.variants.json",
         cnv="results/cnv/{sample}.cnv.json",
         bins="results/cnv/{sample}.bins.tsv",
         callable="results/callable/{sample}.callable.json",
         bam="results/locus/{sample}.bam",
-        resources=f"{LOCUS_RES}/build.json",
         parents=get_parent_files,
     output:
         json="results/reports/{sample}.dira.json",
@@ -21,18 +21,21 @@ rule genotype:
         "logs/reports/{sample}.log",
     benchmark:
         "benchmarks/reports/{sample}.tsv"
+    conda:
+        "../../envs/tools.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=15,
     params:
+        res=lambda wc, input: os.path.dirname(input.res),
         sample=lambda wc: sample_info_json(wc.sample),
         parents=lambda wc: " ".join(get_parents(wc)),
         strict="--strict-phase" if cfg("interpretation", "strict_phase") else "",
     shell:
         "dira-genotyper genotype --sample-json '{params.sample}' --checked {input.checked:q} "
         "--variants {input.variants:q} --cnv {input.cnv:q} --bins {input.bins:q} "
-        "--callable {input.callable:q} --bam {input.bam:q} --resources {LOCUS_RES} "
+        "--callable {input.callable:q} --bam {input.bam:q} --resources {params.res:q} "
         "--parents {params.parents} {params.strict} --out-json {output.json:q} "
         "--out-html {output.html:q} --out-meta {output.meta:q} > {log:q} 2>&1"
 
@@ -49,6 +52,8 @@ rule cohort_summary:
         "logs/reports/cohort.log",
     benchmark:
         "benchmarks/reports/cohort.tsv"
+    conda:
+        "../../envs/tools.yaml"
     threads: 1
     resources:
         mem_mb=500,

@@ -1,0 +1,112 @@
+"""The default workflow on the bundled cohort: every sample's JSON report against the generator's truth."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import jsonschema
+import pysam
+import pytest
+
+from tests.conftest import ROOT, make_workdir, run_snakemake
+
+pytestmark = pytest.mark.workflow
+REPORT_GENES = ["IL1RN", "IL36G", "IL36A", "IL36B", "IL36RN", "IL1F10"]
+SCHEMA = json.loads((ROOT / "workflow" / "schemas" / "dira_report.schema.json").read_text())
+
+
+def truth(cohort_dir: Path) -> dict:
+    return json.loads((cohort_dir / "truth.json").read_text())
+
+
+def report(workdir: Path, sample: str) -> dict:
+    return json.loads((workdir / "results" / "reports" / f"{sample}.dira.json").read_text())
+
+
+def samples() -> list[str]:
+    with open(ROOT / "config" / "samples.tsv") as handle:
+        return [row["sample"] for row in csv.DictReader(handle, delimiter="\t")]
+
+
+def c_name(name: str | None) -> str | None:
+    return name.split(":", 1)[1] if name and ":" in name else name
+
+
+@pytest.mark.parametrize("sample", samples())
+def test_report_matches_truth(workflow_run, cohort_dir, sample):
+    expected = truth(cohort_dir)[sample]
+    got = report(workflow_run, sample)
+    jsonschema.validate(got, SCHEMA)
+    assert got["status"] == expected["status"], got["reasons"]
+
+    small = {(c_name(a["hgvs_c"]), a["zygosity"]) for a in got["alleles"] if a["kind"] != "deletion"}
+    for allele in expected["alleles"]:
+        if allele["kind"] == "deletion":
+            continue
+        key = (allele["hgvs_c"], allele["zygosity"])
+        named_benign = any(allele["hgvs_c"] in r and "benign" in r for r in got["reasons"])
+        assert key in small or named_benign, f"{key} not reported: {small}"
+    expected_small = {(a["hgvs_c"], a["zygosity"]) for a in expected["alleles"] if a["kind"] != "deletion"}
+    assert small <= expected_small, f"unexpected alleles {small - expected_small}"
+
+    for deletion in expected["deletions"]:
+        match = [d for d in got["deletions"]
+                 if abs(d["start"] - deletion["start"]) <= 10 and abs(d["end"] - deletion["end"]) <= 10]
+        assert match, f"deletion {deletion['start']}-{deletion['end']} not found in {got['deletions']}"
+        assert match[0]["zygosity"] == deletion["zygosity"]
+        assert set(match[0]["genes"]) >= set(deletion["genes"]) & set(REPORT_GENES)
+    assert len(got["deletions"]) == len(expected["deletions"])
+
+    if got["qc"]["cnv_status"] == "called":
+        for gene in REPORT_GENES:
+            assert got["copy_number"][gene] == expected["copy_number"][gene], (gene, got["copy_number"])
+    else:
+        assert got["status"] == "inconclusive"
+        assert all(got["copy_number"][g] is None for g in REPORT_GENES)
+
+
+def test_low_coverage_is_no_call_not_negative(workflow_run):
+    got = report(workflow_run, "DIRA-09")
+    assert got["status"] == "inconclusive"
+    assert got["qc"]["callable_fraction_cds"] < 0.5
+    assert any("not callable" in r or "not called" in r for r in got["reasons"])
+
+
+def test_family_trio_is_consistent_and_names_origins(workflow_run):
+    child = report(workflow_run, "DIRA-01")
+    assert child["family"]["mendelian_consistent"] is True
+    fetus = report(workflow_run, "DIRA-01-FETUS")
+    assert fetus["status"] == "carrier" and fetus["family"]["mendelian_consistent"] is True
+
+
+def test_outputs_are_real_files(workflow_run):
+    results = workflow_run / "results"
+    for sample in samples():
+        vcf = results / "calls" / f"{sample}.vcf.gz"
+        assert (results / "calls" / f"{sample}.vcf.gz.tbi").exists()
+        with pysam.VariantFile(str(vcf)) as handle:
+            assert "LowDepth" in handle.header.filters
+        assert (results / "locus" / f"{sample}.bam.bai").exists()
+        assert (results / "cnv" / f"{sample}.vcf.gz.tbi").exists()
+        html = (results / "reports" / f"{sample}.dira.html").read_text()
+        assert report(workflow_run, sample)["status"] in html
+        assert "http://" not in html and "https://" not in html and "<svg" in html
+        for rule_log in ("calls", "callable", "cnv", "annotation", "reports"):
+            assert any((workflow_run / "logs" / rule_log).glob(f"{sample}*.log"))
+    rows = list(csv.DictReader(open(results / "cohort.tsv"), delimiter="\t"))
+    assert [r["sample"] for r in rows] == sorted(samples())
+    assert (results / "multiqc" / "dira_mqc.tsv").read_text().startswith("#")
+
+
+def test_json_reports_are_reproducible(workflow_run, tmp_path):
+    """A second run on the same inputs writes byte-identical JSON (run metadata lives apart)."""
+    again = make_workdir(tmp_path / "run2")
+    proc = run_snakemake(again, "--cores", "2")
+    assert proc.returncode == 0, proc.stderr[-5000:]
+    for sample in samples():
+        first = (workflow_run / "results" / "reports" / f"{sample}.dira.json").read_bytes()
+        second = (again / "results" / "reports" / f"{sample}.dira.json").read_bytes()
+        assert first == second, sample
+        assert str(tmp_path) not in second.decode()
