@@ -195,7 +195,13 @@ def simulate(
 
 
 def run_ours(
-    bam: Path, ref: Path, res_dir: Path, prefix: Path, mode: str, cohort: list[Path] | None = None
+    bam: Path,
+    ref: Path,
+    res_dir: Path,
+    prefix: Path,
+    mode: str,
+    cohort: list[Path] | None = None,
+    params: cnv.CnvParams | None = None,
 ) -> dict:
     counts = Path(str(prefix) + ".counts.tsv")
     if not counts.exists():
@@ -209,6 +215,7 @@ def run_ours(
         str(ref),
         mode,
         prefix.name,
+        params,
     )
     return result.to_json()
 
@@ -298,15 +305,16 @@ class Tally:
         )
 
 
-def il1rn_truth(res: cnv.LocusResources, events: list[Event]) -> int:
+def gene_truth(gene: cnv.GeneModel, events: list[Event]) -> int:
     """Truth as the caller defines it: intact copies of the whole gene span (any overlap removes a copy)."""
-    il1rn = next(g for g in res.genes if g.gene == res.target_gene)
     lost = sum(
-        2 - ev.cn
-        for ev in events
-        if ev.chrom == il1rn.chrom and ev.start <= il1rn.end and ev.end >= il1rn.start
+        2 - ev.cn for ev in events if ev.chrom == gene.chrom and ev.start <= gene.end and ev.end >= gene.start
     )
     return max(0, 2 - lost)
+
+
+def il1rn_truth(res: cnv.LocusResources, events: list[Event]) -> int:
+    return gene_truth(next(g for g in res.genes if g.gene == res.target_gene), events)
 
 
 def evaluate(
@@ -322,8 +330,19 @@ def evaluate(
     wrong_il1rn = nocall_il1rn = right_il1rn = 0
     false_il1rn_del_normals = 0
     no_call_samples = 0
+    genes = {"right": 0, "wrong": 0, "no-call": 0}
+    normals_complete = n_normals = 0
     for d in designs:
         ours = results[d.name]
+        complete = True
+        for g in res.genes:
+            called = ours["genes"].get(g.gene, {}).get("copy_number")
+            key = "no-call" if called is None else ("right" if called == gene_truth(g, d.events) else "wrong")
+            genes[key] += 1
+            complete &= called is not None
+        if not d.events:
+            n_normals += 1
+            normals_complete += complete
         calls = {"ours": ours["deletions"], "delly": (delly or {}).get(d.name, [])}
         if ours["status"] != "called":
             no_call_samples += 1
@@ -362,7 +381,12 @@ def evaluate(
         f"  IL1RN copy number: right {right_il1rn}, wrong {wrong_il1rn}, no-call {nocall_il1rn}; "
         f"false IL1RN deletions in normals: {false_il1rn_del_normals}"
     )
-    return {"tallies": tallies, "fp": fp, "wrong_il1rn": wrong_il1rn}
+    lines.append(
+        f"  gene copy numbers ({len(res.genes)} genes x {len(designs)} samples): right {genes['right']}, "
+        f"wrong {genes['wrong']}, no-call {genes['no-call']}; normals with every gene called: "
+        f"{normals_complete}/{n_normals}"
+    )
+    return {"tallies": tallies, "fp": fp, "wrong_il1rn": wrong_il1rn, "wrong_genes": genes["wrong"]}
 
 
 def measure(code: str) -> tuple[float, float]:
@@ -441,6 +465,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-delly", action="store_true")
     ap.add_argument("--json", default=None, help="also write the figures as JSON here")
+    ap.add_argument(
+        "--depths",
+        default=None,
+        help="comma-separated WGS depths to call, each subsampled from the simulated 60x (30x --quick); "
+        "default 60,30,20,10 (30,10 --quick)",
+    )
+    ap.add_argument(
+        "--min-control-depth",
+        type=float,
+        default=None,
+        help="CnvParams.min_control_depth for these calls (default: the caller's default)",
+    )
     args = ap.parse_args(argv)
     if shutil.which("bwa") is None:
         print("bwa is needed (apt-get install -y bwa)", file=sys.stderr)
@@ -459,26 +495,35 @@ def main(argv: list[str] | None = None) -> int:
         n_normal, n_events, n_exon, n_exome, depths, extra = 2, 4, 4, 6, [30, 10], 2_000_000
     else:
         n_normal, n_events, n_exon, n_exome, depths, extra = 4, 10, 8, 8, [60, 30, 20, 10], 6_000_000
+    sim_depth = max(depths)
+    if args.depths:
+        depths = sorted({float(x) if "." in x else int(x) for x in args.depths.split(",")}, reverse=True)
+        if max(depths) > sim_depth:
+            ap.error(f"--depths: at most the simulated {sim_depth}x")
+    params = cnv.CnvParams()
+    if args.min_control_depth is not None:
+        params.min_control_depth = args.min_control_depth
     designs = design_cohort(res, args.seed, n_normal, n_events, n_exon, n_exome)
     wgs = [d for d in designs if d.mode == "wgs"]
     exome = [d for d in designs if d.mode == "exome"]
-    bams = simulate(designs, ref, res_dir, out, max(depths), 100.0, args.seed, args.threads)
+    bams = simulate(designs, ref, res_dir, out, sim_depth, 100.0, args.seed, args.threads)
     t_sim = time.perf_counter() - t0
     lines = [
         f"bench_cnv: {len(wgs)} WGS-like samples ({sum(len(d.events) for d in wgs)} deletions) at "
         f"{'/'.join(str(d) for d in depths)}x, {len(exome)} exome-like at 100x (cohort mode); "
-        f"delly {'on' if use_delly else 'off'}; simulation+alignment {t_sim:.0f} s"
+        f"delly {'on' if use_delly else 'off'}; min control depth {params.min_control_depth:g}; "
+        f"simulation+alignment {t_sim:.0f} s"
     ]
     figures: dict = {}
     for depth in depths:
         results, delly_calls = {}, ({} if use_delly else None)
         for d in wgs:
             bam = bams[d.name]
-            if depth != max(depths):
-                bam = subsample(bam, depth / max(depths), out / "bam" / f"{d.name}.{depth}x.bam", args.seed)
+            if depth != sim_depth:
+                bam = subsample(bam, depth / sim_depth, out / "bam" / f"{d.name}.{depth}x.bam", args.seed)
             prefix = out / "calls" / f"{d.name}.{depth}x"
             prefix.parent.mkdir(parents=True, exist_ok=True)
-            results[d.name] = run_ours(bam, ref, res_dir, prefix, "auto")
+            results[d.name] = run_ours(bam, ref, res_dir, prefix, "auto", params=params)
             if use_delly:
                 delly_calls[d.name] = run_delly(bam, ref, prefix)
         figures[f"wgs{depth}x"] = evaluate(
@@ -492,7 +537,7 @@ def main(argv: list[str] | None = None) -> int:
         for d in exome:
             others = [c for n, c in counts.items() if n != d.name]
             prefix = out / "calls" / f"{d.name}.exome"
-            results[d.name] = run_ours(bams[d.name], ref, res_dir, prefix, "auto", others)
+            results[d.name] = run_ours(bams[d.name], ref, res_dir, prefix, "auto", others, params)
             if use_delly:
                 delly_calls[d.name] = run_delly(bams[d.name], ref, prefix)
         modes = sorted({r["mode"] for r in results.values()})
@@ -501,8 +546,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     speed_bam = (
         bams[wgs[0].name]
-        if max(depths) == 30
-        else subsample(bams[wgs[0].name], 30 / max(depths), out / "bam" / f"{wgs[0].name}.30x.bam", args.seed)
+        if sim_depth == 30
+        else subsample(bams[wgs[0].name], 30 / sim_depth, out / "bam" / f"{wgs[0].name}.30x.bam", args.seed)
     )
     speed(speed_bam, ref, res_dir, out, extra, args.seed, lines)
     lines.append(f"total {time.perf_counter() - t0:.0f} s")

@@ -485,3 +485,121 @@ def test_cli_count_and_call(tmp_path):
     assert (d["start"], d["end"], d["copy_number"]) == (DEL_START + 1, DEL_END, 0)
     assert d["breakpoint_support"]["precise"] and d["il1rn_exons"] == [2]
     assert data["genes"]["IL1RN"]["copy_number"] == 0
+
+
+# ------------------------------------------------------------------------- junction reads vs depth dips
+def flat_bam(
+    tmp_path: Path,
+    lo: int = 660_000,
+    hi: int = 700_000,
+    depth: float = 30.0,
+    clipped_at: int | None = None,
+    n_clipped: int = 0,
+) -> Path:
+    """Read pairs of even coverage over chr2:[lo, hi) of the SYNTH layout, with no junction read at all, plus
+    `n_clipped` single reads soft-clipped at `clipped_at` (0-based; what a junction would leave)."""
+    header = pysam.AlignmentHeader.from_dict(
+        {"HD": {"VN": "1.6"}, "SQ": [{"SN": "chr2", "LN": 1_000_000}, {"SN": "ctrl", "LN": 200_000}]}
+    )
+    step = max(1, round(2 * RL / depth))  # one pair every `step` bases gives 2 * RL / step depth
+    reads = []
+    for i, f in enumerate(range(lo, hi - FRAG, step)):
+        for flag, pos, mate, tlen in ((99, f, f + FRAG - RL, FRAG), (147, f + FRAG - RL, f, -FRAG)):
+            reads.append(_aligned(header, f"p{i}", "A" * RL, pos, f"{RL}M", flag, mate, tlen))
+    for j in range(n_clipped):
+        a = _aligned(header, f"c{j}", "A" * RL, clipped_at - 70 + j, f"{70 - j}M{30 + j}S", 0, 0, 0)
+        a.next_reference_id, a.next_reference_start = -1, -1
+        reads.append(a)
+    unsorted = tmp_path / "flat_unsorted.bam"
+    with pysam.AlignmentFile(str(unsorted), "wb", header=header) as out:
+        for r in reads:
+            out.write(r)
+    bam = tmp_path / "flat.bam"
+    pysam.sort("-o", str(bam), str(unsorted))
+    pysam.index(str(bam))
+    return bam
+
+
+def _dip_counts(depth: float, ratio: float, seed: int, exon: int = 2, before: int = 700, after: int = 800):
+    """Counts with the depth of ~1.6 kb around an IL1RN exon scaled to `ratio` (0.5 = a heterozygous loss)."""
+    ex = il1rn_exon(exon)
+    return synth_counts(depth=depth, seed=seed, deletions=[("chr2", ex.start - before, ex.end + after, 2 * ratio)])
+
+
+def test_mild_dip_without_junction_reads_is_called_two_copies(tmp_path):
+    counts = _dip_counts(30, 0.7, seed=0)
+    depth_only = cnv.call_copy_number(counts, SYNTH)
+    assert depth_only.genes["IL1RN"]["copy_number"] is None  # depth alone cannot rule out a 1 kb deletion
+    assert any(r.startswith("IL1RN: copy number not called") for r in depth_only.reasons)
+    result = cnv.call_copy_number(counts, SYNTH)
+    cnv.add_read_evidence(result, flat_bam(tmp_path), SYNTH, None, 1000)
+    il1rn_call = result.genes["IL1RN"]
+    assert il1rn_call["copy_number"] == 2 and il1rn_call["quality"] >= 20
+    assert il1rn_call["junction_reads"] == 0 and il1rn_call["quality"] > depth_only.genes["IL1RN"]["quality"]
+    exon2 = next(e for e in result.exons if e["gene"] == "IL1RN" and e["exon"] == 2)
+    assert exon2["copy_number"] == 2 and exon2["ratio"] < 0.85
+    assert result.deletions == [] and not any(r.startswith("IL1RN:") for r in result.reasons)
+
+
+def test_mild_dip_stays_a_no_call_when_the_reads_cannot_rule_out_a_deletion(tmp_path):
+    # Reads clipped at one position inside the dip, as many as a deletion's junction would leave.
+    ex = il1rn_exon(2)
+    result = cnv.call_copy_number(_dip_counts(30, 0.7, seed=0), SYNTH)
+    bam = flat_bam(tmp_path, clipped_at=ex.start - 300, n_clipped=9)
+    cnv.add_read_evidence(result, bam, SYNTH, None, 1000)
+    assert result.genes["IL1RN"]["copy_number"] is None and result.genes["IL1RN"]["junction_reads"] >= 9
+    assert any(r.startswith("IL1RN: copy number not called") for r in result.reasons)
+    # At 10x a deletion would leave only ~3 junction templates: seeing none is weak evidence.
+    shallow = cnv.call_copy_number(_dip_counts(10, 0.7, seed=1), SYNTH)
+    cnv.add_read_evidence(shallow, flat_bam(tmp_path, depth=10), SYNTH, None, 1000)
+    assert shallow.status == "called" and shallow.genes["IL1RN"]["copy_number"] is None
+
+
+def test_het_deletion_at_half_depth_is_one_copy_with_or_without_junction_reads(tmp_path):
+    ex = il1rn_exon(3)
+    counts = synth_counts(deletions=[("chr2", ex.start - 2000, ex.end + 2000, 1)], seed=5)
+    depth_only = cnv.call_copy_number(counts, SYNTH)
+    assert depth_only.genes["IL1RN"]["copy_number"] == 1
+    # No junction read at all (as when both ends lie in repeats): still one copy, never two.
+    result = cnv.call_copy_number(counts, SYNTH)
+    cnv.add_read_evidence(result, flat_bam(tmp_path), SYNTH, None, 1000)
+    assert result.genes["IL1RN"]["copy_number"] == 1 and result.genes["IL1RN"]["quality"] >= 20
+    exon3 = next(e for e in result.exons if e["gene"] == "IL1RN" and e["exon"] == 3)
+    assert exon3["copy_number"] == 1
+    [d] = result.deletions
+    assert d.copy_number == 1 and d.start <= ex.start and d.end >= ex.end
+    # A short one (~1.6 kb) that the HMM's prior keeps at two copies: depth at 0.5 outweighs absent junctions.
+    short = cnv.call_copy_number(_dip_counts(30, 0.5, seed=0), SYNTH)
+    cnv.add_read_evidence(short, flat_bam(tmp_path), SYNTH, None, 1000)
+    assert short.genes["IL1RN"]["copy_number"] in (None, 1)
+    assert next(e for e in short.exons if e["gene"] == "IL1RN" and e["exon"] == 2)["copy_number"] in (None, 1)
+
+
+def test_junction_loglik():
+    params = cnv.CnvParams()
+    isize = bp.InsertSizeModel(350.0, 40.0, 1000)
+    none_seen = bp.JunctionScan(0, 0, 0, 500, 500)
+    ll1, ll0 = cnv.junction_loglik(none_seen, 30.0, 150.0, isize, params)
+    lam = 0.7 * (30 / 300 * 131 + 30 / 600 * 50)
+    assert ll1 == pytest.approx(math.log(params.hidden_junction_prob + (1 - 1e-4) * math.exp(-lam)))
+    assert ll0 < ll1 < -8 and ll0 >= math.log(params.hidden_junction_prob)
+    # As many junction reads as a deletion would leave: no evidence either way.
+    assert cnv.junction_loglik(bp.JunctionScan(8, 8, 4, 500, 500), 30.0, 150.0, isize, params)[0] > -0.1
+    # Half the reads in repeats: a junction could hide there half the time.
+    assert cnv.junction_loglik(bp.JunctionScan(0, 0, 0, 500, 250), 30.0, 150.0, isize, params)[0] > math.log(0.5)
+    # No expected depth (off target) or no reads at all: nothing learnt.
+    assert cnv.junction_loglik(none_seen, 0.0, 150.0, isize, params) == pytest.approx((0.0, 0.0), abs=1e-12)
+    no_reads = bp.JunctionScan(0, 0, 0, 0, 0)
+    assert cnv.junction_loglik(no_reads, 30.0, 150.0, isize, params) == pytest.approx((0.0, 0.0), abs=1e-12)
+
+
+def test_scan_junctions_counts_the_junction_reads(tmp_path):
+    bam, _ = build_bam(tmp_path, "het")
+    with pysam.AlignmentFile(str(bam)) as aln:
+        isize = bp.insert_size_model(aln, [("chr2", 0, 10_000)])
+        at_junction = bp.scan_junctions(aln, "chr2", DEL_START - 1000, DEL_END + 1000, isize)
+        alt = bp.junction_counts(aln, "chr2", DEL_START, DEL_END, isize).alt
+        assert at_junction.starts >= 4 and at_junction.ends >= 4 and at_junction.pairs >= 4
+        assert at_junction.most >= alt and at_junction.mappable == 1.0
+        away = bp.scan_junctions(aln, "chr2", 2000, 9000, isize)
+        assert (away.starts, away.ends, away.pairs, away.most) == (0, 0, 0, 0) and away.reads > 0

@@ -110,3 +110,12 @@ def test_json_reports_are_reproducible(workflow_run, tmp_path):
         second = (again / "results" / "reports" / f"{sample}.dira.json").read_bytes()
         assert first == second, sample
         assert str(tmp_path) not in second.decode()
+
+
+def test_snakemake_report_has_cohort_and_sample_pages(workflow_run):
+    proc = run_snakemake(workflow_run, "--report", "results/report.html")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    text = (workflow_run / "results" / "report.html").read_text()
+    assert "cohort.tsv" in text
+    for sample in samples():
+        assert f"{sample}.dira.html" in text

@@ -537,6 +537,157 @@ def junction_counts(
     return JunctionCounts(len(alt), len(ref_left), len(ref_right), len(split), len(disc - split))
 
 
+@dataclass(frozen=True)
+class JunctionScan:
+    """Read evidence for a deletion junction anywhere in a region (for ruling a deletion out).
+
+    `starts` is the most templates that agree (within the scan's tolerance) on one deletion start: reads
+    whose alignment ends in a clip or a split there, or a long CIGAR deletion starting there. `ends` is the
+    same for one deletion end, `pairs` counts the forward/reverse pairs whose insert is too long for the
+    library and could span a deletion inside the region. The templates of any one deletion's junction are
+    at most `starts + ends + pairs`, however the reads were aligned. `reads` and `mapq_reads` count the
+    primary alignments that start in the region, all and those with MAPQ >= the scan's minimum.
+    """
+
+    starts: int
+    ends: int
+    pairs: int
+    reads: int
+    mapq_reads: int
+
+    @property
+    def most(self) -> int:
+        return self.starts + self.ends + self.pairs
+
+    @property
+    def mappable(self) -> float:
+        """Share of reads in the region that map uniquely enough to be counted (0.0 when there are none:
+        a region without reads tells nothing about junctions)."""
+        return self.mapq_reads / self.reads if self.reads else 0.0
+
+
+def _most_at_one_position(positions: np.ndarray, templates: np.ndarray, tol: int) -> int:
+    """The most distinct templates whose positions (sorted) lie within +-tol of one position."""
+    best = 0
+    for i in range(len(positions)):
+        j = int(np.searchsorted(positions, positions[i] + 2 * tol, side="right"))
+        if j - i > best:
+            best = max(best, len(set(templates[i:j].tolist())))
+    return best
+
+
+class JunctionIndex:
+    """Deletion-junction signals of one region, read once and then counted for any sub-region.
+
+    Reads of every mapping quality are indexed (a junction read in a repeat counts too), so the counts can
+    only err upwards, towards "there may be a junction". Coordinates are 0-based half-open.
+    """
+
+    def __init__(
+        self,
+        bam: pysam.AlignmentFile,
+        chrom: str,
+        start: int,
+        end: int,
+        isize: InsertSizeModel | None,
+        min_mapq: int = 20,
+        min_clip: int = 10,
+        min_del: int = 50,
+        tol: int = 10,
+    ):
+        self.chrom, self.start, self.end, self.isize, self.tol = chrom, start, end, isize, tol
+        self.reach = int(isize.max_normal) if isize else 0
+        ids: dict[tuple[str, bool], int] = {}
+        left: list[tuple[int, int]] = []
+        right: list[tuple[int, int]] = []
+        pairs: list[tuple[int, int]] = []
+        read_starts: list[int] = []
+        read_ok: list[bool] = []
+        if chrom in bam.references:
+            for read in bam.fetch(chrom, max(0, start - self.reach), end + self.reach):
+                if read.flag & _SKIP_FLAGS:
+                    continue
+                if not read.is_supplementary:
+                    read_starts.append(read.reference_start)
+                    read_ok.append(read.mapping_quality >= min_mapq)
+                cigar = read.cigartuples
+                if cigar and (
+                    cigar[0][0] in _CLIP_OPS
+                    or cigar[-1][0] in _CLIP_OPS
+                    or any(op == 2 and n >= min_del for op, n in cigar)
+                ):
+                    for s in _read_signals(read, chrom, min_clip, min_del):
+                        key = ids.setdefault(s.key, len(ids))
+                        if s.left is not None:
+                            left.append((s.left, key))
+                        if s.right is not None:
+                            right.append((s.right, key))
+                if (
+                    isize
+                    and read.is_paired
+                    and not read.is_supplementary
+                    and not read.mate_is_unmapped
+                    and read.next_reference_name == chrom
+                    and not read.is_reverse
+                    and read.mate_is_reverse
+                    and read.template_length > isize.max_normal
+                ):
+                    pairs.append((read.reference_end, read.next_reference_start))
+
+        def arrays(votes: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+            votes.sort()
+            return (
+                np.array([p for p, _ in votes], dtype=np.int64),
+                np.array([k for _, k in votes], dtype=np.int64),
+            )
+
+        self._left, self._right = arrays(left), arrays(right)
+        self._pairs = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+        order = np.argsort(read_starts, kind="stable")
+        self._read_starts = np.asarray(read_starts, dtype=np.int64)[order]
+        self._read_ok = np.cumsum(np.concatenate([[0], np.asarray(read_ok, dtype=np.int64)[order]]))
+
+    def _most(self, votes: tuple[np.ndarray, np.ndarray], start: int, end: int) -> int:
+        positions, templates = votes
+        a = int(np.searchsorted(positions, start - self.tol, side="left"))
+        b = int(np.searchsorted(positions, end + self.tol, side="right"))
+        return _most_at_one_position(positions[a:b], templates[a:b], self.tol)
+
+    def scan(self, start: int, end: int) -> JunctionScan:
+        """Evidence for a junction of any deletion with both ends in [start, end), see `JunctionScan`."""
+        read_end, mate_start = self._pairs[:, 0], self._pairs[:, 1]
+        spanning = (
+            (read_end >= start - self.reach)
+            & (read_end <= end)
+            & (mate_start >= start)
+            & (mate_start <= end + self.reach)
+        )
+        a = int(np.searchsorted(self._read_starts, start, side="left"))
+        b = int(np.searchsorted(self._read_starts, end, side="left"))
+        return JunctionScan(
+            self._most(self._left, start, end),
+            self._most(self._right, start, end),
+            int(spanning.sum()),
+            b - a,
+            int(self._read_ok[b] - self._read_ok[a]),
+        )
+
+
+def scan_junctions(
+    bam: pysam.AlignmentFile,
+    chrom: str,
+    start: int,
+    end: int,
+    isize: InsertSizeModel | None,
+    min_mapq: int = 20,
+    min_clip: int = 10,
+    min_del: int = 50,
+    tol: int = 10,
+) -> JunctionScan:
+    """Junction evidence for any deletion with both ends in [start, end) (0-based), see `JunctionScan`."""
+    return JunctionIndex(bam, chrom, start, end, isize, min_mapq, min_clip, min_del, tol).scan(start, end)
+
+
 def mean_depth(bam: pysam.AlignmentFile, chrom: str, start: int, end: int, min_mapq: int = 20) -> float:
     """Mean base depth over [start, end) of the alignments the bin counter would count."""
     n = end - start

@@ -325,7 +325,11 @@ class CnvParams:
     outlier_scale: float = 5.0  # their spread, in units of the model's standard deviation
     cn0_ratio: float = 0.02  # depth ratio left in a homozygous deletion by mismapped reads
     systematic_sd: float = 0.02  # depth noise that does not shrink with more reads
-    min_control_depth: float = 10.0
+    # Below this median control-bin depth the count model itself is unsafe: a 1 kb bin at one copy then
+    # expects < 30 reads (0.5 * depth * (1000 + 150) / 150), where the Gaussian approximation of the
+    # Poisson count behind every emission and quality is poor. Loss of power at low depth is not handled
+    # here but by each call's own quality (bench_cnv with this floor at 4: no wrong call at 12/10/8/6x).
+    min_control_depth: float = 8.0
     max_mad: float = 0.15  # of the control bins' depth ratio
     min_control_bins: int = 20
     min_quality: float = 20.0  # Phred; below it a gene/exon/deletion call is null
@@ -337,6 +341,16 @@ class CnvParams:
     min_split_support: int = 2
     min_mapq: int = 20
     min_test_bp: int = 1000  # a two-copy call must exclude a deletion of this size with its own data
+    # Junction reads (given a BAM): a deletion of >= min_test_bp leaves split/clipped reads and long-insert
+    # pairs at its junction. Share of the templates expected in theory that are assumed to be seen: in
+    # bench_cnv the templates found per simulated deletion average 1.04-1.10x theory at 10-60x (10th
+    # percentile 0.5-0.8, Poisson noise included) and the scanned statistic, which counts a split template
+    # at both ends, 2.0x; 0.7 leaves a margin for real data (shorter or worse reads, other aligners).
+    junction_efficiency: float = 0.7
+    # Chance that a deletion in uniquely mappable sequence shows no junction read at all whatever the depth
+    # (pipeline losses); raised by the share of low-MAPQ reads around, where a junction can hide in a
+    # repeat. It caps what absent junction reads can add to a two-copy call at 40 Phred.
+    hidden_junction_prob: float = 1e-4
 
 
 @dataclass
@@ -655,6 +669,7 @@ def evidence_against_loss(
     last: int,
     min_span: int,
     contain: tuple[int, int] | None = None,
+    junction_loglik: tuple[float, float] = (0.0, 0.0),
 ) -> float:
     """The data's own evidence (nats) for two copies against a deletion somewhere in bins first..last.
 
@@ -664,6 +679,10 @@ def evidence_against_loss(
     is -log of the mean likelihood ratio alternative/two-copies, i.e. the posterior log-odds of two copies
     when a deletion and no deletion are a priori equally likely. A two-copy call is never more confident
     than that.
+
+    `junction_loglik` is the log-likelihood ratio (deletion of CN 1, of CN 0 against two copies) of the
+    junction reads seen around the bins (see `junction_loglik`), an independent observation multiplied
+    into every alternative of that copy number; (0, 0) = depth alone.
     """
     diff = np.stack([log_em[first : last + 1, 2] - log_em[first : last + 1, k] for k in (1, 0)])
     cum = np.concatenate([np.zeros((2, 1)), np.cumsum(diff, axis=1)], axis=1)
@@ -680,10 +699,48 @@ def evidence_against_loss(
             ratios.append(cum[:, ok[0] + 1] - cum[:, a])
     if not ratios:
         ratios.append(cum[:, -1] - cum[:, 0])
-    lr = np.concatenate(ratios)
-    neg = -lr
+    lr = np.stack(ratios) - np.asarray(junction_loglik, dtype=float)[None, :]
+    neg = -lr.ravel()
     top = neg.max()
     return float(-(top + math.log(np.mean(np.exp(neg - top)))))
+
+
+def _poisson_cdf(k: int, lam: float) -> float:
+    """P(X <= k) for X ~ Poisson(lam)."""
+    if lam <= 0:
+        return 1.0
+    term = total = math.exp(-lam)
+    for i in range(1, k + 1):
+        term *= lam / i
+        total += term
+    return min(1.0, total)
+
+
+def junction_loglik(
+    scan: bp.JunctionScan,
+    depth: float,
+    read_length: float,
+    isize: bp.InsertSizeModel | None,
+    params: CnvParams,
+) -> tuple[float, float]:
+    """Log-likelihood ratio (deletion of CN 1, of CN 0 against two copies) of the junction reads in a scan.
+
+    A deletion of >= `min_test_bp` inside the scanned region joins two distant bases: each lost copy gives
+    reads crossing the junction with >= `min_clip` bases on both sides (split or clipped there) and read
+    pairs whose insert spans it. At two-copy depth `depth` that is, per lost copy, about
+    depth/2/L * (L - 2*min_clip + 1) reads plus depth/4/L * (insert - 2L) pairs (L = read length), scaled by
+    `junction_efficiency`. At most `scan.most` of them were seen, so P(seen | deletion) <= P(X <= most), X
+    Poisson; with probability `hidden` (`hidden_junction_prob`, raised by the share of reads of the region
+    that do not map uniquely) the junction could not have been seen at all. The probability of the same
+    reads under two copies is taken as 1, which can only understate the evidence for two copies.
+    """
+    per_base = max(0.0, depth) / 2.0 / read_length
+    split = per_base * max(0.0, read_length - 2 * params.min_clip + 1)
+    pairs = per_base / 2.0 * max(0.0, isize.median - 2 * read_length) if isize else 0.0
+    lam = params.junction_efficiency * (split + pairs)
+    hidden = params.hidden_junction_prob + (1.0 - params.hidden_junction_prob) * (1.0 - scan.mappable)
+    out = [math.log(hidden + (1.0 - hidden) * _poisson_cdf(scan.most, lost * lam)) for lost in (1, 2)]
+    return out[0], out[1]
 
 
 def phred(p_wrong: float) -> float:
@@ -758,6 +815,26 @@ def _round(value: float | None, digits: int) -> float | None:
 
 
 @dataclass
+class _CallSpec:
+    """An exon or gene call as the HMM makes it, and (two copies) the bins of its deletion test.
+
+    `first`/`last` are rows of the contig's HMM (not of `bins`); `contain` the rows the deletion must cover.
+    """
+
+    kind: str  # "exon" or "gene"
+    key: int | str  # index into CnvResult.exons, or the gene name
+    gene: str
+    chrom: str
+    best: int
+    hmm_quality: float
+    first: int = -1
+    last: int = -1
+    contain: tuple[int, int] | None = None
+    junction_reads: int | None = None
+    junction_loglik: tuple[float, float] = (0.0, 0.0)
+
+
+@dataclass
 class CnvResult:
     mode: str
     status: str
@@ -775,6 +852,10 @@ class CnvResult:
     expected_depth: np.ndarray | None = field(default=None, repr=False)
     kappa: float = 1.0
     read_length: float = 150.0
+    # Per contig, the HMM's log emissions and the rows of `bins` they belong to; the exon and gene calls
+    # before their two-copy test (see `_finalise_calls`).
+    log_emissions: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
+    call_specs: list[_CallSpec] = field(default_factory=list, repr=False)
 
     def to_json(self) -> dict:
         out = {
@@ -948,9 +1029,9 @@ def _decide(
     bins["posterior"] = np.round(post, 4)
     reasons: list[str] = []
 
-    exon_two: dict[str, float] = {}  # per gene, the weakest exon's two-copy quality
+    specs: list[_CallSpec] = []
     exons: list[dict] = []
-    for e in res.exons:
+    for i, e in enumerate(res.exons):
         entry = {
             "gene": e.gene,
             "exon": e.exon,
@@ -965,29 +1046,16 @@ def _decide(
             inside = np.flatnonzero((starts[idx] <= e.end) & (ends[idx] >= e.start))
             if len(inside):
                 probs = hmm.prob_min_equals(int(inside[0]), int(inside[-1]))
-                best = int(np.argmax(probs))
-                quality = phred(1.0 - probs[best])
-                if best == normal:
+                spec = _CallSpec("exon", i, e.gene, e.chrom, int(np.argmax(probs)), phred(1.0 - probs.max()))
+                if spec.best == normal:
                     near = np.flatnonzero(
                         (starts[idx] <= e.end + params.min_test_bp)
                         & (ends[idx] >= e.start - params.min_test_bp)
                     )
-                    nats = evidence_against_loss(
-                        hmm.log_em,
-                        starts[idx],
-                        ends[idx],
-                        int(near[0]),
-                        int(near[-1]),
-                        params.min_test_bp,
-                        (int(inside[0]), int(inside[-1])),
-                    )
-                    quality = min(quality, max(0.0, 10 * math.log10(math.e) * nats))
-                exon_two[e.gene] = min(exon_two.get(e.gene, MAX_QUALITY), quality if best == normal else 0.0)
-                entry.update(
-                    copy_number=best if quality >= params.min_quality else None,
-                    quality=round(quality, 1),
-                    ratio=_round(np.median(norm.ratio[idx[inside]]), 4),
-                )
+                    spec.first, spec.last = int(near[0]), int(near[-1])
+                    spec.contain = (int(inside[0]), int(inside[-1]))
+                specs.append(spec)
+                entry["ratio"] = _round(np.median(norm.ratio[idx[inside]]), 4)
         exons.append(entry)
 
     genes: dict[str, dict] = {}
@@ -998,31 +1066,12 @@ def _decide(
             inside = np.flatnonzero((starts[idx] <= g.end) & (ends[idx] >= g.start))
             if len(inside):
                 probs = hmm.prob_min_equals(int(inside[0]), int(inside[-1]))
-                best = int(np.argmax(probs))
-                quality = phred(1.0 - probs[best])
-                if best == normal:
-                    nats = evidence_against_loss(
-                        hmm.log_em,
-                        starts[idx],
-                        ends[idx],
-                        int(inside[0]),
-                        int(inside[-1]),
-                        params.min_test_bp,
-                    )
-                    quality = min(
-                        quality, max(0.0, 10 * math.log10(math.e) * nats), exon_two.get(g.gene, MAX_QUALITY)
-                    )
-                entry = {
-                    "copy_number": best if quality >= params.min_quality else None,
-                    "quality": round(quality, 1),
-                    "ratio": _round(np.median(norm.ratio[idx[inside]]), 4),
-                    "n_bins": int(len(inside)),
-                }
-                if quality < params.min_quality:
-                    reasons.append(
-                        f"{g.gene}: copy number not called, posterior quality {quality:.1f} "
-                        f"< {params.min_quality:g}"
-                    )
+                spec = _CallSpec("gene", g.gene, g.gene, g.chrom, int(np.argmax(probs)), phred(1.0 - probs.max()))
+                if spec.best == normal:
+                    spec.first, spec.last = int(inside[0]), int(inside[-1])
+                specs.append(spec)
+                entry["ratio"] = _round(np.median(norm.ratio[idx[inside]]), 4)
+                entry["n_bins"] = int(len(inside))
         if entry["n_bins"] == 0:
             reasons.append(f"{g.gene}: too few bins with usable depth")
         genes[g.gene] = entry
@@ -1041,7 +1090,7 @@ def _decide(
                 f"possible deletion {seg.chrom}:{seg.start}-{seg.end} (CN {seg.copy_number}) below "
                 f"quality {params.min_quality:g} (Q={seg.quality:.1f}); not reported"
             )
-    return CnvResult(
+    result = CnvResult(
         norm.mode,
         "called",
         reasons,
@@ -1058,7 +1107,57 @@ def _decide(
         norm.expected_depth,
         norm.kappa,
         norm.read_length,
+        {chrom: (hmm.log_em, idx) for chrom, (hmm, idx) in hmms.items()},
+        specs,
     )
+    _finalise_calls(result, params)
+    return result
+
+
+def _finalise_calls(result: CnvResult, params: CnvParams) -> None:
+    """Exon and gene copy numbers and qualities from their HMM calls and the two-copy deletion test.
+
+    A two-copy call is never more confident than the sample's own data rule out a >= `min_test_bp`
+    deletion (`evidence_against_loss`, with the junction reads when `add_read_evidence` scanned them), and
+    a gene's two-copy call never more than its weakest exon's. Rerunnable: it rewrites the entries and the
+    genes' "not called" reasons.
+    """
+    to_phred = 10 * math.log10(math.e)
+    starts, ends = result.bins["start"].to_numpy(), result.bins["end"].to_numpy()
+    exon_two: dict[str, float] = {}  # per gene, the weakest exon's two-copy quality
+    gene_reasons: list[str] = []
+    for spec in sorted(result.call_specs, key=lambda c: c.kind != "exon"):
+        quality = spec.hmm_quality
+        if spec.best == 2:
+            log_em, idx = result.log_emissions[spec.chrom]
+            nats = evidence_against_loss(
+                log_em,
+                starts[idx],
+                ends[idx],
+                spec.first,
+                spec.last,
+                params.min_test_bp,
+                spec.contain,
+                spec.junction_loglik,
+            )
+            quality = min(quality, max(0.0, to_phred * nats))
+        if spec.kind == "exon":
+            exon_two[spec.gene] = min(exon_two.get(spec.gene, MAX_QUALITY), quality if spec.best == 2 else 0.0)
+            entry = result.exons[int(spec.key)]
+        else:
+            if spec.best == 2:
+                quality = min(quality, exon_two.get(spec.gene, MAX_QUALITY))
+            entry = result.genes[str(spec.key)]
+            if quality < params.min_quality:
+                gene_reasons.append(
+                    f"{spec.gene}: copy number not called, posterior quality {quality:.1f} < {params.min_quality:g}"
+                    + (f" ({spec.junction_reads} junction reads)" if spec.junction_reads is not None else "")
+                )
+        entry.update(copy_number=spec.best if quality >= params.min_quality else None, quality=round(quality, 1))
+        if spec.junction_reads is not None:
+            entry["junction_reads"] = spec.junction_reads
+    others = [r for r in result.reasons if ": copy number not called, posterior quality" not in r]
+    result.reasons = gene_reasons + others
 
 
 # -------------------------------------------------------------------------------------------- breakpoints
@@ -1272,10 +1371,52 @@ def add_read_evidence(
             result.deletions[result.deletions.index(old)] = replace(found, quality=max(quality, old.quality))
         else:
             result.deletions.append(found)
+    add_junction_evidence(result, bam, isize, bin_size, params)
     bam.close()
     result.deletions.sort(key=lambda d: (d.chrom, d.start, d.end))
     _reconcile(result, res, params)
     return result
+
+
+def add_junction_evidence(
+    result: CnvResult,
+    bam: pysam.AlignmentFile,
+    isize: bp.InsertSizeModel | None,
+    bin_size: int = 1000,
+    params: CnvParams | None = None,
+) -> None:
+    """Add the junction reads to every two-copy exon/gene test and redo the exon and gene calls.
+
+    A mild depth dip (ratio 0.65-0.8) over an exon can fit a deletion about as well as two copies, but a
+    deletion of >= `min_test_bp` would also leave reads split at its junction and long-insert pairs
+    across it. The reads are scanned over the test's bins plus one bin each side (a deletion's ends may lie
+    in the neighbouring bins); the two-copy depth there is the lowest expectation of those bins (0 where
+    the data have no expectation, e.g. off target in exome data, which makes the evidence vanish).
+    """
+    params = params or CnvParams()
+    tests = [spec for spec in result.call_specs if spec.best == 2]
+    if not tests or result.status != "called":
+        return
+    b = result.bins
+    chroms, starts, ends = b["chrom"].to_numpy(), b["start"].to_numpy(), b["end"].to_numpy()
+    expected = result.expected_depth if result.expected_depth is not None else np.full(len(b), np.nan)
+    spans: list[tuple[int, int]] = []  # 0-based half-open
+    for spec in tests:
+        _, idx = result.log_emissions[spec.chrom]
+        spans.append((max(0, int(starts[idx[spec.first]]) - 1 - bin_size), int(ends[idx[spec.last]]) + bin_size))
+    indexes: dict[str, list[tuple[int, int, bp.JunctionIndex]]] = {}
+    for chrom in sorted({spec.chrom for spec in tests}):
+        for lo, hi in _merge([span for spec, span in zip(tests, spans, strict=True) if spec.chrom == chrom]):
+            index = bp.JunctionIndex(bam, chrom, lo, hi, isize, params.min_mapq, params.min_clip)
+            indexes.setdefault(chrom, []).append((lo, hi, index))
+    for spec, (lo, hi) in zip(tests, spans, strict=True):
+        index = next(ix for a, z, ix in indexes[spec.chrom] if a <= lo and hi <= z)
+        scan = index.scan(lo, hi)
+        over = (chroms == spec.chrom) & (starts <= hi) & (ends > lo)
+        depth = float(np.nan_to_num(expected[over], nan=0.0).min()) if over.any() else 0.0
+        spec.junction_reads = scan.most
+        spec.junction_loglik = junction_loglik(scan, depth, result.read_length, isize, params)
+    _finalise_calls(result, params)
 
 
 def _reconcile(result: CnvResult, res: LocusResources, params: CnvParams) -> None:

@@ -1,0 +1,58 @@
+"""The committed locus resources are exactly what the builder makes from the audited tables."""
+
+from __future__ import annotations
+
+import filecmp
+from pathlib import Path
+
+import pytest
+
+from dira_genotyper.locus_resources import build_all
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCE = ROOT.parent / "shared" / "locus"
+
+
+@pytest.mark.skipif(
+    not (SOURCE / "FACTS.md").exists(), reason="shared/locus (the source tables) is not beside the project"
+)
+def test_resources_regenerate_identically(tmp_path):
+    build_all(SOURCE, tmp_path)
+    for build in ("GRCh38", "GRCh37", "SYNTH"):
+        names = sorted(p.name for p in (ROOT / "resources" / build).iterdir())
+        assert names == sorted(p.name for p in (tmp_path / build).iterdir())
+        match, mismatch, errors = filecmp.cmpfiles(ROOT / "resources" / build, tmp_path / build, names, shallow=False)
+        assert not mismatch and not errors, (build, mismatch, errors)
+
+
+def cds_rows(build: str) -> list[tuple[int, int]]:
+    rows = [ln.split("\t") for ln in (ROOT / "resources" / build / "il1rn.gff3").read_text().splitlines()]
+    return [(int(r[3]), int(r[4])) for r in rows if len(r) > 3 and r[2] == "CDS"]
+
+
+def c_to_genomic(build: str, c: int) -> int:
+    done = 0
+    for start, end in cds_rows(build):
+        if done + (end - start + 1) >= c:
+            return start + (c - done - 1)
+        done += end - start + 1
+    raise ValueError(c)
+
+
+def test_mane_cds_matches_facts():
+    cds = cds_rows("GRCh38")
+    assert cds == [(113127625, 113127740), (113129576, 113129664), (113131045, 113131157), (113132656, 113132871)]
+    assert sum(e - s + 1 for s, e in cds) == 534
+    assert c_to_genomic("GRCh38", 160) == 113_129_619 and c_to_genomic("GRCh38", 229) == 113_131_068
+    assert c_to_genomic("GRCh37", 160) == 113_129_619 + 757_577
+    assert c_to_genomic("SYNTH", 160) == 113_129_619 - 112_450_000
+
+
+def test_window_has_200kb_flanks_around_the_cluster():
+    genes = {
+        ln.split("\t")[0]: ln.split("\t")
+        for ln in (ROOT / "resources" / "GRCh38" / "genes.tsv").read_text().splitlines()[1:]
+    }
+    chrom, start, end, _ = (ROOT / "resources" / "GRCh38" / "window.bed").read_text().split("\t")
+    assert int(genes["IL1A"][2]) - (int(start) + 1) >= 200_000
+    assert int(end) - int(genes["IL1RN"][3]) >= 200_000
