@@ -9,6 +9,9 @@ regions).
 
     python tests/benchmark/bench_cnv.py            # default run (~10 min on 2 cores)
     python tests/benchmark/bench_cnv.py --quick    # smaller (~3 min)
+    python tests/benchmark/bench_cnv.py --depths 10,8,6 --min-control-depth 4   # low depth, floor lowered
+
+Gene copy numbers (every gene of genes.tsv) are scored right / wrong / no-call against the simulated events.
 
 Needs bwa (alignment) and, for the comparison, delly (`apt-get install -y delly`; skipped if absent).
 """

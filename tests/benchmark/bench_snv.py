@@ -60,7 +60,9 @@ import yaml
 from dira_genotyper import simulate as sim
 from dira_genotyper.annotate import annotate_vcf, bcsq_consequences
 from dira_genotyper.calling import CallingParams, call_variants, callable_report, read_uncallable
+from dira_genotyper.hgvs import describe_variant
 from dira_genotyper.locus_bam import extract_locus
+from dira_genotyper.transcript import load_transcript
 
 ROOT = Path(__file__).resolve().parents[2]
 RES = ROOT / "resources" / "SYNTH"
@@ -85,6 +87,7 @@ KNOWN_PLAN = (
     (("c.229G>T", "hom"),),
 )
 GOAL_DEPTH = 20
+ATTEMPTS = 400  # random placements tried per design
 MAX_LISTED = 40  # misses/FPs/naming errors listed per depth (all of them go to --json)
 AA3 = {
     "A": "Ala", "R": "Arg", "N": "Asn", "D": "Asp", "C": "Cys", "Q": "Gln", "E": "Glu", "G": "Gly",
@@ -379,6 +382,8 @@ def make_designs(tx: Tx, codes: np.ndarray, seed: int, min_snv: int, min_indel: 
                  indel_gap: int = GAP) -> list[Design]:
     rng = np.random.default_rng(seed)
     regions = planting_regions(tx)
+    sizes = np.array([e - s + 1 for s, e in regions], dtype=float)
+    weights = sizes / sizes.sum()
     designs: list[Design] = []
     n_snv = n_indel = 0
     while len(designs) < min_designs or n_snv < min_snv or n_indel < min_indel:
@@ -389,18 +394,17 @@ def make_designs(tx: Tx, codes: np.ndarray, seed: int, min_snv: int, min_indel: 
             if not fits(p, regions, d.alleles, indel_gap):
                 raise SystemExit(f"bench_snv: known allele {name} does not fit the design")
             d.alleles.append(p)
-        for start, end in regions:
-            cursor = start + int(rng.integers(0, 12))
-            want = draw_class(rng)  # kept until placed, so that the class mix does not depend on the gaps
-            while cursor < end:
-                edit, kind = make_allele(tx, rng, cursor, want)
-                p = finish(tx, codes, edit, "hom" if rng.random() < P_HOM else "het", kind)
-                if fits(p, regions, d.alleles, indel_gap):
-                    d.alleles.append(p)
-                    cursor = p.extent[1] + GAP + int(rng.integers(0, 12))
-                    want = draw_class(rng)
-                else:
-                    cursor += 3
+        # random sequential placement, uniform over the regions; the class drawn is kept until it is placed,
+        # so that the mix of classes does not depend on the gaps
+        want = draw_class(rng)
+        for _ in range(ATTEMPTS):
+            k = int(rng.choice(len(regions), p=weights))
+            at = int(rng.integers(regions[k][0], regions[k][1] + 1))
+            edit, kind = make_allele(tx, rng, at, want)
+            p = finish(tx, codes, edit, "hom" if rng.random() < P_HOM else "het", kind)
+            if fits(p, regions, d.alleles, indel_gap):
+                d.alleles.append(p)
+                want = draw_class(rng)
         d.alleles.sort(key=lambda a: a.pos)
         designs.append(d)
         n_snv += sum(a.klass == "SNV" for a in d.alleles)
@@ -454,7 +458,7 @@ def run_sample(job: dict) -> dict:
                              str(work / f"{name}.exons.tsv"), str(cjson))
     vcf = work / f"{name}.vcf.gz"
     call_variants(str(locus), ref, str(RES / "targets.bed"), str(vcf), CallingParams(), read_uncallable(str(cjson)))
-    records = annotate_vcf(vcf, ref, RES / "il1rn.gff3", KNOWN)
+    records, errors = annotate_safely(vcf, ref)
     with pysam.VariantFile(str(vcf)) as handle:  # FORMAT values for explaining misses
         detail = {}
         for rec in handle:
@@ -465,8 +469,48 @@ def run_sample(job: dict) -> dict:
                     "SP": s.get("SP"),
                 }
     return {"name": name, "depth": job["depth"], "design": job["design"], "records": records,
-            "detail": detail, "uncallable": read_uncallable(str(cjson)),
+            "detail": detail, "annotate_errors": errors, "uncallable": read_uncallable(str(cjson)),
             "mean_depth_cds": report["mean_depth_cds"], "seconds": time.perf_counter() - t0}
+
+
+def annotate_safely(vcf: Path, ref: str, run_csq: bool = True) -> tuple[list[dict], list[str]]:
+    """annotate_vcf; if it raises, name the records it fails on and annotate the others (errors returned)."""
+    gff3 = RES / "il1rn.gff3"
+    try:
+        return annotate_vcf(vcf, ref, gff3, KNOWN, run_csq=run_csq), []
+    except Exception as exc:  # reported by the benchmark, which goes on with the other records
+        first = f"{type(exc).__name__}: {exc}"
+    tx = load_transcript(gff3)
+    errors, kept, failed = [], [], []
+    clean = Path(f"{vcf}.annotatable.vcf")
+    with pysam.FastaFile(ref) as fasta, pysam.VariantFile(str(vcf)) as src:
+        with pysam.VariantFile(str(clean), "w", header=src.header) as dst:
+            for rec in src:
+                problem = None
+                for alt in rec.alts or ():
+                    try:
+                        describe_variant(tx, fasta.fetch, rec.pos, rec.ref, alt, rec.chrom)
+                    except Exception as exc:  # the allele annotate_vcf cannot name
+                        problem = f"{type(exc).__name__}: {exc}"
+                if problem is None:
+                    dst.write(rec)
+                    kept.append(rec)
+                    continue
+                errors.append(f"annotate_vcf fails on {rec.chrom}:{rec.pos} {rec.ref}>{','.join(rec.alts)}: {problem}")
+                gt = rec.samples[0].get("GT") or ()
+                called = [g for g in gt if g is not None]
+                zyg = None if not any(called) else "homozygous" if len(set(called)) == 1 else "heterozygous"
+                flt = list(rec.filter.keys())
+                failed += [{"chrom": rec.chrom, "pos": rec.pos, "ref": rec.ref, "alt": alt,
+                            "filter": "PASS" if flt == ["PASS"] else (flt or "."),
+                            "genotype": "/".join("." if g is None else str(g) for g in gt), "zygosity": zyg,
+                            "hgvs_c": None, "hgvs_p": None, "bcsq": None, "consequence": "", "error": problem}
+                           for alt in rec.alts or ()]
+    if not errors:
+        errors.append(f"annotate_vcf failed: {first}")
+        return failed, errors
+    records = annotate_vcf(clean, ref, gff3, KNOWN, run_csq=run_csq) if kept else []
+    return records + failed, errors
 
 
 def overlaps(chrom: str, start0: int, end0: int, intervals: list) -> bool:
@@ -504,9 +548,13 @@ class Naming:
     checked: int = 0
     correct: int = 0
     unchecked: int = 0
+    failed: int = 0  # annotate_vcf raised on the allele
     wrong: list = field(default_factory=list)
 
-    def add(self, expected: str | None, got: str | None, label: str) -> None:
+    def add(self, expected: str | None, got: str | None, label: str, failed: bool = False) -> None:
+        if failed:
+            self.failed += 1
+            return
         if expected is None:
             self.unchecked += 1
             return
@@ -518,7 +566,8 @@ class Naming:
 
     def text(self) -> str:
         frac = f"{self.correct / self.checked:.3f}" if self.checked else "n/a"
-        return f"{self.correct}/{self.checked} correct ({frac}), {self.unchecked} not checked"
+        text = f"{self.correct}/{self.checked} correct ({frac}), {self.unchecked} not checked"
+        return text + (f", {self.failed} where annotate_vcf FAILED" if self.failed else "")
 
 
 def evaluate(depth: int, results: list[dict], designs: dict[str, Design], lines: list[str], failures: list[str],
@@ -567,8 +616,10 @@ def evaluate(depth: int, results: list[dict], designs: dict[str, Design], lines:
                 t.gt_ok += 1
             else:
                 misses.append(f"{label}: genotype {call['genotype']} ({res['detail'].get(a.key)})")
-            naming_c.add(a.exp_c, strip_accession(call["hgvs_c"]), label)
-            naming_p.add(a.exp_p, strip_accession(call["hgvs_p"]), label)
+            naming_c.add(a.exp_c, strip_accession(call["hgvs_c"]), label, "error" in call)
+            naming_p.add(a.exp_p, strip_accession(call["hgvs_p"]), label, "error" in call)
+            if "error" in call:
+                continue
             if not call["bcsq"]:
                 csq[1] += 1
             elif bcsq_consequences(call["bcsq"]) == set(call["consequence"].split("&")):
@@ -603,7 +654,9 @@ def evaluate(depth: int, results: list[dict], designs: dict[str, Design], lines:
     for k in CLASSES:
         for z in ("het", "hom"):
             lines.append(f"  {k + ' ' + z:<20}" + "".join(f"{confusion[(k, z)][c]:>12}" for c in cols))
-    details = misses + fps + naming_c.wrong + naming_p.wrong
+    annotate_errors = [f"{r['name']}: {e}" for r in results for e in r["annotate_errors"]]
+    lines.append(f"annotate_vcf errors: {len(annotate_errors)}")
+    details = annotate_errors + misses + fps + naming_c.wrong + naming_p.wrong
     for text in details[:MAX_LISTED]:
         lines.append(f"  - {text}")
     if len(details) > MAX_LISTED:
@@ -635,6 +688,7 @@ def evaluate(depth: int, results: list[dict], designs: dict[str, Design], lines:
 def truth_naming(designs: list[Design], ref: Path, out: Path, lines: list[str]) -> dict:
     """annotate_vcf on a VCF of every planted allele (genotype = truth) against the expected names."""
     naming_c, naming_p = Naming(), Naming()
+    all_errors: list[str] = []
     for d in designs:
         vcf = out / "truth" / f"{d.name}.vcf"
         vcf.parent.mkdir(parents=True, exist_ok=True)
@@ -645,15 +699,16 @@ def truth_naming(designs: list[Design], ref: Path, out: Path, lines: list[str]) 
         vcf.write_text("\n".join(["##fileformat=VCFv4.2", *contigs,
                                   '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
                                   f"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t{d.name}", *rows]) + "\n")
-        got = {(r["chrom"], r["pos"], r["ref"], r["alt"]): r
-               for r in annotate_vcf(vcf, ref, RES / "il1rn.gff3", KNOWN, run_csq=False)}
+        records, errors = annotate_safely(vcf, str(ref), run_csq=False)
+        all_errors += [f"{d.name}: {e}" for e in errors]
+        got = {(r["chrom"], r["pos"], r["ref"], r["alt"]): r for r in records}
         for a in d.alleles:
             r = got.get(a.key, {})
             label = f"{d.name} {a.pos} {a.ref}>{a.alt} ({a.kind})"
-            naming_c.add(a.exp_c, strip_accession(r.get("hgvs_c")), label)
-            naming_p.add(a.exp_p, strip_accession(r.get("hgvs_p")), label)
+            naming_c.add(a.exp_c, strip_accession(r.get("hgvs_c")), label, "error" in r)
+            naming_p.add(a.exp_p, strip_accession(r.get("hgvs_p")), label, "error" in r)
     lines.append(f"HGVS naming of all planted alleles (truth VCF): c. {naming_c.text()}; p. {naming_p.text()}")
-    for text in naming_c.wrong + naming_p.wrong:
+    for text in all_errors + naming_c.wrong + naming_p.wrong:
         lines.append(f"  - {text}")
     reasons = Counter(a.why_unchecked for d in designs for a in d.alleles if a.exp_c is None)
     if reasons:

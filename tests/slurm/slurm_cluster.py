@@ -280,6 +280,14 @@ def _terminate(pids: list[int], grace: float) -> None:
                 os.kill(pid, signal.SIGKILL)
 
 
+def _die_with_parent() -> None:
+    """In the forked daemon: get SIGTERM if the test process dies without cleaning up (e.g. SIGKILL)."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 @contextlib.contextmanager
 def slurm_cluster(base: Path, start_timeout: float = 90, install: bool = True) -> Iterator[SlurmCluster]:
     """Start munged + slurmctld + slurmd under ``base``; always stop them again (by pid) on exit."""
@@ -302,7 +310,8 @@ def slurm_cluster(base: Path, start_timeout: float = 90, install: bool = True) -
         out = open(base / f"{name}.out", "w")  # noqa: SIM115 - closed in the finally block
         handles.append(out)
         procs[name] = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                       env=cluster.env, cwd=base, start_new_session=True)
+                                       env=cluster.env, cwd=base, start_new_session=True,
+                                       preexec_fn=_die_with_parent)
         cluster.pids[name] = procs[name].pid
 
     try:

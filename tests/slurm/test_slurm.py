@@ -9,6 +9,7 @@ Set ``DIRA_SLURM_FULL=1`` to submit the whole bundled cohort instead and compare
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -58,6 +59,18 @@ def job_total(text: str) -> int:
     return int(totals[0])
 
 
+def processes_in(workdir: Path) -> list[int]:
+    """Live processes whose working directory is workdir (what a local run's jobs look like)."""
+    found = []
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if entry.isdigit() and int(entry) != os.getpid():
+            with contextlib.suppress(OSError):
+                if Path(os.readlink(f"/proc/{entry}/cwd")) == workdir.resolve():
+                    if Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+                        found.append(int(entry))
+    return found
+
+
 @pytest.fixture(scope="module")
 def subset_local_run(cohort_dir, tmp_path_factory) -> Path:
     """An uninterrupted local run of the 4-sample subset (reference for both tests)."""
@@ -72,7 +85,7 @@ def subset_local_run(cohort_dir, tmp_path_factory) -> Path:
     return workdir
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def slurm(tmp_path_factory):
     base = tmp_path_factory.mktemp("slurm")
     if len(str(base)) > 70:  # munge's Unix socket path must stay short (108 bytes)
@@ -109,7 +122,7 @@ def slurm_profile_args(cluster: SlurmCluster) -> list[str]:
     if threads:
         args += ["--set-threads", *threads]
     # No accounting database on the test cluster: poll with squeue; short first poll to keep the test quick.
-    return args + ["--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "5"]
+    return args + ["--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "2"]
 
 
 @pytest.mark.slurm
@@ -159,6 +172,11 @@ def test_killed_run_resumes(subset_local_run, tmp_path):
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=60)
+            stray = processes_in(workdir)  # jobs that left the process group would still be writing outputs
+            for pid in stray:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+    assert not stray, f"job processes survived the kill of the run's process group: {stray}"
     killed_log = log_path.read_text()
     assert proc.returncode == -signal.SIGKILL, f"the run ended before it could be killed:\n{killed_log[-3000:]}"
     assert not all((workdir / "results" / "reports" / f"{s}.dira.json").exists() for s in SUBSET)
