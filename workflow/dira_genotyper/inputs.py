@@ -216,24 +216,15 @@ def resolve_reference(reference: str, build: str, resources_dir: str) -> tuple[s
 # --- per-sample file checks ------------------------------------------------------------------------------
 
 
-def _has_bgzf_eof(path: str) -> bool:
+def _ends_with(path: str, marker: bytes) -> bool:
+    """Whether the file ends with an end-of-file marker (BGZF EOF block, CRAM EOF container)."""
     with open(path, "rb") as handle:
         handle.seek(0, os.SEEK_END)
         size = handle.tell()
-        if size < len(BGZF_EOF):
+        if size < len(marker):
             return False
-        handle.seek(size - len(BGZF_EOF))
-        return handle.read() == BGZF_EOF
-
-
-def _has_cram_eof(path: str) -> bool:
-    with open(path, "rb") as handle:
-        handle.seek(0, os.SEEK_END)
-        size = handle.tell()
-        if size < len(CRAM3_EOF):
-            return False
-        handle.seek(size - len(CRAM3_EOF))
-        return handle.read() == CRAM3_EOF
+        handle.seek(size - len(marker))
+        return handle.read() == marker
 
 
 def find_index(path: str) -> str | None:
@@ -251,10 +242,10 @@ def check_alignment_header(sample: Sample, reference: str, build: str, resources
         raise InputError(f"{label} does not exist; fix the `bam` path in the sample sheet")
     if os.path.getsize(path) == 0:
         raise InputError(f"{label} is empty (0 bytes); re-export it from your aligner")
-    if sample.kind == "bam" and not _has_bgzf_eof(path):
+    if sample.kind == "bam" and not _ends_with(path, BGZF_EOF):
         raise InputError(f"{label} is truncated or corrupt (no BGZF end-of-file marker); copy it again or "
                          "re-create it, then check it with `samtools quickcheck`")
-    if sample.kind == "cram" and not _has_cram_eof(path):
+    if sample.kind == "cram" and not _ends_with(path, CRAM3_EOF):
         raise InputError(f"{label} is truncated or corrupt (no CRAM end-of-file container); copy it again")
     try:
         handle = pysam.AlignmentFile(path, "rc" if sample.kind == "cram" else "rb", reference_filename=reference,

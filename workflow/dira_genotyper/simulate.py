@@ -41,6 +41,7 @@ import numpy as np
 import pysam
 
 from . import __version__
+from .locus_bam import read_bed
 
 #: Bumped whenever the simulator's output for a given seed changes (invalidates test-data stamps).
 SIM_VERSION = "1"
@@ -221,17 +222,6 @@ def read_transcript(resources_dir: str | Path) -> Transcript:
 def read_synthetic_cds(resources_dir: str | Path) -> str:
     lines = (Path(resources_dir) / "il1rn_cds_synthetic.fa").read_text().splitlines()
     return "".join(line.strip() for line in lines if line and not line.startswith(">")).upper()
-
-
-def read_bed(path: str | Path) -> list[tuple[str, int, int, str]]:
-    out = []
-    with open(path) as handle:
-        for line in handle:
-            if not line.strip() or line.startswith(("#", "track", "browser")):
-                continue
-            f = line.rstrip("\n").split("\t")
-            out.append((f[0], int(f[1]), int(f[2]), f[3] if len(f) > 3 else ""))
-    return out
 
 
 # ---------------------------------------------------------------------------------------------------------
