@@ -29,7 +29,12 @@ placements (from left-aligned to 3'-shifted) cross an exon/intron or CDS/UTR bou
 "not checked", since the HGVS exception at exon/intron borders makes its name convention-dependent.
 Expected p. names (``p.(Gln54*)`` style, ``fs*N``) are computed for alleles wholly inside the CDS, not
 touching the start or stop codon; others (intronic, UTR, junction-spanning) are "not checked". Names are
-checked both on the TPs per depth and on a truth VCF of all planted alleles.
+checked both on the TPs per depth and on a truth VCF of all planted alleles. When ``annotate_vcf`` raises,
+the alleles it fails on are listed ("annotate_vcf errors") and the sample's other alleles are annotated
+without them. The consequence terms are also compared with bcftools csq (BCSQ, informative only).
+
+Each sample runs in a fresh process (bcftools csq run in-process by pysam keeps state from one call to the
+next) with htslib's messages in ``{out}/samples/{sample}/{sample}.log``.
 
     python tests/benchmark/bench_snv.py              # full run: >= 600 SNVs, >= 360 indels per depth (~5 min)
     python tests/benchmark/bench_snv.py --quick      # >= 100 SNVs, >= 60 indels per depth (~1 min)
@@ -378,8 +383,9 @@ def fits(p: Planted, regions: list[tuple[int, int]], placed: list[Planted], inde
     return True
 
 
-def make_designs(tx: Tx, codes: np.ndarray, seed: int, min_snv: int, min_indel: int, min_designs: int,
-                 indel_gap: int = GAP) -> list[Design]:
+def make_designs(
+    tx: Tx, codes: np.ndarray, seed: int, min_snv: int, min_indel: int, min_designs: int, indel_gap: int = INDEL_GAP
+) -> list[Design]:
     rng = np.random.default_rng(seed)
     regions = planting_regions(tx)
     sizes = np.array([e - s + 1 for s, e in regions], dtype=float)
@@ -416,8 +422,7 @@ def haplotypes(design: Design, rng: np.random.Generator, offset: int) -> tuple[l
     """The two haplotypes' edits in slice coordinates (het alleles on a random haplotype)."""
     haps: tuple[list[sim.Edit], list[sim.Edit]] = ([], [])
     for a in design.alleles:
-        moved = dataclasses.replace(a.edit, chrom=SLICE_CONTIG, start=a.edit.start - offset,
-                                    end=a.edit.end - offset)
+        moved = dataclasses.replace(a.edit, chrom=SLICE_CONTIG, start=a.edit.start - offset, end=a.edit.end - offset)
         if a.zygosity == "hom":
             haps[0].append(moved)
             haps[1].append(moved)
@@ -442,20 +447,36 @@ def run_sample(job: dict) -> dict:
     sys.stderr.flush()
     with open(work / f"{name}.log", "w") as log:  # htslib/bcftools messages go to the sample's log
         os.dup2(log.fileno(), 2)
-    fq1, fq2 = sim.simulate_sample(job["slice"], RES, job["haplotypes"], job["depth"], "wgs", job["seed"],
-                                   work / name, name)
+    fq1, fq2 = sim.simulate_sample(
+        job["slice"], RES, job["haplotypes"], job["depth"], "wgs", job["seed"], work / name, name
+    )
     bam = work / f"{name}.bam"
     sim.align_to_bam(ref, fq1, fq2, bam, name, threads=1)
     fq1.unlink()
     fq2.unlink()
     locus = work / f"{name}.locus.bam"
-    extract_locus(str(bam), ref, [str(RES / "window.bed"), str(RES / "controls.bed")], str(locus),
-                  str(work / f"{name}.fallback.bai"), "chr2")
+    extract_locus(
+        str(bam),
+        ref,
+        [str(RES / "window.bed"), str(RES / "controls.bed")],
+        str(locus),
+        str(work / f"{name}.fallback.bai"),
+        "chr2",
+    )
     cd = job["callable"]
     cjson = work / f"{name}.callable.json"
-    report = callable_report(str(locus), str(RES / "cds.bed"), str(RES / "targets.bed"), cd["min_depth"],
-                             cd["min_mapq"], cd["min_baseq"], cd["splice_bp"], str(work / f"{name}.callable.bed"),
-                             str(work / f"{name}.exons.tsv"), str(cjson))
+    report = callable_report(
+        str(locus),
+        str(RES / "cds.bed"),
+        str(RES / "targets.bed"),
+        cd["min_depth"],
+        cd["min_mapq"],
+        cd["min_baseq"],
+        cd["splice_bp"],
+        str(work / f"{name}.callable.bed"),
+        str(work / f"{name}.exons.tsv"),
+        str(cjson),
+    )
     vcf = work / f"{name}.vcf.gz"
     call_variants(str(locus), ref, str(RES / "targets.bed"), str(vcf), CallingParams(), read_uncallable(str(cjson)))
     records, errors = annotate_safely(vcf, ref)
@@ -465,12 +486,23 @@ def run_sample(job: dict) -> dict:
             s = rec.samples[0]
             for alt in rec.alts or ():
                 detail[(rec.chrom, rec.pos, rec.ref, alt)] = {
-                    "qual": round(rec.qual or 0, 1), "DP": s.get("DP"), "AD": s.get("AD"), "GQ": s.get("GQ"),
+                    "qual": round(rec.qual or 0, 1),
+                    "DP": s.get("DP"),
+                    "AD": s.get("AD"),
+                    "GQ": s.get("GQ"),
                     "SP": s.get("SP"),
                 }
-    return {"name": name, "depth": job["depth"], "design": job["design"], "records": records,
-            "detail": detail, "annotate_errors": errors, "uncallable": read_uncallable(str(cjson)),
-            "mean_depth_cds": report["mean_depth_cds"], "seconds": time.perf_counter() - t0}
+    return {
+        "name": name,
+        "depth": job["depth"],
+        "design": job["design"],
+        "records": records,
+        "detail": detail,
+        "annotate_errors": errors,
+        "uncallable": read_uncallable(str(cjson)),
+        "mean_depth_cds": report["mean_depth_cds"],
+        "seconds": time.perf_counter() - t0,
+    }
 
 
 def annotate_safely(vcf: Path, ref: str, run_csq: bool = True) -> tuple[list[dict], list[str]]:
@@ -501,11 +533,23 @@ def annotate_safely(vcf: Path, ref: str, run_csq: bool = True) -> tuple[list[dic
                 called = [g for g in gt if g is not None]
                 zyg = None if not any(called) else "homozygous" if len(set(called)) == 1 else "heterozygous"
                 flt = list(rec.filter.keys())
-                failed += [{"chrom": rec.chrom, "pos": rec.pos, "ref": rec.ref, "alt": alt,
-                            "filter": "PASS" if flt == ["PASS"] else (flt or "."),
-                            "genotype": "/".join("." if g is None else str(g) for g in gt), "zygosity": zyg,
-                            "hgvs_c": None, "hgvs_p": None, "bcsq": None, "consequence": "", "error": problem}
-                           for alt in rec.alts or ()]
+                failed += [
+                    {
+                        "chrom": rec.chrom,
+                        "pos": rec.pos,
+                        "ref": rec.ref,
+                        "alt": alt,
+                        "filter": "PASS" if flt == ["PASS"] else (flt or "."),
+                        "genotype": "/".join("." if g is None else str(g) for g in gt),
+                        "zygosity": zyg,
+                        "hgvs_c": None,
+                        "hgvs_p": None,
+                        "bcsq": None,
+                        "consequence": "",
+                        "error": problem,
+                    }
+                    for alt in rec.alts or ()
+                ]
     if not errors:
         errors.append(f"annotate_vcf failed: {first}")
         return failed, errors
@@ -570,10 +614,17 @@ class Naming:
         return text + (f", {self.failed} where annotate_vcf FAILED" if self.failed else "")
 
 
-def evaluate(depth: int, results: list[dict], designs: dict[str, Design], lines: list[str], failures: list[str],
-             csq_patterns: dict[tuple[str, str], set]) -> dict:
+def evaluate(
+    depth: int,
+    results: list[dict],
+    designs: dict[str, Design],
+    lines: list[str],
+    failures: list[str],
+    csq_patterns: dict[tuple[str, str], set],
+) -> dict:
     tally = {k: Tally() for k in CLASSES}
     confusion: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    by_type: dict[str, Tally] = defaultdict(Tally)  # indels split into deletions and insertions/duplications
     naming_c, naming_p = Naming(), Naming()
     pass_in_uncallable = 0
     csq, csq_diff = [0, 0], []  # agreeing with bcftools csq, no BCSQ
@@ -591,18 +642,21 @@ def evaluate(depth: int, results: list[dict], designs: dict[str, Design], lines:
             truth_keys.add(a.key)
             call = calls.get(a.key)
             t = tally[a.klass]
+            kind = "del" if len(a.ref) > len(a.alt) else "ins/dup"
+            sub = by_type[f"{a.klass.removeprefix('indel ')} {kind}"] if a.klass != "SNV" else Tally()
             row = (a.klass, a.zygosity)
             label = f"{res['name']} {a.pos} {a.ref}>{a.alt} {a.exp_c or ''} {a.zygosity}".replace("  ", " ")
             if overlaps(a.edit.chrom, a.pos - 1, a.pos - 1 + len(a.ref), unc):
                 t.nocall += 1
+                sub.nocall += 1
                 confusion[row]["uncallable"] += 1
                 continue
             if call is None or call["filter"] != "PASS":
                 t.fn += 1
+                sub.fn += 1
                 if call is None:
                     confusion[row]["not called"] += 1
-                    near = [f"{k[1]} {k[2]}>{k[3]} {c['filter']}" for k, c in calls.items()
-                            if abs(k[1] - a.pos) <= 30]
+                    near = [f"{k[1]} {k[2]}>{k[3]} {c['filter']}" for k, c in calls.items() if abs(k[1] - a.pos) <= 30]
                     misses.append(f"{label}: not called" + (f" (nearby: {'; '.join(near)})" if near else ""))
                 else:
                     confusion[row]["filtered"] += 1
@@ -610,10 +664,12 @@ def evaluate(depth: int, results: list[dict], designs: dict[str, Design], lines:
                     misses.append(f"{label}: filtered {why} {res['detail'].get(a.key)} GT {call['genotype']}")
                 continue
             t.tp += 1
+            sub.tp += 1
             zyg = {"heterozygous": "het", "homozygous": "hom"}.get(call["zygosity"], str(call["zygosity"]))
             confusion[row][f"called {zyg}"] += 1
             if zyg == a.zygosity:
                 t.gt_ok += 1
+                sub.gt_ok += 1
             else:
                 misses.append(f"{label}: genotype {call['genotype']} ({res['detail'].get(a.key)})")
             naming_c.add(a.exp_c, strip_accession(call["hgvs_c"]), label, "error" in call)
@@ -637,12 +693,16 @@ def evaluate(depth: int, results: list[dict], designs: dict[str, Design], lines:
     mean_dp = np.mean([r["mean_depth_cds"] for r in results])
     lines.append("")
     lines.append(f"== WGS-like {depth}x ({len(results)} samples, mean CDS depth {mean_dp:.1f}) ==")
-    lines.append(f"{'class':<15}{'TP':>5}{'FP':>5}{'FN':>5}{'recall':>8}{'precision':>10}{'GT conc':>9}"
-                 f"{'no-call':>9}")
+    lines.append(f"{'class':<15}{'TP':>5}{'FP':>5}{'FN':>5}{'recall':>8}{'precision':>10}{'GT conc':>9}{'no-call':>9}")
     for k in CLASSES:
         t = tally[k]
-        lines.append(f"{k:<15}{t.tp:>5}{t.fp:>5}{t.fn:>5}{t.recall:>8.3f}{t.precision:>10.3f}{t.concordance:>9.3f}"
-                     f"{t.nocall:>9}")
+        lines.append(
+            f"{k:<15}{t.tp:>5}{t.fp:>5}{t.fn:>5}{t.recall:>8.3f}{t.precision:>10.3f}{t.concordance:>9.3f}{t.nocall:>9}"
+        )
+    lines.append(
+        "indels by type (TP/FN, recall, GT conc): "
+        + "; ".join(f"{k} {t.tp}/{t.fn} {t.recall:.3f} {t.concordance:.3f}" for k, t in sorted(by_type.items()))
+    )
     lines.append(f"PASS calls in positions reported uncallable: {pass_in_uncallable}")
     lines.append(f"truth alleles in uncallable positions (no-calls, not FN): {sum(t.nocall for t in tally.values())}")
     lines.append(f"HGVS c. (TPs): {naming_c.text()}")
@@ -694,11 +754,22 @@ def truth_naming(designs: list[Design], ref: Path, out: Path, lines: list[str]) 
         vcf.parent.mkdir(parents=True, exist_ok=True)
         with pysam.FastaFile(str(ref)) as fa:
             contigs = [f"##contig=<ID={c},length={fa.get_reference_length(c)}>" for c in fa.references]
-        rows = [f"{a.edit.chrom}\t{a.pos}\t.\t{a.ref}\t{a.alt}\t.\tPASS\t.\tGT\t"
-                f"{'1/1' if a.zygosity == 'hom' else '0/1'}" for a in d.alleles]
-        vcf.write_text("\n".join(["##fileformat=VCFv4.2", *contigs,
-                                  '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
-                                  f"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t{d.name}", *rows]) + "\n")
+        rows = [
+            f"{a.edit.chrom}\t{a.pos}\t.\t{a.ref}\t{a.alt}\t.\tPASS\t.\tGT\t{'1/1' if a.zygosity == 'hom' else '0/1'}"
+            for a in d.alleles
+        ]
+        vcf.write_text(
+            "\n".join(
+                [
+                    "##fileformat=VCFv4.2",
+                    *contigs,
+                    '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
+                    f"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t{d.name}",
+                    *rows,
+                ]
+            )
+            + "\n"
+        )
         records, errors = annotate_safely(vcf, str(ref), run_csq=False)
         all_errors += [f"{d.name}: {e}" for e in errors]
         got = {(r["chrom"], r["pos"], r["ref"], r["alt"]): r for r in records}
@@ -736,8 +807,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1125)
     ap.add_argument("--out", default="/tmp/dira-bench-snv", help="work folder")
     ap.add_argument("--threads", type=int, default=2, help="samples processed in parallel")
-    ap.add_argument("--indel-gap", type=int, default=INDEL_GAP,
-                    help="minimum distance between an indel and any other variant (default: %(default)s)")
+    ap.add_argument(
+        "--indel-gap",
+        type=int,
+        default=INDEL_GAP,
+        help="minimum distance between an indel and any other variant (default: %(default)s)",
+    )
     ap.add_argument("--strict", action="store_true", help="exit 1 when a goal at >= 20x is not met")
     ap.add_argument("--json", default=None, help="also write the figures as JSON here")
     args = ap.parse_args(argv)
@@ -766,9 +841,19 @@ def main(argv: list[str] | None = None) -> int:
         haps = haplotypes(d, hap_rng, offset)
         for depth in DEPTHS:
             name = f"{d.name}_{depth}x"
-            jobs.append({"name": name, "design": d.name, "depth": depth, "haplotypes": haps, "seed": args.seed,
-                         "slice": str(out / "ref" / "slice.fa"), "ref": str(ref), "callable": cd,
-                         "work": str(out / "samples" / name)})
+            jobs.append(
+                {
+                    "name": name,
+                    "design": d.name,
+                    "depth": depth,
+                    "haplotypes": haps,
+                    "seed": args.seed,
+                    "slice": str(out / "ref" / "slice.fa"),
+                    "ref": str(ref),
+                    "callable": cd,
+                    "work": str(out / "samples" / name),
+                }
+            )
     # one fresh (forked from a preloaded server) process per sample: bcftools csq run in-process through pysam
     # keeps state between calls (see the report), and htslib's stderr is redirected per sample
     ctx = multiprocessing.get_context("forkserver")
@@ -789,8 +874,9 @@ def main(argv: list[str] | None = None) -> int:
     figures = {"truth_naming": truth_naming(designs, ref, out, lines)}
     csq_patterns: dict[tuple[str, str], set] = defaultdict(set)
     for depth in DEPTHS:
-        figures[f"{depth}x"] = evaluate(depth, [r for r in results if r["depth"] == depth], by_name, lines, failures,
-                                        csq_patterns)
+        figures[f"{depth}x"] = evaluate(
+            depth, [r for r in results if r["depth"] == depth], by_name, lines, failures, csq_patterns
+        )
     if csq_patterns:
         lines.append("")
         lines.append("consequence (ours) vs bcftools csq -l, where they differ (all depths; alleles):")

@@ -284,6 +284,16 @@ def test_stop_codon_deletion_is_stop_lost(model):
     assert effect.consequence == "stop_lost&inframe_deletion"
 
 
+@pytest.mark.parametrize(("first", "last"), [("c.64", "c.69"), ("c.61", "c.69"), ("c.58", "c.69")])
+def test_inframe_deletion_through_the_stop_codon_is_stop_lost(model, first, last):
+    """Regression: a deletion that removes the stop codon with the residues before it crashed the namer."""
+    tx, genome, fetch = model
+    effect = describe(tx, fetch, vcf_deletion(tx, genome, first, last))
+    assert effect.hgvs_c == f"{first}_{last[2:]}del"
+    assert "stop_lost" in effect.consequence
+    assert "delins" in effect.hgvs_p and effect.hgvs_p.startswith("p.(")
+
+
 def test_ref_mismatch_is_an_error(model):
     tx, genome, fetch = model
     pos, ref, _alt = vcf_snv(tx, genome, "c.7", "T")

@@ -98,6 +98,10 @@ def filter_reasons(rec: pysam.VariantRecord, params: CallingParams,
     if rec.qual is not None and rec.qual < params.min_qual:
         reasons.append("LowQual")
     depth = sample.get("DP")
+    if len(rec.ref) != len(rec.alts[0]) and "DP" in rec.info:
+        # FORMAT/DP of an indel leaves out reads bcftools finds ambiguous; the callable step counts every read,
+        # so use the raw depth here too, or a callable site could be filtered LowDepth.
+        depth = rec.info["DP"]
     if depth is None or depth < params.min_depth:
         reasons.append("LowDepth")
     gq = sample.get("GQ")

@@ -287,7 +287,11 @@ def protein_change(coding: str, cds_length: int, start: int, end: int, alt: str)
     shift_aa = delta // 3
     if alt_p[i] == "*":
         return ["stop_gained"] + indel_term, f"{_aa(ref_p, i)}*"
-    if alt_has_stop and len(alt_p) - len(ref_p) != shift_aa:  # a new stop ends the protein early
+    grown = len(alt_p) - len(ref_p) - shift_aa
+    if touches_stop and (grown > 0 or not alt_has_stop):  # stop codon deleted in frame: the protein runs on
+        tail = three_letter(alt_p[i:]) + ("" if alt_has_stop else "ext*?")
+        return ["stop_lost"] + indel_term, f"{_aa_range(ref_p, i, len(ref_p) - 1)}delins{tail}"
+    if alt_has_stop and grown < 0:  # a new stop ends the protein early
         last = len(alt_p) - 1 - shift_aa  # the ref residue the new stop stands in for
         inserted = three_letter(alt_p[i:])
         if last < i:
