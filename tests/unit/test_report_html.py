@@ -253,13 +253,17 @@ def test_page_renders_in_headless_chromium(tmp_path, examples, name):
         f"--user-data-dir={profile}",
         f"--screenshot={png}",
         "--window-size=1200,2400",
+        "--enable-logging=stderr",
+        "--v=0",
         html_path.resolve().as_uri(),
     ]
     try:
-        subprocess.run(cmd, check=False, capture_output=True, timeout=120)
+        proc = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=120)
     finally:
         shutil.rmtree(profile, ignore_errors=True)
     assert png.exists(), "chromium wrote no screenshot"
+    console = [ln for ln in proc.stderr.splitlines() if "CONSOLE" in ln or "Uncaught" in ln]
+    assert not console, f"console messages from the page: {console}"
     data = png.read_bytes()
     assert len(data) > 20_000
     assert _png_pixels_vary(data), "screenshot is blank"
