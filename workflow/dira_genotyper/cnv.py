@@ -1693,13 +1693,20 @@ def run_cnv_call(
     return result
 
 
+def _read_list(path: str | None) -> list[str]:
+    """Paths listed one per line (the workflow's cohort list: one file instead of N inputs per job)."""
+    if not path:
+        return []
+    return [line.strip() for line in Path(path).read_text().splitlines() if line.strip()]
+
+
 def _cmd_call(args: argparse.Namespace) -> int:
     params = CnvParams(min_mapq=args.min_mapq)
     result = run_cnv_call(
         args.counts,
         args.resources,
         args.out_prefix,
-        args.cohort_counts,
+        list(args.cohort_counts) + _read_list(args.cohort_list),
         args.bam,
         args.reference,
         args.mode,
@@ -1724,6 +1731,7 @@ def register_cli(subparsers) -> None:  # noqa: ANN001 - argparse's private subpa
     p = subparsers.add_parser("cnv-call", help="call copy number, deletions and breakpoints from bin counts")
     p.add_argument("--counts", required=True, help="this sample's counts TSV (cnv-count)")
     p.add_argument("--cohort-counts", nargs="*", default=[], help="other samples' counts TSVs (cohort mode)")
+    p.add_argument("--cohort-list", help="a file listing the cohort's counts TSVs, one per line (own sample skipped)")
     p.add_argument("--bam", default=None, help="locus BAM/CRAM for breakpoint refinement (optional)")
     p.add_argument("--reference", default=None, help="reference FASTA (VCF REF bases, CRAM decoding)")
     p.add_argument("--resources", required=True, help="resources/<build> folder")

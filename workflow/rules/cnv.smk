@@ -25,12 +25,31 @@ rule cnv_count:
         "--bin-size {params.bin_size} --min-mapq {params.min_mapq} --out {output:q} > {log:q} 2>&1"
 
 
+rule cnv_cohort:
+    input:
+        expand("results/cnv/{sample}.counts.tsv", sample=sorted(SAMPLES)),
+    output:
+        "results/cnv/cohort.counts.list",
+    log:
+        "logs/cnv/cohort.list.log",
+    benchmark:
+        "benchmarks/cnv/cohort.list.tsv"
+    conda:
+        "../../envs/tools.yaml"
+    threads: 1
+    resources:
+        mem_mb=200,
+        runtime=5,
+    shell:
+        "printf '%s\\n' {input:q} > {output:q} 2> {log:q}"
+
+
 rule cnv_call:
     input:
         res=f"{LOCUS_RES}/build.json",
         ref=REF,
         counts="results/cnv/{sample}.counts.tsv",
-        cohort=get_cohort_counts,
+        cohort="results/cnv/cohort.counts.list",
         bam="results/locus/{sample}.bam",
         bai="results/locus/{sample}.bam.bai",
     output:
@@ -53,6 +72,6 @@ rule cnv_call:
         mode=cfg("cnv", "mode"),
         prefix=lambda wc, output: output.json[: -len(".cnv.json")],
     shell:
-        "dira-genotyper cnv-call --counts {input.counts:q} --cohort-counts {input.cohort:q} "
+        "dira-genotyper cnv-call --counts {input.counts:q} --cohort-list {input.cohort:q} "
         "--bam {input.bam:q} --reference {input.ref:q} --resources {params.res:q} --mode {params.mode} "
         "--sample {wildcards.sample} --out-prefix {params.prefix:q} > {log:q} 2>&1"

@@ -110,12 +110,6 @@ def get_parent_files(wildcards):
     return files
 
 
-def get_cohort_counts(wildcards):
-    return [
-        f"results/cnv/{s}.counts.tsv" for s in sorted(SAMPLES) if s != wildcards.sample
-    ]
-
-
 def get_final_outputs():
     outputs = ["results/cohort.tsv", "results/multiqc/dira_mqc.tsv"]
     for s in sorted(SAMPLES):
