@@ -172,7 +172,12 @@ def test_killed_run_resumes(subset_local_run, tmp_path):
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=60)
-            stray = processes_in(workdir)  # jobs that left the process group would still be writing outputs
+            # Killed children of the group can take a moment to exit; a job that left the group would not.
+            stray = processes_in(workdir)
+            settle = time.monotonic() + 15
+            while stray and time.monotonic() < settle:
+                time.sleep(0.5)
+                stray = processes_in(workdir)
             for pid in stray:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
