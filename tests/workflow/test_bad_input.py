@@ -155,3 +155,22 @@ def test_reference_without_locus_contig(cohort_dir, tmp_path):
     (workdir / "config" / "config.yaml").write_text(config)
     proc = run_snakemake(workdir, "-n", "--cores", "1")
     assert_fails(proc, "does not contain the IL1RN locus contig")
+
+
+def test_failed_sample_does_not_stop_the_others_and_is_marked(cohort_dir, tmp_path):
+    """With --keep-going (the default profile), a sample whose job fails is marked in the cohort table."""
+    r1 = tmp_path / "BAD_R1.fastq.gz"
+    with gzip.open(cohort_dir / "fastq" / "DIRA-09_R1.fastq.gz", "rt") as src, gzip.open(r1, "wt") as dst:
+        lines = src.readlines()
+        dst.writelines(lines[: len(lines) - 40])
+    sheet = tmp_path / "sheet.tsv"
+    sheet.write_text(HEADER + f"BAD\t{r1}\ttest-data/fastq/DIRA-09_R2.fastq.gz\t\t\t\t\t\n"
+                     "DIRA-02\t\t\ttest-data/bam/DIRA-02.bam\t\t\t\t\n")
+    workdir = make_workdir(tmp_path / "run", sheet)
+    proc = run_snakemake(workdir, "--cores", "2", "--keep-going")
+    assert proc.returncode != 0
+    assert (workdir / "results" / "reports" / "DIRA-02.dira.json").exists()
+    assert not (workdir / "results" / "reports" / "BAD.dira.json").exists()
+    rows = {r.split("\t")[0]: r.split("\t") for r in (workdir / "results" / "cohort.tsv").read_text().splitlines()[1:]}
+    assert rows["DIRA-02"][1] == "affected"
+    assert rows["BAD"][1] == "failed" and "reads but fq2" in rows["BAD"][-1]

@@ -1717,7 +1717,33 @@ def _cmd_call(args: argparse.Namespace) -> int:
     return 0
 
 
+def needs_cohort(counts_path: str, resources_dir: str, mode: str) -> bool:
+    """Whether this sample's copy number needs the cohort reference (cohort mode, or auto on targeted data).
+
+    The workflow asks this per sample, so WGS-like samples never wait for (or fail with) the rest of the run.
+    """
+    if mode == "single":
+        return False
+    if mode == "cohort":
+        return True
+    return looks_targeted(read_counts_tsv(counts_path), load_resources(resources_dir))
+
+
+def _cmd_mode(args: argparse.Namespace) -> int:
+    choice = "cohort" if needs_cohort(args.counts, args.resources, args.mode) else "single"
+    Path(args.out).write_text(choice + "\n")
+    log.info("copy-number reference for this sample: %s (configured mode %s)", choice, args.mode)
+    return 0
+
+
 def register_cli(subparsers) -> None:  # noqa: ANN001 - argparse's private subparsers type
+    p = subparsers.add_parser("cnv-mode", help="decide whether a sample needs the cohort reference (auto mode)")
+    p.add_argument("--counts", required=True)
+    p.add_argument("--resources", required=True)
+    p.add_argument("--mode", choices=["auto", "single", "cohort"], default="auto")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=_cmd_mode)
+
     """Add `cnv-count` and `cnv-call` to the dira-genotyper CLI."""
     p = subparsers.add_parser("cnv-count", help="count read depth in bins over the IL-1 cluster window")
     p.add_argument("--bam", required=True, help="indexed locus BAM/CRAM")

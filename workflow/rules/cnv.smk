@@ -25,6 +25,30 @@ rule cnv_count:
         "--bin-size {params.bin_size} --min-mapq {params.min_mapq} --out {output:q} > {log:q} 2>&1"
 
 
+checkpoint cnv_mode:
+    input:
+        counts="results/cnv/{sample}.counts.tsv",
+        res=f"{LOCUS_RES}/build.json",
+    output:
+        "results/cnv/{sample}.mode.txt",
+    log:
+        "logs/cnv/{sample}.mode.log",
+    benchmark:
+        "benchmarks/cnv/{sample}.mode.tsv"
+    conda:
+        "../../envs/tools.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    params:
+        mode=cfg("cnv", "mode"),
+        res=lambda wc, input: os.path.dirname(input.res),
+    shell:
+        "dira-genotyper cnv-mode --counts {input.counts:q} --resources {params.res:q} "
+        "--mode {params.mode} --out {output:q} > {log:q} 2>&1"
+
+
 rule cnv_cohort:
     input:
         expand("results/cnv/{sample}.counts.tsv", sample=sorted(SAMPLES)),
@@ -49,7 +73,8 @@ rule cnv_call:
         res=f"{LOCUS_RES}/build.json",
         ref=REF,
         counts="results/cnv/{sample}.counts.tsv",
-        cohort="results/cnv/cohort.counts.list",
+        mode="results/cnv/{sample}.mode.txt",
+        cohort=get_cnv_cohort,
         bam="results/locus/{sample}.bam",
         bai="results/locus/{sample}.bam.bai",
     output:
@@ -70,8 +95,9 @@ rule cnv_call:
     params:
         res=lambda wc, input: os.path.dirname(input.res),
         mode=cfg("cnv", "mode"),
+        cohort=lambda wc, input: f"--cohort-list {input.cohort}" if input.cohort else "",
         prefix=lambda wc, output: output.json[: -len(".cnv.json")],
     shell:
-        "dira-genotyper cnv-call --counts {input.counts:q} --cohort-list {input.cohort:q} "
+        "dira-genotyper cnv-call --counts {input.counts:q} {params.cohort} "
         "--bam {input.bam:q} --reference {input.ref:q} --resources {params.res:q} --mode {params.mode} "
         "--sample {wildcards.sample} --out-prefix {params.prefix:q} > {log:q} 2>&1"

@@ -110,6 +110,19 @@ def get_parent_files(wildcards):
     return files
 
 
+def get_cnv_cohort(wildcards):
+    """The cohort list only for samples that need it (targeted data in auto mode, or cohort mode): a failed
+    sample elsewhere in the run then cannot block the copy number of WGS-like samples.
+    """
+    mode_file = checkpoints.cnv_mode.get(sample=wildcards.sample).output[0]
+    with open(mode_file) as handle:
+        return (
+            ["results/cnv/cohort.counts.list"]
+            if handle.read().strip() == "cohort"
+            else []
+        )
+
+
 def get_final_outputs():
     outputs = ["results/cohort.tsv", "results/multiqc/dira_mqc.tsv"]
     for s in sorted(SAMPLES):
