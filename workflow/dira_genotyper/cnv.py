@@ -895,6 +895,12 @@ def _absorb_edge_bins(path: np.ndarray) -> np.ndarray:
     return path
 
 
+def _uncalled_exon(e) -> dict:  # noqa: ANN001 - an exon record of LocusResources
+    """An exon's entry before (or without) a copy-number call."""
+    return {"gene": e.gene, "exon": e.exon, "start": e.start, "end": e.end, "copy_number": None, "quality": 0.0,
+            "ratio": None}
+
+
 def _no_call_result(
     counts: pd.DataFrame, res: LocusResources, norm: _Normalised, sample: str | None
 ) -> CnvResult:
@@ -904,15 +910,7 @@ def _no_call_result(
     bins["posterior"] = np.nan
     genes = {g.gene: {"copy_number": None, "quality": 0.0, "ratio": None, "n_bins": 0} for g in res.genes}
     exons = [
-        {
-            "gene": e.gene,
-            "exon": e.exon,
-            "start": e.start,
-            "end": e.end,
-            "copy_number": None,
-            "quality": 0.0,
-            "ratio": None,
-        }
+        _uncalled_exon(e)
         for e in res.exons
     ]
     return CnvResult(
@@ -1034,15 +1032,7 @@ def _decide(
     specs: list[_CallSpec] = []
     exons: list[dict] = []
     for i, e in enumerate(res.exons):
-        entry = {
-            "gene": e.gene,
-            "exon": e.exon,
-            "start": e.start,
-            "end": e.end,
-            "copy_number": None,
-            "quality": 0.0,
-            "ratio": None,
-        }
+        entry = _uncalled_exon(e)
         if e.chrom in hmms:
             hmm, idx = hmms[e.chrom]
             inside = np.flatnonzero((starts[idx] <= e.end) & (ends[idx] >= e.start))
