@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -166,6 +167,30 @@ def _read_signals(read: pysam.AlignedSegment, chrom: str, min_clip: int, min_del
     return signals
 
 
+def _usable_reads(
+    bam: pysam.AlignmentFile, chrom: str, windows: list[tuple[int, int]], min_mapq: int
+) -> Iterator[pysam.AlignedSegment]:
+    """Reads in the windows (overlapping windows merged), each once, without unmapped, secondary, QC-fail,
+    duplicate or low-MAPQ records."""
+    merged: list[list[int]] = []
+    for start, end in sorted(windows):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    seen: set[tuple[str, int, int]] = set()
+    for start, end in merged:
+        for read in bam.fetch(chrom, start, end):
+            if read.flag & _SKIP_FLAGS or read.mapping_quality < min_mapq:
+                continue
+            if len(merged) > 1:  # a read spanning the gap is fetched by both windows
+                ident = (read.query_name, read.flag, read.reference_start)
+                if ident in seen:
+                    continue
+                seen.add(ident)
+            yield read
+
+
 def _near(value: int | None, target: int, tol: int) -> bool:
     return value is not None and abs(value - target) <= tol
 
@@ -208,45 +233,35 @@ def find_breakpoints(
     right_lo, right_hi = max(0, end - slack), end + slack
     reach = int(isize.max_normal) if isize else 0
     fetches = [(max(0, left_lo - reach), left_hi + 1), (right_lo, right_hi + reach + 1)]
-    if fetches[0][1] >= fetches[1][0]:
-        fetches = [(fetches[0][0], fetches[1][1])]
     signals: list[_Signal] = []
     pairs: list[
         tuple[tuple[str, bool], int, int, int]
     ] = []  # key, left read end, mate start, template length
-    seen: set[tuple[str, int, int]] = set()
     seq = ""
     if fasta is not None and chrom in fasta.references:
         seq = fasta.fetch(chrom, left_lo, right_hi + 200).upper()
-    for fetch_start, fetch_end in fetches:
-        for read in bam.fetch(chrom, fetch_start, fetch_end):
-            if read.flag & _SKIP_FLAGS or read.mapping_quality < min_mapq:
-                continue
-            ident = (read.query_name, read.flag, read.reference_start)
-            if ident in seen:
-                continue
-            seen.add(ident)
-            signals.extend(_read_signals(read, chrom, min_clip, min_del))
-            if seq:
-                signals.extend(_clip_partner(read, seq, left_lo, min_del, len(seq), 16))
-            if (
-                isize
-                and read.is_paired
-                and not read.is_supplementary
-                and not read.mate_is_unmapped
-                and read.next_reference_name == chrom
-                and not read.is_reverse
-                and read.mate_is_reverse
-                and read.template_length > isize.max_normal
-            ):
-                pairs.append(
-                    (
-                        (read.query_name, True),
-                        read.reference_end,
-                        read.next_reference_start,
-                        read.template_length,
-                    )
+    for read in _usable_reads(bam, chrom, fetches, min_mapq):
+        signals.extend(_read_signals(read, chrom, min_clip, min_del))
+        if seq:
+            signals.extend(_clip_partner(read, seq, left_lo, min_del, len(seq), 16))
+        if (
+            isize
+            and read.is_paired
+            and not read.is_supplementary
+            and not read.mate_is_unmapped
+            and read.next_reference_name == chrom
+            and not read.is_reverse
+            and read.mate_is_reverse
+            and read.template_length > isize.max_normal
+        ):
+            pairs.append(
+                (
+                    (read.query_name, True),
+                    read.reference_end,
+                    read.next_reference_start,
+                    read.template_length,
                 )
+            )
 
     def in_left(x: int | None) -> bool:
         return x is not None and left_lo <= x <= left_hi
@@ -400,9 +415,7 @@ def discover_deletions(
             fasta.fetch(chrom, start, end).upper() if fasta is not None and chrom in fasta.references else ""
         )
         votes: dict[tuple[int, int], set[tuple[str, bool]]] = {}
-        for read in bam.fetch(chrom, start, end):
-            if read.flag & _SKIP_FLAGS or read.mapping_quality < min_mapq:
-                continue
+        for read in _usable_reads(bam, chrom, [(start, end)], min_mapq):
             cigar = read.cigartuples
             if not cigar or (
                 cigar[0][0] not in _CLIP_OPS
@@ -486,51 +499,41 @@ def junction_counts(
         (max(0, start - reach - anchor), start + anchor + 1),
         (max(0, end - anchor - 1), end + reach + anchor),
     ]
-    if fetches[0][1] >= fetches[1][0]:
-        fetches = [(fetches[0][0], fetches[1][1])]
-    seen: set[tuple[str, int, int]] = set()
-    for fetch_start, fetch_end in fetches:
-        for read in bam.fetch(chrom, fetch_start, fetch_end):
-            if read.flag & _SKIP_FLAGS or read.mapping_quality < min_mapq:
-                continue
-            ident = (read.query_name, read.flag, read.reference_start)
-            if ident in seen:
-                continue
-            seen.add(ident)
-            name = read.query_name
-            for s in _read_signals(read, chrom, min_clip, min_del):
-                if _near(s.left, start, tol) or _near(s.right, end, tol):
-                    split.add(name)
-            if _covers(read, start, anchor):
-                ref_left.add(name)
-            if _covers(read, end, anchor):
-                ref_right.add(name)
+    for read in _usable_reads(bam, chrom, fetches, min_mapq):
+        name = read.query_name
+        for s in _read_signals(read, chrom, min_clip, min_del):
+            if _near(s.left, start, tol) or _near(s.right, end, tol):
+                split.add(name)
+        if _covers(read, start, anchor):
+            ref_left.add(name)
+        if _covers(read, end, anchor):
+            ref_right.add(name)
+        if (
+            use_pairs
+            and read.is_paired
+            and not read.is_supplementary
+            and not read.mate_is_unmapped
+            and read.next_reference_name == chrom
+            and not read.is_reverse
+            and read.mate_is_reverse
+            and read.template_length > 0
+        ):
+            tlen = read.template_length
+            mate_start = read.next_reference_start
+            fits_alt = abs(tlen - size - isize.median) < abs(tlen - isize.median)
             if (
-                use_pairs
-                and read.is_paired
-                and not read.is_supplementary
-                and not read.mate_is_unmapped
-                and read.next_reference_name == chrom
-                and not read.is_reverse
-                and read.mate_is_reverse
-                and read.template_length > 0
+                fits_alt
+                and read.reference_end <= start + tol + 10
+                and mate_start >= end - tol - 10
+                and abs(tlen - size - isize.median) <= max(5 * isize.sd, 100)
             ):
-                tlen = read.template_length
-                mate_start = read.next_reference_start
-                fits_alt = abs(tlen - size - isize.median) < abs(tlen - isize.median)
-                if (
-                    fits_alt
-                    and read.reference_end <= start + tol + 10
-                    and mate_start >= end - tol - 10
-                    and abs(tlen - size - isize.median) <= max(5 * isize.sd, 100)
-                ):
-                    disc.add(name)
-                elif not fits_alt and abs(tlen - isize.median) <= max(5 * isize.sd, 100):
-                    frag_end = read.reference_start + tlen
-                    if read.reference_start < start - anchor and frag_end > start + anchor:
-                        ref_left.add(name)
-                    if read.reference_start < end - anchor and frag_end > end + anchor:
-                        ref_right.add(name)
+                disc.add(name)
+            elif not fits_alt and abs(tlen - isize.median) <= max(5 * isize.sd, 100):
+                frag_end = read.reference_start + tlen
+                if read.reference_start < start - anchor and frag_end > start + anchor:
+                    ref_left.add(name)
+                if read.reference_start < end - anchor and frag_end > end + anchor:
+                    ref_right.add(name)
     alt = split | disc
     ref_left -= alt
     ref_right -= alt
@@ -694,9 +697,7 @@ def mean_depth(bam: pysam.AlignmentFile, chrom: str, start: int, end: int, min_m
     if n <= 0:
         return float("nan")
     diff = np.zeros(n + 1, dtype=np.int64)
-    for read in bam.fetch(chrom, start, end):
-        if read.flag & _SKIP_FLAGS or read.mapping_quality < min_mapq:
-            continue
+    for read in _usable_reads(bam, chrom, [(start, end)], min_mapq):
         for bs, be in read.get_blocks():
             a, b = max(bs, start) - start, min(be, end) - start
             if b > a:
