@@ -7,7 +7,6 @@ anything else. A region that was not covered is never reported as "no variant".
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import logging
@@ -493,30 +492,6 @@ def build_report(sample: dict, checked: dict, interp: Interpretation, cnv: dict,
     }
 
 
-def read_bins(path: str) -> list[dict]:
-    rows = []
-    with open(path) as handle:
-        lines = [ln for ln in handle if not ln.startswith("##")]
-    for row in csv.DictReader(lines, delimiter="\t"):
-        row = {k.lstrip("#"): v for k, v in row.items()}
-        cn = row.get("copy_number", "")
-        ratio = row.get("ratio", "")
-        rows.append({
-            "chrom": row.get("chrom"),
-            "start": int(row["start"]),
-            "end": int(row["end"]),
-            "ratio": float(ratio) if ratio not in ("", "NA", "nan", "None") else None,
-            "copy_number": int(float(cn)) if cn not in ("", "NA", "nan", "None") else None,
-            "kind": row.get("kind", ""),
-        })
-    return rows
-
-
-def read_tsv(path: Path) -> list[dict]:
-    with open(path) as handle:
-        return list(csv.DictReader(handle, delimiter="\t"))
-
-
 def _load_relative(name: str, variants_path: str, cnv_path: str) -> dict:
     variants_file = Path(variants_path).parent / f"{name}.variants.json"
     cnv_file = Path(cnv_path).parent / f"{name}.cnv.json"
@@ -528,7 +503,7 @@ def _load_relative(name: str, variants_path: str, cnv_path: str) -> dict:
 
 
 def run_genotype(args) -> dict:
-    from .report_html import render_html
+    from .report_html import read_bins_tsv, read_exons_tsv, read_genes_tsv, render_html
 
     sample = json.loads(args.sample_json)
     checked = json.loads(Path(args.checked).read_text())
@@ -541,17 +516,14 @@ def run_genotype(args) -> dict:
         name = sample.get(role)
         if name and name in args.parents:
             parents[role] = _load_relative(name, args.variants, args.cnv)
-    exon_rows = read_tsv(Path(args.resources) / "exons.tsv")
-    n_exons = sum(1 for e in exon_rows if e["gene"] == "IL1RN")
+    exons = read_exons_tsv(Path(args.resources) / "exons.tsv")
+    n_exons = sum(1 for e in exons if e["gene"] == "IL1RN")
     interp = interpret(sample, variants, cnv, coverage, parents, args.bam, args.strict_phase, n_exons)
     report = build_report(sample, checked, interp, cnv, coverage, build_meta, args.resources)
     Path(args.out_json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out_json).write_text(json.dumps(report, indent=2, sort_keys=False) + "\n")
-    genes = [{"gene": g["gene"], "start": int(g["start"]), "end": int(g["end"]), "strand": g["strand"]}
-             for g in read_tsv(Path(args.resources) / "genes.tsv")]
-    exons = [{"gene": e["gene"], "exon": int(e["exon"]), "start": int(e["start"]), "end": int(e["end"])}
-             for e in exon_rows]
-    bins = [b for b in read_bins(args.bins) if b["chrom"] == build_meta["locus_contig_in_reference"]]
+    genes = read_genes_tsv(Path(args.resources) / "genes.tsv")
+    bins = [b for b in read_bins_tsv(args.bins) if b["chrom"] == build_meta["locus_contig_in_reference"]]
     Path(args.out_html).write_text(render_html(report, bins, genes, exons))
     meta = {
         "sample": sample["sample"],
