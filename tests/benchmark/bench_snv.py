@@ -478,7 +478,8 @@ def run_sample(job: dict) -> dict:
         str(cjson),
     )
     vcf = work / f"{name}.vcf.gz"
-    call_variants(str(locus), ref, str(RES / "targets.bed"), str(vcf), CallingParams(), read_uncallable(str(cjson)))
+    params = CallingParams(**job["calling"])
+    call_variants(str(locus), ref, str(RES / "targets.bed"), str(vcf), params, read_uncallable(str(cjson)))
     records, errors = annotate_safely(vcf, ref)
     with pysam.VariantFile(str(vcf)) as handle:  # FORMAT values for explaining misses
         detail = {}
@@ -815,6 +816,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--strict", action="store_true", help="exit 1 when a goal at >= 20x is not met")
     ap.add_argument("--json", default=None, help="also write the figures as JSON here")
+    ap.add_argument("--calling", default="{}", help='calling parameters to change, JSON: \'{"min_qual": 20}\'')
     args = ap.parse_args(argv)
     if shutil.which("bwa") is None:
         print("bench_snv: bwa is needed (apt-get install -y bwa)", file=sys.stderr)
@@ -851,6 +853,7 @@ def main(argv: list[str] | None = None) -> int:
                     "slice": str(out / "ref" / "slice.fa"),
                     "ref": str(ref),
                     "callable": cd,
+                    "calling": json.loads(args.calling),
                     "work": str(out / "samples" / name),
                 }
             )
@@ -868,7 +871,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{n['indel 1-2 bp']} indels 1-2 bp, {n['indel 3-20 bp']} indels 3-20 bp "
         f"({', '.join(f'{k} {v}' for k, v in sorted(kinds.items()))}); seed {args.seed}; "
         f"simulation+pipeline {t_run:.0f} s ({sum(r['seconds'] for r in results):.0f} s of work)",
-        f"callable: {cd}; calling: {dataclasses.asdict(CallingParams())}",
+        f"callable: {cd}; calling: {dataclasses.asdict(CallingParams(**json.loads(args.calling)))}",
     ]
     failures: list[str] = []
     figures = {"truth_naming": truth_naming(designs, ref, out, lines)}

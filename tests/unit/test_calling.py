@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
 import pysam
 import pytest
+import yaml
 
 from dira_genotyper.calling import CallingParams, filter_reasons
 
@@ -39,7 +43,7 @@ def test_good_call_passes(header):
 @pytest.mark.parametrize(
     ("kwargs", "reason"),
     [({"qual": 10.0}, "LowQual"), ({"dp": 5}, "LowDepth"), ({"gq": 5}, "LowGQ"), ({"ad": (27, 3)}, "AlleleBalance"),
-     ({"sp": 80}, "StrandBias")],
+     ({"ad": (10, 2)}, "LowAltReads"), ({"sp": 80}, "StrandBias")],
 )
 def test_each_filter(header, kwargs, reason):
     assert filter_reasons(record(header, **kwargs), CallingParams(), []) == [reason]
@@ -56,3 +60,14 @@ def test_indel_depth_uses_raw_depth(header):
     assert "LowDepth" not in filter_reasons(indel, CallingParams(), [])
     snv = record(header, dp=9, info_dp=12, ad=(4, 5))
     assert "LowDepth" in filter_reasons(snv, CallingParams(), [])
+
+
+def test_hom_call_with_few_alt_reads_is_low_alt_reads_not_allele_balance(header):
+    assert filter_reasons(record(header, gt=(1, 1), ad=(0, 2)), CallingParams(), []) == ["LowAltReads"]
+
+
+def test_schema_defaults_are_the_calling_defaults():
+    """config.schema.yaml documents the defaults the workflow runs with; CallingParams() must agree."""
+    schema = yaml.safe_load((Path(__file__).parents[2] / "workflow/schemas/config.schema.yaml").read_text())
+    props = schema["properties"]["calling"]["properties"]
+    assert {k: v["default"] for k, v in props.items()} == dataclasses.asdict(CallingParams())

@@ -320,7 +320,9 @@ def _allele_record(
         zygosity = "homozygous"
     else:
         zygosity = "heterozygous"
-    ad = _format_value(sample, "AD")
+    ad = _format_value(sample, "RAD")  # realigned fragment counts of an indel (calling.py), else bcftools' AD
+    if not isinstance(ad, tuple | list) or None in ad:
+        ad = _format_value(sample, "AD")
     ad = tuple(ad) if isinstance(ad, tuple | list) else None
     alt_depth = ad[alt_index + 1] if ad and len(ad) > alt_index + 1 else None
     ad_total = sum(x for x in ad if x is not None) if ad else 0
@@ -401,7 +403,8 @@ def annotate_vcf(
     Fields: chrom, pos, ref, alt (as in the VCF); filter ("PASS", "." when the caller set none, else the
     list of failed filters); qual; genotype ("0/1", "1|1", ...); zygosity (heterozygous, homozygous, or None
     when the sample does not carry the allele; hemizygosity is decided later from copy number); depth
-    (FORMAT DP, else the sum of AD), alt_depth and allele_fraction (from FORMAT AD); genotype_quality
+    (FORMAT DP, else the sum of AD), alt_depth and allele_fraction (from FORMAT AD, or RAD where the indel was
+    re-genotyped by realignment); genotype_quality
     (FORMAT GQ); kind (snv, or indel for anything else, including MNVs named delins); consequence (SO
     terms joined by "&", most severe first); hgvs_c / hgvs_c_ensembl (RefSeq / Ensembl transcript
     accession); hgvs_p (protein accession; None outside the coding effect, e.g. UTR); bcsq (bcftools csq);

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import tempfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pysam
 import pysam.bcftools
 
 from .locus_bam import read_bed
+from .realign import indel_support, qual_from_pl
 
 log = logging.getLogger(__name__)
 
@@ -22,10 +24,12 @@ log = logging.getLogger(__name__)
 class CallingParams:
     min_mapq: int = 20
     min_baseq: int = 20
+    prior: float = 0.01
     min_qual: float = 30.0
     min_depth: int = 10
     min_gq: float = 20.0
-    min_allele_balance: float = 0.2
+    min_alt_reads: int = 3
+    min_allele_balance: float = 0.15
     max_strand_bias: float = 60.0
 
 
@@ -33,9 +37,11 @@ FILTERS = {
     "LowQual": "QUAL below {min_qual}",
     "LowDepth": "FORMAT/DP below {min_depth}",
     "LowGQ": "FORMAT/GQ below {min_gq}",
+    "LowAltReads": "fewer than {min_alt_reads} reads support ALT (FORMAT/AD; FORMAT/RAD fragments for indels)",
     "AlleleBalance": "heterozygous call with alt allele fraction below {min_allele_balance}",
     "StrandBias": "FORMAT/SP (Phred-scaled strand-bias P-value) above {max_strand_bias}",
     "Uncallable": "position not callable (depth/MAPQ below the callable thresholds)",
+    "NoAltSupport": "indel: realigning whole reads to both haplotypes finds no support for ALT",
 }
 
 
@@ -52,35 +58,55 @@ def call_variants(bam: str, reference: str, targets_bed: str, out_vcf: str, para
             "-Ob", "-o", pile, bam, catch_stdout=False,
         )
         called = os.path.join(tmp, "called.bcf")
-        pysam.bcftools.call("--no-version", "-m", "-v", "-a", "FORMAT/GQ", "-Ob", "-o", called, pile,
-                            catch_stdout=False)
+        pysam.bcftools.call("--no-version", "-m", "-P", str(params.prior), "-v", "-a", "FORMAT/GQ", "-Ob",
+                            "-o", called, pile, catch_stdout=False)
         normed = os.path.join(tmp, "norm.vcf.gz")
         pysam.bcftools.norm("--no-version", "-m-", "-f", reference, "-Oz", "-o", normed, called,
                             catch_stdout=False)
         tmp_out = os.path.join(tmp, "filtered.vcf")
-        summary = apply_filters(normed, tmp_out, params, uncallable or [])
+        summary = apply_filters(normed, tmp_out, params, uncallable or [], bam=bam, reference=reference)
         pysam.tabix_compress(tmp_out, out_vcf, force=True)
     pysam.tabix_index(out_vcf, preset="vcf", force=True)
     return summary
 
 
-def apply_filters(in_vcf: str, out_vcf: str, params: CallingParams,
-                  uncallable: list[tuple[str, int, int]]) -> dict:
-    """Write FILTER reasons (soft filters, the calls are kept) as documented in FILTERS."""
-    counts = {"records": 0, "pass": 0}
+def apply_filters(in_vcf: str, out_vcf: str, params: CallingParams, uncallable: list[tuple[str, int, int]],
+                  bam: str | None = None, reference: str | None = None) -> dict:
+    """Re-genotype indels by realignment (when ``bam`` is given), then write FILTER reasons (soft filters, the
+    calls are kept) as documented in FILTERS."""
+    counts = {"records": 0, "pass": 0, "regenotyped": 0}
     with pysam.VariantFile(in_vcf) as src:
         header = src.header.copy()
         for name, text in FILTERS.items():
             header.filters.add(name, None, None, text.format(**params.__dict__))
+        for key, (number, kind, text) in REALIGN_FORMAT.items():
+            header.formats.add(key, number, kind, text)
+        header.info.add("REALN", 0, "Flag", "GT, GQ, PL and QUAL set by whole-read realignment (FORMAT/RAD)")
+        header.info.add("BQUAL", 1, "Float", "QUAL from bcftools call (with its prior -P); QUAL itself is "
+                        "Phred P(genotype 0/0) from the genotype likelihoods (PL) with a flat genotype prior")
         header.add_line(f"##dira_genotyper_filters={json.dumps(params.__dict__, sort_keys=True)}")
+        records = list(src)
+        starts = Counter((rec.contig, rec.start) for rec in records)
+        bam_handle = pysam.AlignmentFile(bam) if bam else None
+        fasta = pysam.FastaFile(reference) if bam else None
         with pysam.VariantFile(out_vcf, "w", header=header) as dst:
-            for rec in src:
+            for rec in records:
                 new = dst.new_record(contig=rec.contig, start=rec.start, stop=rec.stop, alleles=rec.alleles,
                                      id=rec.id, qual=rec.qual, info=dict(rec.info))
                 sample = rec.samples[0]
                 for key, value in sample.items():
                     new.samples[0][key] = value
-                reasons = filter_reasons(rec, params, uncallable)
+                # a split multiallelic site keeps bcftools' genotype: each ALT alone is not a biallelic model
+                if rec.qual is not None:
+                    new.info["BQUAL"] = round(rec.qual, 2)
+                pl = sample.get("PL")
+                if pl and len(pl) == 3 and None not in pl:
+                    new.qual = qual_from_pl(tuple(pl))
+                supported = True
+                if bam_handle is not None and _is_indel(rec) and starts[(rec.contig, rec.start)] == 1:
+                    supported = _regenotype(new, rec, bam_handle, fasta, params.min_mapq)
+                    counts["regenotyped"] += supported
+                reasons = filter_reasons(new, params, uncallable) + ([] if supported else ["NoAltSupport"])
                 for reason in reasons:
                     new.filter.add(reason)
                 if not reasons:
@@ -88,7 +114,39 @@ def apply_filters(in_vcf: str, out_vcf: str, params: CallingParams,
                     counts["pass"] += 1
                 counts["records"] += 1
                 dst.write(new)
+        if bam_handle is not None:
+            bam_handle.close()
+            fasta.close()
     return counts
+
+
+REALIGN_FORMAT = {
+    "RAD": ("R", "Integer", "Indels: fragments supporting REF and ALT when whole reads (soft clips included) are "
+            "realigned to both haplotypes (dira_genotyper.realign); GT, GQ, PL and QUAL of the indel come from these"),
+    "BGT": (1, "String", "Indels: the genotype bcftools call gave before realignment"),
+}
+
+
+def _is_indel(rec: pysam.VariantRecord) -> bool:
+    return rec.alts is not None and len(rec.alts) == 1 and len(rec.ref) != len(rec.alts[0])
+
+
+def _regenotype(new: pysam.VariantRecord, rec: pysam.VariantRecord, bam: pysam.AlignmentFile,
+                fasta: pysam.FastaFile, min_mapq: int) -> bool:
+    """Set RAD, and GT/GQ/PL/QUAL from realignment; False (bcftools' genotype kept) when it finds no ALT support."""
+    support = indel_support(bam, fasta, rec.contig, rec.pos, rec.ref, rec.alts[0], min_mapq)
+    sample = new.samples[0]
+    sample["RAD"] = (support.ref, support.alt)
+    if support.genotype is None or support.genotype == (0, 0):
+        return False
+    gt = rec.samples[0].get("GT")
+    sample["BGT"] = "/".join("." if a is None else str(a) for a in gt) if gt else "."
+    sample["GT"] = support.genotype
+    sample["GQ"] = support.gq
+    sample["PL"] = support.pl
+    new.qual = support.qual
+    new.info["REALN"] = True
+    return True
 
 
 def filter_reasons(rec: pysam.VariantRecord, params: CallingParams,
@@ -109,6 +167,10 @@ def filter_reasons(rec: pysam.VariantRecord, params: CallingParams,
         reasons.append("LowGQ")
     gt = sample.get("GT") or (None, None)
     ad = sample.get("AD")
+    if "RAD" in rec.header.formats and sample.get("RAD") and None not in sample.get("RAD"):
+        ad = sample.get("RAD")  # realigned fragment counts of an indel
+    if ad and None not in ad and len(ad) > 1 and ad[-1] < params.min_alt_reads:
+        reasons.append("LowAltReads")
     if ad and None not in ad and sum(ad) > 0 and len(set(gt)) > 1:
         fraction = ad[-1] / sum(ad)
         if fraction < params.min_allele_balance:

@@ -1,0 +1,145 @@
+"""Indel re-genotyping by whole-read realignment: reads whose inserted bases are soft-clipped still count."""
+
+from __future__ import annotations
+
+import random
+
+import pysam
+import pytest
+
+from dira_genotyper.calling import CallingParams, apply_filters
+from dira_genotyper.realign import genotype_from_lods, haplotypes, indel_support, qual_from_pl
+
+INS_AFTER = 500  # 1-based base after which the insertion sits
+INSERTED = "GATTACAGGCTT"
+READ = 100
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    rng = random.Random(7)
+    seq = "".join(rng.choice("ACGT") for _ in range(1200))
+    path = tmp_path_factory.mktemp("ref") / "ref.fa"
+    path.write_text(">chr2\n" + "\n".join(seq[i:i + 60] for i in range(0, len(seq), 60)) + "\n")
+    pysam.faidx(str(path))
+    return path, seq
+
+
+def _reads(seq: str, alt_copies: int, ref_copies: int) -> list[tuple[str, int, str, str]]:
+    """(name, 0-based pos, cigar, sequence): reads as an aligner places them, inserted bases soft-clipped near
+    the read ends, for ``alt_copies`` and ``ref_copies`` sets of reads."""
+    ins0 = INS_AFTER  # 0-based index of the first reference base after the insertion
+    alt = seq[:ins0] + INSERTED + seq[ins0:]
+    n = len(INSERTED)
+    reads = []
+    for copy in range(alt_copies):
+        reads += [
+            (f"alt_span_{copy}", ins0 - 50, f"50M{n}I{READ - 50 - n}M", alt[ins0 - 50:ins0 - 50 + READ]),
+            (f"alt_rclip_{copy}", ins0 - (READ - n), f"{READ - n}M{n}S", alt[ins0 - (READ - n):ins0 + n]),
+            (f"alt_lclip_{copy}", ins0, f"8S{READ - 8}M", alt[ins0 + n - 8:ins0 + n - 8 + READ]),
+            (f"away_{copy}", ins0 - READ - 20, f"{READ}M", seq[ins0 - READ - 20:ins0 - 20]),
+        ]
+    for copy in range(ref_copies):
+        for shift in (10, 50, 90):
+            reads.append((f"ref_{shift}_{copy}", ins0 - shift, f"{READ}M", seq[ins0 - shift:ins0 - shift + READ]))
+    return reads
+
+
+def _bam(path, reads) -> str:
+    header = {"HD": {"VN": "1.6", "SO": "coordinate"}, "SQ": [{"SN": "chr2", "LN": 1200}]}
+    unsorted = str(path) + ".unsorted.bam"
+    with pysam.AlignmentFile(unsorted, "wb", header=header) as out:
+        for name, pos, cigar, sequence in sorted(reads, key=lambda r: r[1]):
+            a = pysam.AlignedSegment()
+            a.query_name, a.query_sequence, a.flag = name, sequence, 0
+            a.reference_id, a.reference_start, a.mapping_quality, a.cigarstring = 0, pos, 60, cigar
+            a.query_qualities = pysam.qualitystring_to_array("I" * len(sequence))
+            out.write(a)
+    pysam.sort("-o", str(path), unsorted)
+    pysam.index(str(path))
+    return str(path)
+
+
+def _support(tmp_path, reference, alt_copies, ref_copies):
+    fasta_path, seq = reference
+    bam = _bam(tmp_path / "x.bam", _reads(seq, alt_copies, ref_copies))
+    anchor = seq[INS_AFTER - 1]
+    with pysam.AlignmentFile(bam) as handle, pysam.FastaFile(str(fasta_path)) as fasta:
+        return indel_support(handle, fasta, "chr2", INS_AFTER, anchor, anchor + INSERTED, 20)
+
+
+def test_soft_clipped_insertion_reads_count_as_alt(tmp_path, reference):
+    support = _support(tmp_path, reference, alt_copies=6, ref_copies=0)
+    assert (support.ref, support.alt) == (0, 18)  # span, right clip, left clip x 6
+    assert support.ambiguous == 0  # the reads ending 20 bp before are not fetched as overlapping
+    assert support.genotype == (1, 1)
+    assert support.gq >= 20
+
+
+def test_heterozygous_insertion(tmp_path, reference):
+    support = _support(tmp_path, reference, alt_copies=4, ref_copies=4)
+    assert (support.ref, support.alt) == (12, 12)
+    assert support.genotype == (0, 1)
+    assert support.gq == 99
+
+
+def test_reference_only_reads_give_hom_ref(tmp_path, reference):
+    support = _support(tmp_path, reference, alt_copies=0, ref_copies=5)
+    assert support.alt == 0 and support.genotype == (0, 0)
+
+
+def test_one_chimeric_fragment_does_not_decide():
+    """A fragment's likelihood ratio is capped: one strongly 'ref' fragment among 20 'alt' ones stays 1/1."""
+    support = genotype_from_lods([3.0] * 20 + [-30.0])
+    assert support.genotype == (1, 1)
+    assert (support.ref, support.alt) == (1, 20)
+
+
+def test_no_informative_fragment_gives_no_genotype():
+    support = genotype_from_lods([0.0, 0.0])
+    assert support.genotype is None and support.ambiguous == 2
+
+
+def test_qual_from_pl_is_flat_prior_probability_of_hom_ref():
+    assert qual_from_pl((0, 30, 60)) == 0.0
+    assert qual_from_pl((40, 0, 200)) == pytest.approx(40.0, abs=0.01)
+    assert qual_from_pl((30, 30, 0)) == pytest.approx(30.0, abs=0.02)
+
+
+def test_haplotypes_check_ref(reference):
+    fasta_path, seq = reference
+    with pysam.FastaFile(str(fasta_path)) as fasta:
+        ref_hap, alt_hap = haplotypes(fasta, "chr2", 99, seq[99:102], seq[99], 10)
+        assert ref_hap == seq[89:112] and alt_hap == seq[89:100] + seq[102:112]
+        with pytest.raises(ValueError, match="does not match"):
+            haplotypes(fasta, "chr2", 99, "NNN", "N", 10)
+
+
+def test_apply_filters_regenotypes_the_indel(tmp_path, reference):
+    """bcftools' 0/1 with a low alt count (the soft-clipped reads counted as ref) becomes 1/1 with RAD."""
+    fasta_path, seq = reference
+    bam = _bam(tmp_path / "x.bam", _reads(seq, 6, 0))
+    header = pysam.VariantHeader()
+    header.contigs.add("chr2", length=1200)
+    header.add_line('##INFO=<ID=DP,Number=1,Type=Integer,Description="depth">')
+    for key, number, kind in (("GT", 1, "String"), ("DP", 1, "Integer"), ("GQ", 1, "Integer"),
+                              ("AD", "R", "Integer"), ("PL", "G", "Integer"), ("SP", 1, "Integer")):
+        header.formats.add(key, number, kind, key)
+    header.add_sample("S")
+    vcf_in = tmp_path / "in.vcf"
+    anchor = seq[INS_AFTER - 1]
+    with pysam.VariantFile(str(vcf_in), "w", header=header) as out:
+        rec = out.new_record(contig="chr2", start=INS_AFTER - 1, alleles=(anchor, anchor + INSERTED), qual=50.0)
+        rec.info["DP"] = 24
+        s = rec.samples["S"]
+        s["GT"], s["DP"], s["GQ"], s["AD"], s["PL"], s["SP"] = (0, 1), 24, 30, (18, 6), (80, 0, 30), 0
+        out.write(rec)
+    out_vcf = tmp_path / "out.vcf"
+    counts = apply_filters(str(vcf_in), str(out_vcf), CallingParams(), [], bam=bam, reference=str(fasta_path))
+    assert counts == {"records": 1, "pass": 1, "regenotyped": 1}
+    with pysam.VariantFile(str(out_vcf)) as handle:
+        rec = next(iter(handle))
+        s = rec.samples["S"]
+        assert s["GT"] == (1, 1) and s["BGT"] == "0/1" and s["RAD"] == (0, 18)
+        assert rec.info["REALN"] and rec.info["BQUAL"] == 50.0
+        assert rec.qual > 100 and list(rec.filter) == ["PASS"]
