@@ -33,8 +33,7 @@ checked both on the TPs per depth and on a truth VCF of all planted alleles. Whe
 the alleles it fails on are listed ("annotate_vcf errors") and the sample's other alleles are annotated
 without them. The consequence terms are also compared with bcftools csq (BCSQ, informative only).
 
-Each sample runs in a fresh process (bcftools csq run in-process by pysam keeps state from one call to the
-next) with htslib's messages in ``{out}/samples/{sample}/{sample}.log``.
+Each sample runs in a fresh process with htslib's messages in ``{out}/samples/{sample}/{sample}.log``.
 
     python tests/benchmark/bench_snv.py              # full run: >= 600 SNVs, >= 360 indels per depth (~5 min)
     python tests/benchmark/bench_snv.py --quick      # >= 100 SNVs, >= 60 indels per depth (~1 min)
@@ -857,8 +856,7 @@ def main(argv: list[str] | None = None) -> int:
                     "work": str(out / "samples" / name),
                 }
             )
-    # one fresh (forked from a preloaded server) process per sample: bcftools csq run in-process through pysam
-    # keeps state between calls (see the report), and htslib's stderr is redirected per sample
+    # one fresh (forked from a preloaded server) process per sample: htslib's stderr is redirected per sample
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["__main__", "dira_genotyper.annotate", "dira_genotyper.calling"])
     with ProcessPoolExecutor(max_workers=max(1, args.threads), mp_context=ctx, max_tasks_per_child=1) as pool:

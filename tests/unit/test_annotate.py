@@ -17,6 +17,7 @@ import pytest
 from dira_genotyper.annotate import (
     DEFAULT_RULES,
     annotate_vcf,
+    bcftools_csq,
     bcsq_consequences,
     classify,
     load_known_variants,
@@ -448,3 +449,15 @@ def test_genotype_fields_and_bgzipped_input(synth, tmp_path):
     assert (records["c.281G>T"]["genotype"], records["c.281G>T"]["zygosity"]) == ("0|1", "heterozygous")
     assert (records["c.281G>T"]["alt_depth"], records["c.281G>T"]["allele_fraction"]) == (3, 0.3)
     assert all(r["bcsq"] for r in records.values())
+
+
+def test_bcftools_csq_twice_in_one_process(synth, tmp_path):
+    """In-process csq keeps state between calls (the second fails "not sorted"); the child process does not."""
+    fasta, tx, genome = synth
+    first = write_vcf(tmp_path / "a.vcf", len(genome), [snv(tx, genome, "c.160", "T", gt="1/1", ad=(0, 25)),
+                                                         deletion(tx, genome, "c.213", "c.227")])
+    second = write_vcf(tmp_path / "b.vcf", len(genome), [snv(tx, genome, "c.229", "T"),
+                                                          deletion(tx, genome, "c.150", "c.150")])
+    assert len(bcftools_csq(first, fasta, SYNTH_GFF3)) == 2
+    again = bcftools_csq(second, fasta, SYNTH_GFF3)
+    assert sorted(v.split("|")[0] for v in again.values()) == ["frameshift", "stop_gained"]

@@ -8,7 +8,7 @@ import pysam
 import pytest
 
 from dira_genotyper.calling import CallingParams, apply_filters
-from dira_genotyper.realign import genotype_from_lods, haplotypes, indel_support, qual_from_pl
+from dira_genotyper.realign import genotype_from_lods, haplotypes, indel_support, left_align, qual_from_pl
 
 INS_AFTER = 500  # 1-based base after which the insertion sits
 INSERTED = "GATTACAGGCTT"
@@ -115,10 +115,7 @@ def test_haplotypes_check_ref(reference):
             haplotypes(fasta, "chr2", 99, "NNN", "N", 10)
 
 
-def test_apply_filters_regenotypes_the_indel(tmp_path, reference):
-    """bcftools' 0/1 with a low alt count (the soft-clipped reads counted as ref) becomes 1/1 with RAD."""
-    fasta_path, seq = reference
-    bam = _bam(tmp_path / "x.bam", _reads(seq, 6, 0))
+def _vcf_header() -> pysam.VariantHeader:
     header = pysam.VariantHeader()
     header.contigs.add("chr2", length=1200)
     header.add_line('##INFO=<ID=DP,Number=1,Type=Integer,Description="depth">')
@@ -126,6 +123,14 @@ def test_apply_filters_regenotypes_the_indel(tmp_path, reference):
                               ("AD", "R", "Integer"), ("PL", "G", "Integer"), ("SP", 1, "Integer")):
         header.formats.add(key, number, kind, key)
     header.add_sample("S")
+    return header
+
+
+def test_apply_filters_regenotypes_the_indel(tmp_path, reference):
+    """bcftools' 0/1 with a low alt count (the soft-clipped reads counted as ref) becomes 1/1 with RAD."""
+    fasta_path, seq = reference
+    bam = _bam(tmp_path / "x.bam", _reads(seq, 6, 0))
+    header = _vcf_header()
     vcf_in = tmp_path / "in.vcf"
     anchor = seq[INS_AFTER - 1]
     with pysam.VariantFile(str(vcf_in), "w", header=header) as out:
@@ -135,11 +140,60 @@ def test_apply_filters_regenotypes_the_indel(tmp_path, reference):
         s["GT"], s["DP"], s["GQ"], s["AD"], s["PL"], s["SP"] = (0, 1), 24, 30, (18, 6), (80, 0, 30), 0
         out.write(rec)
     out_vcf = tmp_path / "out.vcf"
-    counts = apply_filters(str(vcf_in), str(out_vcf), CallingParams(), [], bam=bam, reference=str(fasta_path))
-    assert counts == {"records": 1, "pass": 1, "regenotyped": 1}
+    counts = apply_filters(str(vcf_in), str(out_vcf), CallingParams(), [], bam=bam, reference=str(fasta_path),
+                           targets=[("chr2", 400, 600)])
+    assert counts == {"records": 1, "pass": 1, "regenotyped": 1, "rescued": 0}  # the CIGAR insertion is called
     with pysam.VariantFile(str(out_vcf)) as handle:
         rec = next(iter(handle))
         s = rec.samples["S"]
         assert s["GT"] == (1, 1) and s["BGT"] == "0/1" and s["RAD"] == (0, 18)
         assert rec.info["REALN"] and rec.info["BQUAL"] == 50.0
         assert rec.qual > 100 and list(rec.filter) == ["PASS"]
+
+
+def test_indel_bcftools_missed_is_rescued_from_cigar(tmp_path, reference):
+    """No bcftools record, but reads show the insertion in their CIGAR: it is added, genotyped by realignment."""
+    fasta_path, seq = reference
+    bam = _bam(tmp_path / "x.bam", _reads(seq, 3, 3))
+    vcf_in = tmp_path / "empty.vcf"
+    with pysam.VariantFile(str(vcf_in), "w", header=_vcf_header()):
+        pass
+    out_vcf = tmp_path / "out.vcf"
+    counts = apply_filters(str(vcf_in), str(out_vcf), CallingParams(), [], bam=bam, reference=str(fasta_path),
+                           targets=[("chr2", 400, 600)])
+    assert counts == {"records": 1, "pass": 1, "regenotyped": 0, "rescued": 1}
+    with pysam.VariantFile(str(out_vcf)) as handle:
+        rec = next(iter(handle))
+        expected = left_align_ins(seq, INS_AFTER, INSERTED)
+        assert (rec.pos, rec.ref, rec.alts[0]) == expected
+        assert rec.info["RESCUED"] and rec.samples["S"]["GT"] == (0, 1) and rec.samples["S"]["RAD"] == (9, 9)
+    # outside the targets nothing is looked for
+    counts = apply_filters(str(vcf_in), str(out_vcf), CallingParams(), [], bam=bam, reference=str(fasta_path),
+                           targets=[("chr2", 700, 900)])
+    assert counts["rescued"] == 0
+
+
+def left_align_ins(seq: str, after: int, inserted: str) -> tuple[int, str, str]:
+    """Left-most VCF form of inserting ``inserted`` after 1-based base ``after`` (independent of realign)."""
+    variant = seq[:after] + inserted + seq[after:]
+    pos = after
+    while pos > 1 and seq[:pos - 1] + seq[pos - 1:pos - 1] + variant[pos - 1:pos - 1 + len(inserted)] + \
+            seq[pos - 1:] == variant:
+        pos -= 1
+    return pos, seq[pos - 1], seq[pos - 1] + variant[pos:pos + len(inserted)]
+
+
+@pytest.mark.parametrize(
+    ("genome", "at0", "deleted", "inserted", "expected"),
+    [
+        ("GGCATATATAGG", 8, "", "TA", ("c", 3, "C", "CAT")),  # insertion in an AT repeat moves to its start
+        ("GGCAAAAAGG", 6, "A", "", ("c", 3, "CA", "C")),  # deletion in a homopolymer moves to its start
+        ("GGCATGCAGG", 5, "GC", "", ("c", 5, "TGC", "T")),  # nothing to shift
+    ],
+)
+def test_left_align(tmp_path, genome, at0, deleted, inserted, expected):
+    path = tmp_path / "g.fa"
+    path.write_text(f">c\n{genome}\n")
+    pysam.faidx(str(path))
+    with pysam.FastaFile(str(path)) as fasta:
+        assert left_align(fasta, "c", at0, deleted, inserted) == expected

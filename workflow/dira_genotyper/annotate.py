@@ -26,6 +26,8 @@ import csv
 import json
 import logging
 import re
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -250,16 +252,18 @@ def bcftools_csq(vcf_path: str | Path, fasta_path: str | Path, gff3_path: str | 
 
     ``-l`` (local) predicts each record alone, as :func:`describe_variant` does, so that the two can be
     compared allele by allele; without it, csq merges a sample's heterozygous variants on one transcript.
+    bcftools csq run in-process through pysam keeps state from one call to the next (a second call in the same
+    process fails with "file is not sorted"), so it runs in a child Python process.
     """
-    import pysam.bcftools
-
     out: dict[tuple, str] = {}
     with tempfile.TemporaryDirectory(prefix="dira-csq-") as tmp:
         annotated = Path(tmp) / "csq.vcf"
-        pysam.bcftools.csq(
-            "-p", "a", "-l", "-f", str(fasta_path), "-g", str(gff3_path), "-O", "v", "-o", str(annotated),
-            str(vcf_path), catch_stdout=False,
-        )  # fmt: skip
+        args = ["-p", "a", "-l", "-f", str(fasta_path), "-g", str(gff3_path), "-O", "v", "-o", str(annotated),
+                str(vcf_path)]
+        child = subprocess.run([sys.executable, "-c", _CSQ_CHILD, *args], capture_output=True, text=True,
+                               check=False)
+        if child.returncode != 0:
+            raise pysam.utils.SamtoolsError(f"bcftools csq failed: {child.stderr.strip()[-2000:]}")
         with pysam.VariantFile(str(annotated)) as vcf:
             for record in vcf:
                 if "BCSQ" not in record.info:
@@ -269,6 +273,9 @@ def bcftools_csq(vcf_path: str | Path, fasta_path: str | Path, gff3_path: str | 
                 for alt in record.alts or ():
                     out[(record.chrom, record.pos, record.ref, alt)] = text
     return out
+
+
+_CSQ_CHILD = "import sys, pysam.bcftools; pysam.bcftools.csq(*sys.argv[1:], catch_stdout=False)"
 
 
 def bcsq_consequences(bcsq: str | None) -> set[str]:

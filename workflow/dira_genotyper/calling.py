@@ -15,7 +15,7 @@ import pysam
 import pysam.bcftools
 
 from .locus_bam import read_bed
-from .realign import indel_support, qual_from_pl
+from .realign import cigar_indel_candidates, indel_support, left_align, qual_from_pl
 
 log = logging.getLogger(__name__)
 
@@ -64,48 +64,61 @@ def call_variants(bam: str, reference: str, targets_bed: str, out_vcf: str, para
         pysam.bcftools.norm("--no-version", "-m-", "-f", reference, "-Oz", "-o", normed, called,
                             catch_stdout=False)
         tmp_out = os.path.join(tmp, "filtered.vcf")
-        summary = apply_filters(normed, tmp_out, params, uncallable or [], bam=bam, reference=reference)
+        targets = [(c, s, e) for c, s, e, _ in read_bed(targets_bed)]
+        summary = apply_filters(normed, tmp_out, params, uncallable or [], bam=bam, reference=reference,
+                                targets=targets)
         pysam.tabix_compress(tmp_out, out_vcf, force=True)
     pysam.tabix_index(out_vcf, preset="vcf", force=True)
     return summary
 
 
 def apply_filters(in_vcf: str, out_vcf: str, params: CallingParams, uncallable: list[tuple[str, int, int]],
-                  bam: str | None = None, reference: str | None = None) -> dict:
-    """Re-genotype indels by realignment (when ``bam`` is given), then write FILTER reasons (soft filters, the
-    calls are kept) as documented in FILTERS."""
-    counts = {"records": 0, "pass": 0, "regenotyped": 0}
+                  bam: str | None = None, reference: str | None = None,
+                  targets: list[tuple[str, int, int]] | None = None) -> dict:
+    """Re-genotype indels by realignment and add the CIGAR indels bcftools did not propose (when ``bam`` is
+    given; candidates inside ``targets``), then write FILTER reasons (soft filters, the calls are kept) as
+    documented in FILTERS."""
+    counts = {"records": 0, "pass": 0, "regenotyped": 0, "rescued": 0}
     with pysam.VariantFile(in_vcf) as src:
         header = src.header.copy()
         for name, text in FILTERS.items():
             header.filters.add(name, None, None, text.format(**params.__dict__))
         for key, (number, kind, text) in REALIGN_FORMAT.items():
-            header.formats.add(key, number, kind, text)
-        header.info.add("REALN", 0, "Flag", "GT, GQ, PL and QUAL set by whole-read realignment (FORMAT/RAD)")
-        header.info.add("BQUAL", 1, "Float", "QUAL from bcftools call (with its prior -P); QUAL itself is "
-                        "Phred P(genotype 0/0) from the genotype likelihoods (PL) with a flat genotype prior")
+            if key not in header.formats:
+                header.formats.add(key, number, kind, text)
+        for key, (number, kind, text) in REALIGN_INFO.items():
+            if key not in header.info:
+                header.info.add(key, number, kind, text)
         header.add_line(f"##dira_genotyper_filters={json.dumps(params.__dict__, sort_keys=True)}")
         records = list(src)
         starts = Counter((rec.contig, rec.start) for rec in records)
         bam_handle = pysam.AlignmentFile(bam) if bam else None
         fasta = pysam.FastaFile(reference) if bam else None
         with pysam.VariantFile(out_vcf, "w", header=header) as dst:
+            made = []
             for rec in records:
                 new = dst.new_record(contig=rec.contig, start=rec.start, stop=rec.stop, alleles=rec.alleles,
                                      id=rec.id, qual=rec.qual, info=dict(rec.info))
                 sample = rec.samples[0]
                 for key, value in sample.items():
                     new.samples[0][key] = value
-                # a split multiallelic site keeps bcftools' genotype: each ALT alone is not a biallelic model
                 if rec.qual is not None:
                     new.info["BQUAL"] = round(rec.qual, 2)
                 pl = sample.get("PL")
                 if pl and len(pl) == 3 and None not in pl:
                     new.qual = qual_from_pl(tuple(pl))
                 supported = True
+                # a split multiallelic site keeps bcftools' genotype: each ALT alone is not a biallelic model
                 if bam_handle is not None and _is_indel(rec) and starts[(rec.contig, rec.start)] == 1:
                     supported = _regenotype(new, rec, bam_handle, fasta, params.min_mapq)
                     counts["regenotyped"] += supported
+                made.append((new, supported))
+            if bam_handle is not None and targets:
+                for new in _rescued_indels(dst, records, bam_handle, fasta, targets, params.min_mapq):
+                    made.append((new, True))
+                    counts["rescued"] += 1
+            order = {name: k for k, name in enumerate(header.contigs)}
+            for new, supported in sorted(made, key=lambda x: (order[x[0].contig], x[0].pos, x[0].alts)):
                 reasons = filter_reasons(new, params, uncallable) + ([] if supported else ["NoAltSupport"])
                 for reason in reasons:
                     new.filter.add(reason)
@@ -120,10 +133,53 @@ def apply_filters(in_vcf: str, out_vcf: str, params: CallingParams, uncallable: 
     return counts
 
 
+def _rescued_indels(dst: pysam.VariantFile, records: list[pysam.VariantRecord], bam: pysam.AlignmentFile,
+                    fasta: pysam.FastaFile, targets: list[tuple[str, int, int]], min_mapq: int
+                    ) -> list[pysam.VariantRecord]:
+    """Records for CIGAR indels (>= 3 bp) that bcftools did not call and realignment genotypes as non-reference.
+
+    A candidate overlapping (or touching) an indel bcftools called, both left-aligned, is left out: that site
+    has its genotype.
+    """
+    called = []
+    for r in records:
+        if _is_indel(r):
+            called.append((r.contig, r.start, r.stop))
+            if r.ref[0] == r.alts[0][0]:
+                _, pos, ref, _ = left_align(fasta, r.contig, r.start + 1, r.ref[1:], r.alts[0][1:])
+                called.append((r.contig, pos - 1, pos - 1 + len(ref)))
+    out = []
+    for chrom, pos, ref, alt in sorted(cigar_indel_candidates(bam, fasta, targets, min_mapq)):
+        start, stop = pos - 1, pos - 1 + len(ref)
+        if any(c == chrom and s <= stop and start <= e for c, s, e in called):
+            continue
+        support = indel_support(bam, fasta, chrom, pos, ref, alt, min_mapq)
+        if support.genotype is None or support.genotype == (0, 0):
+            continue
+        info = {"DP": support.reads, "REALN": True, "RESCUED": True}
+        if "INDEL" in dst.header.info:
+            info["INDEL"] = True
+        new = dst.new_record(contig=chrom, start=start, stop=stop, alleles=(ref, alt), qual=support.qual, info=info)
+        sample = new.samples[0]
+        sample["GT"], sample["GQ"], sample["PL"] = support.genotype, support.gq, support.pl
+        sample["RAD"] = sample["AD"] = (support.ref, support.alt)
+        sample["DP"] = support.reads
+        out.append(new)
+        called.append((chrom, start, stop))
+    return out
+
+
 REALIGN_FORMAT = {
     "RAD": ("R", "Integer", "Indels: fragments supporting REF and ALT when whole reads (soft clips included) are "
             "realigned to both haplotypes (dira_genotyper.realign); GT, GQ, PL and QUAL of the indel come from these"),
     "BGT": (1, "String", "Indels: the genotype bcftools call gave before realignment"),
+}
+REALIGN_INFO = {
+    "REALN": (0, "Flag", "GT, GQ, PL and QUAL set by whole-read realignment (FORMAT/RAD)"),
+    "RESCUED": (0, "Flag", "indel seen in read alignments (CIGAR) that bcftools did not propose; genotyped by "
+                "realignment only"),
+    "BQUAL": (1, "Float", "QUAL from bcftools call (with its prior -P); QUAL itself is Phred P(genotype 0/0) from "
+              "the genotype likelihoods (PL) with a flat genotype prior"),
 }
 
 

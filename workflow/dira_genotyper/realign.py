@@ -36,6 +36,7 @@ class IndelSupport:
     ref: int
     alt: int
     ambiguous: int
+    reads: int  # usable reads overlapping the indel (soft clips included)
     genotype: tuple[int, int] | None  # None: no informative fragment
     pl: tuple[int, int, int]
     gq: int
@@ -68,14 +69,15 @@ def _distance(read_seq: str, hap: str) -> int:
 
 
 def fragment_lods(bam: pysam.AlignmentFile, fasta: pysam.FastaFile, chrom: str, pos: int, ref: str, alt: str,
-                  min_mapq: int) -> list[float]:
-    """log10 P(fragment | alt) - log10 P(fragment | ref) for each fragment overlapping the indel (1-based pos)."""
+                  min_mapq: int) -> tuple[list[float], int]:
+    """log10 P(fragment | alt) - log10 P(fragment | ref) for each fragment overlapping the indel (1-based pos),
+    and the number of reads."""
     start0, end0 = pos - 1, pos - 1 + len(ref)
     reads = [r for r in bam.fetch(chrom, max(0, start0 - 1000), end0 + 1000)
              if not r.flag & SKIP_FLAGS and r.mapping_quality >= min_mapq and r.query_sequence]
     reads = [r for r in reads if _unclipped_span(r)[0] <= end0 and _unclipped_span(r)[1] >= start0]
     if not reads:
-        return []
+        return [], 0
     flank = max(r.query_length for r in reads) + len(ref) + len(alt) + 20
     ref_hap, alt_hap = haplotypes(fasta, chrom, start0, ref, alt, flank)
     per_fragment: dict[str, float] = defaultdict(float)
@@ -84,17 +86,17 @@ def fragment_lods(bam: pysam.AlignmentFile, fasta: pysam.FastaFile, chrom: str, 
         seq = read.query_sequence.upper()
         diff = _distance(seq, ref_hap) - _distance(seq, alt_hap)  # > 0: closer to the alt haplotype
         per_fragment[read.query_name] += diff * lod_edit
-    return list(per_fragment.values())
+    return list(per_fragment.values()), len(reads)
 
 
-def genotype_from_lods(lods: list[float]) -> IndelSupport:
+def genotype_from_lods(lods: list[float], reads: int = 0) -> IndelSupport:
     """Genotype likelihoods for allele fractions 0, 0.5 and 1 from per-fragment likelihood ratios (capped)."""
     lods = [max(-MAX_FRAGMENT_LOD, min(MAX_FRAGMENT_LOD, x)) for x in lods]
     ref = sum(1 for x in lods if x < 0)
     alt = sum(1 for x in lods if x > 0)
     ambiguous = len(lods) - ref - alt
     if not ref + alt:
-        return IndelSupport(ref, alt, ambiguous, None, (0, 0, 0), 0, 0.0)
+        return IndelSupport(ref, alt, ambiguous, reads, None, (0, 0, 0), 0, 0.0)
     gl = [0.0, 0.0, 0.0]  # log10 likelihoods, each fragment relative to P(fragment | ref)
     for x in lods:
         gl[1] += math.log10(0.5 + 0.5 * 10 ** x)
@@ -104,7 +106,7 @@ def genotype_from_lods(lods: list[float]) -> IndelSupport:
     order = sorted(range(3), key=lambda i: (pl[i], i))
     genotype = ((0, 0), (0, 1), (1, 1))[order[0]]
     gq = min(MAX_GQ, pl[order[1]])
-    return IndelSupport(ref, alt, ambiguous, genotype, pl, gq, qual_from_pl(pl))
+    return IndelSupport(ref, alt, ambiguous, reads, genotype, pl, gq, qual_from_pl(pl))
 
 
 def qual_from_pl(pl: tuple[int, ...]) -> float:
@@ -116,4 +118,57 @@ def qual_from_pl(pl: tuple[int, ...]) -> float:
 
 def indel_support(bam: pysam.AlignmentFile, fasta: pysam.FastaFile, chrom: str, pos: int, ref: str, alt: str,
                   min_mapq: int) -> IndelSupport:
-    return genotype_from_lods(fragment_lods(bam, fasta, chrom, pos, ref, alt, min_mapq))
+    return genotype_from_lods(*fragment_lods(bam, fasta, chrom, pos, ref, alt, min_mapq))
+
+
+# --- candidates bcftools does not propose ------------------------------------------------------------------
+def cigar_indel_candidates(bam: pysam.AlignmentFile, fasta: pysam.FastaFile, regions: list[tuple[str, int, int]],
+                           min_mapq: int, min_length: int = 3) -> set[tuple[str, int, str, str]]:
+    """Indels of >= ``min_length`` bp in the CIGAR of any usable read, inside the 0-based ``regions``, as
+    left-aligned VCF alleles (chrom, 1-based pos, REF, ALT with the anchor base).
+
+    bcftools proposes an indel only when enough reads show it as a gap; when most reads carry a long insertion
+    soft-clipped, one read with the gap in its CIGAR is all there is. These candidates are then genotyped by
+    realignment like any other indel.
+    """
+    found = set()
+    for chrom, start, end in regions:
+        for read in bam.fetch(chrom, start, end):
+            if read.flag & SKIP_FLAGS or read.mapping_quality < min_mapq or not read.cigartuples:
+                continue
+            rpos, qpos = read.reference_start, 0
+            for op, length in read.cigartuples:
+                if op in (0, 7, 8):
+                    rpos, qpos = rpos + length, qpos + length
+                elif op == 1:
+                    if length >= min_length and start <= rpos <= end and rpos > 0:
+                        found.add(left_align(fasta, chrom, rpos, "", read.query_sequence[qpos:qpos + length]))
+                    qpos += length
+                elif op == 2:
+                    if length >= min_length and rpos < end and rpos + length > start and rpos > 0:
+                        found.add(left_align(fasta, chrom, rpos, fasta.fetch(chrom, rpos, rpos + length), ""))
+                    rpos += length
+                elif op == 3:
+                    rpos += length
+                elif op == 4:
+                    qpos += length
+    return found
+
+
+def left_align(fasta: pysam.FastaFile, chrom: str, at0: int, deleted: str, inserted: str
+               ) -> tuple[str, int, str, str]:
+    """VCF form of deleting ``deleted`` at 0-based ``at0`` or inserting ``inserted`` before it, shifted left."""
+    deleted, inserted = deleted.upper(), inserted.upper()
+    lo = max(0, at0 - 1000)
+    window = fasta.fetch(chrom, lo, at0 + len(deleted)).upper()
+    i = at0 - lo  # index in window of the first deleted base / the base after the insertion
+    if deleted:
+        while i > 1 and window[i - 1] == window[i - 1 + len(deleted)]:
+            i -= 1
+        deleted = window[i:i + len(deleted)]
+    else:
+        while i > 1 and window[i - 1] == inserted[-1]:
+            inserted = window[i - 1] + inserted[:-1]
+            i -= 1
+    anchor = window[i - 1]
+    return chrom, lo + i, anchor + deleted, anchor + inserted
