@@ -8,7 +8,14 @@ import pysam
 import pytest
 
 from dira_genotyper.calling import CallingParams, apply_filters
-from dira_genotyper.realign import genotype_from_lods, haplotypes, indel_support, left_align, qual_from_pl
+from dira_genotyper.realign import (
+    genotype_from_lods,
+    haplotypes,
+    indel_support,
+    left_align,
+    polish_insertion,
+    qual_from_pl,
+)
 
 INS_AFTER = 500  # 1-based base after which the insertion sits
 INSERTED = "GATTACAGGCTT"
@@ -197,3 +204,17 @@ def test_left_align(tmp_path, genome, at0, deleted, inserted, expected):
     pysam.faidx(str(path))
     with pysam.FastaFile(str(path)) as fasta:
         assert left_align(fasta, "c", at0, deleted, inserted) == expected
+
+
+def test_polish_insertion_corrects_a_miscalled_base(tmp_path, reference):
+    """An insertion proposed with one wrong base (one read's sequencing error) is corrected from all reads."""
+    fasta_path, seq = reference
+    bam = _bam(tmp_path / "x.bam", _reads(seq, 3, 3))
+    anchor = seq[INS_AFTER - 1]
+    wrong = INSERTED[:5] + ("A" if INSERTED[5] != "A" else "C") + INSERTED[6:]
+    with pysam.AlignmentFile(bam) as handle, pysam.FastaFile(str(fasta_path)) as fasta:
+        polished = polish_insertion(handle, fasta, "chr2", INS_AFTER, anchor, anchor + wrong, 20)
+        assert polished[1:] == left_align_ins(seq, INS_AFTER, INSERTED)
+        # the right sequence stays as it is
+        right = ("chr2", *left_align_ins(seq, INS_AFTER, INSERTED))
+        assert polish_insertion(handle, fasta, *right, 20) == right

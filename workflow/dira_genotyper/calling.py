@@ -15,7 +15,7 @@ import pysam
 import pysam.bcftools
 
 from .locus_bam import read_bed
-from .realign import cigar_indel_candidates, indel_support, left_align, qual_from_pl
+from .realign import cigar_indel_candidates, indel_support, left_align, polish_insertion, qual_from_pl
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +97,15 @@ def apply_filters(in_vcf: str, out_vcf: str, params: CallingParams, uncallable: 
         with pysam.VariantFile(out_vcf, "w", header=header) as dst:
             made = []
             for rec in records:
-                new = dst.new_record(contig=rec.contig, start=rec.start, stop=rec.stop, alleles=rec.alleles,
-                                     id=rec.id, qual=rec.qual, info=dict(rec.info))
+                start, stop, alleles, info = rec.start, rec.stop, rec.alleles, dict(rec.info)
+                if bam_handle is not None and _is_indel(rec) and starts[(rec.contig, rec.start)] == 1:
+                    _, pos, ref, alt = polish_insertion(bam_handle, fasta, rec.contig, rec.pos, rec.ref, rec.alts[0],
+                                                        params.min_mapq)
+                    if (pos, ref, alt) != (rec.pos, rec.ref, rec.alts[0]):
+                        start, stop, alleles = pos - 1, pos - 1 + len(ref), (ref, alt)
+                        info["POLISHED"] = f"{rec.pos}:{rec.ref}>{rec.alts[0]}"
+                new = dst.new_record(contig=rec.contig, start=start, stop=stop, alleles=alleles, id=rec.id,
+                                     qual=rec.qual, info=info)
                 sample = rec.samples[0]
                 for key, value in sample.items():
                     new.samples[0][key] = value
@@ -110,7 +117,7 @@ def apply_filters(in_vcf: str, out_vcf: str, params: CallingParams, uncallable: 
                 supported = True
                 # a split multiallelic site keeps bcftools' genotype: each ALT alone is not a biallelic model
                 if bam_handle is not None and _is_indel(rec) and starts[(rec.contig, rec.start)] == 1:
-                    supported = _regenotype(new, rec, bam_handle, fasta, params.min_mapq)
+                    supported = _regenotype(new, bam_handle, fasta, params.min_mapq)
                     counts["regenotyped"] += supported
                 made.append((new, supported))
             if bam_handle is not None and targets:
@@ -138,24 +145,42 @@ def _rescued_indels(dst: pysam.VariantFile, records: list[pysam.VariantRecord], 
                     ) -> list[pysam.VariantRecord]:
     """Records for CIGAR indels (>= 3 bp) that bcftools did not call and realignment genotypes as non-reference.
 
-    A candidate overlapping (or touching) an indel bcftools called, both left-aligned, is left out: that site
-    has its genotype.
+    The aligner places a long insertion slightly differently in different reads (a shifted copy with a base
+    changed), so one event gives several candidates, each better than the reference. Candidates are taken
+    best first (most edits saved over all reads); a candidate near a called or already taken indel (closer
+    than twice the longer indel + 10 bp) is the same event and is dropped.
     """
-    called = []
+    taken = []  # (chrom, start, stop, indel length)
     for r in records:
         if _is_indel(r):
-            called.append((r.contig, r.start, r.stop))
+            size = abs(len(r.ref) - len(r.alts[0]))
+            taken.append((r.contig, r.start, r.stop, size))
             if r.ref[0] == r.alts[0][0]:
                 _, pos, ref, _ = left_align(fasta, r.contig, r.start + 1, r.ref[1:], r.alts[0][1:])
-                called.append((r.contig, pos - 1, pos - 1 + len(ref)))
-    out = []
+                taken.append((r.contig, pos - 1, pos - 1 + len(ref), size))
+
+    def near(chrom: str, start: int, stop: int, size: int) -> bool:
+        return any(c == chrom and s - (2 * max(n, size) + 10) <= stop and start <= e + 2 * max(n, size) + 10
+                   for c, s, e, n in taken)
+
+    scored = []
     for chrom, pos, ref, alt in sorted(cigar_indel_candidates(bam, fasta, targets, min_mapq)):
-        start, stop = pos - 1, pos - 1 + len(ref)
-        if any(c == chrom and s <= stop and start <= e for c, s, e in called):
+        if near(chrom, pos - 1, pos - 1 + len(ref), abs(len(ref) - len(alt))):
             continue
         support = indel_support(bam, fasta, chrom, pos, ref, alt, min_mapq)
-        if support.genotype is None or support.genotype == (0, 0):
+        if support.genotype not in (None, (0, 0)):
+            scored.append((-support.edits_saved, chrom, pos, ref, alt, support))
+    out = []
+    for _, chrom, pos, ref, alt, support in sorted(scored, key=lambda x: x[:5]):
+        start, stop, size = pos - 1, pos - 1 + len(ref), abs(len(ref) - len(alt))
+        if near(chrom, start, stop, size):
             continue
+        taken.append((chrom, start, stop, size))
+        polished = polish_insertion(bam, fasta, chrom, pos, ref, alt, min_mapq)
+        if polished != (chrom, pos, ref, alt):
+            _, pos, ref, alt = polished
+            start, stop = pos - 1, pos - 1 + len(ref)
+            support = indel_support(bam, fasta, chrom, pos, ref, alt, min_mapq)
         info = {"DP": support.reads, "REALN": True, "RESCUED": True}
         if "INDEL" in dst.header.info:
             info["INDEL"] = True
@@ -165,7 +190,6 @@ def _rescued_indels(dst: pysam.VariantFile, records: list[pysam.VariantRecord], 
         sample["RAD"] = sample["AD"] = (support.ref, support.alt)
         sample["DP"] = support.reads
         out.append(new)
-        called.append((chrom, start, stop))
     return out
 
 
@@ -178,6 +202,8 @@ REALIGN_INFO = {
     "REALN": (0, "Flag", "GT, GQ, PL and QUAL set by whole-read realignment (FORMAT/RAD)"),
     "RESCUED": (0, "Flag", "indel seen in read alignments (CIGAR) that bcftools did not propose; genotyped by "
                 "realignment only"),
+    "POLISHED": (1, "String", "insertion sequence corrected from the reads (hill climbing on the edits saved); "
+                 "the value is bcftools' POS:REF>ALT"),
     "BQUAL": (1, "Float", "QUAL from bcftools call (with its prior -P); QUAL itself is Phred P(genotype 0/0) from "
               "the genotype likelihoods (PL) with a flat genotype prior"),
 }
@@ -187,15 +213,14 @@ def _is_indel(rec: pysam.VariantRecord) -> bool:
     return rec.alts is not None and len(rec.alts) == 1 and len(rec.ref) != len(rec.alts[0])
 
 
-def _regenotype(new: pysam.VariantRecord, rec: pysam.VariantRecord, bam: pysam.AlignmentFile,
-                fasta: pysam.FastaFile, min_mapq: int) -> bool:
+def _regenotype(new: pysam.VariantRecord, bam: pysam.AlignmentFile, fasta: pysam.FastaFile, min_mapq: int) -> bool:
     """Set RAD, and GT/GQ/PL/QUAL from realignment; False (bcftools' genotype kept) when it finds no ALT support."""
-    support = indel_support(bam, fasta, rec.contig, rec.pos, rec.ref, rec.alts[0], min_mapq)
+    support = indel_support(bam, fasta, new.contig, new.pos, new.ref, new.alts[0], min_mapq)
     sample = new.samples[0]
     sample["RAD"] = (support.ref, support.alt)
     if support.genotype is None or support.genotype == (0, 0):
         return False
-    gt = rec.samples[0].get("GT")
+    gt = sample.get("GT")
     sample["BGT"] = "/".join("." if a is None else str(a) for a in gt) if gt else "."
     sample["GT"] = support.genotype
     sample["GQ"] = support.gq

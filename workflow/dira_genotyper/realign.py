@@ -37,6 +37,7 @@ class IndelSupport:
     alt: int
     ambiguous: int
     reads: int  # usable reads overlapping the indel (soft clips included)
+    edits_saved: int  # sum over reads of (edits to the reference haplotype - edits to the alternate one)
     genotype: tuple[int, int] | None  # None: no informative fragment
     pl: tuple[int, int, int]
     gq: int
@@ -69,34 +70,36 @@ def _distance(read_seq: str, hap: str) -> int:
 
 
 def fragment_lods(bam: pysam.AlignmentFile, fasta: pysam.FastaFile, chrom: str, pos: int, ref: str, alt: str,
-                  min_mapq: int) -> tuple[list[float], int]:
+                  min_mapq: int) -> tuple[list[float], int, int]:
     """log10 P(fragment | alt) - log10 P(fragment | ref) for each fragment overlapping the indel (1-based pos),
-    and the number of reads."""
+    the number of reads, and the edits the alternate haplotype saves over all reads."""
     start0, end0 = pos - 1, pos - 1 + len(ref)
     reads = [r for r in bam.fetch(chrom, max(0, start0 - 1000), end0 + 1000)
              if not r.flag & SKIP_FLAGS and r.mapping_quality >= min_mapq and r.query_sequence]
     reads = [r for r in reads if _unclipped_span(r)[0] <= end0 and _unclipped_span(r)[1] >= start0]
     if not reads:
-        return [], 0
+        return [], 0, 0
     flank = max(r.query_length for r in reads) + len(ref) + len(alt) + 20
     ref_hap, alt_hap = haplotypes(fasta, chrom, start0, ref, alt, flank)
     per_fragment: dict[str, float] = defaultdict(float)
     lod_edit = -math.log10(READ_ERROR)
+    saved = 0
     for read in reads:
         seq = read.query_sequence.upper()
         diff = _distance(seq, ref_hap) - _distance(seq, alt_hap)  # > 0: closer to the alt haplotype
         per_fragment[read.query_name] += diff * lod_edit
-    return list(per_fragment.values()), len(reads)
+        saved += diff
+    return list(per_fragment.values()), len(reads), saved
 
 
-def genotype_from_lods(lods: list[float], reads: int = 0) -> IndelSupport:
+def genotype_from_lods(lods: list[float], reads: int = 0, edits_saved: int = 0) -> IndelSupport:
     """Genotype likelihoods for allele fractions 0, 0.5 and 1 from per-fragment likelihood ratios (capped)."""
     lods = [max(-MAX_FRAGMENT_LOD, min(MAX_FRAGMENT_LOD, x)) for x in lods]
     ref = sum(1 for x in lods if x < 0)
     alt = sum(1 for x in lods if x > 0)
     ambiguous = len(lods) - ref - alt
     if not ref + alt:
-        return IndelSupport(ref, alt, ambiguous, reads, None, (0, 0, 0), 0, 0.0)
+        return IndelSupport(ref, alt, ambiguous, reads, edits_saved, None, (0, 0, 0), 0, 0.0)
     gl = [0.0, 0.0, 0.0]  # log10 likelihoods, each fragment relative to P(fragment | ref)
     for x in lods:
         gl[1] += math.log10(0.5 + 0.5 * 10 ** x)
@@ -106,7 +109,7 @@ def genotype_from_lods(lods: list[float], reads: int = 0) -> IndelSupport:
     order = sorted(range(3), key=lambda i: (pl[i], i))
     genotype = ((0, 0), (0, 1), (1, 1))[order[0]]
     gq = min(MAX_GQ, pl[order[1]])
-    return IndelSupport(ref, alt, ambiguous, reads, genotype, pl, gq, qual_from_pl(pl))
+    return IndelSupport(ref, alt, ambiguous, reads, edits_saved, genotype, pl, gq, qual_from_pl(pl))
 
 
 def qual_from_pl(pl: tuple[int, ...]) -> float:
@@ -172,3 +175,32 @@ def left_align(fasta: pysam.FastaFile, chrom: str, at0: int, deleted: str, inser
             i -= 1
     anchor = window[i - 1]
     return chrom, lo + i, anchor + deleted, anchor + inserted
+
+
+def polish_insertion(bam: pysam.AlignmentFile, fasta: pysam.FastaFile, chrom: str, pos: int, ref: str, alt: str,
+                     min_mapq: int, max_rounds: int = 3) -> tuple[str, int, str, str]:
+    """The inserted sequence that best explains the reads, from single-base changes to ``alt`` (hill climbing
+    on the edits saved over all reads), left-aligned. An insertion proposed from one read's alignment, or by
+    bcftools from a few gapped reads, can carry that read's sequencing errors; most reads carry it
+    soft-clipped, and those decide here."""
+    best = (chrom, pos, ref, alt)
+    if len(ref) != 1 or len(alt) < 4:
+        return best
+    score = fragment_lods(bam, fasta, chrom, pos, ref, alt, min_mapq)[2]
+    for _ in range(max_rounds):
+        improved = False
+        inserted = best[3][1:]
+        for i in range(len(inserted)):
+            for base in "ACGT":
+                if base == inserted[i]:
+                    continue
+                trial = inserted[:i] + base + inserted[i + 1:]
+                trial_score = fragment_lods(bam, fasta, chrom, best[1], best[2], best[2] + trial, min_mapq)[2]
+                if trial_score > score:
+                    score, best, improved = trial_score, (chrom, best[1], best[2], best[2] + trial), True
+                    inserted = trial
+        if not improved:
+            break
+    if best[3] == alt:
+        return best
+    return left_align(fasta, chrom, best[1], "", best[3][1:])
