@@ -573,10 +573,15 @@ class Tally:
     fn: int = 0
     gt_ok: int = 0
     nocall: int = 0
+    flagged: int = 0  # FNs called with a FILTER reason (reported for confirmation, not silently missed)
 
     @property
     def recall(self) -> float:
         return self.tp / (self.tp + self.fn) if self.tp + self.fn else float("nan")
+
+    @property
+    def recall_with_flagged(self) -> float:
+        return (self.tp + self.flagged) / (self.tp + self.fn) if self.tp + self.fn else float("nan")
 
     @property
     def precision(self) -> float:
@@ -659,6 +664,7 @@ def evaluate(
                     near = [f"{k[1]} {k[2]}>{k[3]} {c['filter']}" for k, c in calls.items() if abs(k[1] - a.pos) <= 30]
                     misses.append(f"{label}: not called" + (f" (nearby: {'; '.join(near)})" if near else ""))
                 else:
+                    t.flagged += 1
                     confusion[row]["filtered"] += 1
                     why = call["filter"] if isinstance(call["filter"], str) else ",".join(call["filter"])
                     misses.append(f"{label}: filtered {why} {res['detail'].get(a.key)} GT {call['genotype']}")
@@ -693,12 +699,18 @@ def evaluate(
     mean_dp = np.mean([r["mean_depth_cds"] for r in results])
     lines.append("")
     lines.append(f"== WGS-like {depth}x ({len(results)} samples, mean CDS depth {mean_dp:.1f}) ==")
-    lines.append(f"{'class':<15}{'TP':>5}{'FP':>5}{'FN':>5}{'recall':>8}{'precision':>10}{'GT conc':>9}{'no-call':>9}")
+    lines.append(
+        f"{'class':<15}{'TP':>5}{'FP':>5}{'FN':>5}{'recall':>8}{'precision':>10}{'GT conc':>9}{'no-call':>9}"
+        f"{'flagged':>9}{'recall+flagged':>16}"
+    )
     for k in CLASSES:
         t = tally[k]
         lines.append(
             f"{k:<15}{t.tp:>5}{t.fp:>5}{t.fn:>5}{t.recall:>8.3f}{t.precision:>10.3f}{t.concordance:>9.3f}{t.nocall:>9}"
+            f"{t.flagged:>9}{t.recall_with_flagged:>16.3f}"
         )
+    lines.append("(flagged: FNs written with a FILTER reason, shown to the lab for confirmation; "
+                 "recall+flagged counts them as found)")
     lines.append(
         "indels by type (TP/FN, recall, GT conc): "
         + "; ".join(f"{k} {t.tp}/{t.fn} {t.recall:.3f} {t.concordance:.3f}" for k, t in sorted(by_type.items()))
