@@ -1,4 +1,11 @@
-"""SNV/indel calling (bcftools mpileup + call -m, norm, documented soft filters) and callable regions."""
+"""SNV/indel calling and callable regions.
+
+``call_variants``: bcftools mpileup + call -m (prior -P) + norm -m- (left-align, split), then in
+``apply_filters``: indels re-genotyped by whole-read realignment (:mod:`.realign`; FORMAT/RAD, BGT,
+INFO/REALN), insertion sequences polished from the reads (INFO/POLISHED), CIGAR indels bcftools did not
+propose added (INFO/RESCUED), QUAL recomputed from the genotype likelihoods with a flat prior (bcftools' in
+INFO/BQUAL), and the soft filters of ``FILTERS`` written to FILTER (the calls are kept).
+"""
 
 from __future__ import annotations
 
