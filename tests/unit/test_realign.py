@@ -149,7 +149,8 @@ def test_apply_filters_regenotypes_the_indel(tmp_path, reference):
     out_vcf = tmp_path / "out.vcf"
     counts = apply_filters(str(vcf_in), str(out_vcf), CallingParams(), [], bam=bam, reference=str(fasta_path),
                            targets=[("chr2", 400, 600)])
-    assert counts == {"records": 1, "pass": 1, "regenotyped": 1, "rescued": 0}  # the CIGAR insertion is called
+    # the CIGAR insertion is the called record, not a rescued one
+    assert counts == {"records": 1, "pass": 1, "regenotyped": 1, "rescued": 0, "same_event_dropped": 0}
     with pysam.VariantFile(str(out_vcf)) as handle:
         rec = next(iter(handle))
         s = rec.samples["S"]
@@ -168,7 +169,7 @@ def test_indel_bcftools_missed_is_rescued_from_cigar(tmp_path, reference):
     out_vcf = tmp_path / "out.vcf"
     counts = apply_filters(str(vcf_in), str(out_vcf), CallingParams(), [], bam=bam, reference=str(fasta_path),
                            targets=[("chr2", 400, 600)])
-    assert counts == {"records": 1, "pass": 1, "regenotyped": 0, "rescued": 1}
+    assert counts == {"records": 1, "pass": 1, "regenotyped": 0, "rescued": 1, "same_event_dropped": 0}
     with pysam.VariantFile(str(out_vcf)) as handle:
         rec = next(iter(handle))
         expected = left_align_ins(seq, INS_AFTER, INSERTED)
@@ -218,3 +219,27 @@ def test_polish_insertion_corrects_a_miscalled_base(tmp_path, reference):
         # the right sequence stays as it is
         right = ("chr2", *left_align_ins(seq, INS_AFTER, INSERTED))
         assert polish_insertion(handle, fasta, *right, 20) == right
+
+
+def test_same_event_written_twice_keeps_one_record(tmp_path, reference):
+    """bcftools' second copy of an insertion (3 bp away, one base changed) explains no read alone: dropped."""
+    fasta_path, seq = reference
+    bam = _bam(tmp_path / "x.bam", _reads(seq, 4, 0))
+    pos, ref, alt = left_align_ins(seq, INS_AFTER, INSERTED)
+    shifted_at = INS_AFTER + 3  # the same inserted bases 3 bp further, one of them changed
+    copy = seq[INS_AFTER:shifted_at] + INSERTED[:-3]
+    copy = copy[:-1] + ("A" if copy[-1] != "A" else "C")
+    vcf_in = tmp_path / "in.vcf"
+    with pysam.VariantFile(str(vcf_in), "w", header=_vcf_header()) as out:
+        for p, r, a in ((pos, ref, alt), (shifted_at, seq[shifted_at - 1], seq[shifted_at - 1] + copy)):
+            rec = out.new_record(contig="chr2", start=p - 1, alleles=(r, a), qual=50.0)
+            rec.info["DP"] = 16
+            s = rec.samples["S"]
+            s["GT"], s["DP"], s["GQ"], s["AD"], s["PL"], s["SP"] = (1, 1), 16, 30, (0, 16), (80, 30, 0), 0
+            out.write(rec)
+    out_vcf = tmp_path / "out.vcf"
+    counts = apply_filters(str(vcf_in), str(out_vcf), CallingParams(), [], bam=bam, reference=str(fasta_path),
+                           targets=[("chr2", 400, 600)])
+    assert counts["same_event_dropped"] == 1 and counts["records"] == 1
+    with pysam.VariantFile(str(out_vcf)) as handle:
+        assert [(r.pos, r.ref, r.alts[0]) for r in handle] == [(pos, ref, alt)]

@@ -22,7 +22,14 @@ import pysam
 import pysam.bcftools
 
 from .locus_bam import read_bed
-from .realign import cigar_indel_candidates, indel_support, left_align, polish_insertion, qual_from_pl
+from .realign import (
+    cigar_indel_candidates,
+    indel_support,
+    left_align,
+    polish_insertion,
+    qual_from_pl,
+    unique_support,
+)
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +92,7 @@ def apply_filters(in_vcf: str, out_vcf: str, params: CallingParams, uncallable: 
     """Re-genotype indels by realignment and add the CIGAR indels bcftools did not propose (when ``bam`` is
     given; candidates inside ``targets``), then write FILTER reasons (soft filters, the calls are kept) as
     documented in FILTERS."""
-    counts = {"records": 0, "pass": 0, "regenotyped": 0, "rescued": 0}
+    counts = {"records": 0, "pass": 0, "regenotyped": 0, "rescued": 0, "same_event_dropped": 0}
     with pysam.VariantFile(in_vcf) as src:
         header = src.header.copy()
         for name, text in FILTERS.items():
@@ -131,6 +138,11 @@ def apply_filters(in_vcf: str, out_vcf: str, params: CallingParams, uncallable: 
                 for new in _rescued_indels(dst, records, bam_handle, fasta, targets, params.min_mapq):
                     made.append((new, True))
                     counts["rescued"] += 1
+            if bam_handle is not None:
+                made, dropped = _drop_same_event(made, bam_handle, fasta, params)
+                counts["same_event_dropped"] = len(dropped)
+                for text in dropped:
+                    log.info("indel dropped: %s", text)
             order = {name: k for k, name in enumerate(header.contigs)}
             for new, supported in sorted(made, key=lambda x: (order[x[0].contig], x[0].pos, x[0].alts)):
                 reasons = filter_reasons(new, params, uncallable) + ([] if supported else ["NoAltSupport"])
@@ -145,6 +157,50 @@ def apply_filters(in_vcf: str, out_vcf: str, params: CallingParams, uncallable: 
             bam_handle.close()
             fasta.close()
     return counts
+
+
+def _drop_same_event(made: list[tuple[pysam.VariantRecord, bool]], bam: pysam.AlignmentFile,
+                     fasta: pysam.FastaFile, params: CallingParams
+                     ) -> tuple[list[tuple[pysam.VariantRecord, bool]], list[str]]:
+    """Drop an indel record that is another record's event written differently.
+
+    bcftools tests each candidate indel against the reference alone, so an insertion can come out twice (at
+    its place and, from a couple of reads aligned differently, a few bases away with one base changed), both
+    genotyped 1/1. Among nearby indels (closer than twice the longer + 10 bp), the reads each explains better
+    than the reference and the others are counted; one explaining fewer than ``min_alt_reads`` reads alone,
+    next to one explaining more, is dropped (and logged). Two real indels on different reads both keep theirs.
+    """
+    indels = sorted((i for i, (rec, _) in enumerate(made) if _is_indel(rec)),
+                    key=lambda i: (made[i][0].contig, made[i][0].start))
+    clusters: list[list[int]] = []
+    for i in indels:
+        rec = made[i][0]
+        if clusters:
+            last = made[clusters[-1][-1]][0]
+            gap = 2 * max(_indel_size(rec), _indel_size(last)) + 10
+            if last.contig == rec.contig and rec.start <= max(made[j][0].stop for j in clusters[-1]) + gap:
+                clusters[-1].append(i)
+                continue
+        clusters.append([i])
+    drop, notes = set(), []
+    for cluster in clusters:
+        if len(cluster) < 2:
+            continue
+        recs = [made[i][0] for i in cluster]
+        support = unique_support(bam, fasta, recs[0].contig, [(r.pos, r.ref, r.alts[0]) for r in recs],
+                                 params.min_mapq)
+        best = max(support)
+        for i, rec, n in zip(cluster, recs, support, strict=True):
+            if n < params.min_alt_reads and n < best:
+                drop.add(i)
+                keep = recs[support.index(best)]
+                notes.append(f"{rec.contig}:{rec.pos} {rec.ref}>{rec.alts[0]} explains {n} reads alone; the same "
+                             f"event as {keep.pos} {keep.ref}>{keep.alts[0]} ({best} reads)")
+    return [m for i, m in enumerate(made) if i not in drop], notes
+
+
+def _indel_size(rec: pysam.VariantRecord) -> int:
+    return abs(len(rec.ref) - len(rec.alts[0]))
 
 
 def _rescued_indels(dst: pysam.VariantFile, records: list[pysam.VariantRecord], bam: pysam.AlignmentFile,

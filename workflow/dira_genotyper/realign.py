@@ -204,3 +204,32 @@ def polish_insertion(bam: pysam.AlignmentFile, fasta: pysam.FastaFile, chrom: st
     if best[3] == alt:
         return best
     return left_align(fasta, chrom, best[1], "", best[3][1:])
+
+
+def unique_support(bam: pysam.AlignmentFile, fasta: pysam.FastaFile, chrom: str,
+                   variants: list[tuple[int, str, str]], min_mapq: int) -> list[int]:
+    """For nearby indels (1-based pos, REF, ALT), the reads each one explains strictly better than the
+    reference and every other one (each haplotype carries one indel). Two records of one event (the same
+    insertion written at two places) share their reads: the worse one explains none alone."""
+    lo = min(pos - 1 for pos, _, _ in variants)
+    hi = max(pos - 1 + len(ref) for pos, ref, _ in variants)
+    reads = [r for r in bam.fetch(chrom, max(0, lo - 1000), hi + 1000)
+             if not r.flag & SKIP_FLAGS and r.mapping_quality >= min_mapq and r.query_sequence]
+    reads = [r for r in reads if _unclipped_span(r)[0] <= hi and _unclipped_span(r)[1] >= lo]
+    counts = [0] * len(variants)
+    if not reads:
+        return counts
+    flank = max(r.query_length for r in reads) + max(len(a) + len(b) for _, a, b in variants) + 20
+    start = max(0, lo - flank)
+    window = fasta.fetch(chrom, start, hi + flank).upper()
+    haps = [window]
+    for pos, ref, alt in variants:
+        i = pos - 1 - start
+        haps.append(window[:i] + alt.upper() + window[i + len(ref):])
+    for read in reads:
+        seq = read.query_sequence.upper()
+        dist = [_distance(seq, hap) for hap in haps]
+        best = min(dist)
+        if dist.count(best) == 1 and dist.index(best) > 0:
+            counts[dist.index(best) - 1] += 1
+    return counts
