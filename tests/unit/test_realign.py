@@ -243,3 +243,25 @@ def test_same_event_written_twice_keeps_one_record(tmp_path, reference):
     assert counts["same_event_dropped"] == 1 and counts["records"] == 1
     with pysam.VariantFile(str(out_vcf)) as handle:
         assert [(r.pos, r.ref, r.alts[0]) for r in handle] == [(pos, ref, alt)]
+
+
+def test_indel_without_read_support_is_filtered(tmp_path, reference):
+    """A called indel no read supports after realignment keeps bcftools' genotype and gets NoAltSupport."""
+    fasta_path, seq = reference
+    bam = _bam(tmp_path / "x.bam", _reads(seq, 0, 5))
+    anchor = seq[INS_AFTER - 1]
+    vcf_in = tmp_path / "in.vcf"
+    with pysam.VariantFile(str(vcf_in), "w", header=_vcf_header()) as out:
+        rec = out.new_record(contig="chr2", start=INS_AFTER - 1, alleles=(anchor, anchor + INSERTED), qual=50.0)
+        rec.info["DP"] = 15
+        s = rec.samples["S"]
+        s["GT"], s["DP"], s["GQ"], s["AD"], s["PL"], s["SP"] = (0, 1), 15, 30, (10, 5), (80, 0, 30), 0
+        out.write(rec)
+    out_vcf = tmp_path / "out.vcf"
+    counts = apply_filters(str(vcf_in), str(out_vcf), CallingParams(), [], bam=bam, reference=str(fasta_path),
+                           targets=[("chr2", 400, 600)])
+    assert counts["pass"] == 0 and counts["regenotyped"] == 0
+    with pysam.VariantFile(str(out_vcf)) as handle:
+        rec = next(iter(handle))
+        assert "NoAltSupport" in rec.filter and rec.samples["S"]["GT"] == (0, 1)
+        assert rec.samples["S"]["RAD"] == (15, 0)
