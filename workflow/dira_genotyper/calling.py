@@ -14,6 +14,7 @@ import logging
 import os
 import tempfile
 from collections import Counter
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,8 +75,8 @@ def call_variants(bam: str, reference: str, targets_bed: str, out_vcf: str, para
         called = os.path.join(tmp, "called.bcf")
         pysam.bcftools.call("--no-version", "-m", "-P", str(params.prior), "-v", "-a", "FORMAT/GQ", "-Ob",
                             "-o", called, pile, catch_stdout=False)
-        normed = os.path.join(tmp, "norm.vcf.gz")
-        pysam.bcftools.norm("--no-version", "-m-", "-f", reference, "-Oz", "-o", normed, called,
+        normed = os.path.join(tmp, "norm.vcf")
+        pysam.bcftools.norm("--no-version", "-m-", "-f", reference, "-Ov", "-o", normed, called,
                             catch_stdout=False)
         tmp_out = os.path.join(tmp, "filtered.vcf")
         targets = [(c, s, e) for c, s, e, _ in read_bed(targets_bed)]
@@ -93,70 +94,77 @@ def apply_filters(in_vcf: str, out_vcf: str, params: CallingParams, uncallable: 
     given; candidates inside ``targets``), then write FILTER reasons (soft filters, the calls are kept) as
     documented in FILTERS."""
     counts = {"records": 0, "pass": 0, "regenotyped": 0, "rescued": 0, "same_event_dropped": 0}
-    with pysam.VariantFile(in_vcf) as src:
-        header = src.header.copy()
-        for name, text in FILTERS.items():
-            header.filters.add(name, None, None, text.format(**params.__dict__))
-        for key, (number, kind, text) in REALIGN_FORMAT.items():
-            if key not in header.formats:
-                header.formats.add(key, number, kind, text)
-        for key, (number, kind, text) in REALIGN_INFO.items():
-            if key not in header.info:
-                header.info.add(key, number, kind, text)
-        header.add_line(f"##dira_genotyper_filters={json.dumps(params.__dict__, sort_keys=True)}")
+    with ExitStack() as stack:
+        src = stack.enter_context(pysam.VariantFile(in_vcf))
+        bam_handle = stack.enter_context(pysam.AlignmentFile(bam)) if bam else None
+        fasta = stack.enter_context(pysam.FastaFile(reference)) if bam else None
+        header = _output_header(src.header, params)
         records = list(src)
         starts = Counter((rec.contig, rec.start) for rec in records)
-        bam_handle = pysam.AlignmentFile(bam) if bam else None
-        fasta = pysam.FastaFile(reference) if bam else None
-        with pysam.VariantFile(out_vcf, "w", header=header) as dst:
-            made = []
-            for rec in records:
-                start, stop, alleles, info = rec.start, rec.stop, rec.alleles, dict(rec.info)
-                if bam_handle is not None and _is_indel(rec) and starts[(rec.contig, rec.start)] == 1:
-                    _, pos, ref, alt = polish_insertion(bam_handle, fasta, rec.contig, rec.pos, rec.ref, rec.alts[0],
-                                                        params.min_mapq)
-                    if (pos, ref, alt) != (rec.pos, rec.ref, rec.alts[0]):
-                        start, stop, alleles = pos - 1, pos - 1 + len(ref), (ref, alt)
-                        info["POLISHED"] = f"{rec.pos}:{rec.ref}>{rec.alts[0]}"
-                new = dst.new_record(contig=rec.contig, start=start, stop=stop, alleles=alleles, id=rec.id,
-                                     qual=rec.qual, info=info)
-                sample = rec.samples[0]
-                for key, value in sample.items():
-                    new.samples[0][key] = value
-                if rec.qual is not None:
-                    new.info["BQUAL"] = round(rec.qual, 2)
-                pl = sample.get("PL")
-                if pl and len(pl) == 3 and None not in pl:
-                    new.qual = qual_from_pl(tuple(pl))
-                supported = True
-                # a split multiallelic site keeps bcftools' genotype: each ALT alone is not a biallelic model
-                if bam_handle is not None and _is_indel(rec) and starts[(rec.contig, rec.start)] == 1:
-                    supported = _regenotype(new, bam_handle, fasta, params.min_mapq)
-                    counts["regenotyped"] += supported
-                made.append((new, supported))
-            if bam_handle is not None and targets:
-                for new in _rescued_indels(dst, records, bam_handle, fasta, targets, params.min_mapq):
-                    made.append((new, True))
-                    counts["rescued"] += 1
-            if bam_handle is not None:
-                made, dropped = _drop_same_event(made, bam_handle, fasta, params)
-                counts["same_event_dropped"] = len(dropped)
-                for text in dropped:
-                    log.info("indel dropped: %s", text)
-            order = {name: k for k, name in enumerate(header.contigs)}
-            for new, supported in sorted(made, key=lambda x: (order[x[0].contig], x[0].pos, x[0].alts)):
-                reasons = filter_reasons(new, params, uncallable) + ([] if supported else ["NoAltSupport"])
-                for reason in reasons:
-                    new.filter.add(reason)
-                if not reasons:
-                    new.filter.add("PASS")
-                    counts["pass"] += 1
-                counts["records"] += 1
-                dst.write(new)
+        dst = stack.enter_context(pysam.VariantFile(out_vcf, "w", header=header))
+        made = []
+        for rec in records:
+            # a split multiallelic site keeps bcftools' genotype: each ALT alone is not a biallelic model
+            realign = bam_handle is not None and _is_indel(rec) and starts[(rec.contig, rec.start)] == 1
+            new, supported = _rewrite(dst, rec, bam_handle, fasta, params.min_mapq, realign)
+            counts["regenotyped"] += realign and supported
+            made.append((new, supported))
         if bam_handle is not None:
-            bam_handle.close()
-            fasta.close()
+            rescued = _rescued_indels(dst, records, bam_handle, fasta, targets or [], params.min_mapq)
+            counts["rescued"] = len(rescued)
+            made, dropped = _drop_same_event(made + [(new, True) for new in rescued], bam_handle, fasta, params)
+            counts["same_event_dropped"] = len(dropped)
+            for text in dropped:
+                log.info("indel dropped: %s", text)
+        order = {name: k for k, name in enumerate(header.contigs)}
+        for new, supported in sorted(made, key=lambda x: (order[x[0].contig], x[0].pos, x[0].alts)):
+            reasons = filter_reasons(new, params, uncallable) + ([] if supported else ["NoAltSupport"])
+            for reason in reasons:
+                new.filter.add(reason)
+            if not reasons:
+                new.filter.add("PASS")
+                counts["pass"] += 1
+            counts["records"] += 1
+            dst.write(new)
     return counts
+
+
+def _output_header(header: pysam.VariantHeader, params: CallingParams) -> pysam.VariantHeader:
+    out = header.copy()
+    for name, text in FILTERS.items():
+        out.filters.add(name, None, None, text.format(**params.__dict__))
+    for key, (number, kind, text) in REALIGN_FORMAT.items():
+        if key not in out.formats:
+            out.formats.add(key, number, kind, text)
+    for key, (number, kind, text) in REALIGN_INFO.items():
+        if key not in out.info:
+            out.info.add(key, number, kind, text)
+    out.add_line(f"##dira_genotyper_filters={json.dumps(params.__dict__, sort_keys=True)}")
+    return out
+
+
+def _rewrite(dst: pysam.VariantFile, rec: pysam.VariantRecord, bam: pysam.AlignmentFile | None,
+             fasta: pysam.FastaFile | None, min_mapq: int, realign: bool) -> tuple[pysam.VariantRecord, bool]:
+    """The output record of a bcftools record: flat-prior QUAL, and for an indel (``realign``) the polished
+    insertion and the realignment genotype. Second value: False when realignment finds no ALT support."""
+    start, stop, alleles, info = rec.start, rec.stop, rec.alleles, dict(rec.info)
+    if realign:
+        _, pos, ref, alt = polish_insertion(bam, fasta, rec.contig, rec.pos, rec.ref, rec.alts[0], min_mapq)
+        if (pos, ref, alt) != (rec.pos, rec.ref, rec.alts[0]):
+            start, stop, alleles = pos - 1, pos - 1 + len(ref), (ref, alt)
+            info["POLISHED"] = f"{rec.pos}:{rec.ref}>{rec.alts[0]}"
+    new = dst.new_record(contig=rec.contig, start=start, stop=stop, alleles=alleles, id=rec.id, qual=rec.qual,
+                         info=info)
+    sample = rec.samples[0]
+    for key, value in sample.items():
+        new.samples[0][key] = value
+    if rec.qual is not None:
+        new.info["BQUAL"] = round(rec.qual, 2)
+    pl = sample.get("PL")
+    if pl and len(pl) == 3 and None not in pl:
+        new.qual = qual_from_pl(tuple(pl))
+    supported = _regenotype(new, bam, fasta, min_mapq) if realign else True
+    return new, supported
 
 
 def _drop_same_event(made: list[tuple[pysam.VariantRecord, bool]], bam: pysam.AlignmentFile,
