@@ -7,6 +7,7 @@ import random
 import pysam
 import pytest
 
+from dira_genotyper import realign
 from dira_genotyper.calling import CallingParams, apply_filters
 from dira_genotyper.realign import (
     genotype_from_lods,
@@ -265,3 +266,14 @@ def test_indel_without_read_support_is_filtered(tmp_path, reference):
         rec = next(iter(handle))
         assert "NoAltSupport" in rec.filter and rec.samples["S"]["GT"] == (0, 1)
         assert rec.samples["S"]["RAD"] == (15, 0)
+
+
+def test_deep_data_is_downsampled_reproducibly(tmp_path, reference, monkeypatch):
+    """Above MAX_READS reads a fixed subset (by read name, mates together) is realigned; the genotype holds."""
+    full = _support(tmp_path, reference, alt_copies=20, ref_copies=20)
+    monkeypatch.setattr(realign, "MAX_READS", 30)
+    first = _support(tmp_path, reference, alt_copies=20, ref_copies=20)
+    again = _support(tmp_path, reference, alt_copies=20, ref_copies=20)
+    assert first == again
+    assert first.informative < full.informative and first.reads <= 60
+    assert first.genotype == full.genotype == (0, 1)

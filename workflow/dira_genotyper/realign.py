@@ -17,6 +17,7 @@ informative and are counted as ``ambiguous``.
 from __future__ import annotations
 
 import math
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -26,6 +27,7 @@ import pysam
 READ_ERROR = 0.01  # probability of one edit (sequencing or alignment error) in a read
 MAX_FRAGMENT_LOD = 4.0  # log10 cap of one fragment's likelihood ratio between the haplotypes (40 Phred)
 MAX_GQ = 99
+MAX_READS = 600  # reads realigned per indel (more are downsampled): ~200x of 150 bp reads
 SKIP_FLAGS = 0x4 | 0x100 | 0x200 | 0x400 | 0x800  # unmapped, secondary, QC fail, duplicate, supplementary
 
 
@@ -65,6 +67,15 @@ def _unclipped_span(read: pysam.AlignedSegment) -> tuple[int, int]:
     return read.reference_start - lead, read.reference_end + trail
 
 
+def _downsample(reads: list[pysam.AlignedSegment]) -> list[pysam.AlignedSegment]:
+    """At most about MAX_READS reads, chosen by a hash of the read name (mates stay together; reproducible),
+    so that realignment time stays bounded on amplicon-depth data."""
+    if len(reads) <= MAX_READS:
+        return reads
+    keep = math.ceil(len(reads) / MAX_READS)
+    return [r for r in reads if zlib.crc32(r.query_name.encode()) % keep == 0]
+
+
 def _distance(read_seq: str, hap: str) -> int:
     return edlib.align(read_seq, hap, mode="HW", task="distance")["editDistance"]
 
@@ -76,7 +87,7 @@ def fragment_lods(bam: pysam.AlignmentFile, fasta: pysam.FastaFile, chrom: str, 
     start0, end0 = pos - 1, pos - 1 + len(ref)
     reads = [r for r in bam.fetch(chrom, max(0, start0 - 1000), end0 + 1000)
              if not r.flag & SKIP_FLAGS and r.mapping_quality >= min_mapq and r.query_sequence]
-    reads = [r for r in reads if _unclipped_span(r)[0] <= end0 and _unclipped_span(r)[1] >= start0]
+    reads = _downsample([r for r in reads if _unclipped_span(r)[0] <= end0 and _unclipped_span(r)[1] >= start0])
     if not reads:
         return [], 0, 0
     flank = max(r.query_length for r in reads) + len(ref) + len(alt) + 20
@@ -215,7 +226,7 @@ def unique_support(bam: pysam.AlignmentFile, fasta: pysam.FastaFile, chrom: str,
     hi = max(pos - 1 + len(ref) for pos, ref, _ in variants)
     reads = [r for r in bam.fetch(chrom, max(0, lo - 1000), hi + 1000)
              if not r.flag & SKIP_FLAGS and r.mapping_quality >= min_mapq and r.query_sequence]
-    reads = [r for r in reads if _unclipped_span(r)[0] <= hi and _unclipped_span(r)[1] >= lo]
+    reads = _downsample([r for r in reads if _unclipped_span(r)[0] <= hi and _unclipped_span(r)[1] >= lo])
     counts = [0] * len(variants)
     if not reads:
         return counts
