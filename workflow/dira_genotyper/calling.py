@@ -24,6 +24,7 @@ import pysam.bcftools
 
 from .locus_bam import read_bed
 from .realign import (
+    IndelSupport,
     cigar_indel_candidates,
     indel_support,
     left_align,
@@ -185,7 +186,7 @@ def _drop_same_event(made: list[tuple[pysam.VariantRecord, bool]], bam: pysam.Al
         rec = made[i][0]
         if clusters:
             last = made[clusters[-1][-1]][0]
-            gap = 2 * max(_indel_size(rec), _indel_size(last)) + 10
+            gap = _same_event_gap(_indel_size(rec), _indel_size(last))
             if last.contig == rec.contig and rec.start <= max(made[j][0].stop for j in clusters[-1]) + gap:
                 clusters[-1].append(i)
                 continue
@@ -211,6 +212,11 @@ def _indel_size(rec: pysam.VariantRecord) -> int:
     return abs(len(rec.ref) - len(rec.alts[0]))
 
 
+def _same_event_gap(size_a: int, size_b: int) -> int:
+    """Two indels closer than this (bp between their extents) can be one event written twice."""
+    return 2 * max(size_a, size_b) + 10
+
+
 def _rescued_indels(dst: pysam.VariantFile, records: list[pysam.VariantRecord], bam: pysam.AlignmentFile,
                     fasta: pysam.FastaFile, targets: list[tuple[str, int, int]], min_mapq: int
                     ) -> list[pysam.VariantRecord]:
@@ -224,14 +230,14 @@ def _rescued_indels(dst: pysam.VariantFile, records: list[pysam.VariantRecord], 
     taken = []  # (chrom, start, stop, indel length)
     for r in records:
         if _is_indel(r):
-            size = abs(len(r.ref) - len(r.alts[0]))
+            size = _indel_size(r)
             taken.append((r.contig, r.start, r.stop, size))
             if r.ref[0] == r.alts[0][0]:
                 _, pos, ref, _ = left_align(fasta, r.contig, r.start + 1, r.ref[1:], r.alts[0][1:])
                 taken.append((r.contig, pos - 1, pos - 1 + len(ref), size))
 
     def near(chrom: str, start: int, stop: int, size: int) -> bool:
-        return any(c == chrom and s - (2 * max(n, size) + 10) <= stop and start <= e + 2 * max(n, size) + 10
+        return any(c == chrom and s - _same_event_gap(n, size) <= stop and start <= e + _same_event_gap(n, size)
                    for c, s, e, n in taken)
 
     scored = []
@@ -252,14 +258,13 @@ def _rescued_indels(dst: pysam.VariantFile, records: list[pysam.VariantRecord], 
             _, pos, ref, alt = polished
             start, stop = pos - 1, pos - 1 + len(ref)
             support = indel_support(bam, fasta, chrom, pos, ref, alt, min_mapq)
-        info = {"DP": support.reads, "REALN": True, "RESCUED": True}
+        info = {"DP": support.reads, "REALN": True, "RESCUED": True}  # REALN here keeps INFO order
         if "INDEL" in dst.header.info:
             info["INDEL"] = True
-        new = dst.new_record(contig=chrom, start=start, stop=stop, alleles=(ref, alt), qual=support.qual, info=info)
-        sample = new.samples[0]
-        sample["GT"], sample["GQ"], sample["PL"] = support.genotype, support.gq, support.pl
-        sample["RAD"] = sample["AD"] = (support.ref, support.alt)
-        sample["DP"] = support.reads
+        new = dst.new_record(contig=chrom, start=start, stop=stop, alleles=(ref, alt), info=info)
+        _set_realigned_genotype(new, support)
+        new.samples[0]["AD"] = (support.ref, support.alt)
+        new.samples[0]["DP"] = support.reads
         out.append(new)
     return out
 
@@ -293,12 +298,16 @@ def _regenotype(new: pysam.VariantRecord, bam: pysam.AlignmentFile, fasta: pysam
         return False
     gt = sample.get("GT")
     sample["BGT"] = "/".join("." if a is None else str(a) for a in gt) if gt else "."
-    sample["GT"] = support.genotype
-    sample["GQ"] = support.gq
-    sample["PL"] = support.pl
+    _set_realigned_genotype(new, support)
+    return True
+
+
+def _set_realigned_genotype(new: pysam.VariantRecord, support: IndelSupport) -> None:
+    sample = new.samples[0]
+    sample["GT"], sample["GQ"], sample["PL"] = support.genotype, support.gq, support.pl
+    sample["RAD"] = (support.ref, support.alt)
     new.qual = support.qual
     new.info["REALN"] = True
-    return True
 
 
 def filter_reasons(rec: pysam.VariantRecord, params: CallingParams,

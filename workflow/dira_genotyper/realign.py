@@ -67,6 +67,48 @@ def _unclipped_span(read: pysam.AlignedSegment) -> tuple[int, int]:
     return read.reference_start - lead, read.reference_end + trail
 
 
+def _usable_reads(bam: pysam.AlignmentFile, chrom: str, lo: int, hi: int, min_mapq: int
+                  ) -> list[pysam.AlignedSegment]:
+    """Reads (mapped, primary, not duplicate/QC-fail, MAPQ >= min_mapq) whose span with soft clips touches
+    [lo, hi] (0-based), downsampled."""
+    reads = []
+    for r in bam.fetch(chrom, max(0, lo - 1000), hi + 1000):
+        if r.flag & SKIP_FLAGS or r.mapping_quality < min_mapq or not r.query_sequence:
+            continue
+        first, last = _unclipped_span(r)
+        if first <= hi and last >= lo:
+            reads.append(r)
+    return _downsample(reads)
+
+
+@dataclass
+class _Site:
+    """The reads over one REF allele and their edit distances to the reference haplotype, computed once for
+    any number of alternate alleles of one length (the haplotype window depends on it)."""
+
+    reads: list[pysam.AlignedSegment]
+    left: str
+    right: str
+    ref_distances: list[int]
+
+    @classmethod
+    def load(cls, bam: pysam.AlignmentFile, fasta: pysam.FastaFile, chrom: str, pos: int, ref: str, alt_length: int,
+             min_mapq: int) -> _Site:
+        start0 = pos - 1
+        reads = _usable_reads(bam, chrom, start0, start0 + len(ref), min_mapq)
+        if not reads:
+            return cls([], "", "", [])
+        flank = max(r.query_length for r in reads) + len(ref) + alt_length + 20
+        ref_hap, empty_hap = haplotypes(fasta, chrom, start0, ref, "", flank)
+        left, right = empty_hap[:min(flank, start0)], empty_hap[min(flank, start0):]
+        return cls(reads, left, right, [_distance(r.query_sequence.upper(), ref_hap) for r in reads])
+
+    def edits_saved_per_read(self, alt: str) -> list[int]:
+        alt_hap = self.left + alt.upper() + self.right
+        return [d - _distance(r.query_sequence.upper(), alt_hap) for r, d in zip(self.reads, self.ref_distances,
+                                                                                 strict=True)]
+
+
 def _downsample(reads: list[pysam.AlignedSegment]) -> list[pysam.AlignedSegment]:
     """At most about MAX_READS reads, chosen by a hash of the read name (mates stay together; reproducible),
     so that realignment time stays bounded on amplicon-depth data."""
@@ -84,23 +126,15 @@ def fragment_lods(bam: pysam.AlignmentFile, fasta: pysam.FastaFile, chrom: str, 
                   min_mapq: int) -> tuple[list[float], int, int]:
     """log10 P(fragment | alt) - log10 P(fragment | ref) for each fragment overlapping the indel (1-based pos),
     the number of reads, and the edits the alternate haplotype saves over all reads."""
-    start0, end0 = pos - 1, pos - 1 + len(ref)
-    reads = [r for r in bam.fetch(chrom, max(0, start0 - 1000), end0 + 1000)
-             if not r.flag & SKIP_FLAGS and r.mapping_quality >= min_mapq and r.query_sequence]
-    reads = _downsample([r for r in reads if _unclipped_span(r)[0] <= end0 and _unclipped_span(r)[1] >= start0])
-    if not reads:
+    site = _Site.load(bam, fasta, chrom, pos, ref, len(alt), min_mapq)
+    if not site.reads:
         return [], 0, 0
-    flank = max(r.query_length for r in reads) + len(ref) + len(alt) + 20
-    ref_hap, alt_hap = haplotypes(fasta, chrom, start0, ref, alt, flank)
     per_fragment: dict[str, float] = defaultdict(float)
     lod_edit = -math.log10(READ_ERROR)
-    saved = 0
-    for read in reads:
-        seq = read.query_sequence.upper()
-        diff = _distance(seq, ref_hap) - _distance(seq, alt_hap)  # > 0: closer to the alt haplotype
+    diffs = site.edits_saved_per_read(alt)  # > 0: the read is closer to the alt haplotype
+    for read, diff in zip(site.reads, diffs, strict=True):
         per_fragment[read.query_name] += diff * lod_edit
-        saved += diff
-    return list(per_fragment.values()), len(reads), saved
+    return list(per_fragment.values()), len(site.reads), sum(diffs)
 
 
 def genotype_from_lods(lods: list[float], reads: int = 0, edits_saved: int = 0) -> IndelSupport:
@@ -194,27 +228,26 @@ def polish_insertion(bam: pysam.AlignmentFile, fasta: pysam.FastaFile, chrom: st
     on the edits saved over all reads), left-aligned. An insertion proposed from one read's alignment, or by
     bcftools from a few gapped reads, can carry that read's sequencing errors; most reads carry it
     soft-clipped, and those decide here."""
-    best = (chrom, pos, ref, alt)
     if len(ref) != 1 or len(alt) < 4:
-        return best
-    score = fragment_lods(bam, fasta, chrom, pos, ref, alt, min_mapq)[2]
+        return chrom, pos, ref, alt
+    site = _Site.load(bam, fasta, chrom, pos, ref, len(alt), min_mapq)  # every trial has this REF and length
+    inserted = alt[1:]
+    score = sum(site.edits_saved_per_read(ref + inserted))
     for _ in range(max_rounds):
         improved = False
-        inserted = best[3][1:]
         for i in range(len(inserted)):
             for base in "ACGT":
                 if base == inserted[i]:
                     continue
                 trial = inserted[:i] + base + inserted[i + 1:]
-                trial_score = fragment_lods(bam, fasta, chrom, best[1], best[2], best[2] + trial, min_mapq)[2]
+                trial_score = sum(site.edits_saved_per_read(ref + trial))
                 if trial_score > score:
-                    score, best, improved = trial_score, (chrom, best[1], best[2], best[2] + trial), True
-                    inserted = trial
+                    score, inserted, improved = trial_score, trial, True
         if not improved:
             break
-    if best[3] == alt:
-        return best
-    return left_align(fasta, chrom, best[1], "", best[3][1:])
+    if ref + inserted == alt:
+        return chrom, pos, ref, alt
+    return left_align(fasta, chrom, pos, "", inserted)
 
 
 def unique_support(bam: pysam.AlignmentFile, fasta: pysam.FastaFile, chrom: str,
@@ -224,9 +257,7 @@ def unique_support(bam: pysam.AlignmentFile, fasta: pysam.FastaFile, chrom: str,
     insertion written at two places) share their reads: the worse one explains none alone."""
     lo = min(pos - 1 for pos, _, _ in variants)
     hi = max(pos - 1 + len(ref) for pos, ref, _ in variants)
-    reads = [r for r in bam.fetch(chrom, max(0, lo - 1000), hi + 1000)
-             if not r.flag & SKIP_FLAGS and r.mapping_quality >= min_mapq and r.query_sequence]
-    reads = _downsample([r for r in reads if _unclipped_span(r)[0] <= hi and _unclipped_span(r)[1] >= lo])
+    reads = _usable_reads(bam, chrom, lo, hi, min_mapq)
     counts = [0] * len(variants)
     if not reads:
         return counts
