@@ -134,22 +134,34 @@ def _vcf_header() -> pysam.VariantHeader:
     return header
 
 
+def _bcftools_vcf(path, calls) -> str:
+    """A VCF as bcftools writes it: calls are (pos, ref, alt, GT, DP, AD, PL), QUAL 50, SP 0, GQ 30."""
+    with pysam.VariantFile(str(path), "w", header=_vcf_header()) as out:
+        for pos, ref, alt, gt, dp, ad, pl in calls:
+            rec = out.new_record(contig="chr2", start=pos - 1, alleles=(ref, alt), qual=50.0)
+            rec.info["DP"] = dp
+            s = rec.samples["S"]
+            s["GT"], s["DP"], s["GQ"], s["AD"], s["PL"], s["SP"] = gt, dp, 30, ad, pl, 0
+            out.write(rec)
+    return str(path)
+
+
+def _apply(tmp_path, fasta_path, vcf_in: str, bam: str, start: int = 400, end: int = 600) -> tuple[dict, str]:
+    """apply_filters with default parameters over the target chr2:start-end; (counts, output VCF)."""
+    out_vcf = str(tmp_path / "out.vcf")
+    counts = apply_filters(vcf_in, out_vcf, CallingParams(), [], bam=bam, reference=str(fasta_path),
+                           targets=[("chr2", start, end)])
+    return counts, out_vcf
+
+
 def test_apply_filters_regenotypes_the_indel(tmp_path, reference):
     """bcftools' 0/1 with a low alt count (the soft-clipped reads counted as ref) becomes 1/1 with RAD."""
     fasta_path, seq = reference
     bam = _bam(tmp_path / "x.bam", _reads(seq, 6, 0))
-    header = _vcf_header()
-    vcf_in = tmp_path / "in.vcf"
     anchor = seq[INS_AFTER - 1]
-    with pysam.VariantFile(str(vcf_in), "w", header=header) as out:
-        rec = out.new_record(contig="chr2", start=INS_AFTER - 1, alleles=(anchor, anchor + INSERTED), qual=50.0)
-        rec.info["DP"] = 24
-        s = rec.samples["S"]
-        s["GT"], s["DP"], s["GQ"], s["AD"], s["PL"], s["SP"] = (0, 1), 24, 30, (18, 6), (80, 0, 30), 0
-        out.write(rec)
-    out_vcf = tmp_path / "out.vcf"
-    counts = apply_filters(str(vcf_in), str(out_vcf), CallingParams(), [], bam=bam, reference=str(fasta_path),
-                           targets=[("chr2", 400, 600)])
+    vcf_in = _bcftools_vcf(tmp_path / "in.vcf",
+                           [(INS_AFTER, anchor, anchor + INSERTED, (0, 1), 24, (18, 6), (80, 0, 30))])
+    counts, out_vcf = _apply(tmp_path, fasta_path, vcf_in, bam)
     # the CIGAR insertion is the called record, not a rescued one
     assert counts == {"records": 1, "pass": 1, "regenotyped": 1, "rescued": 0, "same_event_dropped": 0}
     with pysam.VariantFile(str(out_vcf)) as handle:
@@ -164,12 +176,8 @@ def test_indel_bcftools_missed_is_rescued_from_cigar(tmp_path, reference):
     """No bcftools record, but reads show the insertion in their CIGAR: it is added, genotyped by realignment."""
     fasta_path, seq = reference
     bam = _bam(tmp_path / "x.bam", _reads(seq, 3, 3))
-    vcf_in = tmp_path / "empty.vcf"
-    with pysam.VariantFile(str(vcf_in), "w", header=_vcf_header()):
-        pass
-    out_vcf = tmp_path / "out.vcf"
-    counts = apply_filters(str(vcf_in), str(out_vcf), CallingParams(), [], bam=bam, reference=str(fasta_path),
-                           targets=[("chr2", 400, 600)])
+    vcf_in = _bcftools_vcf(tmp_path / "empty.vcf", [])
+    counts, out_vcf = _apply(tmp_path, fasta_path, vcf_in, bam)
     assert counts == {"records": 1, "pass": 1, "regenotyped": 0, "rescued": 1, "same_event_dropped": 0}
     with pysam.VariantFile(str(out_vcf)) as handle:
         rec = next(iter(handle))
@@ -177,8 +185,7 @@ def test_indel_bcftools_missed_is_rescued_from_cigar(tmp_path, reference):
         assert (rec.pos, rec.ref, rec.alts[0]) == expected
         assert rec.info["RESCUED"] and rec.samples["S"]["GT"] == (0, 1) and rec.samples["S"]["RAD"] == (9, 9)
     # outside the targets nothing is looked for
-    counts = apply_filters(str(vcf_in), str(out_vcf), CallingParams(), [], bam=bam, reference=str(fasta_path),
-                           targets=[("chr2", 700, 900)])
+    counts, _ = _apply(tmp_path, fasta_path, vcf_in, bam, 700, 900)
     assert counts["rescued"] == 0
 
 
@@ -230,17 +237,10 @@ def test_same_event_written_twice_keeps_one_record(tmp_path, reference):
     shifted_at = INS_AFTER + 3  # the same inserted bases 3 bp further, one of them changed
     copy = seq[INS_AFTER:shifted_at] + INSERTED[:-3]
     copy = copy[:-1] + ("A" if copy[-1] != "A" else "C")
-    vcf_in = tmp_path / "in.vcf"
-    with pysam.VariantFile(str(vcf_in), "w", header=_vcf_header()) as out:
-        for p, r, a in ((pos, ref, alt), (shifted_at, seq[shifted_at - 1], seq[shifted_at - 1] + copy)):
-            rec = out.new_record(contig="chr2", start=p - 1, alleles=(r, a), qual=50.0)
-            rec.info["DP"] = 16
-            s = rec.samples["S"]
-            s["GT"], s["DP"], s["GQ"], s["AD"], s["PL"], s["SP"] = (1, 1), 16, 30, (0, 16), (80, 30, 0), 0
-            out.write(rec)
-    out_vcf = tmp_path / "out.vcf"
-    counts = apply_filters(str(vcf_in), str(out_vcf), CallingParams(), [], bam=bam, reference=str(fasta_path),
-                           targets=[("chr2", 400, 600)])
+    hom = ((1, 1), 16, (0, 16), (80, 30, 0))
+    vcf_in = _bcftools_vcf(tmp_path / "in.vcf", [(pos, ref, alt, *hom),
+                                                 (shifted_at, seq[shifted_at - 1], seq[shifted_at - 1] + copy, *hom)])
+    counts, out_vcf = _apply(tmp_path, fasta_path, vcf_in, bam)
     assert counts["same_event_dropped"] == 1 and counts["records"] == 1
     with pysam.VariantFile(str(out_vcf)) as handle:
         assert [(r.pos, r.ref, r.alts[0]) for r in handle] == [(pos, ref, alt)]
@@ -251,16 +251,9 @@ def test_indel_without_read_support_is_filtered(tmp_path, reference):
     fasta_path, seq = reference
     bam = _bam(tmp_path / "x.bam", _reads(seq, 0, 5))
     anchor = seq[INS_AFTER - 1]
-    vcf_in = tmp_path / "in.vcf"
-    with pysam.VariantFile(str(vcf_in), "w", header=_vcf_header()) as out:
-        rec = out.new_record(contig="chr2", start=INS_AFTER - 1, alleles=(anchor, anchor + INSERTED), qual=50.0)
-        rec.info["DP"] = 15
-        s = rec.samples["S"]
-        s["GT"], s["DP"], s["GQ"], s["AD"], s["PL"], s["SP"] = (0, 1), 15, 30, (10, 5), (80, 0, 30), 0
-        out.write(rec)
-    out_vcf = tmp_path / "out.vcf"
-    counts = apply_filters(str(vcf_in), str(out_vcf), CallingParams(), [], bam=bam, reference=str(fasta_path),
-                           targets=[("chr2", 400, 600)])
+    vcf_in = _bcftools_vcf(tmp_path / "in.vcf",
+                           [(INS_AFTER, anchor, anchor + INSERTED, (0, 1), 15, (10, 5), (80, 0, 30))])
+    counts, out_vcf = _apply(tmp_path, fasta_path, vcf_in, bam)
     assert counts["pass"] == 0 and counts["regenotyped"] == 0
     with pysam.VariantFile(str(out_vcf)) as handle:
         rec = next(iter(handle))
