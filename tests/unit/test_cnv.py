@@ -603,3 +603,59 @@ def test_scan_junctions_counts_the_junction_reads(tmp_path):
         assert at_junction.most >= alt and at_junction.mappable == 1.0
         away = bp.scan_junctions(aln, "chr2", 2000, 9000, isize)
         assert (away.starts, away.ends, away.pairs, away.most) == (0, 0, 0, 0) and away.reads > 0
+
+
+def _poisson_cdf_decimal(k: int, lam: int) -> float:
+    """P(X <= k) by exact rational terms in 60-digit decimal arithmetic (no underflow at any lam)."""
+    from decimal import Decimal, localcontext
+
+    with localcontext() as ctx:
+        ctx.prec = 60
+        term = total = Decimal(1)
+        for i in range(1, k + 1):
+            term = term * lam / i
+            total += term
+        return float(total * (-Decimal(lam)).exp())
+
+
+@pytest.mark.parametrize("lam", [5, 745, 760, 5000])
+def test_poisson_cdf_in_log_space_at_any_depth(lam):
+    expected = _poisson_cdf_decimal(lam, lam)
+    assert cnv._poisson_cdf(lam, float(lam)) == pytest.approx(expected, rel=1e-9)
+    assert cnv._poisson_logcdf(lam, float(lam)) == pytest.approx(math.log(expected), rel=1e-9)
+    # Normal approximation with continuity correction and skewness term: P(X <= lam) ~ 1/2 + 2/3/sqrt(2 pi lam).
+    if lam >= 745:
+        assert cnv._poisson_cdf(lam, float(lam)) == pytest.approx(0.5 + 2 / 3 / math.sqrt(2 * math.pi * lam), abs=2e-3)
+    # Far tail: stays finite in log space where the probability itself underflows.
+    assert cnv._poisson_logcdf(0, float(lam)) == pytest.approx(-lam)
+    assert cnv._poisson_logcdf(-1, float(lam)) == -math.inf
+
+
+def test_poisson_cdf_small_values_match_exact_fractions():
+    from fractions import Fraction
+
+    for lam, k in ((1, 0), (3, 2), (5, 5), (10, 4)):
+        exact = sum(Fraction(lam**i, math.factorial(i)) for i in range(k + 1))
+        assert cnv._poisson_cdf(k, float(lam)) == pytest.approx(float(exact) * math.exp(-lam), rel=1e-12)
+
+
+@pytest.mark.parametrize("depth", [1000.0, 2500.0, 5000.0])
+def test_junction_loglik_at_panel_depth_counts_against_a_deletion(depth):
+    """At 1,000-5,000x a deletion would leave hundreds of junction reads: none seen is strong evidence for
+    two copies (capped only by the hidden-junction probability), never evidence for a deletion."""
+    params = cnv.CnvParams()
+    isize = bp.InsertSizeModel(350.0, 40.0, 1000)
+    none_seen = bp.JunctionScan(0, 0, 0, 50_000, 50_000)
+    ll1, ll0 = cnv.junction_loglik(none_seen, depth, 150.0, isize, params)
+    assert ll1 == pytest.approx(math.log(params.hidden_junction_prob), rel=1e-6)
+    assert ll0 == pytest.approx(math.log(params.hidden_junction_prob), rel=1e-6)
+    assert ll1 < -9 and ll0 < -9
+    # As many junction reads as a one-copy deletion would leave: no evidence against it.
+    lam = params.junction_efficiency * (depth / 300 * 131 + depth / 600 * 50)
+    many = int(lam)
+    seen = bp.JunctionScan(many // 2, many - many // 2, 0, 50_000, 50_000)
+    assert cnv.junction_loglik(seen, depth, 150.0, isize, params)[0] > math.log(0.4)
+    # Deep depth with no reads in the scan: nothing learnt.
+    assert cnv.junction_loglik(bp.JunctionScan(0, 0, 0, 0, 0), depth, 150.0, isize, params) == pytest.approx(
+        (0.0, 0.0), abs=1e-12
+    )

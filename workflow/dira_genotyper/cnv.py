@@ -707,15 +707,32 @@ def evidence_against_loss(
     return float(-(top + math.log(np.mean(np.exp(neg - top)))))
 
 
-def _poisson_cdf(k: int, lam: float) -> float:
-    """P(X <= k) for X ~ Poisson(lam)."""
+def _poisson_logcdf(k: int, lam: float) -> float:
+    """log P(X <= k) for X ~ Poisson(lam), computed in log space.
+
+    The terms exp(-lam) lam^i / i! are summed as logs (lgamma + log-sum-exp), so the result stays exact at
+    panel/amplicon depths where exp(-lam) underflows (lam >= ~745). Summing from the largest term keeps
+    the relative error at rounding level for any k and lam.
+    """
+    if k < 0:
+        return -math.inf
     if lam <= 0:
-        return 1.0
-    term = total = math.exp(-lam)
-    for i in range(1, k + 1):
-        term *= lam / i
-        total += term
-    return min(1.0, total)
+        return 0.0
+    i = np.arange(int(k) + 1, dtype=np.float64)
+    log_terms = -lam + i * math.log(lam) - np.array([math.lgamma(x + 1.0) for x in i])
+    top = float(log_terms.max())
+    return min(0.0, top + math.log(float(np.exp(log_terms - top).sum())))
+
+
+def _poisson_cdf(k: int, lam: float) -> float:
+    """P(X <= k) for X ~ Poisson(lam) (from the log-space value; may be 0.0 only when truly < 1e-308)."""
+    return math.exp(_poisson_logcdf(k, lam))
+
+
+def _log_mix(log_hidden: float, hidden: float, log_p: float) -> float:
+    """log(hidden + (1 - hidden) * exp(log_p)) without leaving log space."""
+    seen = math.log1p(-hidden) + log_p if hidden < 1.0 else -math.inf
+    return float(np.logaddexp(log_hidden, seen))
 
 
 def junction_loglik(
@@ -741,7 +758,8 @@ def junction_loglik(
     pairs = per_base / 2.0 * max(0.0, isize.median - 2 * read_length) if isize else 0.0
     lam = params.junction_efficiency * (split + pairs)
     hidden = params.hidden_junction_prob + (1.0 - params.hidden_junction_prob) * (1.0 - scan.mappable)
-    out = [math.log(hidden + (1.0 - hidden) * _poisson_cdf(scan.most, lost * lam)) for lost in (1, 2)]
+    log_hidden = math.log(hidden) if hidden > 0 else -math.inf
+    out = [_log_mix(log_hidden, hidden, _poisson_logcdf(scan.most, lost * lam)) for lost in (1, 2)]
     return out[0], out[1]
 
 
