@@ -291,7 +291,17 @@ def test_inframe_deletion_through_the_stop_codon_is_stop_lost(model, first, last
     effect = describe(tx, fetch, vcf_deletion(tx, genome, first, last))
     assert effect.hgvs_c == f"{first}_{last[2:]}del"
     assert "stop_lost" in effect.consequence
-    assert "delins" in effect.hgvs_p and effect.hgvs_p.startswith("p.(")
+    # HGVS: a deletion that includes the stop codon is a frameshift (or an extension), never a delins
+    assert "delins" not in effect.hgvs_p and "fs*" in effect.hgvs_p and effect.hgvs_p.startswith("p.(")
+    assert "stop_gained" not in effect.consequence
+
+
+def test_inframe_deletion_of_the_last_residue_keeps_the_stop(model):
+    """c.529_531del on IL1RN is p.(Glu177del): the residue before the stop is lost, the stop stays."""
+    tx, genome, fetch = model
+    effect = describe(tx, fetch, vcf_deletion(tx, genome, "c.64", "c.66"))  # K22 deleted, stop TAA kept
+    assert effect.hgvs_p == "p.(Lys22del)"
+    assert effect.consequence == "inframe_deletion"
 
 
 def test_ref_mismatch_is_an_error(model):

@@ -37,6 +37,7 @@ import pysam.utils
 
 from .errors import InputError
 from .hgvs import VariantEffect, describe_variant, translate, trim_allele
+from .pvs1 import Pvs1, assess
 from .transcript import Transcript, load_transcript
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ DEFAULT_RULES: dict[str, Any] = {
         "3_prime_UTR_variant",
     ],
     "benign_af": 0.01,
+    "ba1_af": 0.05,
     "known_classifications_used": ["pathogenic", "likely_pathogenic", "likely_benign", "benign"],
 }
 
@@ -118,8 +120,13 @@ def classify(
     known: dict[str, str] | None,
     population_af: float | None,
     rules: dict[str, Any],
+    pvs1: Pvs1 | None = None,
 ) -> tuple[str, str]:
-    """Classification and a one-sentence reason (see the module docstring for the order of the rules)."""
+    """Classification and a reason naming the ACMG/AMP criterion that decided it (module docstring: order).
+
+    ``pvs1`` is the ClinGen PVS1 judgement of the allele (:mod:`dira_genotyper.pvs1`); without it a LoF term
+    counts as PVS1 (very strong), as before.
+    """
     terms = list(consequences)
     known_note = ""
     if known:
@@ -127,20 +134,47 @@ def classify(
         if known["classification"] in rules["known_classifications_used"]:
             return known["classification"], f"Matches the {published}, listed as {known['classification']}."
         known_note = f" Matches the {published}, listed as {known['classification']}."
-    if population_af is not None and population_af > rules["benign_af"]:
+    if population_af is not None and population_af >= rules["ba1_af"]:
         return (
             "benign",
-            f"Population allele frequency {population_af:.4g} is above {rules['benign_af']:g}.{known_note}",
+            f"BA1: population allele frequency {population_af:.4g} is at least {rules['ba1_af']:g}.{known_note}",
+        )
+    if population_af is not None and population_af > rules["benign_af"]:
+        return (
+            "likely_benign",
+            f"BS1: population allele frequency {population_af:.4g} is above {rules['benign_af']:g}, too common for "
+            f"a disease as rare as DIRA.{known_note}",
         )
     lof = [t for t in terms if t in rules["lof_consequences"]]
     if lof:
-        return "likely_pathogenic", f"Predicted loss of function ({', '.join(lof)}).{known_note}"
+        if pvs1 is None:
+            return "likely_pathogenic", f"Predicted loss of function ({', '.join(lof)}).{known_note}"
+        if pvs1.null_variant:
+            return "likely_pathogenic", f"{pvs1.strength}: {pvs1.branch}; with PM2 (not common in the population)."
+        if pvs1.strength is not None:
+            return "uncertain", f"{pvs1.strength} only: {pvs1.branch}.{known_note}"
     uncertain = [t for t in terms if t in rules["uncertain_consequences"]]
     if uncertain:
-        return "uncertain", f"Effect on IL-1Ra not predictable from {', '.join(uncertain)}.{known_note}"
+        why = f" ({pvs1.branch})" if pvs1 is not None and lof else ""
+        return "uncertain", f"Effect on IL-1Ra not predictable from {', '.join(uncertain)}{why}.{known_note}"
+    if terms and set(terms) <= OUTSIDE_TRANSCRIPT:
+        return (
+            "likely_benign",
+            "Outside the MANE Select transcript (e.g. an exon of another GENCODE isoform): cannot change the "
+            f"MANE protein IL-1Ra.{known_note}",
+        )
     if terms and all(t in rules["benign_consequences"] for t in terms):
-        return "benign", f"Not expected to change IL-1Ra ({', '.join(terms)}).{known_note}"
+        criterion = (
+            "BP7: synonymous, not in a splice region"
+            if any(t in ("synonymous_variant", "stop_retained_variant") for t in terms)
+            else "BP7 (by analogy): intronic beyond the splice region or UTR; cannot change the protein sequence"
+        )
+        return "likely_benign", f"{criterion} ({', '.join(terms)}).{known_note}"
     return "uncertain", f"No classification rule covers {', '.join(terms) or 'this allele'}.{known_note}"
+
+
+#: Consequences of an allele that lies outside the transcript of record (upstream, downstream, intergenic).
+OUTSIDE_TRANSCRIPT = {"upstream_gene_variant", "downstream_gene_variant", "intergenic_variant"}
 
 
 # ------------------------------------------------------------------------------------- known variants
@@ -316,6 +350,7 @@ def _allele_record(
     population_af: float | None,
     bcsq: str | None,
     rules: dict[str, Any],
+    coding: str | None = None,
 ) -> dict[str, Any]:
     alt = record.alts[alt_index]
     genotype, alleles = _genotype(sample)
@@ -339,8 +374,10 @@ def _allele_record(
     allele_fraction = round(alt_depth / ad_total, 4) if alt_depth is not None and ad_total else None
     filters = list(record.filter.keys())
     consequences = effect.consequences if effect else ("intergenic_variant",)
-    classification, reason = classify(consequences, known, population_af, rules)
+    pvs1 = assess(effect, tx, coding) if effect is not None and coding else None
+    classification, reason = classify(consequences, known, population_af, rules, pvs1)
     protein = tx.protein_accession()
+    outside = set(consequences) <= OUTSIDE_TRANSCRIPT
     return {
         "chrom": record.chrom,
         "pos": record.pos,
@@ -356,8 +393,9 @@ def _allele_record(
         "genotype_quality": _format_value(sample, "GQ"),
         "kind": "snv" if len(record.ref) == len(alt) == 1 else "indel",
         "consequence": "&".join(consequences),
-        "hgvs_c": effect.c_name(tx.accession("refseq")) if effect else None,
-        "hgvs_c_ensembl": effect.c_name(tx.accession("ensembl")) if effect else None,
+        "hgvs_c": effect.c_name(tx.accession("refseq")) if effect and not outside else None,
+        "hgvs_c_ensembl": effect.c_name(tx.accession("ensembl")) if effect and not outside else None,
+        "hgvs_g": _g_name(record.chrom, record.pos, record.ref, alt),
         "hgvs_p": effect.p_name(protein) if effect else None,
         "bcsq": bcsq,
         "classification": classification,
@@ -366,6 +404,20 @@ def _allele_record(
         "known_citation": known["citation"] if known else None,
         "population_af": population_af,
     }
+
+
+def _g_name(chrom: str, pos: int, ref: str, alt: str) -> str:
+    """HGVS-style genomic name on the contig (``chr2:g.113129619C>T``), trimmed and left-aligned as in the VCF."""
+    allele = trim_allele(chrom, pos, ref, alt)
+    first, last = allele.start + 1, allele.end
+    span = f"{first}" if first == last else f"{first}_{last}"
+    if allele.kind == "substitution":
+        return f"{chrom}:g.{first}{allele.ref}>{allele.alt}"
+    if allele.kind == "deletion":
+        return f"{chrom}:g.{span}del"
+    if allele.kind == "insertion":
+        return f"{chrom}:g.{allele.start}_{allele.start + 1}ins{allele.alt}"
+    return f"{chrom}:g.{span}delins{allele.alt}"
 
 
 def check_transcript_on_reference(tx: Transcript, fasta: pysam.FastaFile, fasta_path, gff3_path) -> None:
@@ -432,6 +484,7 @@ def annotate_vcf(
     except (OSError, ValueError) as exc:
         raise InputError(f"cannot open the reference FASTA {fasta_path} (is it indexed?): {exc}") from exc
     check_transcript_on_reference(tx, fasta, fasta_path, gff3_path)
+    coding = tx.coding_and_3utr(fasta.fetch) if tx.coding else None
     bcsq: dict[tuple, str] = {}
     if run_csq:
         try:
@@ -487,6 +540,7 @@ def annotate_vcf(
                         af,
                         bcsq.get((record.chrom, record.pos, record.ref, alt)),
                         rules,
+                        coding,
                     )
                 )
     if population:

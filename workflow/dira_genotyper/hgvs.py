@@ -285,12 +285,16 @@ def protein_change(coding: str, cds_length: int, start: int, end: int, alt: str)
         return ["frameshift_variant"], f"{_aa(ref_p, i)}{AA3[alt_p[i]]}fs*{n_new}"
 
     shift_aa = delta // 3
-    if alt_p[i] == "*":
-        return ["stop_gained"] + indel_term, f"{_aa(ref_p, i)}*"
     grown = len(alt_p) - len(ref_p) - shift_aa
-    if touches_stop and (grown > 0 or not alt_has_stop):  # stop codon deleted in frame: the protein runs on
-        tail = three_letter(alt_p[i:]) + ("" if alt_has_stop else "ext*?")
-        return ["stop_lost"] + indel_term, f"{_aa_range(ref_p, i, len(ref_p) - 1)}delins{tail}"
+    if touches_stop and (grown > 0 or not alt_has_stop):
+        # The stop codon is deleted in frame with residues before it: the protein runs on into the 3' UTR.
+        # HGVS describes that as a frameshift from the first changed residue (not a delins).
+        n_new = f"{len(alt_p) - i}" if alt_has_stop else "?"
+        return ["stop_lost"] + indel_term, f"{_aa(ref_p, i)}{AA3[alt_p[i]]}fs*{n_new}"
+    if alt_p[i] == "*" and not (alt_has_stop and len(alt_p) == len(ref_p) + shift_aa):
+        # a new stop before the old one (an in-frame change that keeps the protein length ending at the old
+        # stop, e.g. deleting the last residue before it, is named below as a deletion)
+        return ["stop_gained"] + indel_term, f"{_aa(ref_p, i)}*"
     if alt_has_stop and grown < 0:  # a new stop ends the protein early
         last = len(alt_p) - 1 - shift_aa  # the ref residue the new stop stands in for
         inserted = three_letter(alt_p[i:])
