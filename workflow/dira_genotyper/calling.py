@@ -5,13 +5,21 @@
 INFO/REALN), insertion sequences polished from the reads (INFO/POLISHED), CIGAR indels bcftools did not
 propose added (INFO/RESCUED), QUAL recomputed from the genotype likelihoods with a flat prior (bcftools' in
 INFO/BQUAL), and the soft filters of ``FILTERS`` written to FILTER (the calls are kept).
+
+``callable_report``: the bases the caller could have seen, counted with the caller's own read filter
+(:class:`.read_filter.ReadFilter`: flags, MAPQ, orphan pairs, base quality after BAQ), judged against two
+depth thresholds derived from detection power (:func:`detection_power`): ``min_depth`` for a heterozygous
+variant on two copies and ``min_depth_hemizygous`` for a variant on the only copy.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
+import math
 import os
+import sys
 import tempfile
 from collections import Counter
 from contextlib import ExitStack
@@ -23,6 +31,7 @@ import pysam
 import pysam.bcftools
 
 from .locus_bam import read_bed
+from .read_filter import MPILEUP_SKIP_FLAGS, ReadFilter
 from .realign import (
     IndelSupport,
     cigar_indel_candidates,
@@ -48,6 +57,11 @@ class CallingParams:
     min_allele_balance: float = 0.15
     max_strand_bias: float = 60.0
 
+    @property
+    def read_filter(self) -> ReadFilter:
+        """The reads and bases the caller uses; the callable step counts with the same filter."""
+        return ReadFilter(min_mapq=self.min_mapq, min_baseq=self.min_baseq)
+
 
 FILTERS = {
     "LowQual": "QUAL below {min_qual}",
@@ -56,7 +70,7 @@ FILTERS = {
     "LowAltReads": "fewer than {min_alt_reads} reads support ALT (FORMAT/AD; FORMAT/RAD fragments for indels)",
     "AlleleBalance": "heterozygous call with alt allele fraction below {min_allele_balance}",
     "StrandBias": "FORMAT/SP (Phred-scaled strand-bias P-value) above {max_strand_bias}",
-    "Uncallable": "position not callable (depth/MAPQ below the callable thresholds)",
+    "Uncallable": "position not callable: fewer than the callable min_depth reads pass the calling read filter",
     "NoAltSupport": "indel: realigning whole reads to both haplotypes finds no support for ALT",
 }
 
@@ -68,11 +82,7 @@ def call_variants(bam: str, reference: str, targets_bed: str, out_vcf: str, para
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".call.") as tmp:
         pile = os.path.join(tmp, "pileup.bcf")
-        pysam.bcftools.mpileup(
-            "--no-version", "-f", reference, "-R", targets_bed, "-q", str(params.min_mapq),
-            "-Q", str(params.min_baseq), "-d", "10000", "-a", "FORMAT/AD,FORMAT/DP,FORMAT/SP",
-            "-Ob", "-o", pile, bam, catch_stdout=False,
-        )
+        _mpileup(reference, targets_bed, params.read_filter, bam, pile, "-a", "FORMAT/AD,FORMAT/DP,FORMAT/SP", "-Ob")
         called = os.path.join(tmp, "called.bcf")
         pysam.bcftools.call("--no-version", "-m", "-P", str(params.prior), "-v", "-a", "FORMAT/GQ", "-Ob",
                             "-o", called, pile, catch_stdout=False)
@@ -107,11 +117,11 @@ def apply_filters(in_vcf: str, out_vcf: str, params: CallingParams, uncallable: 
         for rec in records:
             # a split multiallelic site keeps bcftools' genotype: each ALT alone is not a biallelic model
             realign = bam_handle is not None and _is_indel(rec) and starts[(rec.contig, rec.start)] == 1
-            new, supported = _rewrite(dst, rec, bam_handle, fasta, params.min_mapq, realign)
+            new, supported = _rewrite(dst, rec, bam_handle, fasta, params.read_filter, realign)
             counts["regenotyped"] += realign and supported
             made.append((new, supported))
         if bam_handle is not None:
-            rescued = _rescued_indels(dst, records, bam_handle, fasta, targets or [], params.min_mapq)
+            rescued = _rescued_indels(dst, records, bam_handle, fasta, targets or [], params.read_filter)
             counts["rescued"] = len(rescued)
             made, dropped = _drop_same_event(made + [(new, True) for new in rescued], bam_handle, fasta, params)
             counts["same_event_dropped"] = len(dropped)
@@ -141,16 +151,17 @@ def _output_header(header: pysam.VariantHeader, params: CallingParams) -> pysam.
         if key not in out.info:
             out.info.add(key, number, kind, text)
     out.add_line(f"##dira_genotyper_filters={json.dumps(params.__dict__, sort_keys=True)}")
+    out.add_line(f"##dira_genotyper_read_filter={json.dumps(params.read_filter.to_dict(), sort_keys=True)}")
     return out
 
 
 def _rewrite(dst: pysam.VariantFile, rec: pysam.VariantRecord, bam: pysam.AlignmentFile | None,
-             fasta: pysam.FastaFile | None, min_mapq: int, realign: bool) -> tuple[pysam.VariantRecord, bool]:
+             fasta: pysam.FastaFile | None, reads: ReadFilter, realign: bool) -> tuple[pysam.VariantRecord, bool]:
     """The output record of a bcftools record: flat-prior QUAL, and for an indel (``realign``) the polished
     insertion and the realignment genotype. Second value: False when realignment finds no ALT support."""
     start, stop, alleles, info = rec.start, rec.stop, rec.alleles, dict(rec.info)
     if realign:
-        _, pos, ref, alt = polish_insertion(bam, fasta, rec.contig, rec.pos, rec.ref, rec.alts[0], min_mapq)
+        _, pos, ref, alt = polish_insertion(bam, fasta, rec.contig, rec.pos, rec.ref, rec.alts[0], reads)
         if (pos, ref, alt) != (rec.pos, rec.ref, rec.alts[0]):
             start, stop, alleles = pos - 1, pos - 1 + len(ref), (ref, alt)
             info["POLISHED"] = f"{rec.pos}:{rec.ref}>{rec.alts[0]}"
@@ -164,7 +175,7 @@ def _rewrite(dst: pysam.VariantFile, rec: pysam.VariantRecord, bam: pysam.Alignm
     pl = sample.get("PL")
     if pl and len(pl) == 3 and None not in pl:
         new.qual = qual_from_pl(tuple(pl))
-    supported = _regenotype(new, bam, fasta, min_mapq) if realign else True
+    supported = _regenotype(new, bam, fasta, reads) if realign else True
     return new, supported
 
 
@@ -197,7 +208,7 @@ def _drop_same_event(made: list[tuple[pysam.VariantRecord, bool]], bam: pysam.Al
             continue
         recs = [made[i][0] for i in cluster]
         support = unique_support(bam, fasta, recs[0].contig, [(r.pos, r.ref, r.alts[0]) for r in recs],
-                                 params.min_mapq)
+                                 params.read_filter)
         best = max(support)
         for i, rec, n in zip(cluster, recs, support, strict=True):
             if n < params.min_alt_reads and n < best:
@@ -218,7 +229,7 @@ def _same_event_gap(size_a: int, size_b: int) -> int:
 
 
 def _rescued_indels(dst: pysam.VariantFile, records: list[pysam.VariantRecord], bam: pysam.AlignmentFile,
-                    fasta: pysam.FastaFile, targets: list[tuple[str, int, int]], min_mapq: int
+                    fasta: pysam.FastaFile, targets: list[tuple[str, int, int]], reads: ReadFilter
                     ) -> list[pysam.VariantRecord]:
     """Records for CIGAR indels (>= 3 bp) that bcftools did not call and realignment genotypes as non-reference.
 
@@ -241,10 +252,10 @@ def _rescued_indels(dst: pysam.VariantFile, records: list[pysam.VariantRecord], 
                    for c, s, e, n in taken)
 
     scored = []
-    for chrom, pos, ref, alt in sorted(cigar_indel_candidates(bam, fasta, targets, min_mapq)):
+    for chrom, pos, ref, alt in sorted(cigar_indel_candidates(bam, fasta, targets, reads)):
         if near(chrom, pos - 1, pos - 1 + len(ref), abs(len(ref) - len(alt))):
             continue
-        support = indel_support(bam, fasta, chrom, pos, ref, alt, min_mapq)
+        support = indel_support(bam, fasta, chrom, pos, ref, alt, reads)
         if support.genotype not in (None, (0, 0)):
             scored.append((-support.edits_saved, chrom, pos, ref, alt, support))
     out = []
@@ -253,11 +264,11 @@ def _rescued_indels(dst: pysam.VariantFile, records: list[pysam.VariantRecord], 
         if near(chrom, start, stop, size):
             continue
         taken.append((chrom, start, stop, size))
-        polished = polish_insertion(bam, fasta, chrom, pos, ref, alt, min_mapq)
+        polished = polish_insertion(bam, fasta, chrom, pos, ref, alt, reads)
         if polished != (chrom, pos, ref, alt):
             _, pos, ref, alt = polished
             start, stop = pos - 1, pos - 1 + len(ref)
-            support = indel_support(bam, fasta, chrom, pos, ref, alt, min_mapq)
+            support = indel_support(bam, fasta, chrom, pos, ref, alt, reads)
         info = {"DP": support.reads, "REALN": True, "RESCUED": True}  # REALN here keeps INFO order
         if "INDEL" in dst.header.info:
             info["INDEL"] = True
@@ -289,9 +300,10 @@ def _is_indel(rec: pysam.VariantRecord) -> bool:
     return rec.alts is not None and len(rec.alts) == 1 and len(rec.ref) != len(rec.alts[0])
 
 
-def _regenotype(new: pysam.VariantRecord, bam: pysam.AlignmentFile, fasta: pysam.FastaFile, min_mapq: int) -> bool:
+def _regenotype(new: pysam.VariantRecord, bam: pysam.AlignmentFile, fasta: pysam.FastaFile, reads: ReadFilter
+                ) -> bool:
     """Set RAD, and GT/GQ/PL/QUAL from realignment; False (bcftools' genotype kept) when it finds no ALT support."""
-    support = indel_support(bam, fasta, new.contig, new.pos, new.ref, new.alts[0], min_mapq)
+    support = indel_support(bam, fasta, new.contig, new.pos, new.ref, new.alts[0], reads)
     sample = new.samples[0]
     sample["RAD"] = (support.ref, support.alt)
     if support.genotype is None or support.genotype == (0, 0):
@@ -346,38 +358,153 @@ def filter_reasons(rec: pysam.VariantRecord, params: CallingParams,
 
 # --- callable regions ------------------------------------------------------------------------------------
 
+HETEROZYGOUS_ALLELE_FRACTION = 0.5  # a variant on one of two copies
+HEMIZYGOUS_ALLELE_FRACTION = 0.98  # a variant on the only copy: every read shows it, bar sequencing errors
+HEMIZYGOUS_POWER = 0.999  # detection power the derived hemizygous threshold must reach
 
-def per_base_depth(bam: str, regions: list[tuple[str, int, int]], min_mapq: int, min_baseq: int
-                   ) -> dict[tuple[str, int, int], np.ndarray]:
-    """Depth per base (deletions counted, duplicates/secondary/QC-fail skipped) over each 0-based region."""
-    out = {}
+
+def detection_power(depth: int, allele_fraction: float, min_alt_reads: int) -> float:
+    """P(Binomial(depth, allele_fraction) >= min_alt_reads): the chance that a variant present at
+    ``allele_fraction`` is seen in at least ``min_alt_reads`` of ``depth`` reads (the LowAltReads filter)."""
+    if min_alt_reads <= 0:
+        return 1.0
+    if depth < min_alt_reads:
+        return 0.0
+    below = sum(math.comb(depth, k) * allele_fraction ** k * (1 - allele_fraction) ** (depth - k)
+                for k in range(min_alt_reads))
+    return max(0.0, min(1.0, 1.0 - below))
+
+
+def required_depth(allele_fraction: float, min_alt_reads: int, power: float, max_depth: int = 10000) -> int:
+    """The smallest depth (>= 1) whose :func:`detection_power` reaches ``power``."""
+    if not 0 < allele_fraction <= 1 or not 0 < power < 1:
+        raise ValueError(f"allele fraction {allele_fraction} / power {power} out of range")
+    for depth in range(1, max_depth + 1):
+        if detection_power(depth, allele_fraction, min_alt_reads) >= power:
+            return depth
+    raise ValueError(f"power {power} not reached by depth {max_depth} at allele fraction {allele_fraction}")
+
+
+def hemizygous_min_depth(min_alt_reads: int, override: int | None = None) -> int:
+    """``callable.min_depth_hemizygous``: the configured integer, or (None) derived from detection power."""
+    if override is not None:
+        return int(override)
+    return required_depth(HEMIZYGOUS_ALLELE_FRACTION, min_alt_reads, HEMIZYGOUS_POWER)
+
+
+MPILEUP_MAX_DEPTH = 10000  # mpileup -d: reads per position the caller looks at
+
+
+def _mpileup(reference: str, regions_bed: str, read_filter: ReadFilter, bam: str, out: str, *extra: str) -> None:
+    """bcftools mpileup as the caller runs it (same read filter, BAQ, max depth)."""
+    pysam.bcftools.mpileup(
+        "--no-version", "-f", reference, "-R", regions_bed, *read_filter.mpileup_args(), "-d", str(MPILEUP_MAX_DEPTH),
+        *extra, "-o", out, bam, catch_stdout=False,
+    )
+
+
+def per_base_depth(bam: str, regions: list[tuple[str, int, int]], read_filter: ReadFilter,
+                   reference: str | None = None) -> dict[tuple[str, int, int], np.ndarray]:
+    """Depth per base over each 0-based region, counting only what bcftools mpileup (the caller) uses.
+
+    Reads are filtered by the pileup engine itself with the caller's :class:`ReadFilter` (skip flags, MAPQ,
+    orphan pairs; checked again with ``ReadFilter.passes``), so mate-overlap detection sees the reads mpileup
+    sees. A base counts when its quality is >= ``min_baseq``; deletions count as covered, reference skips (N)
+    do not. With ``reference``, base qualities as mpileup has them after BAQ are honoured too: mpileup is run
+    with the caller's options and its FORMAT/DP (bases it keeps) caps the number of bases counted here.
+    """
+    bases_out, dels_out = {}, {}
     with pysam.AlignmentFile(bam) as handle:
         for chrom, start, end in regions:
-            depth = np.zeros(end - start, dtype=np.int32)
-            for column in handle.pileup(chrom, start, end, truncate=True, min_mapping_quality=min_mapq,
-                                        min_base_quality=0, stepper="nofilter", ignore_overlaps=True,
-                                        max_depth=100000, flag_filter=0x704):
-                n = 0
+            bases = np.zeros(end - start, dtype=np.int32)
+            dels = np.zeros(end - start, dtype=np.int32)
+            for column in handle.pileup(chrom, start, end, truncate=True, stepper="samtools", compute_baq=False,
+                                        flag_filter=read_filter.skip_flags, min_mapping_quality=read_filter.min_mapq,
+                                        ignore_orphans=not read_filter.count_orphans, min_base_quality=0,
+                                        ignore_overlaps=True, max_depth=100000):
+                i = column.reference_pos - start
                 for pileup_read in column.pileups:
-                    if pileup_read.is_refskip:
+                    if pileup_read.is_refskip or not read_filter.passes(pileup_read.alignment):
                         continue
                     if pileup_read.is_del:
-                        n += 1
+                        dels[i] += 1
                         continue
                     qual = pileup_read.alignment.query_qualities
-                    if qual is None or qual[pileup_read.query_position] >= min_baseq:
-                        n += 1
-                depth[column.reference_pos - start] = n
-            out[(chrom, start, end)] = depth
-    return out
+                    if qual is None or read_filter.base_passes(qual[pileup_read.query_position]):
+                        bases[i] += 1
+            bases_out[(chrom, start, end)], dels_out[(chrom, start, end)] = bases, dels
+    if reference:
+        _cap_by_mpileup(bam, reference, read_filter, bases_out)
+    return {key: bases_out[key] + dels_out[key] for key in bases_out}
+
+
+def _cap_by_mpileup(bam: str, reference: str, read_filter: ReadFilter,
+                    bases: dict[tuple[str, int, int], np.ndarray]) -> None:
+    """Lower each base count to mpileup's FORMAT/DP there: bases BAQ (or the -d cap) takes away from the caller
+    are not callable. In place; positions mpileup does not report have no bases the caller uses."""
+    with tempfile.TemporaryDirectory(prefix=".callable.") as tmp:
+        bed = os.path.join(tmp, "regions.bed")
+        with open(bed, "w") as handle:
+            for chrom, start, end in bases:
+                handle.write(f"{chrom}\t{start}\t{end}\n")
+        pile = os.path.join(tmp, "pileup.vcf")
+        _mpileup(reference, bed, read_filter, bam, pile, "-I", "-a", "FORMAT/DP", "-Ov")
+        seen: dict[tuple[str, int], int] = {}
+        with pysam.VariantFile(pile) as vcf:
+            for rec in vcf:
+                seen[(rec.contig, rec.start)] = rec.samples[0].get("DP") or 0
+    capped = 0
+    for (chrom, start, _end), arr in bases.items():
+        for i in np.flatnonzero(arr):
+            dp = seen.get((chrom, start + int(i)), 0)
+            if dp < arr[i]:
+                capped += 1
+                arr[i] = dp
+    if capped:
+        log.info("%d position(s) with fewer bases in mpileup (BAQ) than passing the read filter: capped", capped)
+
+
+def _runs(depth: dict[tuple[str, int, int], np.ndarray], min_depth: int) -> list[tuple[str, int, int, str]]:
+    intervals = []
+    for (chrom, start, _end), arr in sorted(depth.items()):
+        ok = arr >= min_depth
+        run_start = 0
+        for i in range(1, len(ok) + 1):
+            if i == len(ok) or ok[i] != ok[run_start]:
+                intervals.append((chrom, start + run_start, start + i, "callable" if ok[run_start] else "uncallable"))
+                run_start = i
+    return intervals
 
 
 def callable_report(bam: str, cds_bed: str, targets_bed: str, min_depth: int, min_mapq: int, min_baseq: int,
-                    splice_bp: int, out_bed: str, out_tsv: str, out_json: str) -> dict:
-    """Callable/uncallable intervals over the targets; per-exon coverage; callable fraction of CDS +/- splice."""
+                    splice_bp: int, out_bed: str, out_tsv: str, out_json: str, *, reference: str | None = None,
+                    min_depth_hemizygous: int | None = None, min_alt_reads: int = 3,
+                    skip_flags: int = MPILEUP_SKIP_FLAGS, count_orphans: bool = False) -> dict:
+    """Callable/uncallable intervals over the targets; per-exon coverage; callable fraction of CDS +/- splice.
+
+    ``min_mapq``/``min_baseq`` (with ``skip_flags``, ``count_orphans``) are the caller's read filter (config
+    ``calling``): a base is counted only if bcftools mpileup would use it. ``min_depth`` is the threshold for
+    two copies (heterozygous variant), ``min_depth_hemizygous`` (None: derived, :func:`hemizygous_min_depth`)
+    for one copy; ``reference`` enables BAQ, as mpileup applies it.
+    """
+    read_filter = ReadFilter(min_mapq=min_mapq, min_baseq=min_baseq, skip_flags=skip_flags,
+                             count_orphans=count_orphans)
+    min_depth_hemi = hemizygous_min_depth(min_alt_reads, min_depth_hemizygous)
+    power = {
+        "heterozygous": round(detection_power(min_depth, HETEROZYGOUS_ALLELE_FRACTION, min_alt_reads), 4),
+        "hemizygous": round(detection_power(min_depth_hemi, HEMIZYGOUS_ALLELE_FRACTION, min_alt_reads), 4),
+    }
+    log.info("read filter %s; %s", read_filter, "bases capped by mpileup's (BAQ)" if reference
+             else "no reference given: BAQ not applied")
+    log.info("min_depth %d: power %.3f for a heterozygous variant (allele fraction %.2f, >= %d alt reads)",
+             min_depth, power["heterozygous"], HETEROZYGOUS_ALLELE_FRACTION, min_alt_reads)
+    log.info("min_depth_hemizygous %d (%s): power %.4f for a hemizygous variant (allele fraction %.2f)",
+             min_depth_hemi, "configured" if min_depth_hemizygous is not None else "derived", power["hemizygous"],
+             HEMIZYGOUS_ALLELE_FRACTION)
+
     targets = [(c, s, e) for c, s, e, _ in read_bed(targets_bed)]
     cds = read_bed(cds_bed)
-    depth = per_base_depth(bam, targets, min_mapq, min_baseq)
+    depth = per_base_depth(bam, targets, read_filter, reference)
 
     def depth_at(chrom: str, start: int, end: int) -> np.ndarray:
         values = np.zeros(end - start, dtype=np.int32)
@@ -388,14 +515,8 @@ def callable_report(bam: str, cds_bed: str, targets_bed: str, min_depth: int, mi
             values[lo - start:hi - start] = arr[lo - s:hi - s]
         return values
 
-    intervals = []
-    for (chrom, start, _end), arr in sorted(depth.items()):
-        ok = arr >= min_depth
-        run_start = 0
-        for i in range(1, len(ok) + 1):
-            if i == len(ok) or ok[i] != ok[run_start]:
-                intervals.append((chrom, start + run_start, start + i, "callable" if ok[run_start] else "uncallable"))
-                run_start = i
+    intervals = _runs(depth, min_depth)
+    intervals_hemi = _runs(depth, min_depth_hemi)
     Path(out_bed).parent.mkdir(parents=True, exist_ok=True)
     with open(out_bed, "w") as handle:
         for chrom, s, e, state in intervals:
@@ -416,19 +537,26 @@ def callable_report(bam: str, cds_bed: str, targets_bed: str, min_depth: int, mi
             "min_depth": int(exon_depth.min()),
             "pct_ge_20x": round(float((exon_depth >= 20).mean() * 100), 1),
             "callable": bool((padded >= min_depth).all()),
+            "callable_hemizygous": bool((padded >= min_depth_hemi).all()),
         })
     with open(out_tsv, "w") as handle:
-        handle.write("exon\tstart\tend\tmean_depth\tmin_depth\tpct_ge_20x\tcallable\n")
+        handle.write("exon\tstart\tend\tmean_depth\tmin_depth\tpct_ge_20x\tcallable\tcallable_hemizygous\n")
         for row in exons:
             handle.write("\t".join(str(row[k]) for k in row) + "\n")
     all_depth = np.concatenate([depth_at(c, s, e) for c, s, e, _ in cds])
     result = {
         "min_depth": min_depth,
+        "min_depth_hemizygous": min_depth_hemi,
+        "splice_bp": splice_bp,
+        "min_alt_reads": min_alt_reads,
+        "detection_power": power,
+        "read_filter": read_filter.to_dict(),
         "callable_fraction_cds": round(callable_bases / total_bases, 4) if total_bases else 0.0,
         "mean_depth_cds": round(float(all_depth.mean()), 1) if len(all_depth) else 0.0,
         "uncallable_exons": [row["exon"] for row in exons if not row["callable"]],
         "exons": exons,
         "uncallable_intervals": [[c, s, e] for c, s, e, state in intervals if state == "uncallable"],
+        "uncallable_intervals_hemizygous": [[c, s, e] for c, s, e, state in intervals_hemi if state == "uncallable"],
     }
     Path(out_json).write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
     return result
@@ -437,3 +565,46 @@ def callable_report(bam: str, cds_bed: str, targets_bed: str, min_depth: int, mi
 def read_uncallable(callable_json: str) -> list[tuple[str, int, int]]:
     data = json.loads(Path(callable_json).read_text())
     return [tuple(x) for x in data["uncallable_intervals"]]
+
+
+# --- command line (python -m dira_genotyper.calling callable ...) ------------------------------------------
+
+
+def _callable_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m dira_genotyper.calling")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("callable", help="callable regions and per-exon coverage, with the caller's read filter")
+    p.add_argument("--bam", required=True)
+    p.add_argument("--cds", required=True)
+    p.add_argument("--targets", required=True)
+    p.add_argument("--reference", help="reference FASTA: BAQ-capped base qualities, as bcftools mpileup uses")
+    p.add_argument("--min-depth", type=int, default=10)
+    p.add_argument("--min-depth-hemizygous", default="null",
+                   help="depth threshold for one-copy regions; 'null' (default): derived from detection power")
+    p.add_argument("--min-alt-reads", type=int, default=3)
+    p.add_argument("--min-mapq", type=int, default=20, help="calling.min_mapq (mpileup -q)")
+    p.add_argument("--min-baseq", type=int, default=20, help="calling.min_baseq (mpileup -Q)")
+    p.add_argument("--splice-bp", type=int, default=2)
+    p.add_argument("--out-bed", required=True)
+    p.add_argument("--out-tsv", required=True)
+    p.add_argument("--out-json", required=True)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _callable_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+    hemi = None if args.min_depth_hemizygous.lower() in ("", "null", "none") else int(args.min_depth_hemizygous)
+    result = callable_report(args.bam, args.cds, args.targets, args.min_depth, args.min_mapq, args.min_baseq,
+                             args.splice_bp, args.out_bed, args.out_tsv, args.out_json, reference=args.reference,
+                             min_depth_hemizygous=hemi, min_alt_reads=args.min_alt_reads)
+    log.info("callable fraction of CDS +/- %s bp: %.3f; uncallable exons: %s (one-copy threshold %d: %s)",
+             args.splice_bp, result["callable_fraction_cds"], result["uncallable_exons"] or "none",
+             result["min_depth_hemizygous"],
+             [e["exon"] for e in result["exons"] if not e["callable_hemizygous"]] or "none")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -24,11 +24,16 @@ from dataclasses import dataclass
 import edlib
 import pysam
 
+from .read_filter import FSUPPLEMENTARY, ReadFilter
+
 READ_ERROR = 0.01  # probability of one edit (sequencing or alignment error) in a read
 MAX_FRAGMENT_LOD = 4.0  # log10 cap of one fragment's likelihood ratio between the haplotypes (40 Phred)
 MAX_GQ = 99
 MAX_READS = 600  # reads realigned per indel (more are downsampled): ~200x of 150 bp reads
-SKIP_FLAGS = 0x4 | 0x100 | 0x200 | 0x400 | 0x800  # unmapped, secondary, QC fail, duplicate, supplementary
+# Reads are chosen with the caller's ReadFilter (flags, MAPQ, orphan pairs: the reads bcftools mpileup uses),
+# and supplementary alignments are left out too: a supplementary piece of a read already counted would count
+# the same fragment twice. A plain int where a filter is expected is a minimum MAPQ (ReadFilter.coerce).
+EXTRA_SKIP_FLAGS = FSUPPLEMENTARY
 
 
 @dataclass(frozen=True)
@@ -67,13 +72,17 @@ def _unclipped_span(read: pysam.AlignedSegment) -> tuple[int, int]:
     return read.reference_start - lead, read.reference_end + trail
 
 
-def _usable_reads(bam: pysam.AlignmentFile, chrom: str, lo: int, hi: int, min_mapq: int
+def _usable(read: pysam.AlignedSegment, reads: ReadFilter) -> bool:
+    return not read.flag & EXTRA_SKIP_FLAGS and reads.passes(read)
+
+
+def _usable_reads(bam: pysam.AlignmentFile, chrom: str, lo: int, hi: int, min_mapq: ReadFilter | int
                   ) -> list[pysam.AlignedSegment]:
-    """Reads (mapped, primary, not duplicate/QC-fail, MAPQ >= min_mapq) whose span with soft clips touches
-    [lo, hi] (0-based), downsampled."""
-    reads = []
+    """Reads the caller uses (``ReadFilter.passes``: skip flags, MAPQ, proper pairs), not supplementary, whose
+    span with soft clips touches [lo, hi] (0-based), downsampled."""
+    reads, read_filter = [], ReadFilter.coerce(min_mapq)
     for r in bam.fetch(chrom, max(0, lo - 1000), hi + 1000):
-        if r.flag & SKIP_FLAGS or r.mapping_quality < min_mapq or not r.query_sequence:
+        if not _usable(r, read_filter) or not r.query_sequence:
             continue
         first, last = _unclipped_span(r)
         if first <= hi and last >= lo:
@@ -93,7 +102,7 @@ class _Site:
 
     @classmethod
     def load(cls, bam: pysam.AlignmentFile, fasta: pysam.FastaFile, chrom: str, pos: int, ref: str, alt_length: int,
-             min_mapq: int) -> _Site:
+             min_mapq: ReadFilter | int) -> _Site:
         start0 = pos - 1
         reads = _usable_reads(bam, chrom, start0, start0 + len(ref), min_mapq)
         if not reads:
@@ -123,7 +132,7 @@ def _distance(read_seq: str, hap: str) -> int:
 
 
 def fragment_lods(bam: pysam.AlignmentFile, fasta: pysam.FastaFile, chrom: str, pos: int, ref: str, alt: str,
-                  min_mapq: int) -> tuple[list[float], int, int]:
+                  min_mapq: ReadFilter | int) -> tuple[list[float], int, int]:
     """log10 P(fragment | alt) - log10 P(fragment | ref) for each fragment overlapping the indel (1-based pos),
     the number of reads, and the edits the alternate haplotype saves over all reads."""
     site = _Site.load(bam, fasta, chrom, pos, ref, len(alt), min_mapq)
@@ -165,13 +174,13 @@ def qual_from_pl(pl: tuple[int, ...]) -> float:
 
 
 def indel_support(bam: pysam.AlignmentFile, fasta: pysam.FastaFile, chrom: str, pos: int, ref: str, alt: str,
-                  min_mapq: int) -> IndelSupport:
+                  min_mapq: ReadFilter | int) -> IndelSupport:
     return genotype_from_lods(*fragment_lods(bam, fasta, chrom, pos, ref, alt, min_mapq))
 
 
 # --- candidates bcftools does not propose ------------------------------------------------------------------
 def cigar_indel_candidates(bam: pysam.AlignmentFile, fasta: pysam.FastaFile, regions: list[tuple[str, int, int]],
-                           min_mapq: int, min_length: int = 3) -> set[tuple[str, int, str, str]]:
+                           min_mapq: ReadFilter | int, min_length: int = 3) -> set[tuple[str, int, str, str]]:
     """Indels of >= ``min_length`` bp in the CIGAR of any usable read, inside the 0-based ``regions``, as
     left-aligned VCF alleles (chrom, 1-based pos, REF, ALT with the anchor base).
 
@@ -179,10 +188,10 @@ def cigar_indel_candidates(bam: pysam.AlignmentFile, fasta: pysam.FastaFile, reg
     soft-clipped, one read with the gap in its CIGAR is all there is. These candidates are then genotyped by
     realignment like any other indel.
     """
-    found = set()
+    found, read_filter = set(), ReadFilter.coerce(min_mapq)
     for chrom, start, end in regions:
         for read in bam.fetch(chrom, start, end):
-            if read.flag & SKIP_FLAGS or read.mapping_quality < min_mapq or not read.cigartuples:
+            if not _usable(read, read_filter) or not read.cigartuples:
                 continue
             rpos, qpos = read.reference_start, 0
             for op, length in read.cigartuples:
@@ -223,7 +232,7 @@ def left_align(fasta: pysam.FastaFile, chrom: str, at0: int, deleted: str, inser
 
 
 def polish_insertion(bam: pysam.AlignmentFile, fasta: pysam.FastaFile, chrom: str, pos: int, ref: str, alt: str,
-                     min_mapq: int, max_rounds: int = 3) -> tuple[str, int, str, str]:
+                     min_mapq: ReadFilter | int, max_rounds: int = 3) -> tuple[str, int, str, str]:
     """The inserted sequence that best explains the reads, from single-base changes to ``alt`` (hill climbing
     on the edits saved over all reads), left-aligned. An insertion proposed from one read's alignment, or by
     bcftools from a few gapped reads, can carry that read's sequencing errors; most reads carry it
@@ -251,7 +260,7 @@ def polish_insertion(bam: pysam.AlignmentFile, fasta: pysam.FastaFile, chrom: st
 
 
 def unique_support(bam: pysam.AlignmentFile, fasta: pysam.FastaFile, chrom: str,
-                   variants: list[tuple[int, str, str]], min_mapq: int) -> list[int]:
+                   variants: list[tuple[int, str, str]], min_mapq: ReadFilter | int) -> list[int]:
     """For nearby indels (1-based pos, REF, ALT), the reads each one explains strictly better than the
     reference and every other one (each haplotype carries one indel). Two records of one event (the same
     insertion written at two places) share their reads: the worse one explains none alone."""

@@ -1,5 +1,19 @@
+from snakemake.logging import logger
+
+# callable.min_mapq / callable.min_baseq are deprecated and ignored: the callable step uses the calling read
+# filter (calling.min_mapq, calling.min_baseq), so that "callable" means the caller could have seen the base.
+for _key in ("min_mapq", "min_baseq"):
+    _old = config.get("callable", {}).get(_key)
+    if _old is not None and _old != config.get("calling", {}).get(_key):
+        logger.warning(
+            f"callable.{_key} ({_old}) is deprecated and ignored: the callable step uses calling.{_key} "
+            f"({config.get('calling', {}).get(_key)}), the caller's own read filter"
+        )
+
+
 rule callable_regions:
     input:
+        ref=REF,
         bam="results/locus/{sample}.bam",
         bai="results/locus/{sample}.bam.bai",
         cds=f"{LOCUS_RES}/cds.bed",
@@ -20,14 +34,22 @@ rule callable_regions:
         runtime=30,
     params:
         min_depth=cfg("callable", "min_depth"),
-        min_mapq=cfg("callable", "min_mapq"),
-        min_baseq=cfg("callable", "min_baseq"),
+        min_depth_hemizygous=lambda wc: (
+            "null"
+            if cfg("callable", "min_depth_hemizygous") is None
+            else cfg("callable", "min_depth_hemizygous")
+        ),
+        min_alt_reads=cfg("calling", "min_alt_reads"),
+        # one read filter: the callable step counts the reads and bases the caller (mpileup -q/-Q) uses
+        min_mapq=cfg("calling", "min_mapq"),
+        min_baseq=cfg("calling", "min_baseq"),
         splice_bp=cfg("callable", "splice_bp"),
     shell:
-        "dira-genotyper callable --bam {input.bam:q} --cds {input.cds:q} --targets {input.targets:q} "
-        "--min-depth {params.min_depth} --min-mapq {params.min_mapq} --min-baseq {params.min_baseq} "
-        "--splice-bp {params.splice_bp} --out-bed {output.bed:q} --out-tsv {output.tsv:q} "
-        "--out-json {output.json:q} > {log:q} 2>&1"
+        "python -m dira_genotyper.calling callable --bam {input.bam:q} --reference {input.ref:q} "
+        "--cds {input.cds:q} --targets {input.targets:q} --min-depth {params.min_depth} "
+        "--min-depth-hemizygous {params.min_depth_hemizygous} --min-alt-reads {params.min_alt_reads} "
+        "--min-mapq {params.min_mapq} --min-baseq {params.min_baseq} --splice-bp {params.splice_bp} "
+        "--out-bed {output.bed:q} --out-tsv {output.tsv:q} --out-json {output.json:q} > {log:q} 2>&1"
 
 
 rule call_variants:
