@@ -32,7 +32,12 @@ from .errors import InputError
 log = logging.getLogger(__name__)
 
 COUNT_COLUMNS = ["chrom", "start", "end", "kind", "name", "gc", "reads", "depth"]
+# Optional count columns (written by cnv-count since the mask; readers work without them): share of the
+# reads overlapping a bin whose MAPQ is below --min-mapq (not counted in `reads`/`depth`).
+OPTIONAL_COUNT_COLUMNS = ["low_mapq"]
 BIN_COLUMNS = COUNT_COLUMNS + ["ratio", "copy_number", "posterior"]
+# Optional bin columns: `low_mapq` as above, `mask` = why a bin is not copy-number evidence ("." = used).
+OPTIONAL_BIN_COLUMNS = ["low_mapq", "mask"]
 _SKIP_FLAGS = 0x4 | 0x100 | 0x200 | 0x400  # unmapped, secondary, QC fail, duplicate
 MAX_QUALITY = 99.0
 
@@ -77,6 +82,7 @@ class LocusResources:
     genes: tuple[GeneModel, ...]
     exons: tuple[ExonModel, ...]
     target_gene: str
+    mask: tuple[Region, ...] = ()  # mask.bed: blacklist and RepeatMasker intervals (name = kind)
 
     @property
     def contigs(self) -> list[str]:
@@ -127,7 +133,59 @@ def load_resources(resources_dir: str | os.PathLike) -> LocusResources:
         genes,
         exons,
         target_gene,
+        _load_mask(folder),
     )
+
+
+def _load_mask(folder: Path) -> tuple[Region, ...]:
+    """mask.bed of a resources folder; for the workflow's prepared copy (contigs renamed to the reference's
+    naming, no mask.bed), the source folder's mask with the same renaming. Empty when there is none."""
+    if (folder / "mask.bed").exists():
+        return _read_bed(folder / "mask.bed")
+    build_json = folder / "build.json"
+    if not build_json.exists():
+        return ()
+    meta = json.loads(build_json.read_text())
+    source = meta.get("resources_source")
+    if not source:
+        return ()
+    source_path = Path(source)
+    if not source_path.is_absolute() and not source_path.exists():
+        source_path = folder.parent / source_path
+    naming = meta.get("naming") or {}
+    return tuple(
+        replace(r, chrom=naming.get(r.chrom, r.chrom)) for r in _read_bed(source_path / "mask.bed")
+    )
+
+
+def mask_fractions(counts: pd.DataFrame, res: LocusResources) -> dict[str, np.ndarray]:
+    """Per bin, the share of its bases in mask intervals of each kind (mask.bed name: blacklist, repeat)."""
+    chroms = counts["chrom"].to_numpy()
+    starts0 = counts["start"].to_numpy(dtype=np.int64) - 1
+    ends = counts["end"].to_numpy(dtype=np.int64)
+    lengths = np.maximum(ends - starts0, 1)
+    out: dict[str, np.ndarray] = {}
+    for kind in sorted({r.name or "mask" for r in res.mask}):
+        covered = np.zeros(len(counts))
+        for chrom in set(chroms):
+            merged = _merge([(r.start, r.end) for r in res.mask if r.chrom == chrom and (r.name or "mask") == kind])
+            if not merged:
+                continue
+            ms = np.array([a for a, _ in merged], dtype=np.int64)
+            me = np.array([b for _, b in merged], dtype=np.int64)
+            before = np.concatenate([[0], np.cumsum(me - ms)])
+
+            def covered_below(x: np.ndarray, ms: np.ndarray = ms, me: np.ndarray = me,
+                              before: np.ndarray = before) -> np.ndarray:
+                i = np.searchsorted(ms, x, side="right")  # intervals starting before x
+                last = np.maximum(i - 1, 0)
+                partial = np.where(i > 0, np.clip(x - ms[last], 0, me[last] - ms[last]), 0)
+                return before[last] * (i > 0) + partial
+
+            on = chroms == chrom
+            covered[on] = covered_below(ends[on]) - covered_below(starts0[on])
+        out[kind] = covered / lengths
+    return out
 
 
 def _merge(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -211,15 +269,22 @@ def _bin_gc(fasta: pysam.FastaFile, chrom: str, starts0: np.ndarray, ends: np.nd
 
 def _span_coverage(
     bam: pysam.AlignmentFile, chrom: str, start: int, end: int, min_mapq: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-base depth over [start, end) and the sorted start/end of every counted alignment."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-base depth over [start, end), the sorted start/end of every counted alignment and of every
+    alignment skipped only for its MAPQ."""
     n = end - start
     block_starts: list[int] = []
     block_ends: list[int] = []
     read_starts: list[int] = []
     read_ends: list[int] = []
+    low_starts: list[int] = []
+    low_ends: list[int] = []
     for read in bam.fetch(chrom, start, end):
-        if read.flag & _SKIP_FLAGS or read.mapping_quality < min_mapq:
+        if read.flag & _SKIP_FLAGS:
+            continue
+        if read.mapping_quality < min_mapq:
+            low_starts.append(read.reference_start)
+            low_ends.append(read.reference_end)
             continue
         read_starts.append(read.reference_start)
         read_ends.append(read.reference_end)
@@ -234,6 +299,8 @@ def _span_coverage(
         depth,
         np.sort(np.asarray(read_starts, dtype=np.int64)),
         np.sort(np.asarray(read_ends, dtype=np.int64)),
+        np.sort(np.asarray(low_starts, dtype=np.int64)),
+        np.sort(np.asarray(low_ends, dtype=np.int64)),
     )
 
 
@@ -247,7 +314,9 @@ def count_bins(
     """Mean base depth and overlapping-read count per bin, from an indexed BAM/CRAM fetched by region.
 
     Only the window and control regions are read (one fetch per merged region), so the time does not grow
-    with reads elsewhere. Duplicates, secondary and QC-failed alignments and MAPQ < `min_mapq` are skipped.
+    with reads elsewhere. Duplicates, secondary and QC-failed alignments and MAPQ < `min_mapq` are skipped;
+    `low_mapq` is the share of the remaining reads overlapping a bin that were skipped for their MAPQ (reads
+    of repeats and segmental duplications: see `call_copy_number`).
     """
     res = load_resources(resources_dir)
     layout = bin_layout(res, bin_size)
@@ -262,6 +331,7 @@ def count_bins(
     fasta = pysam.FastaFile(str(reference_fasta))
     gc = np.full(len(layout), np.nan)
     reads = np.zeros(len(layout), dtype=np.int64)
+    low = np.zeros(len(layout), dtype=np.int64)
     depth = np.zeros(len(layout))
     starts0 = layout["start"].to_numpy(dtype=np.int64) - 1
     ends = layout["end"].to_numpy(dtype=np.int64)
@@ -280,24 +350,33 @@ def count_bins(
         breaks = np.flatnonzero(starts0[idx][1:] != ends[idx][:-1]) + 1
         for run in np.split(idx, breaks):
             span_start, span_end = int(starts0[run[0]]), int(ends[run[-1]])
-            cov, rs, re_ = _span_coverage(bam, chrom, span_start, span_end, min_mapq)
+            cov, rs, re_, ls, le = _span_coverage(bam, chrom, span_start, span_end, min_mapq)
             prefix = np.concatenate([[0], np.cumsum(cov, dtype=np.float64)])
             a, b = starts0[run] - span_start, ends[run] - span_start
             depth[run] = (prefix[b] - prefix[a]) / (b - a)
             reads[run] = np.searchsorted(rs, ends[run], side="left") - np.searchsorted(
                 re_, starts0[run], side="right"
             )
+            low[run] = np.searchsorted(ls, ends[run], side="left") - np.searchsorted(
+                le, starts0[run], side="right"
+            )
     out = layout.copy()
     out["gc"] = np.round(gc, 4)
     out["reads"] = reads
     out["depth"] = np.round(depth, 3)
-    return out[COUNT_COLUMNS]
+    out["low_mapq"] = np.round(low / np.maximum(reads + low, 1), 4)
+    return out[COUNT_COLUMNS + OPTIONAL_COUNT_COLUMNS]
+
+
+def _present(df: pd.DataFrame, columns: list[str]) -> list[str]:
+    return [c for c in columns if c in df.columns]
 
 
 def write_counts_tsv(counts: pd.DataFrame, path: str | os.PathLike) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    counts[COUNT_COLUMNS].to_csv(path, sep="\t", index=False, na_rep="NA", float_format="%.4f")
+    columns = COUNT_COLUMNS + _present(counts, OPTIONAL_COUNT_COLUMNS)
+    counts[columns].to_csv(path, sep="\t", index=False, na_rep="NA", float_format="%.4f")
     return path
 
 
@@ -353,6 +432,22 @@ class CnvParams:
     # (pipeline losses); raised by the share of low-MAPQ reads around, where a junction can hide in a
     # repeat. It caps what absent junction reads can add to a two-copy call at 40 Phred.
     hidden_junction_prob: float = 1e-4
+    # Mask (resources mask.bed + the sample's own MAPQ): a bin is no copy-number evidence when at least
+    # `max_blacklist_fraction` of it is ENCODE-blacklisted or `max_low_mapq` of its reads have MAPQ <
+    # min_mapq (young repeats, segmental duplications: the depth counted there says little about copy
+    # number, and a homozygous deletion can be filled by mismapped reads). RepeatMasker sequence alone is
+    # not masked (old repeats map uniquely) but down-weighted: a bin more than half repeat gets up to
+    # `repeat_sd` more systematic noise (linear in the share above half). Control bins (normalisation) must
+    # be cleaner: repeat share <= `control_max_repeat`, low-MAPQ share <= `control_max_low_mapq`, no
+    # blacklist. Exon bins of the target gene are never masked. In single-sample mode the MAPQ-filtered
+    # depth of a bin is divided by (1 - its low-MAPQ share), its expected read count multiplied by it, and
+    # `low_mapq_sd` * share is added to its systematic noise.
+    max_blacklist_fraction: float = 0.5
+    repeat_sd: float = 0.1
+    max_low_mapq: float = 0.5
+    control_max_repeat: float = 0.5
+    control_max_low_mapq: float = 0.2
+    low_mapq_sd: float = 0.5
 
 
 @dataclass
@@ -367,6 +462,47 @@ class _Normalised:
     n_cohort: int = 0
     expected_depth: np.ndarray | None = None
     read_length: float = 150.0
+    extra_sd: np.ndarray | None = None  # per-bin systematic noise added to `systematic_sd` (low-MAPQ bins)
+
+
+@dataclass
+class _BinMask:
+    """Which bins may be copy-number evidence and controls, the reason for each excluded one, MAPQ shares."""
+
+    usable: np.ndarray
+    control_ok: np.ndarray
+    reason: np.ndarray  # "." or blacklist/low_mapq
+    low_mapq: np.ndarray  # share of reads with MAPQ < min_mapq (0 when the counts lack the column)
+    repeat: np.ndarray  # share of RepeatMasker sequence
+
+    def extra_sd(self, params: CnvParams) -> np.ndarray:
+        """Systematic noise added to a bin for its repeat and low-MAPQ shares."""
+        rep_sd = params.repeat_sd * np.clip(2.0 * self.repeat - 1.0, 0.0, 1.0)
+        return np.sqrt(rep_sd**2 + (params.low_mapq_sd * np.clip(self.low_mapq, 0.0, 0.95)) ** 2)
+
+
+def bin_mask(counts: pd.DataFrame, res: LocusResources, params: CnvParams) -> _BinMask:
+    """Bins dominated by blacklisted, repeat or ambiguously mapped sequence (see `CnvParams`)."""
+    n = len(counts)
+    frac = mask_fractions(counts, res)
+    black = frac.get("blacklist", np.zeros(n))
+    repeat = frac.get("repeat", np.zeros(n))
+    if "low_mapq" in counts.columns:
+        low = np.nan_to_num(counts["low_mapq"].to_numpy(dtype=float), nan=0.0)
+    else:
+        low = np.zeros(n)
+    reason = np.full(n, ".", dtype=object)
+    reason[low >= params.max_low_mapq] = "low_mapq"
+    reason[black >= params.max_blacklist_fraction] = "blacklist"
+    chroms, starts, ends = counts["chrom"].to_numpy(), counts["start"].to_numpy(), counts["end"].to_numpy()
+    keep = np.zeros(n, dtype=bool)
+    for e in res.exons:
+        if e.gene == res.target_gene:
+            keep |= (chroms == e.chrom) & (starts <= e.end) & (ends >= e.start)
+    reason[keep] = "."
+    usable = reason == "."
+    control_ok = usable & (black <= 0) & (repeat <= params.control_max_repeat) & (low <= params.control_max_low_mapq)
+    return _BinMask(usable, control_ok, reason, low, repeat)
 
 
 def _loess(
@@ -456,12 +592,15 @@ def looks_targeted(counts: pd.DataFrame, res: LocusResources, params: CnvParams 
     return bool(np.mean(depth[off] < 0.05 * on_level) >= params.targeted_off_target_fraction)
 
 
-def _normalise_single(counts: pd.DataFrame, params: CnvParams) -> _Normalised:
-    depth = counts["depth"].to_numpy(dtype=float)
+def _normalise_single(counts: pd.DataFrame, params: CnvParams, mask: _BinMask | None = None) -> _Normalised:
+    n = len(counts)
+    mask = mask or _BinMask(np.ones(n, bool), np.ones(n, bool), np.full(n, "."), np.zeros(n), np.zeros(n))
+    mappable = 1.0 - np.clip(mask.low_mapq, 0.0, 0.95)
+    depth = counts["depth"].to_numpy(dtype=float) / mappable
     reads = counts["reads"].to_numpy(dtype=float)
     gc = counts["gc"].to_numpy(dtype=float)
     lengths = (counts["end"] - counts["start"] + 1).to_numpy(dtype=float)
-    ctrl = (counts["kind"].to_numpy() == "control") & np.isfinite(gc)
+    ctrl = (counts["kind"].to_numpy() == "control") & np.isfinite(gc) & mask.control_ok
     norm = _Normalised("single", np.full(len(counts), np.nan), np.full(len(counts), np.nan))
     if ctrl.sum() < params.min_control_bins:
         norm.reasons.append(
@@ -473,11 +612,14 @@ def _normalise_single(counts: pd.DataFrame, params: CnvParams) -> _Normalised:
         norm.reasons.append("too shallow: control regions have no reads")
         return norm
     expected = _gc_expected(depth, gc, ctrl, params.gc_correct)
-    read_len = _read_length(depth, reads, lengths, ctrl)
-    valid = np.isfinite(gc) & (expected > 0)
+    read_len = _read_length(depth * mappable, reads, lengths, ctrl)
+    has_expectation = np.isfinite(gc) & (expected > 0)
+    valid = has_expectation & mask.usable
     norm.ratio = np.where(valid, depth / expected, np.nan)
-    norm.expected_reads = np.where(valid, expected * (lengths + read_len) / read_len, np.nan)
-    norm.expected_depth = np.where(valid, expected, np.nan)
+    norm.expected_reads = np.where(valid, mappable * expected * (lengths + read_len) / read_len, np.nan)
+    # Masked bins keep an expected depth (what junction reads around them should number) but no ratio.
+    norm.expected_depth = np.where(has_expectation, expected * mappable, np.nan)
+    norm.extra_sd = mask.extra_sd(params)
     norm.read_length = read_len
     r_ctrl = norm.ratio[ctrl]
     norm.mad = float(np.median(np.abs(r_ctrl - np.median(r_ctrl))))
@@ -491,9 +633,15 @@ def _same_layout(a: pd.DataFrame, b: pd.DataFrame) -> bool:
     )
 
 
-def _normalise_cohort(counts: pd.DataFrame, cohort: list[pd.DataFrame], params: CnvParams) -> _Normalised:
-    """Ratio to the median of the other samples' normalised depth per bin (ExomeDepth/CNVkit-style)."""
+def _normalise_cohort(
+    counts: pd.DataFrame, cohort: list[pd.DataFrame], params: CnvParams, mask: _BinMask | None = None
+) -> _Normalised:
+    """Ratio to the median of the other samples' normalised depth per bin (ExomeDepth/CNVkit-style).
+
+    The cohort has the same mappability as the sample, so low-MAPQ bins need no correction, only the mask.
+    """
     n = len(counts)
+    mask = mask or _BinMask(np.ones(n, bool), np.ones(n, bool), np.full(n, "."), np.zeros(n), np.zeros(n))
     norm = _Normalised("cohort", np.full(n, np.nan), np.full(n, np.nan), n_cohort=len(cohort))
     for i, other in enumerate(cohort):
         if not _same_layout(counts, other):
@@ -517,7 +665,7 @@ def _normalise_cohort(counts: pd.DataFrame, cohort: list[pd.DataFrame], params: 
     weights = ref0 * lengths
     order = np.argsort(ref0)
     level = ref0[order][np.searchsorted(np.cumsum(weights[order]), 0.5 * weights.sum())]
-    covered = (ref0 >= 0.1 * level) & np.isfinite(gc)
+    covered = (ref0 >= 0.1 * level) & np.isfinite(gc) & mask.usable
     if covered.sum() < params.min_control_bins:
         norm.reasons.append(
             f"too few bins: {int(covered.sum())} bins covered in the cohort, need {params.min_control_bins}"
@@ -527,18 +675,21 @@ def _normalise_cohort(counts: pd.DataFrame, cohort: list[pd.DataFrame], params: 
     ref = np.median(scaled, axis=0)
     covered &= ref > 0
     scale = float(np.median(depth[covered] / ref[covered]))
+    # Masked bins keep an expected depth (junction evidence around them) but give no ratio.
+    covered_all = ((ref0 >= 0.1 * level) & np.isfinite(gc) & (ref > 0)) | covered
     if scale <= 0:
         norm.reasons.append("too shallow: no reads in the bins the cohort covers")
         norm.control_median_depth = 0.0
         return norm
-    expected_depth = np.where(covered, scale * ref, np.nan)
+    expected_depth = np.where(covered_all, scale * ref, np.nan)
     ratio = np.where(covered, depth / np.where(covered, expected_depth, 1.0), np.nan)
     if params.gc_correct and covered.sum() >= 50 and np.ptp(gc[covered]) >= 0.05:
         trend = _loess(gc[covered], ratio[covered], np.where(np.isfinite(gc), gc, 0.5))
         factor = np.clip(trend / np.median(trend[covered]), 0.5, 2.0)
+        factor = np.where(np.isfinite(factor), factor, 1.0)
         ratio = np.where(covered, ratio / factor, np.nan)
         expected_depth = expected_depth * factor
-    ctrl = covered & (counts["kind"].to_numpy() == "control")
+    ctrl = covered & (counts["kind"].to_numpy() == "control") & mask.control_ok
     qc_bins = ctrl if ctrl.sum() >= params.min_control_bins else covered
     norm.control_median_depth = float(np.median(depth[qc_bins]))
     read_len = _read_length(depth, reads, lengths, qc_bins)
@@ -549,6 +700,8 @@ def _normalise_cohort(counts: pd.DataFrame, cohort: list[pd.DataFrame], params: 
     norm.expected_reads = np.where(covered, expected_reads, np.nan)
     norm.expected_depth = expected_depth
     norm.read_length = read_len
+    # The cohort shares the sample's mappability: only the repeat share down-weights here.
+    norm.extra_sd = params.repeat_sd * np.clip(2.0 * mask.repeat - 1.0, 0.0, 1.0)
     ordered = ratio[qc_bins]
     norm.mad = float(np.median(np.abs(np.diff(ordered))) / math.sqrt(2))
     norm.kappa = _calibrate(ratio, norm.expected_reads, qc_bins, params.systematic_sd, by_diff=True)
@@ -556,7 +709,11 @@ def _normalise_cohort(counts: pd.DataFrame, cohort: list[pd.DataFrame], params: 
 
 
 def _log_emissions(
-    ratio: np.ndarray, expected_reads: np.ndarray, kappa: float, params: CnvParams
+    ratio: np.ndarray,
+    expected_reads: np.ndarray,
+    kappa: float,
+    params: CnvParams,
+    extra_sd: np.ndarray | None = None,
 ) -> np.ndarray:
     """log P(ratio | CN) per bin and CN: a Gaussian (Poisson + systematic variance) mixed with a 5x wider one.
 
@@ -565,9 +722,10 @@ def _log_emissions(
     """
     means = np.array([params.cn0_ratio] + [k / 2 for k in range(1, params.max_cn + 1)])
     poisson_mean = np.maximum(means, 0.05)
-    var = kappa * (
-        poisson_mean[None, :] / expected_reads[:, None] + (means[None, :] * params.systematic_sd) ** 2
-    )
+    sd = np.full(len(ratio), params.systematic_sd)
+    if extra_sd is not None:
+        sd = np.sqrt(sd**2 + np.asarray(extra_sd, dtype=float) ** 2)
+    var = kappa * (poisson_mean[None, :] / expected_reads[:, None] + (means[None, :] * sd[:, None]) ** 2)
     var = np.maximum(var, 1e-6)
     r = np.clip(ratio, 0, None)[:, None]
 
@@ -919,10 +1077,22 @@ def _uncalled_exon(e) -> dict:  # noqa: ANN001 - an exon record of LocusResource
             "ratio": None}
 
 
+def _bins_frame(counts: pd.DataFrame, mask: _BinMask | None) -> pd.DataFrame:
+    """The count columns of the bins table (with `low_mapq` when counted) and, given a mask, its reasons."""
+    bins = counts[COUNT_COLUMNS + _present(counts, OPTIONAL_COUNT_COLUMNS)].copy()
+    if mask is not None:
+        bins["mask"] = mask.reason
+    return bins
+
+
 def _no_call_result(
-    counts: pd.DataFrame, res: LocusResources, norm: _Normalised, sample: str | None
+    counts: pd.DataFrame,
+    res: LocusResources,
+    norm: _Normalised,
+    sample: str | None,
+    mask: _BinMask | None = None,
 ) -> CnvResult:
-    bins = counts[COUNT_COLUMNS].copy()
+    bins = _bins_frame(counts, mask)
     bins["ratio"] = np.round(norm.ratio, 4)
     bins["copy_number"] = pd.array([None] * len(bins), dtype="Int64")
     bins["posterior"] = np.nan
@@ -964,6 +1134,7 @@ def call_copy_number(
     if mode not in ("auto", "single", "cohort"):
         raise InputError(f"--mode {mode!r} is not one of auto, single, cohort")
     targeted = looks_targeted(counts, res, params)
+    mask = bin_mask(counts, res, params)
     if mode == "auto":
         mode = "cohort" if targeted and len(cohort) >= params.min_cohort else "single"
         log.info(
@@ -978,10 +1149,10 @@ def call_copy_number(
                 f"too few cohort samples: cohort mode needs {params.min_cohort} other samples, "
                 f"got {len(cohort)}"
             )
-            return _no_call_result(counts, res, norm, sample)
-        norm = _normalise_cohort(counts, cohort, params)
+            return _no_call_result(counts, res, norm, sample, mask)
+        norm = _normalise_cohort(counts, cohort, params, mask)
     else:
-        norm = _normalise_single(counts, params)
+        norm = _normalise_single(counts, params, mask)
         if targeted:
             norm.reasons.append(
                 "data look targeted (exome/panel): single-sample normalisation is unreliable; "
@@ -998,12 +1169,17 @@ def call_copy_number(
                 f"too noisy: MAD of control-bin depth ratio {norm.mad:.3f} > {params.max_mad:g}"
             )
     if norm.reasons:
-        return _no_call_result(counts, res, norm, sample)
-    return _decide(counts, res, norm, params, sample)
+        return _no_call_result(counts, res, norm, sample, mask)
+    return _decide(counts, res, norm, params, sample, mask)
 
 
 def _decide(
-    counts: pd.DataFrame, res: LocusResources, norm: _Normalised, params: CnvParams, sample: str | None
+    counts: pd.DataFrame,
+    res: LocusResources,
+    norm: _Normalised,
+    params: CnvParams,
+    sample: str | None,
+    mask: _BinMask | None = None,
 ) -> CnvResult:
     valid = np.isfinite(norm.ratio) & np.isfinite(norm.expected_reads) & (norm.expected_reads > 0)
     chroms = counts["chrom"].to_numpy()
@@ -1013,35 +1189,46 @@ def _decide(
     hmms: dict[str, tuple[CopyNumberHmm, np.ndarray]] = {}
     segments: list[Segment] = []
     normal = 2
+    # Region number of every bin: bins of one contig that touch belong to one region.
+    new_region = np.ones(len(counts), dtype=bool)
+    new_region[1:] = (chroms[1:] != chroms[:-1]) | (starts[1:] != ends[:-1] + 1)
+    region = np.cumsum(new_region)
     for chrom in res.contigs:
         idx = np.flatnonzero((chroms == chrom) & valid)
         if len(idx) == 0:
             continue
-        emis = _log_emissions(norm.ratio[idx], norm.expected_reads[idx], norm.kappa, params)
+        extra = norm.extra_sd[idx] if norm.extra_sd is not None else None
+        emis = _log_emissions(norm.ratio[idx], norm.expected_reads[idx], norm.kappa, params, extra)
         hmm = CopyNumberHmm(emis, params.transition_prob, normal)
         hmms[chrom] = (hmm, idx)
         path = _absorb_edge_bins(hmm.viterbi())
         cn[idx] = path
         post[idx] = hmm.posterior[np.arange(len(idx)), path]
-        # Runs of one CN; a gap between bins (separate regions) also ends a run.
-        gap = np.flatnonzero((starts[idx][1:] > ends[idx][:-1] + 1) | (path[1:] != path[:-1])) + 1
+        # Runs of one CN; a gap between regions also ends a run (masked bins inside a region do not).
+        gap = np.flatnonzero((region[idx][1:] != region[idx][:-1]) | (path[1:] != path[:-1])) + 1
         for run in np.split(np.arange(len(idx)), gap):
             state = int(path[run[0]])
             core = run[1:-1] if len(run) >= 3 else run
             allowed = np.arange(hmm.k) == state
             p = hmm.prob_all_in(int(core[0]), int(core[-1]), allowed)
+            # Masked bins between two runs of one region: each run reaches the middle of the gap.
+            seg_start, seg_end = int(starts[idx[run[0]]]), int(ends[idx[run[-1]]])
+            if run[0] > 0 and region[idx[run[0] - 1]] == region[idx[run[0]]]:
+                seg_start = (int(ends[idx[run[0] - 1]]) + seg_start + 1) // 2
+            if run[-1] + 1 < len(idx) and region[idx[run[-1] + 1]] == region[idx[run[-1]]]:
+                seg_end = (seg_end + int(starts[idx[run[-1] + 1]]) - 1) // 2
             segments.append(
                 Segment(
                     chrom,
-                    int(starts[idx[run[0]]]),
-                    int(ends[idx[run[-1]]]),
+                    seg_start,
+                    seg_end,
                     len(run),
                     state,
                     phred(1.0 - p),
                     float(np.median(norm.ratio[idx[run]])),
                 )
             )
-    bins = counts[COUNT_COLUMNS].copy()
+    bins = _bins_frame(counts, mask)
     bins["ratio"] = np.round(norm.ratio, 4)
     bins["copy_number"] = pd.array([int(c) if c >= 0 else None for c in cn], dtype="Int64")
     bins["posterior"] = np.round(post, 4)
@@ -1516,7 +1703,8 @@ def copy_number_at(result: CnvResult, chrom: str, pos: int, min_quality: float =
 def write_bins_tsv(result: CnvResult, path: str | os.PathLike) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    result.bins[BIN_COLUMNS].to_csv(path, sep="\t", index=False, na_rep="NA", float_format="%.4f")
+    columns = BIN_COLUMNS + _present(result.bins, OPTIONAL_BIN_COLUMNS)
+    result.bins[columns].to_csv(path, sep="\t", index=False, na_rep="NA", float_format="%.4f")
     return path
 
 

@@ -22,6 +22,20 @@ TARGET_GENE = "IL1RN"
 FLANK_BP = 216_000  # extraction window flank around IL1A..IL1RN (issue: >= 200 kb each side)
 CONTROL_EXCLUSION_BP = 20_000  # control regions stay this far from the first/last cluster gene
 TARGET_PAD_BP = 20  # calling targets: exons +/- 20 bp
+# Control regions (depth normalisation) are picked, per build, from the part of the extraction window that is
+# >= CONTROL_EXCLUSION_BP from every cluster gene (IL1A..PAX8), outside the ENCODE blacklist (+ a margin), in
+# tiles of CONTROL_TILE_BP whose RepeatMasker share is <= CONTROL_MAX_REPEAT_FRACTION. Why: the old right-hand
+# flank (GRCh38 113.30-113.35 Mb) lies inside the blacklisted chr2:113,302,425-113,684,323 and a region with
+# anomalous coverage is a poor depth control; about half of the window is repeat sequence, whose reads come
+# with low MAPQ in real data and would pull the control depth down. Tiles that qualify are merged.
+CONTROL_TILE_BP = 10_000
+CONTROL_MAX_REPEAT_FRACTION = 0.5
+BLACKLIST_MARGIN_BP = 5_000
+REPEATMASKER = {
+    "GRCh38": "repeatmasker_GRCh38_chr2_IL1_window.bed",
+    "GRCh37": "repeatmasker_GRCh37_chr2_IL1_window.bed",
+}
+BLACKLIST_GRCH38 = "encode_blacklist_v2_GRCh38_chr2_112-114Mb.bed"
 
 BUILD_PARAMETERS = {
     "GRCh38": {
@@ -229,6 +243,70 @@ def merge_intervals(intervals: list[Interval]) -> list[Interval]:
     return merged
 
 
+def read_bed0(path: Path) -> list[Interval]:
+    """A BED file (0-based half-open) as 1-based inclusive intervals."""
+    out = []
+    for line in path.read_text().splitlines():
+        if line.strip() and not line.startswith(("#", "track", "browser")):
+            f = line.split("\t")
+            out.append(Interval(f[0], int(f[1]) + 1, int(f[2]), f[3] if len(f) > 3 else ""))
+    return out
+
+
+def problem_regions(source: Path, build: str) -> tuple[list[Interval], list[Interval]]:
+    """(blacklist, RepeatMasker) intervals of a build, 1-based inclusive.
+
+    GRCh37 has no blacklist table in the source: the GRCh38 ENCODE v2 intervals are moved by the constant
+    GRCh37 offset, which holds for every RepeatMasker interval of chr2:112.4-113.5 Mb (FACTS.md) but is not
+    verified beyond it (the blacklist interval reaches 113.68 Mb).
+    """
+    data = source / "data"
+    blacklist = read_bed0(data / BLACKLIST_GRCH38)
+    repeats = read_bed0(data / REPEATMASKER[build])
+    if build == "GRCh37":
+        blacklist = [iv.shifted(BUILD_PARAMETERS["GRCh37"]["mane_offset_from_grch38"]) for iv in blacklist]
+    return (
+        [Interval(iv.chrom, iv.start, iv.end, "blacklist") for iv in blacklist],
+        [Interval(iv.chrom, iv.start, iv.end, "repeat") for iv in merge_intervals(repeats)],
+    )
+
+
+def _covered(intervals: list[Interval], chrom: str, start: int, end: int) -> int:
+    """Bases of 1-based [start, end] covered by `intervals` (merged: non-overlapping)."""
+    return sum(max(0, min(end, iv.end) - max(start, iv.start) + 1) for iv in intervals if iv.chrom == chrom)
+
+
+def choose_controls(window: Interval, genes: list[Gene], blacklist: list[Interval], repeats: list[Interval],
+                    ) -> tuple[list[Interval], list[dict]]:
+    """Control regions of one build and a record of every tile considered (for build.json).
+
+    Candidates: the window left of the first cluster gene and right of the last (each kept
+    CONTROL_EXCLUSION_BP away, so a long deletion is not normalised away) minus the blacklist +/-
+    BLACKLIST_MARGIN_BP; tiled from the side far from the cluster; a whole tile qualifies when at most
+    CONTROL_MAX_REPEAT_FRACTION of it is RepeatMasker sequence. Qualifying neighbours are merged.
+    """
+    lo_gene, hi_gene = min(g.start for g in genes), max(g.end for g in genes)
+    sides = [("flank_left", window.start, lo_gene - CONTROL_EXCLUSION_BP - 1),
+             ("flank_right", hi_gene + CONTROL_EXCLUSION_BP, window.end)]
+    bad = merge_intervals([Interval(b.chrom, b.start - BLACKLIST_MARGIN_BP, b.end + BLACKLIST_MARGIN_BP)
+                           for b in blacklist if b.chrom == window.chrom])
+    chosen: list[Interval] = []
+    record: list[dict] = []
+    for name, start, end in sides:
+        pieces = [(start, end)]
+        for b in bad:
+            pieces = [p for s, e in pieces for p in ((s, min(e, b.start - 1)), (max(s, b.end + 1), e)) if p[1] >= p[0]]
+        for s, e in pieces:
+            for t in range(s, e - CONTROL_TILE_BP + 2, CONTROL_TILE_BP):
+                tile = Interval(window.chrom, t, t + CONTROL_TILE_BP - 1, name)
+                share = _covered(repeats, tile.chrom, tile.start, tile.end) / CONTROL_TILE_BP
+                ok = share <= CONTROL_MAX_REPEAT_FRACTION
+                record.append({"start": tile.start, "end": tile.end, "repeat_fraction": round(share, 3), "used": ok})
+                if ok:
+                    chosen.append(tile)
+    return merge_intervals(chosen), record
+
+
 def write_gff3(path: Path, tx: ManeTranscript) -> None:
     """Ensembl-style GFF3 as `bcftools csq` expects (ID=gene:..., ID=transcript:..., biotype, CDS phase)."""
     gene_id, tx_id = tx.ensembl_gene.split(".")[0], tx.ensembl.split(".")[0]
@@ -282,19 +360,21 @@ def _utr_pieces(s: int, e: int, cds_start: int, cds_end: int, strand: str) -> li
 
 
 def _write_tables(out: Path, build: str, chrom_len: int, tx: ManeTranscript, genes: list[Gene],
-                  il1rn_exons: list[tuple[int, int]], extra_controls: list[Interval]) -> None:
+                  il1rn_exons: list[tuple[int, int]], extra_controls: list[Interval],
+                  problems: tuple[list[Interval], list[Interval]]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     first, last = min(g.start for g in genes if g.name != "PSD4" and g.name != "PAX8"), tx.exons[-1][1]
     window = Interval("chr2", first - FLANK_BP, last + FLANK_BP, "extraction_window")
     write_bed(out / "window.bed", [window, *extra_controls])
-    cluster_lo = first - CONTROL_EXCLUSION_BP
-    # Right-hand control stops short of PSD4/PAX8 too, so a long deletion running past IL1RN is not normalised away.
-    controls = [
-        Interval("chr2", window.start, cluster_lo - 1, "flank_left"),
-        Interval("chr2", max(g.end for g in genes) + CONTROL_EXCLUSION_BP, window.end, "flank_right"),
-        *extra_controls,
-    ]
-    write_bed(out / "controls.bed", [c for c in controls if c.end > c.start])
+    blacklist, repeats = problems
+    # Controls stop short of PSD4/PAX8 too, so a long deletion running past IL1RN is not normalised away.
+    flanks, tiles = choose_controls(window, genes, blacklist, repeats)
+    write_bed(out / "controls.bed", [*flanks, *extra_controls])
+    # Mask: blacklist + RepeatMasker intervals over the window (cnv.py keeps bins dominated by them out of
+    # the copy-number evidence and the normalisation controls).
+    near = [iv for iv in (*blacklist, *repeats)
+            if iv.chrom == window.chrom and iv.end >= 1 and iv.start <= chrom_len]
+    write_bed(out / "mask.bed", [Interval(iv.chrom, max(1, iv.start), min(chrom_len, iv.end), iv.name) for iv in near])
     numbered = _in_transcript_order(tx.exons, tx.strand)
     targets = [
         Interval("chr2", s - TARGET_PAD_BP, e + TARGET_PAD_BP, f"IL1RN_MANE_exon{numbered.index((s, e)) + 1}")
@@ -330,6 +410,22 @@ def _write_tables(out: Path, build: str, chrom_len: int, tx: ManeTranscript, gen
         },
         "extra_contigs": {c.chrom: None for c in extra_controls},
         "parameters": BUILD_PARAMETERS[build],
+        "controls": {
+            "why": "outside the ENCODE blacklist and low in repeats: blacklisted or repeat-rich sequence has "
+            "anomalous, low-MAPQ coverage in real data and is a poor depth control",
+            "rule": f"window >= {CONTROL_EXCLUSION_BP} bp from every cluster gene, outside blacklist "
+            f"+/- {BLACKLIST_MARGIN_BP} bp, {CONTROL_TILE_BP} bp tiles with RepeatMasker share <= "
+            f"{CONTROL_MAX_REPEAT_FRACTION}",
+            "regions": [{"chrom": c.chrom, "start": c.start, "end": c.end, "name": c.name} for c in flanks],
+            "tiles": tiles,
+            "repeat_fraction_of_window": round(_covered(repeats, window.chrom, window.start, window.end)
+                                               / (window.end - window.start + 1), 3),
+        },
+        "mask": {
+            "file": "mask.bed",
+            "blacklist": "ENCODE blacklist v2 (GRCh38; GRCh37 moved by the GRCh37 offset, unverified)",
+            "repeats": f"RepeatMasker ({REPEATMASKER[build] if build in REPEATMASKER else REPEATMASKER['GRCh38']})",
+        },
     }
     (out / "build.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
 
@@ -340,15 +436,16 @@ def build_all(source: Path, out: Path) -> list[Path]:
     written = []
     # GRCh38
     genes38 = cluster_genes(source, "GRCh38", tx38)
+    problems38 = problem_regions(source, "GRCh38")
     _write_tables(out / "GRCh38", "GRCh38", BUILD_PARAMETERS["GRCh38"]["chr2_length"], tx38, genes38,
-                  all_il1rn_exons(source, "GRCh38"), [])
+                  all_il1rn_exons(source, "GRCh38"), [], problems38)
     written.append(out / "GRCh38")
     # GRCh37: IL1RN MANE by the documented offset; the cluster from the hg19 tables.
     offset37 = BUILD_PARAMETERS["GRCh37"]["mane_offset_from_grch38"]
     tx37 = tx38.shifted(offset37)
     genes37 = cluster_genes(source, "GRCh37", tx37)
     _write_tables(out / "GRCh37", "GRCh37", BUILD_PARAMETERS["GRCh37"]["chr2_length"], tx37, genes37,
-                  all_il1rn_exons(source, "GRCh37"), [])
+                  all_il1rn_exons(source, "GRCh37"), [], problem_regions(source, "GRCh37"))
     written.append(out / "GRCh37")
     # SYNTH: GRCh38 shifted onto a 1 Mb contig, plus an unlinked control contig.
     synth = BUILD_PARAMETERS["SYNTH"]
@@ -356,7 +453,8 @@ def build_all(source: Path, out: Path) -> list[Path]:
     ctrl = Interval(synth["control_contig"], 1_001, synth["control_length"] - 1_000, "unlinked_control")
     _write_tables(out / "SYNTH", "SYNTH", synth["chr2_length"], tx38.shifted(delta),
                   [g.shifted(delta) for g in genes38],
-                  [(s + delta, e + delta) for s, e in all_il1rn_exons(source, "GRCh38")], [ctrl])
+                  [(s + delta, e + delta) for s, e in all_il1rn_exons(source, "GRCh38")], [ctrl],
+                  tuple([iv.shifted(delta) for iv in ivs] for ivs in problems38))
     meta = json.loads((out / "SYNTH" / "build.json").read_text())
     meta["extra_contigs"] = {synth["control_contig"]: synth["control_length"]}
     (out / "SYNTH" / "build.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
