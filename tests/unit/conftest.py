@@ -41,5 +41,3 @@ def synth(tmp_path_factory):
             out.write(text[i : i + 80] + "\n")
     pysam.faidx(str(fasta))
     return fasta, tx, text
-
-

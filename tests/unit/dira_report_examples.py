@@ -401,6 +401,22 @@ def bins(status: str, seed: int = 7) -> list[dict]:
     return out
 
 
+LIMITATIONS = [
+    "Tested: IL1RN coding exons and splice sites (+/- 2 bp) of the MANE Select transcript for small variants.",
+    "Not tested: deep intronic and regulatory variants & structural changes other than deletions <script>.",
+    "For research use only until this workflow is validated in an accredited laboratory.",
+]
+
+
+def _contract_fields(r: dict) -> dict:
+    """Fields every report carries since schema 1.1: flags per allele, other calls, limitations."""
+    for allele in r["alleles"]:
+        allele.setdefault("flags", [])
+    r.setdefault("other_variants", [])
+    r.setdefault("limitations", list(LIMITATIONS))
+    return r
+
+
 def all_examples() -> dict[str, tuple[dict, list[dict]]]:
     """name -> (report, bins) for every example: one per status plus the extras."""
-    return {s: (copy.deepcopy(report(s)), bins(s)) for s in [*STATUSES, *EXTRA]}
+    return {s: (_contract_fields(copy.deepcopy(report(s))), bins(s)) for s in [*STATUSES, *EXTRA]}

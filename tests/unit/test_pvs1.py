@@ -10,7 +10,9 @@ from __future__ import annotations
 import pysam
 import pytest
 
+from dira_genotyper.alleles import deletion_pvs1
 from dira_genotyper.annotate import classify, resolve_rules
+from dira_genotyper.gene_state import GeneModel
 from dira_genotyper.hgvs import describe_variant
 from dira_genotyper.pvs1 import (
     MODERATE,
@@ -18,7 +20,6 @@ from dira_genotyper.pvs1 import (
     VERY_STRONG,
     assess,
     coding_exons,
-    exon_deletion_pvs1,
 )
 
 
@@ -165,4 +166,16 @@ def test_start_loss_is_moderate_and_names_the_next_met(model):
     ],
 )
 def test_exon_deletions(model, exons, whole, strength):
-    assert exon_deletion_pvs1(model[0], exons, whole).strength == strength
+    tx = model[0]
+    numbered = tuple((n, s, e) for n, (s, e) in enumerate(tx.exons_5to3, start=1))
+    cds = tuple((n, max(s, cs), min(e, ce)) for n, s, e in numbered for cs, ce in tx.cds if cs <= e and s <= ce)
+    gene = GeneModel("IL1RN", tx.chrom, tx.strand, numbered, cds)
+    spans = [(s, e) for n, s, e in numbered if n in exons]
+    start, end = (
+        (min(s for s, _ in spans) - 10, max(e for _, e in spans) + 10)
+        if spans
+        else (numbered[0][2] + 100, numbered[1][1] - 100)
+    )  # intron 1 only
+    pvs1, hit, whole_gene = deletion_pvs1(gene, {"chrom": tx.chrom, "start": start, "end": end})
+    assert (pvs1.strength, whole_gene) == (strength, whole)
+    assert hit == exons

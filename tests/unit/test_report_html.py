@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import html
 import json
 import re
 import shutil
@@ -163,13 +164,15 @@ def test_text_from_the_report_is_escaped(examples):
     assert "&lt;script&gt;" in page and "&amp;" in page
 
 
-def test_limitations_follow_the_evidence(examples):
-    deleted = _render(examples, "affected")
-    assert "copy number 0" in deleted and "did not reach callable" not in deleted
-    low = _render(examples, "inconclusive")
-    assert "IL1RN exon(s) 3 did not reach callable" in low
-    assert "Copy number could not be called" in low
-    assert "smaller than about 1 kb" in low
+def test_limitations_are_the_reports_own_list_escaped(examples):
+    """The HTML shows the JSON's limitations (decided once, by genotype.limitations), escaped."""
+    report, bins = copy.deepcopy(examples["inconclusive"])
+    page = render_html(report, bins, ex.genes(), ex.exons())
+    section = page[page.index("<h2>Limitations</h2>") :]
+    for text in report["limitations"]:
+        assert html.escape(text, quote=False) in section
+    assert "<script>" not in section and "&lt;script&gt;" in section
+    assert "Synthetic test data" in section  # SYNTH build
 
 
 def test_plot_draws_segments_genes_and_deletion(examples):

@@ -8,13 +8,18 @@ is kept beside them so that a reader (and a test) can cross-check the two predic
 
 Classification follows configurable rules (:data:`DEFAULT_RULES`), checked in this order:
 
-1. a published DIRA allele (``known_dira_variants.tsv``, matched by HGVS c. name on the MANE transcript)
-   takes the table's classification when that is one of ``known_classifications_used``;
-2. a population allele frequency above ``benign_af`` makes the allele benign (a recessive disease as rare
-   as DIRA cannot be caused by a common allele);
-3. any ``lof_consequences`` term (predicted loss of function) makes it likely pathogenic;
+1. a published DIRA allele (``known_dira_variants.tsv``, matched on the left-normalised genomic allele the
+   table's c. name resolves to on this build, :mod:`dira_genotyper.known_alleles`) takes the table's
+   classification when that is one of ``known_classifications_used``;
+2. population allele frequency >= ``ba1_af`` (0.05) is benign (ACMG BA1); above ``benign_af`` (0.01) likely
+   benign (BS1: a recessive disease as rare as DIRA cannot be caused by a common allele);
+3. a ``lof_consequences`` term is judged by the ClinGen PVS1 tree (:mod:`dira_genotyper.pvs1`): PVS1 or
+   PVS1_Strong (with PM2) makes it likely pathogenic, a weaker strength uncertain; the branch is named in
+   ``classification_reason``;
 4. any ``uncertain_consequences`` term makes it uncertain;
-5. when every term is in ``benign_consequences`` it is benign; anything else is uncertain.
+5. an allele outside the MANE transcript (another isoform's exon) cannot change the MANE protein: likely
+   benign; when every term is in ``benign_consequences`` (synonymous, intronic beyond the splice region, UTR)
+   it is likely benign (BP7); anything else is uncertain. ``benign`` comes only from BA1 or the curated table.
 
 Whole-exon and whole-gene deletions are called from depth elsewhere, not here.
 """
@@ -37,6 +42,7 @@ import pysam.utils
 
 from .errors import InputError
 from .hgvs import VariantEffect, describe_variant, translate, trim_allele
+from .known_alleles import KnownAlleles
 from .pvs1 import Pvs1, assess
 from .transcript import Transcript, load_transcript
 
@@ -101,9 +107,7 @@ def resolve_rules(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     rules = {key: (list(value) if isinstance(value, list) else value) for key, value in DEFAULT_RULES.items()}
     for key, value in (overrides or {}).items():
         if key not in DEFAULT_RULES:
-            raise InputError(
-                f"unknown classification rule {key!r}; the rules are: {', '.join(DEFAULT_RULES)}"
-            )
+            raise InputError(f"unknown classification rule {key!r}; the rules are: {', '.join(DEFAULT_RULES)}")
         if isinstance(DEFAULT_RULES[key], list):
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise InputError(f"classification rule {key!r} must be a list of names")
@@ -207,9 +211,7 @@ def load_known_variants(path: str | Path, transcript: Transcript | None = None) 
         raise InputError(f"{path} lacks the column(s) {', '.join(sorted(missing))}")
     accessions = set()
     if transcript is not None:
-        accessions = {
-            a.split(".")[0] for a in (transcript.refseq, transcript.ensembl, transcript.transcript_id) if a
-        }
+        accessions = {a.split(".")[0] for a in (transcript.refseq, transcript.ensembl, transcript.transcript_id) if a}
     known = {}
     for row in reader:
         name = row["hgvs_c"].strip()
@@ -292,10 +294,21 @@ def bcftools_csq(vcf_path: str | Path, fasta_path: str | Path, gff3_path: str | 
     out: dict[tuple, str] = {}
     with tempfile.TemporaryDirectory(prefix="dira-csq-") as tmp:
         annotated = Path(tmp) / "csq.vcf"
-        args = ["-p", "a", "-l", "-f", str(fasta_path), "-g", str(gff3_path), "-O", "v", "-o", str(annotated),
-                str(vcf_path)]
-        child = subprocess.run([sys.executable, "-c", _CSQ_CHILD, *args], capture_output=True, text=True,
-                               check=False)
+        args = [
+            "-p",
+            "a",
+            "-l",
+            "-f",
+            str(fasta_path),
+            "-g",
+            str(gff3_path),
+            "-O",
+            "v",
+            "-o",
+            str(annotated),
+            str(vcf_path),
+        ]
+        child = subprocess.run([sys.executable, "-c", _CSQ_CHILD, *args], capture_output=True, text=True, check=False)
         if child.returncode != 0:
             raise pysam.utils.SamtoolsError(f"bcftools csq failed: {child.stderr.strip()[-2000:]}")
         with pysam.VariantFile(str(annotated)) as vcf:
@@ -358,6 +371,8 @@ def _allele_record(
     copies = called.count(alt_index + 1)
     if copies == 0:
         zygosity = None  # not carried by the sample (or not called)
+    elif len(called) < len(alleles):
+        zygosity = "unknown"  # ./1: one allele not called, so not homozygous
     elif copies == len(called):
         zygosity = "homozygous"
     else:
@@ -478,12 +493,12 @@ def annotate_vcf(
         if not Path(path).is_file():
             raise InputError(f"the {label} {path} does not exist")
     tx = load_transcript(gff3_path)
-    known_table = load_known_variants(known_variants_path, tx)
     try:
         fasta = pysam.FastaFile(str(fasta_path))
     except (OSError, ValueError) as exc:
         raise InputError(f"cannot open the reference FASTA {fasta_path} (is it indexed?): {exc}") from exc
     check_transcript_on_reference(tx, fasta, fasta_path, gff3_path)
+    known_table = KnownAlleles.load(known_variants_path, tx, fasta)
     coding = tx.coding_and_3utr(fasta.fetch) if tx.coding else None
     bcsq: dict[tuple, str] = {}
     if run_csq:
@@ -523,12 +538,8 @@ def annotate_vcf(
                         raise InputError(
                             f"{vcf_path}: {exc}; is the VCF from the same reference build as {fasta_path}?"
                         ) from exc
-                known = known_table.get(effect.hgvs_c) if effect else None
-                af = (
-                    population.allele_frequency(record.chrom, record.pos, record.ref, alt)
-                    if population
-                    else None
-                )
+                known = known_table.match_small(record.chrom, record.pos, record.ref, alt)
+                af = population.allele_frequency(record.chrom, record.pos, record.ref, alt) if population else None
                 records.append(
                     _allele_record(
                         record,
@@ -600,12 +611,8 @@ def register_cli(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--vcf", required=True, help="normalised VCF (bcftools norm -m-), one sample")
     parser.add_argument("--reference", required=True, help="reference FASTA (faidx-indexed)")
     parser.add_argument("--gff3", required=True, help="transcript GFF3 (resources/<build>/il1rn.gff3)")
-    parser.add_argument(
-        "--known", required=True, help="published DIRA alleles (resources/known_dira_variants.tsv)"
-    )
-    parser.add_argument(
-        "--population", help="gnomAD-style VCF (bgzipped, indexed, INFO/AF) for allele frequencies"
-    )
+    parser.add_argument("--known", required=True, help="published DIRA alleles (resources/known_dira_variants.tsv)")
+    parser.add_argument("--population", help="gnomAD-style VCF (bgzipped, indexed, INFO/AF) for allele frequencies")
     parser.add_argument(
         "--rules-json",
         help="classification rule overrides (see DEFAULT_RULES): a JSON file, or the JSON object itself",

@@ -203,6 +203,8 @@ def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
     p.add_argument("--resources", required=True)
     p.add_argument("--parents", nargs="*", default=[])
     p.add_argument("--strict-phase", action="store_true")
+    p.add_argument("--known", help="known-allele table (published deletions are matched by the genes they remove)")
+    p.add_argument("--min-alt-reads", type=int, default=3, help="calling.min_alt_reads (depth needed on one copy)")
     p.add_argument("--out-json", required=True)
     p.add_argument("--out-html", required=True)
     p.add_argument("--out-meta", required=True)

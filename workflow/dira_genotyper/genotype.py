@@ -1,8 +1,10 @@
 """The DIRA genotype of one sample: combine calls, copy number, coverage and family into one answer.
 
-Status rules (README "Interpretation"): `affected` = two loss-of-function (LoF) IL1RN alleles; `carrier` = one;
-`negative` = none, with the whole CDS +/- splice sites callable and copy number called; `inconclusive` =
-anything else. A region that was not covered is never reported as "no variant".
+Status rules (README "Clinical decision table"): `affected` = two loss-of-function (LoF) alleles of the gene;
+`carrier` = one, with the rest of the gene checked; `negative` = none, with the whole CDS +/- splice sites
+callable at its copy number and every exon and the gene at two copies (or the deletion that explains a loss);
+`inconclusive` = anything else, with the reasons. A region that was not covered is never reported as "no
+variant"; a copy-number state no call explains is never read as normal.
 """
 
 from __future__ import annotations
@@ -17,13 +19,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__
+from .alleles import (
+    LOF_CLASSES,
+    REPORTED_CLASSES,
+    allele_label,
+    deletion_allele,
+    judge_small,
+    lof_count,
+    variant_allele,
+)
+from .gene_state import Callability, GeneModel, copy_state, gene_model_from, own_bases
+from .phase import family_check, resolve_phase
 
 log = logging.getLogger(__name__)
 
-LOF_CLASSES = ("pathogenic", "likely_pathogenic")
-REPORTED_CLASSES = ("pathogenic", "likely_pathogenic", "uncertain")
 REPORT_GENES = ["IL1RN", "IL36G", "IL36A", "IL36B", "IL36RN", "IL1F10"]
-FOUNDER_GENES = {"IL36G", "IL36A", "IL36B", "IL36RN", "IL1F10", "IL1RN"}
 
 
 @dataclass
@@ -34,27 +44,28 @@ class Interpretation:
     alleles: list[dict]
     phase: dict
     family: dict
+    exon_callability: list[dict]
+    other_variants: list[dict]
+    limitations: list[str]
 
 
-# --- copy number helpers ---------------------------------------------------------------------------------
+def copy_number_at(cnv: dict, chrom: str, pos: int, model: GeneModel | None = None) -> int | None:
+    """Copy number at a position: a called deletion, else the exon there, else the gene call; None if not
+    called (a missing call is never two copies)."""
+    model = model or default_model(cnv, {})
+    return copy_state(cnv, model).at(model, chrom, pos)
 
 
-def copy_number_at(cnv: dict, chrom: str, pos: int) -> int | None:
-    """Copy number at a position: a deletion segment, else the IL1RN exon, else the IL1RN gene call."""
-    if cnv.get("status") != "called":
-        return None
-    for deletion in cnv.get("deletions", []):
-        if deletion["chrom"] == chrom and deletion["start"] <= pos <= deletion["end"]:
-            return deletion["copy_number"]
-    for exon in cnv.get("exons", []):
-        if exon.get("gene") == "IL1RN" and exon["start"] <= pos <= exon["end"]:
-            return exon.get("copy_number")
-    gene = cnv.get("genes", {}).get("IL1RN", {})
-    return gene.get("copy_number", 2)
-
-
-def il1rn_deletions(cnv: dict) -> list[dict]:
-    return [d for d in cnv.get("deletions", []) if "IL1RN" in d.get("genes", []) or d.get("il1rn_exons")]
+def default_model(cnv: dict, coverage: dict, gene: str = "IL1RN") -> GeneModel:
+    """A gene model from the CNV exon entries and the callable step's CDS exons (for callers without resources:
+    tests and old intermediates). CDS = the callable exons' intervals, else the exons themselves."""
+    exons = [e for e in cnv.get("exons", []) if e.get("gene") == gene]
+    rows = tuple(sorted((int(e["exon"]), int(e["start"]), int(e["end"])) for e in exons))
+    chrom = next((e.get("chrom") for e in exons if e.get("chrom")), None) or next(
+        (d["chrom"] for d in cnv.get("deletions", [])), "chr2"
+    )
+    cds = tuple((int(e["exon"]), int(e["start"]), int(e["end"])) for e in coverage.get("exons", [])) or rows
+    return GeneModel(gene, chrom, "+", rows, cds)
 
 
 def is_pass(variant: dict) -> bool:
@@ -62,355 +73,278 @@ def is_pass(variant: dict) -> bool:
     return flt in ("PASS", None, ".") or flt == ["PASS"]
 
 
-# --- alleles ---------------------------------------------------------------------------------------------
-
-
-def variant_allele(variant: dict, cnv: dict) -> dict:
-    cn = copy_number_at(cnv, variant["chrom"], variant["pos"])
-    zygosity = variant.get("zygosity", "heterozygous")
-    if zygosity == "homozygous" and cn == 1:
-        zygosity = "hemizygous"
-    flt = variant.get("filter")
-    return {
-        "kind": variant.get("kind", "snv"),
-        "hgvs_c": variant.get("hgvs_c"),
-        "hgvs_p": variant.get("hgvs_p"),
-        "hgvs_c_ensembl": variant.get("hgvs_c_ensembl"),
-        "consequence": variant.get("consequence"),
-        "genomic": {
-            "chrom": variant["chrom"],
-            "pos": variant["pos"],
-            "end": variant["pos"] + max(len(variant["ref"]) - 1, 0),
-            "ref": variant["ref"],
-            "alt": variant["alt"],
-        },
-        "zygosity": zygosity,
-        "classification": variant["classification"],
-        "classification_reason": variant.get("classification_reason") or "",
-        "known_as": variant.get("known_as"),
-        "copy_number": cn,
-        "evidence": {
-            "depth": variant.get("depth"),
-            "alt_depth": variant.get("alt_depth"),
-            "allele_fraction": variant.get("allele_fraction"),
-            "quality": variant.get("qual"),
-            "genotype_quality": variant.get("genotype_quality"),
-            "filter": ";".join(flt) if isinstance(flt, list) else (flt or "PASS"),
-            "population_af": variant.get("population_af"),
-        },
-        "origin": None,
-    }
-
-
-def deletion_allele(deletion: dict, il1rn_exon_count: int) -> dict:
-    exons = sorted(deletion.get("il1rn_exons", []))
-    whole = "IL1RN" in deletion.get("genes", []) and (not exons or len(exons) >= il1rn_exon_count)
-    if whole:
-        classification = "pathogenic"
-        reason = "deletes the whole IL1RN gene (null allele)"
-    else:
-        classification = "likely_pathogenic"
-        reason = f"deletes IL1RN exon(s) {', '.join(map(str, exons))} (predicted loss of function)"
-    founder_like = FOUNDER_GENES <= set(deletion.get("genes", []))
-    return {
-        "kind": "deletion",
-        "hgvs_c": None,
-        "hgvs_p": None,
-        "hgvs_c_ensembl": None,
-        "consequence": "transcript_ablation" if whole else "exon_loss_variant",
-        "genomic": {"chrom": deletion["chrom"], "pos": deletion["start"], "end": deletion["end"], "ref": None,
-                    "alt": "<DEL>"},
-        "zygosity": "homozygous" if deletion["copy_number"] == 0 else "heterozygous",
-        "classification": classification,
-        "classification_reason": reason,
-        "known_as": (
-            "IL-1 cluster deletion removing IL1RN and the IL36 genes (founder-type, cf. Reddy 2009; "
-            "Aksentijevich 2009)" if founder_like else None
-        ),
-        "copy_number": deletion["copy_number"],
-        "evidence": {
-            "depth": None,
-            "alt_depth": (deletion.get("breakpoint_support") or {}).get("split_reads"),
-            "allele_fraction": None,
-            "quality": deletion.get("quality"),
-            "genotype_quality": None,
-            "filter": "PASS",
-            "population_af": None,
-        },
-        "origin": None,
-    }
-
-
-def lof_count(allele: dict) -> int:
-    if allele["classification"] not in LOF_CLASSES:
-        return 0
-    return 2 if allele["zygosity"] == "homozygous" else 1
-
-
-def allele_label(allele: dict) -> str:
-    if allele["kind"] == "deletion":
-        g = allele["genomic"]
-        size = g["end"] - g["pos"] + 1
-        what = "whole-IL1RN deletion" if allele["consequence"] == "transcript_ablation" else "IL1RN exon deletion"
-        return f"{what} of {size / 1000:.1f} kb ({g['chrom']}:{g['pos']:,}-{g['end']:,})"
-    g = allele["genomic"]
-    name = allele["hgvs_c"] or f"{g['chrom']}:{g['pos']} {g['ref']}>{g['alt']}"
-    if allele.get("hgvs_p"):
-        name += f" {allele['hgvs_p'].split(':')[-1]}"
-    if allele.get("known_as"):
-        name += f" ({allele['known_as']})"
-    return name
-
-
-# --- phase -----------------------------------------------------------------------------------------------
-
-
-def _carries(allele: dict, variants: list[dict], cnv: dict | None) -> bool | None:
-    """Does a relative carry this allele? None when the relative's data cannot tell."""
-    if allele["kind"] == "deletion":
-        if cnv is None or cnv.get("status") != "called":
-            return None
-        g = allele["genomic"]
-        return any(d["start"] <= g["end"] and g["pos"] <= d["end"] for d in cnv.get("deletions", []))
-    g = allele["genomic"]
-    for v in variants:
-        if v["chrom"] == g["chrom"] and v["pos"] == g["pos"] and v["ref"] == g["ref"] and v["alt"] == g["alt"]:
-            return True
-    return False
-
-
-def phase_from_reads(bam: str, first: dict, second: dict, min_pairs: int = 3) -> tuple[str, str]:
-    """Read-backed phase of two small variants: count fragments that carry both, one or neither alt."""
-    import pysam
-
-    g1, g2 = first["genomic"], second["genomic"]
-    if g1["chrom"] != g2["chrom"] or abs(g1["pos"] - g2["pos"]) > 800 or "deletion" in (first["kind"], second["kind"]):
-        return "unknown", "too far apart to be read on one fragment"
-    states: dict[str, dict[int, str]] = {}
-    lo, hi = min(g1["pos"], g2["pos"]) - 1, max(g1["end"], g2["end"])
-    with pysam.AlignmentFile(bam) as handle:
-        for read in handle.fetch(g1["chrom"], lo, hi):
-            if read.is_unmapped or read.is_secondary or read.is_supplementary or read.is_duplicate:
-                continue
-            pairs = {ref: qpos for qpos, ref in read.get_aligned_pairs() if ref is not None}
-            for index, g in enumerate((g1, g2)):
-                state = _allele_in_read(read, pairs, g)
-                if state:
-                    states.setdefault(read.query_name, {})[index] = state
-    cis = trans = 0
-    for seen in states.values():
-        if len(seen) == 2 and "alt" in seen.values():
-            if seen[0] == seen[1]:
-                cis += 1
-            else:
-                trans += 1
-    if cis + trans < min_pairs:
-        return "unknown", f"only {cis + trans} read pairs cover both variants"
-    if trans >= 0.8 * (cis + trans):
-        return "in_trans", f"{trans} of {cis + trans} read pairs carry one variant each"
-    if cis >= 0.8 * (cis + trans):
-        return "in_cis", f"{cis} of {cis + trans} read pairs carry both variants together"
-    return "unknown", f"read pairs disagree ({cis} cis, {trans} trans)"
-
-
-def _allele_in_read(read, pairs: dict[int, int | None], g: dict) -> str | None:
-    pos0 = g["pos"] - 1
-    ref, alt = g["ref"], g["alt"]
-    if pos0 not in pairs or pairs[pos0] is None:
-        return None
-    if len(ref) == len(alt) == 1:
-        base = read.query_sequence[pairs[pos0]]
-        return "alt" if base == alt else "ref" if base == ref else None
-    if len(ref) > len(alt):  # deletion after the anchor base
-        span = range(pos0 + 1, pos0 + len(ref))
-        if any(p not in pairs for p in span) or pos0 + len(ref) not in pairs:
-            return None
-        gaps = [pairs[p] is None for p in span]
-        return "alt" if all(gaps) else "ref" if not any(gaps) else None
-    return None
-
-
-def resolve_phase(lof: list[dict], bam: str | None, parents: dict[str, dict]) -> dict:
-    """Phase of two heterozygous LoF events: parents first, then reads; otherwise unknown."""
-    first, second = lof[0], lof[1]
-    father, mother = parents.get("father"), parents.get("mother")
-    if father and mother:
-        f1, f2 = (_carries(a, father["variants"], father["cnv"]) for a in (first, second))
-        m1, m2 = (_carries(a, mother["variants"], mother["cnv"]) for a in (first, second))
-        if None not in (f1, f2, m1, m2):
-            if (f1 and not f2 and m2 and not m1) or (f2 and not f1 and m1 and not m2):
-                return {"status": "in_trans", "method": "parents",
-                        "detail": "each parent carries one of the two alleles"}
-            if (f1 and f2 and not m1 and not m2) or (m1 and m2 and not f1 and not f2):
-                return {"status": "in_cis", "method": "parents",
-                        "detail": "both alleles come from the same parent"}
-    if bam:
-        status, detail = phase_from_reads(bam, first, second)
-        if status != "unknown":
-            return {"status": status, "method": "reads", "detail": detail}
-        return {"status": "unknown", "method": None,
-                "detail": f"phase could not be told: {detail}; no parental samples resolve it"}
-    return {"status": "unknown", "method": None, "detail": "phase could not be told"}
-
-
-# --- family ----------------------------------------------------------------------------------------------
-
-
-def family_check(sample: dict, alleles: list[dict], parents: dict[str, dict]) -> dict:
-    info = {"family": sample.get("family"), "father": sample.get("father"), "mother": sample.get("mother"),
-            "mendelian_consistent": None, "detail": "no parents in this run"}
-    present = {role: data for role, data in parents.items() if data}
-    if not present:
-        return info
-    problems = []
-    for allele in alleles:
-        carried = {role: _carries(allele, data["variants"], data["cnv"]) for role, data in present.items()}
-        label = allele_label(allele)
-        if allele["zygosity"] == "homozygous":
-            missing = [role for role, has in carried.items() if has is False]
-            if missing:
-                problems.append(f"{label} is homozygous but the {' and '.join(missing)} does not carry it")
-        elif allele["zygosity"] == "heterozygous":
-            carriers = [role for role, has in carried.items() if has]
-            if len(present) == 2 and not carriers:
-                problems.append(f"{label} is carried by neither parent (de novo, or a sample mix-up)")
-                allele["origin"] = "de_novo_or_unknown"
-            elif carriers == ["father"]:
-                allele["origin"] = "paternal"
-            elif carriers == ["mother"]:
-                allele["origin"] = "maternal"
-        elif allele["zygosity"] == "hemizygous":
-            carriers = [role for role, has in carried.items() if has]
-            if len(carriers) == 1:
-                allele["origin"] = "paternal" if carriers == ["father"] else "maternal"
-    info["mendelian_consistent"] = not problems
-    names = ", ".join(f"{role} {sample.get(role)}" for role in present)
-    info["detail"] = (
-        f"checked against {names}: consistent with Mendelian inheritance" if not problems else "; ".join(problems)
-    )
-    return info
-
-
 # --- the decision ----------------------------------------------------------------------------------------
 
 
-def interpret(sample: dict, variants: list[dict], cnv: dict, coverage: dict, parents: dict[str, dict] | None = None,
-              bam: str | None = None, strict_phase: bool = False, il1rn_exon_count: int = 4) -> Interpretation:
+def interpret(
+    sample: dict,
+    variants: list[dict],
+    cnv: dict,
+    coverage: dict,
+    parents: dict[str, dict] | None = None,
+    bam: str | None = None,
+    strict_phase: bool = False,
+    model: GeneModel | None = None,
+    known_deletion=None,
+    min_alt_reads: int = 3,
+) -> Interpretation:
+    """The genotype of ``model.gene`` (IL1RN by default). ``known_deletion(genes) -> dict | None`` matches a
+    deletion call against published deletions by gene content."""
     parents = parents or {}
+    model = model or default_model(cnv, coverage)
+    state = copy_state(cnv, model)
+    callability = Callability.from_json(coverage)
     reasons: list[str] = []
-    passing = [v for v in variants if is_pass(v)]
-    alleles = [variant_allele(v, cnv) for v in passing if v.get("classification") in REPORTED_CLASSES]
-    benign = [v for v in passing if v.get("classification") == "benign"]
-    filtered = [v for v in variants if not is_pass(v) and v.get("classification") in LOF_CLASSES]
-    deletions = il1rn_deletions(cnv) if cnv.get("status") == "called" else []
-    alleles += [deletion_allele(d, il1rn_exon_count) for d in deletions]
+    blockers: list[str] = list(state.blockers)
+
+    alleles: list[dict] = []
+    other_variants: list[dict] = []
+    failed_lof: list[dict] = []
+    for v in variants:
+        if v.get("zygosity") is None:  # not carried (0/0, ./.)
+            continue
+        cn = state.at(model, v["chrom"], v["pos"])
+        judgement = judge_small(v, cn, callability, min_alt_reads)
+        allele = variant_allele(v, judgement)
+        if v.get("classification") not in REPORTED_CLASSES:
+            if not judgement.filters:
+                other_variants.append(_other(allele))
+            continue
+        if judgement.filters:
+            if v.get("classification") in LOF_CLASSES:
+                failed_lof.append(allele)
+            elif v.get("classification") == "uncertain":
+                blockers.append(
+                    f"a variant of uncertain significance {allele_label(allele)} failed filters "
+                    f"({allele['evidence']['filter']}); confirm it"
+                )
+            continue
+        alleles.append(allele)
+    for deletion in state.deletions:
+        known = known_deletion(deletion.get("genes", [])) if known_deletion else None
+        allele = deletion_allele(deletion, model, known)
+        if allele["classification"] in REPORTED_CLASSES:
+            alleles.append(allele)
+        else:
+            other_variants.append(_other(allele))
     alleles.sort(key=lambda a: (a["genomic"]["chrom"], a["genomic"]["pos"], a["kind"]))
 
-    lof = [a for a in alleles if lof_count(a)]
+    flagged = [a for a in alleles if a["flags"]]
+    for allele in flagged:
+        blockers.extend(allele["flags"])
+    firm = [a for a in alleles if not a["flags"]]
+    lof = [a for a in firm if lof_count(a)]
     n_lof = sum(lof_count(a) for a in lof)
-    uncertain = [a for a in alleles if a["classification"] == "uncertain"]
-    cn_il1rn = (cnv.get("genes", {}).get("IL1RN") or {}).get("copy_number") if cnv.get("status") == "called" else None
-    deleted_exons = {e for d in deletions if d["copy_number"] == 0 for e in (d.get("il1rn_exons") or
-                     (range(1, il1rn_exon_count + 1) if "IL1RN" in d.get("genes", []) else []))}
-    uncallable = [e for e in coverage.get("uncallable_exons", []) if e not in deleted_exons]
+    uncertain = [a for a in firm if a["classification"] == "uncertain"]
+    for v in failed_lof:
+        blockers.append(
+            f"a possible LoF call {allele_label(v)} failed filters ({v['evidence']['filter']}); confirm "
+            "it (e.g. by Sanger sequencing)"
+        )
+
+    explained = [b for a in firm if a["kind"] != "deletion" for b in own_bases(a["genomic"])]
+    exon_table = callability.exon_table(model, state, explained)
+    uncallable = [row["exon"] for row in exon_table if not row["callable"]]
+    if uncallable:
+        needs = sorted({row["required_depth"] for row in exon_table if not row["callable"] and row["required_depth"]})
+        blockers.append(
+            f"{model.gene} coding exon(s) {', '.join(map(str, uncallable))} not callable (depth below "
+            f"{'/'.join(map(str, needs)) or 'the threshold'} needed at their copy number); a variant there "
+            "cannot be excluded"
+        )
     family = family_check(sample, alleles, parents)
     phase = {"status": "not_applicable", "method": None, "detail": "fewer than two heterozygous LoF events"}
 
     for allele in lof:
-        if allele["zygosity"] == "homozygous":
-            reasons.append(f"{allele_label(allele)}: homozygous, {allele['classification'].replace('_', ' ')} "
-                           f"({allele['classification_reason']})")
-        elif allele["zygosity"] == "hemizygous":
-            reasons.append(f"{allele_label(allele)}: hemizygous (IL1RN copy number 1 at this position, the other "
-                           f"copy is deleted), {allele['classification'].replace('_', ' ')}")
-        else:
-            reasons.append(f"{allele_label(allele)}: heterozygous, {allele['classification'].replace('_', ' ')} "
-                           f"({allele['classification_reason']})")
+        reasons.append(_allele_reason(allele, model.gene))
 
-    het_events = [a for a in lof if a["zygosity"] == "heterozygous"]
+    het_events = [a for a in lof if a["zygosity"] in ("heterozygous", "unknown")]
     hemi = [a for a in lof if a["zygosity"] == "hemizygous"]
     if len(het_events) >= 2 and n_lof == len(het_events):
         phase = resolve_phase(het_events, bam, parents)
     elif hemi and any(a["kind"] == "deletion" and a["zygosity"] == "heterozygous" for a in lof):
-        phase = {"status": "in_trans", "method": "zygosity",
-                 "detail": "the variant appears homozygous where one IL1RN copy is deleted: it is on the other copy"}
+        phase = {
+            "status": "in_trans",
+            "method": "zygosity",
+            "detail": f"the variant shows in every read where one {model.gene} copy is deleted: it is on the "
+            "other copy",
+        }
 
-    if n_lof >= 2:
-        if phase["status"] == "in_cis":
-            status = "carrier"
-            reasons.append(f"the two variants are on the same copy of IL1RN ({phase['detail']}); the other copy works")
-        elif phase["status"] == "unknown" and strict_phase:
+    if n_lof >= 2 and phase["status"] != "in_cis":
+        if phase["status"] == "unknown" and strict_phase:
             status = "inconclusive"
-            reasons.append(f"two heterozygous LoF alleles but their phase is unknown ({phase['detail']}); test the "
-                           "parents to tell whether they are on different copies")
+            reasons.append(
+                f"two heterozygous LoF alleles but their phase is unknown ({phase['detail']}); test the "
+                "parents to tell whether they are on different copies"
+            )
         else:
             status = "affected"
             if phase["status"] == "unknown":
-                reasons.append(f"phase of the two alleles not determined ({phase['detail']}); reported as compound "
-                               "heterozygous: confirm by testing the parents")
+                reasons.append(
+                    f"phase of the two alleles not determined ({phase['detail']}); reported as compound "
+                    "heterozygous: confirm by testing the parents"
+                )
             elif phase["status"] == "in_trans":
                 reasons.append(f"the two alleles are on different copies ({phase['detail']})")
-    elif n_lof == 1:
+    elif n_lof >= 1:
+        if phase["status"] == "in_cis":
+            reasons.append(f"the two variants are on the same copy of {model.gene} ({phase['detail']})")
         status = "carrier"
-        blockers = _completeness_blockers(cn_il1rn, cnv, uncallable, filtered)
+        vus_phase = None
+        if uncertain:
+            vus_phase = resolve_phase([lof[0], uncertain[0]], bam, parents)
+            if vus_phase["status"] != "in_cis":
+                blockers.append(
+                    f"one LoF allele and a heterozygous variant of uncertain significance "
+                    f"({', '.join(allele_label(a) for a in uncertain)}): a possible compound heterozygote; phase "
+                    f"{vus_phase['status'].replace('_', ' ')} ({vus_phase['detail']}); establish the phase (reads, "
+                    "parental testing) and reassess the variant"
+                )
         if blockers:
             status = "inconclusive"
             reasons.append("one LoF allele found, but a second cannot be excluded: " + "; ".join(blockers))
         else:
-            reasons.append("the rest of IL1RN (all coding exons and splice sites, copy number) was checked: no second "
-                           "LoF allele")
+            reasons.append(
+                f"the rest of {model.gene} (all coding exons and splice sites at their copy number, copy "
+                "number of every exon) was checked: no second LoF allele"
+            )
     else:
-        blockers = _completeness_blockers(cn_il1rn, cnv, uncallable, filtered)
         if blockers:
             status = "inconclusive"
             reasons.extend(blockers)
         elif uncertain:
             status = "inconclusive"
-            reasons.append("no LoF allele, but variant(s) of uncertain significance: "
-                           + ", ".join(allele_label(a) for a in uncertain))
+            reasons.append(
+                "no LoF allele, but variant(s) of uncertain significance: "
+                + ", ".join(allele_label(a) for a in uncertain)
+            )
         else:
             status = "negative"
-            reasons.append("no loss-of-function IL1RN variant; all coding exons and splice sites were callable "
-                           f"(callable fraction {coverage.get('callable_fraction_cds', 0):.2f}) and IL1RN copy "
-                           f"number is {cn_il1rn}")
-    if uncertain and status != "inconclusive":
+            reasons.append(
+                f"no loss-of-function {model.gene} variant; all coding exons and splice sites were "
+                f"callable at their copy number (callable fraction "
+                f"{coverage.get('callable_fraction_cds', 0):.2f}) and {model.gene} copy number is "
+                f"{state.gene_cn} with every exon at two copies"
+            )
+    if status == "affected" and blockers:
+        reasons.append("also noted: " + "; ".join(blockers))
+    if uncertain and status not in ("inconclusive",):
         reasons.append("also found (uncertain significance): " + ", ".join(allele_label(a) for a in uncertain))
-    for v in benign:
-        af = v.get("population_af")
-        reasons.append(f"not reported as an allele: {v.get('hgvs_c') or v['pos']} classified benign"
-                       + (f" (population AF {af:g})" if af is not None else ""))
+    for other in other_variants:
+        reasons.append(
+            f"not reported as an allele: {other['name']} classified {other['classification'].replace('_', ' ')}"
+            f" ({other['classification_reason'].rstrip('.')})"
+        )
     if family["mendelian_consistent"] is False:
         reasons.append(f"family check: {family['detail']}")
-    summary = _summary(status, lof, alleles, phase)
-    return Interpretation(status, summary, reasons, alleles, phase, family)
+    summary = _summary(status, lof, phase, model.gene)
+    return Interpretation(
+        status,
+        summary,
+        reasons,
+        alleles,
+        phase,
+        family,
+        exon_table,
+        other_variants,
+        limitations(status, alleles, phase, state, exon_table, model.gene),
+    )
 
 
-def _completeness_blockers(cn_il1rn: int | None, cnv: dict, uncallable: list[int],
-                           filtered: list[dict]) -> list[str]:
-    blockers = [f"a possible LoF call {v.get('hgvs_c') or v['pos']} failed filters ({v.get('filter')}); confirm it "
-                "(e.g. by Sanger sequencing)" for v in filtered]
-    if cnv.get("status") != "called":
-        why = "; ".join(cnv.get("reasons", [])) or "copy number could not be called"
-        blockers.append(f"IL1RN copy number not called ({why}), so a deletion cannot be excluded")
-    elif cn_il1rn is None:
-        blockers.append("IL1RN copy number not called, so a deletion cannot be excluded")
-    if uncallable:
-        blockers.append(f"IL1RN coding exon(s) {', '.join(map(str, uncallable))} not callable (too little coverage); "
-                        "a variant there cannot be excluded")
-    return blockers
+def _other(allele: dict) -> dict:
+    g = allele["genomic"]
+    return {
+        "name": allele_label(allele),
+        "hgvs_c": allele["hgvs_c"],
+        "hgvs_g": allele.get("hgvs_g"),
+        "chrom": g["chrom"],
+        "pos": g["pos"],
+        "ref": g["ref"],
+        "alt": g["alt"],
+        "zygosity": allele["zygosity"],
+        "classification": allele["classification"],
+        "classification_reason": allele["classification_reason"],
+        "population_af": allele["evidence"]["population_af"],
+    }
 
 
-def _summary(status: str, lof: list[dict], alleles: list[dict], phase: dict) -> str:
-    names = "; ".join(f"{a['zygosity']} {allele_label(a)}" for a in lof)
+def _allele_reason(allele: dict, gene: str) -> str:
+    cls = allele["classification"].replace("_", " ")
+    why = allele["classification_reason"].rstrip(".")
+    if allele["zygosity"] == "hemizygous":
+        return (
+            f"{allele_label(allele, gene)}: hemizygous ({gene} copy number 1 at this position, the other copy is "
+            f"deleted), {cls} ({why})"
+        )
+    return f"{allele_label(allele, gene)}: {allele['zygosity']}, {cls} ({why})"
+
+
+def _summary(status: str, lof: list[dict], phase: dict, gene: str) -> str:
+    names = "; ".join(f"{a['zygosity']} {allele_label(a, gene)}" for a in lof)
     if status == "affected":
-        return f"Affected: two loss-of-function IL1RN alleles consistent with DIRA — {names}."
+        return f"Affected: two loss-of-function {gene} alleles consistent with DIRA — {names}."
     if status == "carrier":
-        return f"Carrier: one loss-of-function IL1RN allele — {names}; a working copy remains."
+        return f"Carrier: one loss-of-function {gene} allele — {names}; a working copy remains."
     if status == "negative":
-        return "Negative: no loss-of-function IL1RN allele and normal IL1RN copy number; DIRA is not supported."
+        return (
+            f"Negative: no loss-of-function {gene} allele and normal {gene} copy number; DIRA is not supported "
+            "by the regions tested (see limitations)."
+        )
     if lof:
         return f"Inconclusive: {names} found, but the genotype is not complete (see reasons)."
-    return "Inconclusive: the IL1RN genotype could not be determined completely (see reasons)."
+    return f"Inconclusive: the {gene} genotype could not be determined completely (see reasons)."
+
+
+def limitations(status: str, alleles: list[dict], phase: dict, state, exon_table: list[dict], gene: str) -> list[str]:
+    """What was and was not tested, in words a clinician reads; the same list goes to the JSON and the HTML."""
+    items = [
+        f"Tested: {gene} coding exons and splice sites (+/- 2 bp) of the MANE Select transcript for small variants "
+        "(SNVs, indels up to ~20 bp), and copy number of each exon and of the IL-1 cluster from read depth.",
+        "Not tested: deep intronic and regulatory variants, inversions, insertions and other structural changes "
+        "than deletions, repeat expansions, and other genes with similar presentations.",
+        "Copy number is estimated from read depth: deletions smaller than about 1 kb, or affecting only part of "
+        "an exon, can be missed, and breakpoints are approximate unless marked precise.",
+    ]
+    uncallable = [str(row["exon"]) for row in exon_table if not row["callable"]]
+    if uncallable:
+        items.append(
+            f"{gene} exon(s) {', '.join(uncallable)} did not reach the depth needed at their copy number: "
+            "a variant there may have been missed."
+        )
+    deleted = [str(row["exon"]) for row in exon_table if row["copy_number"] == 0]
+    if deleted:
+        items.append(
+            f"{gene} exon(s) {', '.join(deleted)} are deleted on both copies, so they have no reads and no "
+            "small-variant calls; their coverage is low by design."
+        )
+    if not state.called:
+        items.append(
+            "Copy number could not be called for this sample, so deletions (including the ~175 kb founder "
+            "deletion of the IL-1 cluster) were not assessed."
+        )
+    if phase.get("status") == "unknown":
+        items.append(
+            "Phase unknown: two heterozygous alleles may be on different copies (in trans, consistent with "
+            "DIRA) or on the same copy (in cis, a carrier). Testing both parents resolves this."
+        )
+    if status == "negative" and not alleles:
+        items.append(
+            "A negative result lowers but does not exclude the diagnosis: the regions not tested above may "
+            "hold a pathogenic variant."
+        )
+    items.append(
+        "Mosaic variants below an allele fraction of about 0.3 are flagged, not called; low-level mosaicism "
+        "may be missed."
+    )
+    items.append(
+        "Variant classification follows published DIRA alleles, the ClinGen PVS1 decision tree and "
+        "ACMG/AMP population criteria at the time of release; a clinical geneticist should review it."
+    )
+    items.append(
+        "For research use only until this workflow is validated in an accredited laboratory. Confirm any "
+        "clinically relevant finding with an independent method."
+    )
+    return items
 
 
 # --- report assembly -------------------------------------------------------------------------------------
@@ -441,8 +375,9 @@ def tool_versions(input_kind: str) -> dict:
     return versions
 
 
-def build_report(sample: dict, checked: dict, interp: Interpretation, cnv: dict, coverage: dict,
-                 build_meta: dict, resources_dir: str) -> dict:
+def build_report(
+    sample: dict, checked: dict, interp: Interpretation, cnv: dict, coverage: dict, build_meta: dict, resources_dir: str
+) -> dict:
     genes = cnv.get("genes", {})
     called = cnv.get("status") == "called"
     names = list(dict.fromkeys(REPORT_GENES + sorted(genes)))
@@ -457,16 +392,29 @@ def build_report(sample: dict, checked: dict, interp: Interpretation, cnv: dict,
         "copy_number": {g: (genes.get(g, {}).get("copy_number") if called else None) for g in names},
         "copy_number_quality": {g: genes.get(g, {}).get("quality") for g in names},
         "exon_copy_number": [
-            {"gene": e["gene"], "exon": e["exon"], "copy_number": e.get("copy_number") if called else None,
-             "quality": e.get("quality")}
-            for e in cnv.get("exons", []) if e.get("gene") == "IL1RN"
+            {
+                "gene": e["gene"],
+                "exon": e["exon"],
+                "copy_number": e.get("copy_number") if called else None,
+                "quality": e.get("quality"),
+            }
+            for e in cnv.get("exons", [])
+            if e.get("gene") == "IL1RN"
         ],
         "deletions": [
-            {"chrom": d["chrom"], "start": d["start"], "end": d["end"], "size": d["size"],
-             "copy_number": d["copy_number"], "zygosity": "homozygous" if d["copy_number"] == 0 else "heterozygous",
-             "genes": d.get("genes", []), "il1rn_exons": d.get("il1rn_exons", []), "quality": d.get("quality", 0),
-             "breakpoint_support": d.get("breakpoint_support") or {"split_reads": 0, "discordant_pairs": 0,
-                                                                   "precise": False}}
+            {
+                "chrom": d["chrom"],
+                "start": d["start"],
+                "end": d["end"],
+                "size": d["size"],
+                "copy_number": d["copy_number"],
+                "zygosity": "homozygous" if d["copy_number"] == 0 else "heterozygous",
+                "genes": d.get("genes", []),
+                "il1rn_exons": d.get("il1rn_exons", []),
+                "quality": d.get("quality", 0),
+                "breakpoint_support": d.get("breakpoint_support")
+                or {"split_reads": 0, "discordant_pairs": 0, "precise": False},
+            }
             for d in (cnv.get("deletions", []) if called else [])
         ],
         "phase": interp.phase,
@@ -474,14 +422,16 @@ def build_report(sample: dict, checked: dict, interp: Interpretation, cnv: dict,
         "qc": {
             "mean_depth": coverage.get("mean_depth_cds"),
             "callable_fraction_cds": coverage.get("callable_fraction_cds", 0.0),
-            "uncallable_exons": coverage.get("uncallable_exons", []),
+            "uncallable_exons": [row["exon"] for row in interp.exon_callability if not row["callable"]],
             "normalisation_mad": cnv.get("mad"),
             "cnv_mode": cnv.get("mode", "unknown"),
             "cnv_status": cnv.get("status", "no_call"),
             "sex": sex,
             "input_kind": checked["kind"],
         },
-        "exon_coverage": coverage.get("exons", []),
+        "exon_coverage": _exon_coverage(coverage.get("exons", []), interp.exon_callability),
+        "other_variants": interp.other_variants,
+        "limitations": interp.limitations,
         "build": build_meta["build"],
         "transcript": build_meta["transcript"],
         "versions": {
@@ -492,6 +442,23 @@ def build_report(sample: dict, checked: dict, interp: Interpretation, cnv: dict,
     }
 
 
+def _exon_coverage(rows: list[dict], callability: list[dict]) -> list[dict]:
+    """The callable step's per-exon coverage with the copy number, the depth needed there and the verdict."""
+    by_exon = {row["exon"]: row for row in callability}
+    out = []
+    for row in rows:
+        judged = by_exon.get(row["exon"], {})
+        out.append(
+            dict(
+                row,
+                copy_number=judged.get("copy_number"),
+                required_depth=judged.get("required_depth"),
+                callable=judged.get("callable", row.get("callable")),
+            )
+        )
+    return out
+
+
 def _load_relative(name: str, variants_path: str, cnv_path: str) -> dict:
     variants_file = Path(variants_path).parent / f"{name}.variants.json"
     cnv_file = Path(cnv_path).parent / f"{name}.cnv.json"
@@ -500,6 +467,24 @@ def _load_relative(name: str, variants_path: str, cnv_path: str) -> dict:
         "variants": [v for v in json.loads(variants_file.read_text())["variants"] if is_pass(v)],
         "cnv": json.loads(cnv_file.read_text()),
     }
+
+
+def load_gene_model(resources_dir: str, gene: str) -> GeneModel:
+    """The gene model of the transcript of record from resources/<build>/ (exons.tsv, cds.bed, genes.tsv)."""
+    from .locus_bam import read_bed
+    from .report_html import read_exons_tsv, read_genes_tsv
+
+    res = Path(resources_dir)
+    strand = next(g["strand"] for g in read_genes_tsv(res / "genes.tsv") if g["gene"] == gene)
+    cds = [(c, s, e) for c, s, e, _ in read_bed(str(res / "cds.bed"))]
+    return gene_model_from(read_exons_tsv(res / "exons.tsv"), cds, gene, strand)
+
+
+def load_known_deletions(table: str):
+    """A matcher of deletion calls against the published deletions of the known-allele table (by gene content)."""
+    from .known_alleles import KnownAlleles, read_table
+
+    return KnownAlleles(read_table(table), "").match_deletion
 
 
 def run_genotype(args) -> dict:
@@ -517,8 +502,20 @@ def run_genotype(args) -> dict:
         if name and name in args.parents:
             parents[role] = _load_relative(name, args.variants, args.cnv)
     exons = read_exons_tsv(Path(args.resources) / "exons.tsv")
-    n_exons = sum(1 for e in exons if e["gene"] == "IL1RN")
-    interp = interpret(sample, variants, cnv, coverage, parents, args.bam, args.strict_phase, n_exons)
+    model = load_gene_model(args.resources, build_meta["transcript"]["gene"])
+    known = load_known_deletions(args.known) if getattr(args, "known", None) else None
+    interp = interpret(
+        sample,
+        variants,
+        cnv,
+        coverage,
+        parents,
+        args.bam,
+        args.strict_phase,
+        model,
+        known_deletion=known,
+        min_alt_reads=args.min_alt_reads,
+    )
     report = build_report(sample, checked, interp, cnv, coverage, build_meta, args.resources)
     Path(args.out_json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out_json).write_text(json.dumps(report, indent=2, sort_keys=False) + "\n")
@@ -527,8 +524,7 @@ def run_genotype(args) -> dict:
     Path(args.out_html).write_text(render_html(report, bins, genes, exons))
     meta = {
         "sample": sample["sample"],
-        "inputs": {k: os.path.abspath(v) for k, v in vars(args).items()
-                   if isinstance(v, str) and os.path.exists(v)},
+        "inputs": {k: os.path.abspath(v) for k, v in vars(args).items() if isinstance(v, str) and os.path.exists(v)},
         "python": sys.version.split()[0],
         "host": platform.node(),
         "strict_phase": args.strict_phase,

@@ -351,9 +351,7 @@ class _Assessment:
     splice_risk: int  # 2: hits a canonical splice base, 1: straddles an exon-intron junction, 0: neither
 
 
-def _exonic_effect(
-    tx: Transcript, fetch: Fetch, start: int, end: int, alt: str, terms: set[str]
-) -> str | None:
+def _exonic_effect(tx: Transcript, fetch: Fetch, start: int, end: int, alt: str, terms: set[str]) -> str | None:
     """Add the terms of replacing transcript bases [start, end) (0 = c.1) by alt; return the p. name."""
     if end <= 0 or (start == end == 0):
         terms.add("5_prime_UTR_variant")
@@ -385,9 +383,7 @@ def _assess(tx: Transcript, fetch: Fetch, allele: Allele, reference: _Reference)
     terms: set[str] = set()
     hgvs_p: str | None = None
     risk = 0
-    junction_insertion = (
-        allele.kind == "insertion" and "intron" in features and bool(features & exonic_features)
-    )
+    junction_insertion = allele.kind == "insertion" and "intron" in features and bool(features & exonic_features)
 
     if allele.kind == "insertion" and splice[0] == splice[1] in ("donor", "acceptor"):
         # between the two bases of a canonical site: broken unless the new base next to the exon-side one
@@ -426,9 +422,7 @@ def _assess(tx: Transcript, fetch: Fetch, allele: Allele, reference: _Reference)
             risk = max(risk, 1)
     elif features <= exonic_features:
         offsets = sorted(tx.transcript_n(g) - tx.utr5_length() - 1 for g in touched)
-        start, end = (
-            (offsets[-1], offsets[-1]) if allele.kind == "insertion" else (offsets[0], offsets[-1] + 1)
-        )
+        start, end = (offsets[-1], offsets[-1]) if allele.kind == "insertion" else (offsets[0], offsets[-1] + 1)
         hgvs_p = _exonic_effect(tx, fetch, start, end, orient_alt, terms)
     elif junction_insertion and risk == 0:
         # inserted at an exon end next to an intact splice site: the exon takes the new bases
@@ -481,9 +475,7 @@ def describe_variant(
     reference = _Reference(fetch, chrom)
     genome_ref = reference.seq(pos - 1, pos - 1 + len(ref))
     if genome_ref != ref.upper():
-        raise ValueError(
-            f"{chrom}:{pos}: VCF REF {ref} does not match the reference sequence ({genome_ref or 'none'})"
-        )
+        raise ValueError(f"{chrom}:{pos}: VCF REF {ref} does not match the reference sequence ({genome_ref or 'none'})")
     trimmed = trim_allele(chrom, pos, ref, alt)
     allele = shift_3prime(trimmed, tx.strand, reference)
     other = shift_3prime(trimmed, "-" if tx.strand == "+" else "+", reference)

@@ -15,7 +15,7 @@ disease mechanism (IL1RN in DIRA):
   PVS1; the acceptor of the last exon -> by the share of protein encoded there.
 * Initiation codon: PVS1_Moderate at most (an alternative in-frame start may be used); the next in-frame Met
   is named.
-* Deletion of exons (depth calls): see :func:`exon_deletion_pvs1`.
+* Deletion of exons (depth calls): see :func:`dira_genotyper.alleles.deletion_pvs1`.
 
 Strength maps to a classification in :func:`classification_for`: PVS1 and PVS1_Strong are read with PM2
 (absent from population data, moderate in ACMG 2015) as likely pathogenic; Moderate or weaker alone leaves
@@ -93,15 +93,27 @@ def _ptc_judgement(tx: Transcript, ptc_c: int, protein_length: int, shift: int, 
     kept = codon - 1
     lost = max(0.0, 1.0 - kept / protein_length)
     if boundary is not None and ptc_c < boundary + shift:
-        return Pvs1(VERY_STRONG, f"{what}: the new stop (codon {codon}) lies more than {NMD_BOUNDARY_NT} nt "
-                                 "5' of the last exon-exon junction, NMD predicted (PVS1)")
-    place = "in the last exon" if ptc_c >= boundary + shift + NMD_BOUNDARY_NT else (
-        f"in the last {NMD_BOUNDARY_NT} nt of the penultimate exon")
+        return Pvs1(
+            VERY_STRONG,
+            f"{what}: the new stop (codon {codon}) lies more than {NMD_BOUNDARY_NT} nt "
+            "5' of the last exon-exon junction, NMD predicted (PVS1)",
+        )
+    place = (
+        "in the last exon"
+        if ptc_c >= boundary + shift + NMD_BOUNDARY_NT
+        else (f"in the last {NMD_BOUNDARY_NT} nt of the penultimate exon")
+    )
     if lost > CRITICAL_FRACTION:
-        return Pvs1(STRONG, f"{what}: the new stop (codon {codon}) is {place}, NMD not predicted; it removes "
-                            f"{lost:.0%} of the protein (> {CRITICAL_FRACTION:.0%}): PVS1_Strong")
-    return Pvs1(MODERATE, f"{what}: the new stop (codon {codon}) is {place}, NMD not predicted; it removes only "
-                          f"{lost:.0%} of the protein: PVS1_Moderate")
+        return Pvs1(
+            STRONG,
+            f"{what}: the new stop (codon {codon}) is {place}, NMD not predicted; it removes "
+            f"{lost:.0%} of the protein (> {CRITICAL_FRACTION:.0%}): PVS1_Strong",
+        )
+    return Pvs1(
+        MODERATE,
+        f"{what}: the new stop (codon {codon}) is {place}, NMD not predicted; it removes only "
+        f"{lost:.0%} of the protein: PVS1_Moderate",
+    )
 
 
 def _stop_codon_of(hgvs_p: str) -> int | None:
@@ -132,13 +144,18 @@ def assess(effect: VariantEffect, tx: Transcript, coding: str) -> Pvs1:
     if "start_lost" in terms:
         nxt = protein.find("M", 1)
         where = f"the next in-frame Met is codon {nxt + 1}" if nxt > 0 else "there is no other in-frame Met"
-        return Pvs1(MODERATE, f"initiation codon lost: {where}; an alternative start may be used, so ClinGen "
-                              "caps PVS1 at Moderate")
+        return Pvs1(
+            MODERATE,
+            f"initiation codon lost: {where}; an alternative start may be used, so ClinGen caps PVS1 at Moderate",
+        )
     if "stop_gained" in terms or "frameshift_variant" in terms:
         what = "nonsense" if "frameshift_variant" not in terms else "frameshift"
         if "stop_lost" in terms or (effect.hgvs_p or "").endswith("fs*?)"):
-            return Pvs1(None, f"{what} that runs through the stop codon (extension): not a null variant, "
-                              "PVS1 does not apply (PM4, protein length change)")
+            return Pvs1(
+                None,
+                f"{what} that runs through the stop codon (extension): not a null variant, "
+                "PVS1 does not apply (PM4, protein length change)",
+            )
         codon = _stop_codon_of(effect.hgvs_p or "")
         if codon is None:
             return Pvs1(MODERATE, f"{what}: the new stop could not be placed; PVS1_Moderate at most")
@@ -159,14 +176,20 @@ def _splice(effect: VariantEffect, tx: Transcript, coding: str, protein: str) ->
     if exon is None:
         return Pvs1(SUPPORTING, f"canonical splice {site}: exon {skipped_number} carries no coding sequence")
     if exon.c_first == 1:
-        return Pvs1(VERY_STRONG, f"canonical splice {site}: exon {exon.number} holds the start codon; skipping "
-                                 "or intron retention leaves no normal protein (PVS1)")
+        return Pvs1(
+            VERY_STRONG,
+            f"canonical splice {site}: exon {exon.number} holds the start codon; skipping "
+            "or intron retention leaves no normal protein (PVS1)",
+        )
     if exon.c_last >= tx.cds_length:
         lost = 1.0 - (exon.c_first - 1) / 3 / length
         strength = STRONG if lost > CRITICAL_FRACTION else MODERATE
-        return Pvs1(strength, f"canonical splice {site}: the last coding exon {exon.number} (c.{exon.c_first}-"
-                              f"{exon.c_last}, {lost:.0%} of the protein) is predicted lost; NMD not predicted: "
-                              f"{strength}")
+        return Pvs1(
+            strength,
+            f"canonical splice {site}: the last coding exon {exon.number} (c.{exon.c_first}-"
+            f"{exon.c_last}, {lost:.0%} of the protein) is predicted lost; NMD not predicted: "
+            f"{strength}",
+        )
     skipped = coding[: exon.c_first - 1] + coding[exon.c_last :]
     what = f"canonical splice {site}: exon {exon.number} (c.{exon.c_first}-{exon.c_last}) predicted skipped"
     if exon.length % 3:
@@ -178,34 +201,6 @@ def _splice(effect: VariantEffect, tx: Transcript, coding: str, protein: str) ->
     lost = exon.length / 3 / length
     strength = STRONG if lost > CRITICAL_FRACTION else MODERATE
     return Pvs1(strength, f"{what}, in frame, removing {lost:.0%} of the protein: {strength}")
-
-
-def exon_deletion_pvs1(tx: Transcript, deleted_exons: list[int], whole_gene: bool) -> Pvs1:
-    """PVS1 of a deletion (copy-number call) that removes the listed exons of ``tx``."""
-    if whole_gene:
-        return Pvs1(VERY_STRONG, "full gene deletion (PVS1)")
-    exons = {e.number: e for e in coding_exons(tx)}
-    coding = sorted(n for n in deleted_exons if n in exons)
-    if not coding:
-        return Pvs1(None, "removes no coding sequence (intron or UTR only): not a null variant")
-    first = exons[min(exons)]
-    last = exons[max(exons)]
-    protein_length = tx.cds_length // 3 - 1
-    if first.number in coding:
-        return Pvs1(VERY_STRONG, f"deletes exon {first.number} with the start codon: no protein (PVS1)")
-    lost_nt = sum(exons[n].length for n in coding)
-    if last.number in coding:
-        lost = (tx.cds_length - exons[min(coding)].c_first + 1) / 3 / protein_length
-        strength = STRONG if lost > CRITICAL_FRACTION else MODERATE
-        return Pvs1(strength, f"deletes the last coding exon {last.number} with the stop codon ({lost:.0%} of the "
-                              f"protein): {strength}")
-    if lost_nt % 3:
-        return Pvs1(VERY_STRONG, f"deletes exon(s) {', '.join(map(str, coding))} ({lost_nt} coding nt, out of "
-                                 "frame): frameshift, NMD predicted (PVS1)")
-    lost = lost_nt / 3 / protein_length
-    strength = STRONG if lost > CRITICAL_FRACTION else MODERATE
-    return Pvs1(strength, f"deletes exon(s) {', '.join(map(str, coding))} in frame ({lost:.0%} of the protein): "
-                          f"{strength}")
 
 
 def classification_for(pvs1: Pvs1) -> str:

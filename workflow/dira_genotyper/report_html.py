@@ -29,6 +29,7 @@ CLASSIFICATION_STYLE = {
     "pathogenic": ("#b3261e", "#ffffff", "Pathogenic"),
     "likely_pathogenic": ("#d84315", "#ffffff", "Likely pathogenic"),
     "uncertain": ("#f0a202", "#1f1f1f", "Uncertain significance"),
+    "likely_benign": ("#558b2f", "#ffffff", "Likely benign"),
     "benign": ("#2e7d32", "#ffffff", "Benign"),
 }
 
@@ -184,9 +185,7 @@ def _table(headers: list[tuple[str, str]], rows: list[list[str]], empty: str) ->
     """headers: (label, css class). Cells are pre-escaped HTML."""
     if not rows:
         return f'<p class="note">{_e(empty)}</p>'
-    head = "".join(
-        f'<th class="{cls}">{label}</th>' if cls else f"<th>{label}</th>" for label, cls in headers
-    )
+    head = "".join(f'<th class="{cls}">{label}</th>' if cls else f"<th>{label}</th>" for label, cls in headers)
     body = []
     for row in rows:
         cells = "".join(
@@ -257,9 +256,7 @@ def _allele_name(allele: dict) -> str:
     is_deletion = allele.get("kind") == "deletion"
     if not parts:
         parts.append(f'<span class="hgvs">{"deletion" if is_deletion else _e(allele.get("kind"))}</span>')
-    where = (
-        f"{_e(g.get('chrom'))}:{_num(pos)}" if pos == end else f"{_e(g.get('chrom'))}:{_num(pos)}-{_num(end)}"
-    )
+    where = f"{_e(g.get('chrom'))}:{_num(pos)}" if pos == end else f"{_e(g.get('chrom'))}:{_num(pos)}-{_num(end)}"
     if is_deletion and isinstance(pos, int) and isinstance(end, int):
         where += f" ({(end - pos + 1) / 1000:,.1f} kb)"
     elif g.get("ref") is not None or g.get("alt") is not None:
@@ -299,7 +296,8 @@ def _alleles(report: dict) -> str:
                 _allele_name(a),
                 _words(a.get("consequence")),
                 _e(a.get("zygosity")),
-                f'{_chip(cls)}<br><span class="small">{_e(a.get("classification_reason"))}</span>',
+                f'{_chip(cls)}<br><span class="small">{_e(a.get("classification_reason"))}</span>'
+                + "".join(f'<br><span class="flag">{_e(flag)}</span>' for flag in a.get("flags", [])),
                 _e(a.get("known_as")) if a.get("known_as") else DASH,
                 _evidence(a.get("evidence", {}), a.get("copy_number")),
                 _e(ORIGIN_LABELS.get(a.get("origin"), DASH)) if a.get("origin") else DASH,
@@ -482,16 +480,14 @@ def cluster_plot_svg(report: dict, bins: list[dict], genes: list[dict], exons: l
             f'stroke="{stroke}" stroke-width="1"/>'
         )
         out.append(
-            f'<text x="{_f(left - 8)}" y="{_f(yy + 4)}" font-size="12" '
-            f'text-anchor="end" fill="#5f6368">{cn}</text>'
+            f'<text x="{_f(left - 8)}" y="{_f(yy + 4)}" font-size="12" text-anchor="end" fill="#5f6368">{cn}</text>'
         )
     out.append(
         f'<text transform="translate(16 {_f(top + plot_h / 2)}) rotate(-90)" font-size="12" '
         'text-anchor="middle" fill="#5f6368">copy number (2 × depth ratio)</text>'
     )
     out.append(
-        f'<rect x="{_f(left)}" y="{_f(top)}" width="{_f(pw)}" '
-        f'height="{_f(plot_h)}" fill="none" stroke="#9aa3ad"/>'
+        f'<rect x="{_f(left)}" y="{_f(top)}" width="{_f(pw)}" height="{_f(plot_h)}" fill="none" stroke="#9aa3ad"/>'
     )
     # Points.
     for b in loc_bins:
@@ -500,8 +496,7 @@ def cluster_plot_svg(report: dict, bins: list[dict], genes: list[dict], exons: l
         colour = _cn_colour(b.get("copy_number"))
         if value > y_max:  # off scale: a triangle at the top edge
             out.append(
-                f'<path d="M{_f(cx - 3)} {_f(cy + 5)}L{_f(cx + 3)} '
-                f'{_f(cy + 5)}L{_f(cx)} {_f(cy)}Z" fill="{colour}"/>'
+                f'<path d="M{_f(cx - 3)} {_f(cy + 5)}L{_f(cx + 3)} {_f(cy + 5)}L{_f(cx)} {_f(cy)}Z" fill="{colour}"/>'
             )
         elif b.get("copy_number") is None:
             out.append(f'<circle cx="{_f(cx)}" cy="{_f(cy)}" r="2.2" fill="none" stroke="{colour}"/>')
@@ -527,9 +522,7 @@ def cluster_plot_svg(report: dict, bins: list[dict], genes: list[dict], exons: l
     axis_y = top + plot_h
     while tick * 1e6 <= hi:
         tx = x(tick * 1e6)
-        out.append(
-            f'<line x1="{_f(tx)}" x2="{_f(tx)}" y1="{_f(axis_y)}" y2="{_f(axis_y + 5)}" stroke="#5f6368"/>'
-        )
+        out.append(f'<line x1="{_f(tx)}" x2="{_f(tx)}" y1="{_f(axis_y)}" y2="{_f(axis_y + 5)}" stroke="#5f6368"/>')
         out.append(
             f'<text x="{_f(tx)}" y="{_f(axis_y + 18)}" font-size="12" text-anchor="middle" '
             f'fill="#5f6368">{tick:.{decimals}f}</text>'
@@ -565,8 +558,7 @@ def cluster_plot_svg(report: dict, bins: list[dict], genes: list[dict], exons: l
         ly = track_y + 28 + 15 * lane
         if lane:
             out.append(
-                f'<line x1="{_f(cx)}" x2="{_f(cx)}" y1="{_f(track_y + 13)}" '
-                f'y2="{_f(ly - 11)}" stroke="#c4cad1"/>'
+                f'<line x1="{_f(cx)}" x2="{_f(cx)}" y1="{_f(track_y + 13)}" y2="{_f(ly - 11)}" stroke="#c4cad1"/>'
             )
         weight = ' font-weight="800"' if is_target else ""
         colour = "#c2185b" if is_target else "#37474f"
@@ -609,8 +601,7 @@ def il1rn_exon_svg(report: dict, genes: list[dict], exons: list[dict]) -> str:
 
     mid = top + 14
     out = [
-        f'<line x1="{_f(x(lo))}" x2="{_f(x(hi))}" y1="{_f(mid)}" '
-        f'y2="{_f(mid)}" stroke="#37474f" stroke-width="1.5"/>'
+        f'<line x1="{_f(x(lo))}" x2="{_f(x(hi))}" y1="{_f(mid)}" y2="{_f(mid)}" stroke="#37474f" stroke-width="1.5"/>'
     ]
     # The 5' end, with the direction of transcription.
     if strand == "+":
@@ -618,8 +609,7 @@ def il1rn_exon_svg(report: dict, genes: list[dict], exons: list[dict]) -> str:
     else:
         end_x, anchor, text = x(hi) + 8, "start", "\u2190 5\u2032"
     out.append(
-        f'<text x="{_f(end_x)}" y="{_f(mid + 4)}" font-size="12" '
-        f'text-anchor="{anchor}" fill="#37474f">{text}</text>'
+        f'<text x="{_f(end_x)}" y="{_f(mid + 4)}" font-size="12" text-anchor="{anchor}" fill="#37474f">{text}</text>'
     )
     for ex in target_exons:
         n = ex["exon"]
@@ -679,9 +669,7 @@ def _copy_number_section(report: dict, bins: list[dict], genes: list[dict], exon
     cnq = report.get("copy_number_quality", {})
     order = [g["gene"] for g in sorted(genes, key=lambda g: g["start"]) if g["gene"] in cn]
     order += sorted(k for k in cn if k not in order)
-    head = "".join(
-        f'<th class="num{" target" if gene == TARGET_GENE else ""}">{_e(gene)}</th>' for gene in order
-    )
+    head = "".join(f'<th class="num{" target" if gene == TARGET_GENE else ""}">{_e(gene)}</th>' for gene in order)
     cn_cells, q_cells = [], []
     for gene in order:
         value = cn.get(gene)
@@ -714,8 +702,7 @@ def _copy_number_section(report: dict, bins: list[dict], genes: list[dict], exon
     status_note = (
         ""
         if status == "called"
-        else '<p class="note flag">Copy number: NO CALL. Deletions could not be assessed; '
-        "see the reasons above.</p>"
+        else '<p class="note flag">Copy number: NO CALL. Deletions could not be assessed; see the reasons above.</p>'
     )
     caption = (
         "Each point is one depth bin: its depth divided by the depth expected for two copies, times two, so "
@@ -742,9 +729,7 @@ def _exon_section(report: dict, genes: list[dict], exons: list[dict]) -> str:
         callable_html = _yes_no(c.get("callable"))
         if not c.get("callable") and c["exon"] in deleted:
             callable_html += ' <span class="small">(deleted)</span>'
-        cn_text = (
-            DASH if cn is None else ("no call" if cn.get("copy_number") is None else str(cn["copy_number"]))
-        )
+        cn_text = DASH if cn is None else ("no call" if cn.get("copy_number") is None else str(cn["copy_number"]))
         rows.append(
             [
                 _num(c["exon"]),
@@ -752,6 +737,7 @@ def _exon_section(report: dict, genes: list[dict], exons: list[dict]) -> str:
                 _num(float(c["mean_depth"]), 1),
                 _num(c["min_depth"]),
                 f"{float(c['pct_ge_20x']):.1f}%",
+                _num(c.get("required_depth")) if c.get("required_depth") is not None else DASH,
                 callable_html,
                 _e(cn_text) if cn_text in ("2", DASH) else f'<span class="flag">{_e(cn_text)}</span>',
             ]
@@ -762,6 +748,7 @@ def _exon_section(report: dict, genes: list[dict], exons: list[dict]) -> str:
         ("Mean depth", "num"),
         ("Min depth", "num"),
         ("% bases ≥ 20×", "num"),
+        ("Depth needed", "num"),
         ("Callable", ""),
         ("Copy number", "num"),
     ]
@@ -855,55 +842,29 @@ def _limitations(report: dict) -> str:
             "<strong>Synthetic test data.</strong> This report was produced on the synthetic test "
             "reference; it describes no person and must not be used clinically."
         )
-    deleted = _deleted_exons(report)
-    uncallable = [x for x in report.get("qc", {}).get("uncallable_exons", []) if x not in deleted]
-    if uncallable:
-        items.append(
-            f"IL1RN exon(s) {_e(', '.join(str(x) for x in uncallable))} did not reach callable "
-            "coverage: a variant there may have been missed."
-        )
-    if deleted:
-        items.append(
-            f"IL1RN exon(s) {_e(', '.join(str(x) for x in sorted(deleted)))} have copy number 0 (deleted on "
-            "both copies), so they have no reads and no small-variant calls; their coverage is low by design."
-        )
-    if report.get("qc", {}).get("cnv_status") == "no_call":
-        items.append(
-            "Copy number could not be called for this sample, so deletions (including the ~175 kb "
-            "founder deletion of the IL-1 cluster) were not assessed."
-        )
-    items.append(
-        "Copy number is estimated from read depth: deletions smaller than about 1 kb, or affecting "
-        "only part of an exon, can be missed, and breakpoints are approximate unless marked precise."
-    )
-    phase = report.get("phase", {}).get("status")
-    n_alleles = len(report.get("alleles", []))
-    if phase == "unknown":
-        items.append(
-            "<strong>Phase unknown.</strong> Two heterozygous alleles may be on different copies "
-            "(in trans, consistent with DIRA) or on the same copy (in cis, a carrier). Testing both "
-            "parents resolves this."
-        )
-    else:
-        items.append(
-            "Where two heterozygous alleles are found and neither reads nor parents establish the "
-            "phase, they are reported as phase unknown; compound heterozygosity is then not proven."
-        )
-    if n_alleles == 0 and report.get("status") == "negative":
-        items.append(
-            "A negative result lowers but does not exclude the diagnosis: variants in deep introns, "
-            "regulatory regions, and structural changes other than deletions are not assessed."
-        )
-    items.append(
-        "Variant classification reflects published DIRA alleles and general rules at the time of "
-        "release; it should be reviewed by a clinical geneticist."
-    )
-    items.append(
-        "<strong>For research use only</strong> until this workflow is validated in an accredited "
-        "laboratory. Confirm any clinically relevant finding with an independent method."
-    )
+    items += [_e(text) for text in report.get("limitations", [])]  # the JSON's own list, rendered once
     lis = "".join(f"<li>{i}</li>" for i in items)
     return f'<section><h2>Limitations</h2><ol class="lim">{lis}</ol></section>'
+
+
+def _other_variants(report: dict) -> str:
+    rows = []
+    for o in report.get("other_variants", []):
+        cls = CLASSIFICATION_STYLE.get(o.get("classification"), ("#616161", "#fff", o.get("classification")))
+        af = o.get("population_af")
+        rows.append(
+            [
+                _e(o.get("name")),
+                _e(o.get("zygosity")),
+                f'{_chip(cls)}<br><span class="small">{_e(o.get("classification_reason"))}</span>',
+                _af(af) if af is not None else DASH,
+            ]
+        )
+    if not rows:
+        return ""
+    headers = [("Variant", ""), ("Zygosity", ""), ("Classification", ""), ("Population AF", "num")]
+    table = _table(headers, rows, "")
+    return f"<section><h2>Other calls (not reported as alleles)</h2>{table}</section>"
 
 
 # --------------------------------------------------------------------------------------------- page
@@ -918,6 +879,7 @@ def render_html(report: dict, bins: list[dict], genes: list[dict], exons: list[d
             _answer(report),
             _alleles(report),
             _deletions(report),
+            _other_variants(report),
             _copy_number_section(report, bins, genes, exons),
             _exon_section(report, genes, exons),
             _qc_section(report),
@@ -938,9 +900,7 @@ def render_html(report: dict, bins: list[dict], genes: list[dict], exons: list[d
     )
 
 
-def write_html(
-    path: str | Path, report: dict, bins: list[dict], genes: list[dict], exons: list[dict]
-) -> Path:
+def write_html(path: str | Path, report: dict, bins: list[dict], genes: list[dict], exons: list[dict]) -> Path:
     """Render and write the page (UTF-8); returns the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,7 @@ rule genotype:
         bins="results/cnv/{sample}.bins.tsv",
         callable="results/callable/{sample}.callable.json",
         bam="results/locus/{sample}.bam",
+        known=config["known_variants"],
         parents=get_parent_files,
     output:
         json="results/reports/{sample}.dira.json",
@@ -32,11 +33,13 @@ rule genotype:
         sample=lambda wc: sample_info_json(wc.sample),
         parents=lambda wc: " ".join(get_parents(wc)),
         strict="--strict-phase" if cfg("interpretation", "strict_phase") else "",
+        min_alt=cfg("calling", "min_alt_reads"),
     shell:
         "dira-genotyper genotype --sample-json '{params.sample}' --checked {input.checked:q} "
         "--variants {input.variants:q} --cnv {input.cnv:q} --bins {input.bins:q} "
         "--callable {input.callable:q} --bam {input.bam:q} --resources {params.res:q} "
-        "--parents {params.parents} {params.strict} --out-json {output.json:q} "
+        "--parents {params.parents} {params.strict} --known {input.known:q} "
+        "--min-alt-reads {params.min_alt} --out-json {output.json:q} "
         "--out-html {output.html:q} --out-meta {output.meta:q} > {log:q} 2>&1"
 
 
