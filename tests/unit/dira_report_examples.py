@@ -9,7 +9,7 @@ import copy
 import random
 from pathlib import Path
 
-from dira_genotyper.report_html import read_exons_tsv, read_genes_tsv
+from dira_genotyper.locus import Locus
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = ROOT / "workflow" / "schemas" / "dira_report.schema.json"
@@ -24,11 +24,11 @@ EXTRA = {"compound": "affected"}
 
 
 def genes() -> list[dict]:
-    return read_genes_tsv(SYNTH / "genes.tsv")
+    return Locus.load(SYNTH).gene_rows()
 
 
 def exons() -> list[dict]:
-    return read_exons_tsv(SYNTH / "exons.tsv")
+    return Locus.load(SYNTH).exon_rows()
 
 
 def _il1rn_exons() -> list[dict]:

@@ -66,18 +66,12 @@ class GeneModel:
         return first[1] if self.strand == "+" else first[2]
 
 
-def gene_model_from(exon_rows: list[dict], cds_rows: list[tuple[str, int, int]], gene: str, strand: str) -> GeneModel:
-    """A model from exons.tsv rows (gene, exon, chrom, start, end) and CDS intervals (chrom, start0, end)."""
-    exons = tuple(sorted((int(r["exon"]), int(r["start"]), int(r["end"])) for r in exon_rows if r["gene"] == gene))
-    chrom = next(r["chrom"] for r in exon_rows if r["gene"] == gene)
-    cds = []
-    for c, s0, e in cds_rows:
-        if c != chrom:
-            continue
-        number = next((n for n, s, en in exons if s <= s0 + 1 and e <= en), None)
-        if number is not None:
-            cds.append((number, s0 + 1, e))
-    return GeneModel(gene, chrom, strand, exons, tuple(sorted(cds)))
+def gene_model(gene) -> GeneModel:  # noqa: ANN001 - a locus.Gene
+    """The genotype's view of a :class:`dira_genotyper.locus.Gene` (its exons and coding parts)."""
+    exons = tuple((e.number, e.start, e.end) for e in gene.exons)
+    by_label = {e.label: e.number for e in gene.exons}
+    cds = tuple(sorted((by_label[iv.name], iv.start, iv.end) for iv in gene.cds))
+    return GeneModel(gene.name, gene.chrom, gene.strand, exons, cds)
 
 
 @dataclass

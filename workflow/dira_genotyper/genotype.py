@@ -28,7 +28,8 @@ from .alleles import (
     lof_count,
     variant_allele,
 )
-from .gene_state import Callability, GeneModel, copy_state, gene_model_from, own_bases
+from .gene_state import Callability, GeneModel, copy_state, gene_model, own_bases
+from .locus import Locus
 from .phase import family_check, resolve_phase
 
 log = logging.getLogger(__name__)
@@ -469,17 +470,6 @@ def _load_relative(name: str, variants_path: str, cnv_path: str) -> dict:
     }
 
 
-def load_gene_model(resources_dir: str, gene: str) -> GeneModel:
-    """The gene model of the transcript of record from resources/<build>/ (exons.tsv, cds.bed, genes.tsv)."""
-    from .locus_bam import read_bed
-    from .report_html import read_exons_tsv, read_genes_tsv
-
-    res = Path(resources_dir)
-    strand = next(g["strand"] for g in read_genes_tsv(res / "genes.tsv") if g["gene"] == gene)
-    cds = [(c, s, e) for c, s, e, _ in read_bed(str(res / "cds.bed"))]
-    return gene_model_from(read_exons_tsv(res / "exons.tsv"), cds, gene, strand)
-
-
 def load_known_deletions(table: str):
     """A matcher of deletion calls against the published deletions of the known-allele table (by gene content)."""
     from .known_alleles import KnownAlleles, read_table
@@ -488,7 +478,7 @@ def load_known_deletions(table: str):
 
 
 def run_genotype(args) -> dict:
-    from .report_html import read_bins_tsv, read_exons_tsv, read_genes_tsv, render_html
+    from .report_html import read_bins_tsv, render_html
 
     sample = json.loads(args.sample_json)
     checked = json.loads(Path(args.checked).read_text())
@@ -501,8 +491,8 @@ def run_genotype(args) -> dict:
         name = sample.get(role)
         if name and name in args.parents:
             parents[role] = _load_relative(name, args.variants, args.cnv)
-    exons = read_exons_tsv(Path(args.resources) / "exons.tsv")
-    model = load_gene_model(args.resources, build_meta["transcript"]["gene"])
+    locus = Locus.load(args.resources)
+    model = gene_model(locus.gene(locus.target))
     known = load_known_deletions(args.known) if getattr(args, "known", None) else None
     interp = interpret(
         sample,
@@ -519,9 +509,8 @@ def run_genotype(args) -> dict:
     report = build_report(sample, checked, interp, cnv, coverage, build_meta, args.resources)
     Path(args.out_json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out_json).write_text(json.dumps(report, indent=2, sort_keys=False) + "\n")
-    genes = read_genes_tsv(Path(args.resources) / "genes.tsv")
     bins = [b for b in read_bins_tsv(args.bins) if b["chrom"] == build_meta["locus_contig_in_reference"]]
-    Path(args.out_html).write_text(render_html(report, bins, genes, exons))
+    Path(args.out_html).write_text(render_html(report, bins, locus.gene_rows(), locus.exon_rows()))
     meta = {
         "sample": sample["sample"],
         "inputs": {k: os.path.abspath(v) for k, v in vars(args).items() if isinstance(v, str) and os.path.exists(v)},

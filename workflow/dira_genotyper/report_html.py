@@ -935,33 +935,3 @@ def read_bins_tsv(path: str | Path) -> list[dict]:
             }
             for r in rows
         ]
-
-
-def read_genes_tsv(path: str | Path) -> list[dict]:
-    """Read ``resources/<build>/genes.tsv`` (gene, chrom, start, end, strand, ...)."""
-    with open(path, newline="") as fh:
-        return [
-            {
-                "gene": r["gene"],
-                "chrom": r["chrom"],
-                "start": int(r["start"]),
-                "end": int(r["end"]),
-                "strand": r.get("strand", "."),
-            }
-            for r in csv.DictReader(fh, delimiter="\t")
-        ]
-
-
-def read_exons_tsv(path: str | Path) -> list[dict]:
-    """Read ``resources/<build>/exons.tsv`` (gene, exon, chrom, start, end)."""
-    with open(path, newline="") as fh:
-        return [
-            {
-                "gene": r["gene"],
-                "exon": int(r["exon"]),
-                "chrom": r["chrom"],
-                "start": int(r["start"]),
-                "end": int(r["end"]),
-            }
-            for r in csv.DictReader(fh, delimiter="\t")
-        ]

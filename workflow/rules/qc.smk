@@ -35,6 +35,7 @@ rule prepare_resources:
             "controls.bed",
             "targets.bed",
             "cds.bed",
+            "mask.bed",
             "il1rn.gff3",
             "genes.tsv",
             "exons.tsv",
