@@ -374,3 +374,17 @@ def test_copy_number_at(pos, expected):
     assert copy_number_at(cnv(status="no_call"), "chr2", pos, MODEL) is None
     no_entry = cnv(2, exon_cn=[])  # a missing exon call is never two copies
     assert copy_number_at(no_entry, "chr2", 3043, MODEL) is None
+
+
+def test_a_report_that_breaks_its_contract_is_an_error_not_a_file():
+    from dira_genotyper.genotype import validate_report
+
+    try:
+        import dira_report_examples as ex
+    except ImportError:  # tests/unit imported as a package
+        from . import dira_report_examples as ex
+    report, _bins = ex.all_examples()["carrier"]
+    validate_report(report)  # a good one passes
+    report["status"] = "probably fine"
+    with pytest.raises(ValueError, match="breaks its schema.*status"):
+        validate_report(report)

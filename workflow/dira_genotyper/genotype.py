@@ -443,6 +443,24 @@ def build_report(
     }
 
 
+SCHEMA = Path(__file__).resolve().parents[1] / "schemas" / "dira_report.schema.json"
+
+
+def validate_report(report: dict, schema_path: Path = SCHEMA) -> None:
+    """Check a report against its JSON contract before it is written: a report that breaks its own contract is an
+    error, not a file."""
+    import jsonschema
+
+    if not schema_path.exists():
+        log.warning("report schema %s not found: the report is written unvalidated", schema_path)
+        return
+    schema = json.loads(schema_path.read_text())
+    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(report), key=lambda e: list(e.path))
+    if errors:
+        details = "; ".join(f"{'/'.join(map(str, e.path)) or '(top)'}: {e.message}" for e in errors[:5])
+        raise ValueError(f"the report of {report.get('sample')} breaks its schema {schema_path.name}: {details}")
+
+
 def _exon_coverage(rows: list[dict], callability: list[dict]) -> list[dict]:
     """The callable step's per-exon coverage with the copy number, the depth needed there and the verdict."""
     by_exon = {row["exon"]: row for row in callability}
@@ -507,6 +525,7 @@ def run_genotype(args) -> dict:
         min_alt_reads=args.min_alt_reads,
     )
     report = build_report(sample, checked, interp, cnv, coverage, build_meta, args.resources)
+    validate_report(report)
     Path(args.out_json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out_json).write_text(json.dumps(report, indent=2, sort_keys=False) + "\n")
     bins = [b for b in read_bins_tsv(args.bins) if b["chrom"] == build_meta["locus_contig_in_reference"]]
