@@ -432,9 +432,14 @@ def haplotypes(design: Design, rng: np.random.Generator, offset: int) -> tuple[l
 
 # -------------------------------------------------------------------------------------------- running
 def callable_defaults() -> dict:
+    """Callable thresholds as the workflow uses them: depth and splice padding from `callable`, the read filter
+    (MAPQ, base quality) from `calling`, the caller's own."""
     schema = yaml.safe_load(SCHEMA.read_text())
     props = schema["properties"]["callable"]["properties"]
-    return {key: props[key]["default"] for key in ("min_depth", "min_mapq", "min_baseq", "splice_bp")}
+    calling = schema["properties"]["calling"]["properties"]
+    out = {key: props[key]["default"] for key in ("min_depth", "splice_bp")}
+    out.update({key: calling[key]["default"] for key in ("min_mapq", "min_baseq", "min_alt_reads")})
+    return out
 
 
 def run_sample(job: dict) -> dict:
@@ -475,6 +480,8 @@ def run_sample(job: dict) -> dict:
         str(work / f"{name}.callable.bed"),
         str(work / f"{name}.exons.tsv"),
         str(cjson),
+        reference=str(ref),
+        min_alt_reads=cd["min_alt_reads"],
     )
     vcf = work / f"{name}.vcf.gz"
     params = CallingParams(**job["calling"])

@@ -19,7 +19,6 @@ import json
 import logging
 import math
 import os
-import sys
 import tempfile
 from collections import Counter
 from contextlib import ExitStack
@@ -567,13 +566,11 @@ def read_uncallable(callable_json: str) -> list[tuple[str, int, int]]:
     return [tuple(x) for x in data["uncallable_intervals"]]
 
 
-# --- command line (python -m dira_genotyper.calling callable ...) ------------------------------------------
+# --- command line (dira-genotyper callable ...) -------------------------------------------------------------
 
 
-def _callable_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m dira_genotyper.calling")
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("callable", help="callable regions and per-exon coverage, with the caller's read filter")
+def add_callable_arguments(p: argparse.ArgumentParser) -> None:
+    """Options of ``dira-genotyper callable`` (registered by :mod:`dira_genotyper.commands`)."""
     p.add_argument("--bam", required=True)
     p.add_argument("--cds", required=True)
     p.add_argument("--targets", required=True)
@@ -588,13 +585,9 @@ def _callable_parser() -> argparse.ArgumentParser:
     p.add_argument("--out-bed", required=True)
     p.add_argument("--out-tsv", required=True)
     p.add_argument("--out-json", required=True)
-    return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _callable_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
+def run_callable(args: argparse.Namespace) -> int:
     hemi = None if args.min_depth_hemizygous.lower() in ("", "null", "none") else int(args.min_depth_hemizygous)
     result = callable_report(args.bam, args.cds, args.targets, args.min_depth, args.min_mapq, args.min_baseq,
                              args.splice_bp, args.out_bed, args.out_tsv, args.out_json, reference=args.reference,
@@ -604,7 +597,3 @@ def main(argv: list[str] | None = None) -> int:
              result["min_depth_hemizygous"],
              [e["exon"] for e in result["exons"] if not e["callable_hemizygous"]] or "none")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -8,6 +8,8 @@ import json
 import logging
 from pathlib import Path
 
+from .calling import add_callable_arguments, run_callable
+
 log = logging.getLogger("dira_genotyper")
 
 #: Modules that add their own sub-commands through `register_cli(subparsers)`.
@@ -96,16 +98,6 @@ def cmd_extract(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_callable(args: argparse.Namespace) -> int:
-    from .calling import callable_report
-
-    result = callable_report(args.bam, args.cds, args.targets, args.min_depth, args.min_mapq, args.min_baseq,
-                             args.splice_bp, args.out_bed, args.out_tsv, args.out_json)
-    log.info("callable fraction of CDS +/- %s bp: %.3f; uncallable exons: %s", args.splice_bp,
-             result["callable_fraction_cds"], result["uncallable_exons"] or "none")
-    return 0
-
-
 def cmd_call(args: argparse.Namespace) -> int:
     from .calling import CallingParams, call_variants, read_uncallable
 
@@ -172,18 +164,9 @@ def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_extract)
 
-    p = sub.add_parser("callable", help="callable regions and per-exon coverage")
-    p.add_argument("--bam", required=True)
-    p.add_argument("--cds", required=True)
-    p.add_argument("--targets", required=True)
-    p.add_argument("--min-depth", type=int, default=10)
-    p.add_argument("--min-mapq", type=int, default=20)
-    p.add_argument("--min-baseq", type=int, default=20)
-    p.add_argument("--splice-bp", type=int, default=2)
-    p.add_argument("--out-bed", required=True)
-    p.add_argument("--out-tsv", required=True)
-    p.add_argument("--out-json", required=True)
-    p.set_defaults(func=cmd_callable)
+    p = sub.add_parser("callable", help="callable regions and per-exon coverage, with the caller's read filter")
+    add_callable_arguments(p)
+    p.set_defaults(func=run_callable)
 
     p = sub.add_parser("call", help="SNV/indel calls over the targets (bcftools mpileup/call/norm + filters)")
     p.add_argument("--bam", required=True)

@@ -45,7 +45,7 @@ rule callable_regions:
         min_baseq=cfg("calling", "min_baseq"),
         splice_bp=cfg("callable", "splice_bp"),
     shell:
-        "python -m dira_genotyper.calling callable --bam {input.bam:q} --reference {input.ref:q} "
+        "dira-genotyper callable --bam {input.bam:q} --reference {input.ref:q} "
         "--cds {input.cds:q} --targets {input.targets:q} --min-depth {params.min_depth} "
         "--min-depth-hemizygous {params.min_depth_hemizygous} --min-alt-reads {params.min_alt_reads} "
         "--min-mapq {params.min_mapq} --min-baseq {params.min_baseq} --splice-bp {params.splice_bp} "
