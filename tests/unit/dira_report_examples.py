@@ -53,9 +53,7 @@ def _exon_coverage(depths: list[float], pct_ge_20x: list[float]) -> list[dict]:
     return rows
 
 
-def _snv(
-    hgvs_c, hgvs_p, grch38_pos, ref, alt, zygosity, known_as, af, origin=None, classification="pathogenic"
-):
+def _snv(hgvs_c, hgvs_p, grch38_pos, ref, alt, zygosity, known_as, af, origin=None, classification="pathogenic"):
     pos = grch38_pos - SYNTH_OFFSET
     return {
         "kind": "snv",
@@ -66,8 +64,7 @@ def _snv(
         "genomic": {"chrom": "chr2", "pos": pos, "end": pos, "ref": ref, "alt": alt},
         "zygosity": zygosity,
         "classification": classification,
-        "classification_reason": "Published DIRA allele "
-        "(known_dira_variants.tsv); nonsense, loss of function",
+        "classification_reason": "Published DIRA allele (known_dira_variants.tsv); nonsense, loss of function",
         "known_as": known_as,
         "copy_number": None,
         "evidence": {
@@ -217,8 +214,7 @@ def report(status: str) -> dict:
             }
         ]
         r["summary"] = (
-            "Homozygous deletion of IL1RN and five neighbouring "
-            "IL-1 family genes: genotype consistent with DIRA."
+            "Homozygous deletion of IL1RN and five neighbouring IL-1 family genes: genotype consistent with DIRA."
         )
         r["reasons"] = [
             "Copy number 0 over 170.0 kb including all four IL1RN exons (quality 58.3).",
@@ -258,9 +254,7 @@ def report(status: str) -> dict:
         return r
     if status == "negative":
         r = _base("CTRL-42", "negative")
-        r["summary"] = (
-            "No pathogenic IL1RN variant and no deletion found; DIRA is not supported by this test."
-        )
+        r["summary"] = "No pathogenic IL1RN variant and no deletion found; DIRA is not supported by this test."
         r["reasons"] = [
             "All four IL1RN exons callable (100% of the coding sequence at >= 20x).",
             "IL1RN copy number 2 (quality 42.0).",
@@ -327,9 +321,7 @@ def _compound() -> dict:
             "breakpoint_support": {"split_reads": 6, "discordant_pairs": 11, "precise": True},
         }
     ]
-    snv = _snv(
-        "NM_173842.3:c.160C>T", "NP_776214.1:p.(Gln54*)", 113_129_619, "C", "T", "hemizygous", "Q54X", 0.98
-    )
+    snv = _snv("NM_173842.3:c.160C>T", "NP_776214.1:p.(Gln54*)", 113_129_619, "C", "T", "hemizygous", "Q54X", 0.98)
     snv["copy_number"] = 1
     snv["evidence"].update(depth=24, alt_depth=24)
     deletion = {
@@ -363,8 +355,7 @@ def _compound() -> dict:
         "are on different copies.",
     }
     r["summary"] = (
-        "Q54X on one copy of IL1RN and a deletion of the whole "
-        "gene on the other: genotype consistent with DIRA."
+        "Q54X on one copy of IL1RN and a deletion of the whole gene on the other: genotype consistent with DIRA."
     )
     r["reasons"] = [
         "c.160C>T p.(Gln54*) (Q54X) hemizygous, allele fraction 0.98, depth 24.",

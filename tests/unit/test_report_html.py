@@ -5,17 +5,20 @@ from __future__ import annotations
 import copy
 import html
 import json
+import os
 import re
 import shutil
 import struct
 import subprocess
+import sys
 import zlib
 from pathlib import Path
 
 import jsonschema
 import pytest
 
-from dira_genotyper.report_html import read_bins_tsv, render_html, write_html
+from dira_genotyper.report import read_bins_tsv, render_html, write_html
+from dira_genotyper.report.svg import Element
 
 try:  # tests/unit as a package or as a plain folder on sys.path (pytest's default import mode)
     from . import dira_report_examples as ex
@@ -69,9 +72,7 @@ def test_every_status_has_an_example(examples):
         pytest.param(lambda r: r["alleles"][0].update(hgvs_p="p.(Met1?)"), id="deletion-with-protein-name"),
         pytest.param(lambda r: r["alleles"][0].update(zygosity="mosaic"), id="bad-zygosity"),
         pytest.param(lambda r: r["alleles"][0].update(hgvs_c="160C>T"), id="hgvs-c-without-c-dot"),
-        pytest.param(
-            lambda r: r["alleles"][0].update(hgvs_c="NM_173842.3:p.(Gln54*)"), id="protein-name-as-c"
-        ),
+        pytest.param(lambda r: r["alleles"][0].update(hgvs_c="NM_173842.3:p.(Gln54*)"), id="protein-name-as-c"),
         pytest.param(lambda r: r["deletions"][0].pop("breakpoint_support"), id="deletion-without-support"),
         pytest.param(lambda r: r["transcript"].update(gene="IL1B"), id="wrong-gene"),
         pytest.param(lambda r: r["phase"].update(method="guess"), id="bad-phase-method"),
@@ -130,9 +131,48 @@ def test_page_is_self_contained(examples, name):
     assert "@media print" in page
 
 
+#: Renders every example into a folder, and writes the process's hash of a string beside the pages.
+_RENDER_ALL = """
+import sys
+from pathlib import Path
+
+sys.path.insert(0, sys.argv[1])
+import dira_report_examples as ex
+from dira_genotyper.report import render_html
+
+out = Path(sys.argv[2])
+out.mkdir(parents=True)
+(out / "hash.txt").write_text(str(hash("dira-genotyper")))
+for name, (report, bins) in ex.all_examples().items():
+    (out / f"{name}.html").write_bytes(render_html(report, bins, ex.genes(), ex.exons()).encode("utf-8"))
+"""
+
+
+@pytest.fixture(scope="module")
+def pages_from_two_processes(tmp_path_factory) -> list[Path]:
+    """Every example rendered in two fresh interpreters with different string hashing (PYTHONHASHSEED)."""
+    folders = []
+    for seed in ("1", "2"):
+        out = tmp_path_factory.mktemp("pages") / f"seed{seed}"
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        subprocess.run(
+            [sys.executable, "-c", _RENDER_ALL, str(Path(ex.__file__).parent), str(out)],
+            env=env,
+            check=True,
+            timeout=300,
+        )
+        folders.append(out)
+    return folders
+
+
 @pytest.mark.parametrize("name", ALL)
-def test_page_is_deterministic(examples, name):
-    assert _render(examples, name) == _render(copy.deepcopy(examples), name)
+def test_page_is_deterministic(pages_from_two_processes, examples, name):
+    """Same report, same bytes: across interpreters whose set and dict-of-str orders differ, and in this one."""
+    first, second = pages_from_two_processes
+    assert (first / "hash.txt").read_text() != (second / "hash.txt").read_text(), "hash seeds did not differ"
+    page = (first / f"{name}.html").read_bytes()
+    assert page == (second / f"{name}.html").read_bytes()
+    assert page == _render(examples, name).encode("utf-8")
 
 
 def test_badge_colours_by_status(examples):
@@ -155,13 +195,71 @@ def test_synthetic_warning_only_for_synth_build(examples):
 
 
 def test_text_from_the_report_is_escaped(examples):
+    """Script and image tags in every free-text field come out as text, never as markup."""
+    attack = '<script>alert("x")</script> & <img src=x onerror=alert(1)>'
     report, bins = copy.deepcopy(examples["carrier"])
-    report["summary"] = '<script>alert("x")</script> & <img src=x>'
-    report["reasons"] = ["<b>bold</b>"]
-    report["alleles"][0]["known_as"] = "<i>E77X</i>"
+    report["summary"] = attack
+    report["reasons"] = ["<b>bold</b>", attack]
+    report["limitations"] = [attack]
+    allele = report["alleles"][0]
+    allele.update(
+        hgvs_c="c.1" + attack,
+        hgvs_p="p.(" + attack + ")",
+        hgvs_c_ensembl=attack,
+        known_as="<i>E77X</i>",
+        classification_reason=attack,
+        flags=[attack],
+    )
+    report["other_variants"] = [
+        {
+            "name": attack,
+            "zygosity": "heterozygous",
+            "classification": "benign",
+            "classification_reason": attack,
+            "population_af": 0.2,
+        }
+    ]
     page = render_html(report, bins, ex.genes(), ex.exons())
     assert "<script" not in page and "<img" not in page and "<b>bold" not in page and "<i>E77X" not in page
     assert "&lt;script&gt;" in page and "&amp;" in page
+    # summary, reason, limitation, c., p., Ensembl name, classification reason, flag, other call's name and reason
+    assert page.count("&lt;script&gt;") == 10
+    assert "&lt;i&gt;E77X&lt;/i&gt;" in page
+
+
+def test_svg_element_escapes_attributes_and_text():
+    el = Element("text", 'a<b> & "c"', Element("title", "</svg><script>"), x=1.25, y=-0.01, aria_label='x" y')
+    svg = el.render()
+    assert svg.startswith('<text x="1.2" y="0.0" aria-label="x&#34; y">a&lt;b&gt; &amp; &#34;c&#34;<title>')
+    assert "<script" not in svg and "</svg>" not in svg
+    assert Element("line", x1=0.0, stroke_width="1", fill=None).render() == '<line x1="0.0" stroke-width="1"/>'
+
+
+def test_other_calls_flags_and_depth_needed(examples):
+    """other_variants get their own table, allele flags sit under the classification, exons show depth needed."""
+    report, bins = copy.deepcopy(examples["compound"])
+    assert "Other calls" not in _render(examples, "compound")
+    report["alleles"][0]["flags"] = ["Allele fraction 0.30: possible mosaic"]
+    report["other_variants"] = [
+        {
+            "name": "NM_173842.3:c.-20A>G",
+            "zygosity": "heterozygous",
+            "classification": "benign",
+            "classification_reason": "Common in the population",
+            "population_af": 0.12,
+        }
+    ]
+    for row, needed in zip(report["exon_coverage"], [5, 5, None, 9], strict=True):
+        row.update(copy_number=1, required_depth=needed)
+    page = render_html(report, bins, ex.genes(), ex.exons())
+    other = page[page.index("<h2>Other calls (not reported as alleles)</h2>") :]
+    other = other[: other.index("</section>")]
+    assert "NM_173842.3:c.-20A&gt;G" in other and "Benign" in other and "0.120" in other
+    classification = '<span class="small">' + report["alleles"][0]["classification_reason"] + "</span>"
+    assert classification + '<br><span class="flag">Allele fraction 0.30: possible mosaic</span>' in page
+    exons = page[page.index("IL1RN exon coverage") :]
+    assert '<th class="num">Depth needed</th>' in exons
+    assert exons.count('<td class="num">5</td>') == 2 and '<td class="num">9</td>' in exons
 
 
 def test_limitations_are_the_reports_own_list_escaped(examples):
@@ -234,9 +332,7 @@ def _png_pixels_vary(png: bytes) -> bool:
     return len(rows) > 5
 
 
-@pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (apt-get install chromium)"
-)
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (apt-get install chromium)")
 @pytest.mark.parametrize("name", ALL)
 def test_page_renders_in_headless_chromium(tmp_path, examples, name):
     report, bins = examples[name]

@@ -496,7 +496,7 @@ def load_known_deletions(table: str):
 
 
 def run_genotype(args) -> dict:
-    from .report_html import read_bins_tsv, render_html
+    from .report import read_bins_tsv, render_html
 
     sample = json.loads(args.sample_json)
     checked = json.loads(Path(args.checked).read_text())

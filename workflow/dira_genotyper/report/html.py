@@ -1,0 +1,286 @@
+"""The page: what each section says, as plain text (this module), and how it looks (templates/report.html.j2).
+
+Nothing here writes HTML. The view functions turn the report into display strings and small records; the
+Jinja2 template, with autoescaping on, writes the markup and escapes every value it is given. The two
+drawings are SVG element trees (svg.Element) that escape their own attributes and text.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from importlib.resources import files
+from pathlib import Path
+
+import jinja2
+from jinja2.ext import Extension
+from markupsafe import Markup
+
+from .plots import cluster_plot_svg, deleted_exons, il1rn_exon_svg
+from .style import (
+    CN_COLOURS,
+    DASH,
+    NO_CALL_COLOUR,
+    ORIGIN_LABELS,
+    STATUS_STYLE,
+    TARGET_GENE,
+    af,
+    classification_style,
+    num,
+    pct,
+    text,
+    words,
+)
+
+TEMPLATES = files(__package__) / "templates"
+
+
+class _LayoutWhitespace(Extension):
+    """Line breaks and the indentation after them are template layout only: they are removed on loading.
+
+    So the template can be indented like a document while the page stays one line per block, exactly as
+    it was when it was built with strings. Text that needs a space keeps it inside a line.
+    """
+
+    def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
+        return re.sub(r"\n[ \t]*", "", source)
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader(__package__, "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        finalize=lambda value: "" if value is None else value,
+        extensions=[_LayoutWhitespace],
+    )
+
+
+# --------------------------------------------------------------------------------------------- sections
+def _where(allele: dict) -> str:
+    """Genomic position of an allele: 'chr2:1,234 C>T', or the span and size of a deletion."""
+    g = allele.get("genomic", {})
+    chrom, pos, end = text(g.get("chrom")), g.get("pos"), g.get("end")
+    where = f"{chrom}:{num(pos)}" if pos == end else f"{chrom}:{num(pos)}-{num(end)}"
+    if allele.get("kind") == "deletion" and isinstance(pos, int) and isinstance(end, int):
+        where += f" ({(end - pos + 1) / 1000:,.1f} kb)"
+    elif g.get("ref") is not None or g.get("alt") is not None:
+        where += f" {g.get('ref') or '-'}>{g.get('alt') or '-'}"
+    return where
+
+
+def _evidence(ev: dict, copy_number: int | None) -> dict:
+    """Read evidence of a small variant, or copy number and quality of a deletion; absent values left out."""
+    fields = [
+        ("depth", ev.get("depth"), 0),
+        ("alt reads", ev.get("alt_depth"), 0),
+        ("AF", ev.get("allele_fraction"), 2),
+        ("QUAL", ev.get("quality"), 0),
+        ("GQ", ev.get("genotype_quality"), 0),
+    ]
+    values = [(label, num(value, digits)) for label, value, digits in fields if value is not None]
+    if copy_number is not None:
+        values.insert(0, ("copy number", str(copy_number)))
+    flt = ev.get("filter")
+    pop = ev.get("population_af")
+    return {
+        "values": values,
+        "filter": flt,
+        "filter_failed": flt not in (None, "PASS", "."),
+        "population_af": None if pop is None else af(pop),
+    }
+
+
+def _allele(a: dict) -> dict:
+    names = [a[key] for key in ("hgvs_c", "hgvs_p") if a.get(key)]
+    if not names:
+        names = ["deletion" if a.get("kind") == "deletion" else a.get("kind")]
+    origin = a.get("origin")
+    return {
+        "names": names,
+        "where": _where(a),
+        "ensembl": a.get("hgvs_c_ensembl") or None,
+        "consequence": words(a.get("consequence")),
+        "zygosity": a.get("zygosity"),
+        "classification": classification_style(a.get("classification")),
+        "reason": a.get("classification_reason"),
+        "flags": list(a.get("flags", [])),
+        "known_as": a.get("known_as") or DASH,
+        "evidence": _evidence(a.get("evidence", {}), a.get("copy_number")),
+        "origin": ORIGIN_LABELS.get(origin, DASH) if origin else DASH,
+    }
+
+
+def _deletion(d: dict) -> dict:
+    bp = d.get("breakpoint_support", {})
+    return {
+        "region": f"{text(d.get('chrom'))}:{num(d.get('start'))}-{num(d.get('end'))}",
+        "size": f"{d.get('size', 0) / 1000:,.1f} kb",
+        "copy_number": num(d.get("copy_number")),
+        "zygosity": d.get("zygosity"),
+        "genes": ", ".join(d.get("genes", [])) or DASH,
+        "il1rn_exons": ", ".join(str(x) for x in d.get("il1rn_exons", [])) or "none",
+        "quality": num(d.get("quality"), 1),
+        "breakpoints": f"{num(bp.get('split_reads'))} split, {num(bp.get('discordant_pairs'))} discordant; "
+        f"{'precise' if bp.get('precise') else 'imprecise'}",
+    }
+
+
+def _other_variant(o: dict) -> dict:
+    return {
+        "name": o.get("name"),
+        "zygosity": o.get("zygosity"),
+        "classification": classification_style(o.get("classification")),
+        "reason": o.get("classification_reason"),
+        "population_af": af(o.get("population_af")),
+    }
+
+
+def _copy_number(report: dict, genes: list[dict]) -> dict:
+    """Gene copy numbers in genomic order (then any others by name) and the other genes' exon copy numbers."""
+    cn = report.get("copy_number", {})
+    cnq = report.get("copy_number_quality", {})
+    order = [g["gene"] for g in sorted(genes, key=lambda g: g["start"]) if g["gene"] in cn]
+    order += sorted(k for k in cn if k not in order)
+    other_exons = sorted(
+        (e for e in report.get("exon_copy_number", []) if e.get("gene") != TARGET_GENE),
+        key=lambda e: (e["gene"], e["exon"]),
+    )
+    return {
+        "genes": [
+            {
+                "name": gene,
+                "target": gene == TARGET_GENE,
+                "copy_number": "no call" if cn.get(gene) is None else str(cn[gene]),
+                "abnormal": cn.get(gene) != 2,
+                "quality": num(cnq.get(gene), 1),
+            }
+            for gene in order
+        ],
+        "other_exons": [
+            {
+                "gene": e["gene"],
+                "exon": num(e["exon"]),
+                "copy_number": num(e.get("copy_number")),
+                "quality": num(e.get("quality"), 1),
+            }
+            for e in other_exons
+        ],
+        "legend": [(CN_COLOURS[i], f"CN {i}" + ("+" if i == 4 else "")) for i in range(5)],
+        "no_call_colour": NO_CALL_COLOUR,
+    }
+
+
+def _exon_coverage(report: dict) -> list[dict]:
+    exon_cn = {c["exon"]: c for c in report.get("exon_copy_number", []) if c.get("gene") == TARGET_GENE}
+    deleted = deleted_exons(report)
+    rows = []
+    for c in sorted(report.get("exon_coverage", []), key=lambda c: c["exon"]):
+        cn = exon_cn.get(c["exon"])
+        cn_text = DASH if cn is None else ("no call" if cn.get("copy_number") is None else str(cn["copy_number"]))
+        rows.append(
+            {
+                "exon": num(c["exon"]),
+                "position": f"{num(c['start'])}-{num(c['end'])}",
+                "mean_depth": num(float(c["mean_depth"]), 1),
+                "min_depth": num(c["min_depth"]),
+                "pct_ge_20x": f"{float(c['pct_ge_20x']):.1f}%",
+                "required_depth": num(c.get("required_depth")),
+                "callable": c.get("callable"),
+                "deleted": not c.get("callable") and c["exon"] in deleted,
+                "copy_number": cn_text,
+                "abnormal": cn_text not in ("2", DASH),
+            }
+        )
+    return rows
+
+
+def _qc(report: dict) -> dict:
+    qc = report.get("qc", {})
+    return {
+        "mean_depth": num(qc.get("mean_depth"), 1, "×"),
+        "callable_fraction_cds": pct(qc.get("callable_fraction_cds")),
+        "uncallable_exons": [str(x) for x in qc.get("uncallable_exons", [])],
+        "normalisation_mad": num(qc.get("normalisation_mad"), 3),
+        "cnv_mode": qc.get("cnv_mode"),
+        "cnv_status": qc.get("cnv_status"),
+        "sex": qc.get("sex"),
+        "input_kind": qc.get("input_kind"),
+    }
+
+
+def _phase_and_family(report: dict) -> tuple[dict, dict]:
+    phase = report.get("phase", {})
+    fam = report.get("family", {})
+    phase_view = {
+        "status": words(phase.get("status")),
+        "unknown": phase.get("status") == "unknown",
+        "method": words(phase.get("method")),
+        "detail": phase.get("detail"),
+    }
+    family_view = {
+        "family": fam.get("family") or DASH,
+        "father": fam.get("father") or DASH,
+        "mother": fam.get("mother") or DASH,
+        "mendelian_consistent": fam.get("mendelian_consistent"),
+        "detail": fam.get("detail"),
+    }
+    return phase_view, family_view
+
+
+# --------------------------------------------------------------------------------------------- page
+def page_context(report: dict, bins: list[dict], genes: list[dict], exons: list[dict]) -> dict:
+    """Everything the template shows, as plain values (the template escapes them) and the two SVG trees."""
+    tx = report.get("transcript", {})
+    status = report.get("status", "inconclusive")
+    badge_bg, badge_fg, meaning = STATUS_STYLE.get(status, STATUS_STYLE["inconclusive"])
+    versions = report.get("versions", {})
+    tools = versions.get("tools", {})
+    phase, family = _phase_and_family(report)
+    return {
+        "css": Markup((TEMPLATES / "report.css").read_text(encoding="utf-8")),
+        "sample": report.get("sample"),
+        "title_status": report.get("status"),
+        "build": report.get("build"),
+        "synthetic": report.get("build") == "SYNTH",
+        "schema_version": report.get("schema_version"),
+        "tx": {k: tx.get(k) for k in ("refseq", "protein_refseq", "ensembl", "protein_ensembl")},
+        "answer": {
+            "status": status,
+            "badge": (badge_bg, badge_fg),
+            "meaning": meaning,
+            "summary": report.get("summary"),
+            "reasons": list(report.get("reasons", [])),
+        },
+        "alleles": [_allele(a) for a in report.get("alleles", [])],
+        "deletions": [_deletion(d) for d in report.get("deletions", [])],
+        "other_variants": [_other_variant(o) for o in report.get("other_variants", [])],
+        "cn": _copy_number(report, genes),
+        "cluster_plot": cluster_plot_svg(report, bins, genes, exons),
+        "exon_model": il1rn_exon_svg(report, genes, exons),
+        "exon_coverage": _exon_coverage(report),
+        "qc": _qc(report),
+        "phase": phase,
+        "family": family,
+        "versions": {
+            "workflow": versions.get("workflow"),
+            "resources": versions.get("resources"),
+            "tools": [(name, tools[name]) for name in sorted(tools)],
+        },
+        "limitations": list(report.get("limitations", [])),  # the JSON's own list, rendered once
+    }
+
+
+def render_html(report: dict, bins: list[dict], genes: list[dict], exons: list[dict]) -> str:
+    """Return the whole report as one self-contained HTML page (inline CSS and SVG, no scripts, no URLs)."""
+    template = _environment().get_template("report.html.j2")
+    return template.render(page_context(report, bins, genes, exons))
+
+
+def write_html(path: str | Path, report: dict, bins: list[dict], genes: list[dict], exons: list[dict]) -> Path:
+    """Render and write the page (UTF-8); returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_html(report, bins, genes, exons), encoding="utf-8")
+    return path
