@@ -70,7 +70,7 @@ def test_multiqc_custom_content(tmp_path, reports):
     assert config["plot_type"] == "table"
     assert config["section_name"]
     assert set(config["headers"]) == set(COLUMNS[1:])
-    assert "# plot_type: 'table'" in text.splitlines()
+    assert "# plot_type: table" in text.splitlines()  # written by yaml.safe_dump, one key per line
     body = [line for line in text.splitlines() if not line.startswith("#")]
     assert body[0].split("\t") == ["Sample", *COLUMNS[1:]]
     assert len(body) == len(rows) + 1

@@ -7,7 +7,10 @@ sample is never silent. The MultiQC file (``*_mqc.tsv``) carries its section con
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+
+import yaml
 
 #: Column order of cohort.tsv (and of the MultiQC table after the sample column).
 COLUMNS = [
@@ -167,24 +170,12 @@ def multiqc_config() -> dict:
     }
 
 
-def _yaml_scalar(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def _yaml_lines(mapping: dict, indent: int = 0) -> list[str]:
-    """Block-style YAML with single-quoted strings, one key per line (the style of MultiQC's examples)."""
-    lines = []
-    for key, value in mapping.items():
-        if isinstance(value, dict):
-            lines.append(f"{' ' * indent}{key}:")
-            lines.extend(_yaml_lines(value, indent + 4))
-        else:
-            lines.append(f"{' ' * indent}{key}: {_yaml_scalar(value)}")
-    return lines
+def _config_comment_lines() -> list[str]:
+    """The configuration as YAML (block style, keys in their order, one key per line) in ``# `` comment lines."""
+    text = yaml.safe_dump(
+        multiqc_config(), sort_keys=False, default_flow_style=False, allow_unicode=True, width=math.inf
+    )
+    return [f"# {line}" for line in text.splitlines()]
 
 
 def write_multiqc(path_tsv_mqc: str | Path, rows: list[dict]) -> Path:
@@ -196,7 +187,7 @@ def write_multiqc(path_tsv_mqc: str | Path, rows: list[dict]) -> Path:
     if not path.name.endswith("_mqc.tsv"):
         raise ValueError(f"{path}: MultiQC only picks up custom content whose name ends in _mqc.tsv")
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = [f"# {line}" for line in _yaml_lines(multiqc_config())]
+    lines = _config_comment_lines()
     lines.append("\t".join(["Sample", *COLUMNS[1:]]))
     for row in rows:
         values = dict(row)
