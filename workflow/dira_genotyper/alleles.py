@@ -193,7 +193,10 @@ def deletion_allele(deletion: dict, model: GeneModel, known: dict | None = None)
     pvs1, exons, whole = deletion_pvs1(model, deletion)
     if known:
         classification = known.get("classification", "pathogenic")
-        reason = f"Matches the published {known.get('published_name')} ({known.get('citation')}); {pvs1.branch}."
+        reason = (
+            f"Matches the published {known.get('published_name')} "
+            f"({known.get('short_citation') or known.get('citation')}); {pvs1.branch}."
+        )
     elif whole:
         classification, reason = "pathogenic", f"{pvs1.strength}: {pvs1.branch}."
     elif pvs1.null_variant:

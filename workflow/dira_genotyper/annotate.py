@@ -134,7 +134,8 @@ def classify(
     terms = list(consequences)
     known_note = ""
     if known:
-        published = f"published DIRA allele {known['published_name']} ({known['citation']})"
+        source = known.get("short_citation") or known["citation"]
+        published = f"published DIRA allele {known['published_name']} ({source})"
         if known["classification"] in rules["known_classifications_used"]:
             return known["classification"], f"Matches the {published}, listed as {known['classification']}."
         known_note = f" Matches the {published}, listed as {known['classification']}."

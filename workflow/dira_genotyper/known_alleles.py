@@ -134,6 +134,7 @@ class KnownAllele:
             classification=self.classification,
             evidence=self.evidence,
             citation=self.citation,
+            short_citation=short_citation(self.citation),
             kind=self.kind,
             genes=",".join(self.genes),
             ref_seq=self.ref_seq,
@@ -350,6 +351,16 @@ def read_table(path: str | Path) -> list[KnownAllele]:
             )
         )
     return rows
+
+
+_REFERENCE = re.compile(r"[A-Z][A-Za-z'-]+ [A-Z]{1,3} et al\. \d{4}[^()]*(?:\(\d+\)[^()]*)?\([^)]*\)")
+
+
+def short_citation(citation: str) -> str:
+    """The references of a citation cell ("Author X et al. Year Journal vol:page (PMID ...)"), without the
+    description of what each reported; up to three, joined by '; '."""
+    found = [m.group(0).strip() for m in _REFERENCE.finditer(citation)]
+    return "; ".join(dict.fromkeys(found[:3])) or citation
 
 
 class KnownAlleles:
