@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import filecmp
+import json
 from pathlib import Path
 
 import pytest
@@ -56,3 +57,19 @@ def test_window_has_200kb_flanks_around_the_cluster():
     chrom, start, end, _ = (ROOT / "resources" / "GRCh38" / "window.bed").read_text().split("\t")
     assert int(genes["IL1A"][2]) - (int(start) + 1) >= 200_000
     assert int(end) - int(genes["IL1RN"][3]) >= 200_000
+
+
+def test_controls_are_documented_and_clear_of_the_blacklist():
+    for build in ("GRCh38", "GRCh37", "SYNTH"):
+        meta = json.loads((ROOT / "resources" / build / "build.json").read_text())
+        doc = meta["controls"]
+        assert "blacklist" in doc["why"] and doc["regions"]
+        used = [t for t in doc["tiles"] if t["used"]]
+        assert used and all(t["repeat_fraction"] <= 0.5 for t in used)
+        mask = [ln.split("\t") for ln in (ROOT / "resources" / build / "mask.bed").read_text().splitlines()]
+        black = [(int(m[1]), int(m[2])) for m in mask if m[3] == "blacklist"]
+        assert black and {m[3] for m in mask} == {"blacklist", "repeat"}
+        for r in doc["regions"]:
+            assert all(r["end"] <= s or r["start"] > e for s, e in black), (build, r)
+    grch38 = json.loads((ROOT / "resources" / "GRCh38" / "build.json").read_text())["controls"]["regions"]
+    assert all(r["end"] < 113_302_425 for r in grch38)  # not in chr2:113,302,425-113,684,323 (FACTS.md)
