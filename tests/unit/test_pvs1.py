@@ -179,3 +179,16 @@ def test_exon_deletions(model, exons, whole, strength):
     pvs1, hit, whole_gene = deletion_pvs1(gene, {"chrom": tx.chrom, "start": start, "end": end})
     assert (pvs1.strength, whole_gene) == (strength, whole)
     assert hit == exons
+
+
+def test_a_model_without_its_first_exon_keeps_the_published_numbers(model):
+    """GFF3 exon_number 2.. (a 5' UTR exon not modelled): exons and introns keep their own numbers."""
+    import dataclasses
+
+    tx, genome, fetch, coding = model
+    shifted = dataclasses.replace(tx, first_exon=2)
+    assert [e.number for e in coding_exons(shifted)] == [2, 3, 4, 5]
+    g = shifted.c_to_genomic("c.318+2")
+    effect = describe_variant(shifted, fetch, g, genome[g - 1], _complement(genome[g - 1]))
+    assert effect.intron == 4
+    assert "exon 4 (c.206-318)" in assess(effect, shifted, coding).branch

@@ -113,8 +113,8 @@ class VariantEffect:
     hgvs_p: str | None  # e.g. "p.(Gln54*)", "p.?"; None when the protein is not concerned (UTR, non-coding)
     consequences: tuple[str, ...]  # SO terms, most severe first
     allele: Allele  # the 3'-shifted allele that was named
-    exon: int | None = None  # exon number if the allele lies in one exon
-    intron: int | None = None  # intron number if the allele lies in one intron
+    exon: int | None = None  # exon number (the transcript's own numbering) if the allele lies in one exon
+    intron: int | None = None  # intron number (intron k follows exon k) if the allele lies in one intron
 
     @property
     def consequence(self) -> str:
@@ -494,6 +494,6 @@ def describe_variant(
         hgvs_p=assessment.hgvs_p,
         consequences=ordered,
         allele=allele,
-        exon=exons.pop() if len(exons) == 1 and None not in exons else None,
-        intron=introns.pop() if len(introns) == 1 and None not in introns else None,
+        exon=exons.pop() + tx.first_exon - 1 if len(exons) == 1 and None not in exons else None,
+        intron=introns.pop() + tx.first_exon - 1 if len(introns) == 1 and None not in introns else None,
     )

@@ -64,7 +64,7 @@ class CodingExon:
 def coding_exons(tx: Transcript) -> list[CodingExon]:
     """The exons that carry CDS, with the c. range of their coding part."""
     out = []
-    for number, (start, end) in enumerate(tx.exons_5to3, start=1):
+    for number, (start, end) in enumerate(tx.exons_5to3, start=tx.first_exon):
         five, three = (start, end) if tx.strand == "+" else (end, start)
         c5, c3 = tx.genomic_to_c(five), tx.genomic_to_c(three)
         if c5.utr3 or (c3.base < 0 and not c3.utr3):

@@ -94,6 +94,9 @@ class Transcript:
     protein_refseq: str | None = None
     protein_ensembl: str | None = None
     attributes: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    #: Number of the 5'-most exon of the model (GFF3 ``exon_number``/``rank``): a transcript whose first exon
+    #: is not modelled (e.g. a 5' UTR exon of unverified extent) keeps the published exon and intron numbers.
+    first_exon: int = 1
 
     def __post_init__(self) -> None:
         if self.strand not in "+-" or len(self.strand) != 1:
@@ -342,6 +345,7 @@ def parse_gff3(path: str | Path) -> list[Transcript]:
     """All transcripts (features that are the Parent of exon rows) in an Ensembl-style GFF3."""
     features: dict[str, tuple[str, str, str, int, int, dict[str, str]]] = {}
     exons: dict[str, list[tuple[int, int]]] = {}
+    exon_numbers: dict[str, list[int]] = {}
     cds: dict[str, list[tuple[int, int]]] = {}
     try:
         handle = open(path)
@@ -366,6 +370,9 @@ def parse_gff3(path: str | Path) -> list[Transcript]:
                 for parent in attrs.get("Parent", "").split(","):
                     if parent:
                         target.setdefault(parent, []).append((start_i, end_i))
+                        number = attrs.get("exon_number") or attrs.get("rank")
+                        if ftype == "exon" and number and number.isdigit():
+                            exon_numbers.setdefault(parent, []).append(int(number))
             elif "ID" in attrs:
                 features[attrs["ID"]] = (chrom, ftype, strand, start_i, end_i, attrs)
     transcripts = []
@@ -394,6 +401,7 @@ def parse_gff3(path: str | Path) -> list[Transcript]:
                     protein_refseq=attrs.get("protein_refseq"),
                     protein_ensembl=attrs.get("protein_ensembl"),
                     attributes=attrs,
+                    first_exon=min(exon_numbers.get(tid) or [1]),
                 )
             )
         except ValueError as exc:
