@@ -13,6 +13,7 @@ import pysam
 import pytest
 
 from dira_genotyper import simulate as S
+from dira_genotyper.locus_bam import read_bed
 
 ROOT = Path(__file__).resolve().parents[2]
 RES = ROOT / "resources" / "SYNTH"
@@ -214,7 +215,8 @@ def test_read_count_names_and_qualities(reference, tmp_path):
     expected = sum(round(depth / 2 * len(codes) / 300) * 2 for codes in ref.values())
     r1, r2 = _read_fastq(tmp_path / "r1.fq.gz"), _read_fastq(tmp_path / "r2.fq.gz")
     assert len(r1) == len(r2) == stats.n_pairs == expected
-    assert stats.pairs_per_contig["ctrl"] / stats.n_pairs == pytest.approx(1 / 6, abs=0.01)
+    ctrl_share = len(ref["ctrl"]) / sum(len(codes) for codes in ref.values())
+    assert stats.pairs_per_contig["ctrl"] / stats.n_pairs == pytest.approx(ctrl_share, abs=0.01)
     assert [n for n, _, _ in r1[:3]] == ["@SMP:1", "@SMP:2", "@SMP:3"]
     assert all(a[0] == b[0] for a, b in zip(r1, r2, strict=True))
     seqs = "".join(s for _, s, _ in r1 + r2)
@@ -455,3 +457,40 @@ def test_make_test_cohort_small(tmp_path, monkeypatch, capsys):
     S.make_test_cohort(str(tmp_path / "td"), seed=5, depth=0.5, threads=1)  # same data, absolute paths
     assert f"\t{tmp_path}/td/fastq/DIRA-01_R1.fastq.gz\t" in sheet.read_text()
     assert Path("td/fastq/DIRA-01_R1.fastq.gz").stat().st_mtime_ns == before
+
+
+def test_reference_carries_repeats_at_the_repeatmasker_positions(reference):
+    """Repeat copies where mask.bed has RepeatMasker intervals, young ones with a near-identical sibling on
+    the decoy contig (reads there get MAPQ ~0 as in real genomes), exons and the CDS left alone."""
+    ref = S.load_reference(reference)
+    assert S.DECOY_CONTIG in ref and len(ref[S.DECOY_CONTIG]) >= S.DECOY_LENGTH
+    repeats = [(s0, e0) for c, s0, e0, name in read_bed(RES / "mask.bed") if name == "repeat" and c == "chr2"]
+    assert len(repeats) > 1000
+    chr2 = ref["chr2"]
+    decoy = ref[S.DECOY_CONTIG].tobytes()
+    young = 0
+    for s0, e0 in repeats:
+        if e0 - s0 < 400:
+            continue
+        probe = chr2[s0 + 100 : s0 + 132].tobytes()  # a 32-mer inside the copy
+        young += probe in decoy
+    assert young >= 20  # exact 32-mers shared with the decoy: copies < ~1-2 % apart
+    # The unique sequence between repeats is not on the decoy.
+    free = [(e0, s1) for (_, e0), (s1, _) in zip(repeats, repeats[1:], strict=False) if s1 - e0 > 500]
+    assert sum(chr2[a + 100 : a + 132].tobytes() in decoy for a, _ in free[:200]) <= 5
+    # Segmental duplication: a window stretch between two genes is on the decoy at ~1.5 % divergence.
+    assert S.SEGDUP_BP >= 2_000
+    assert S.spliced_cds(reference, RES) == S.read_synthetic_cds(RES)
+
+
+def test_repeat_families_are_diverged_copies():
+    rng = np.random.default_rng(1)
+    fam = S._families(rng)
+    assert {len(c) for c in fam["alu"]} == {S.ALU_LENGTH} and {len(c) for c in fam["l1"]} == {S.L1_LENGTH}
+    assert len(fam["alu"]) == S.SUBFAMILIES["alu"]
+    copy = S._repeat_copy(rng, {"alu": fam["alu"][:1]}, "alu", 300, 0.1)
+    assert 0.06 < (copy != fam["alu"][0]).mean() < 0.14
+    l1 = S._repeat_copy(rng, {"l1": fam["l1"][:1]}, "l1", 1000, 0.0)
+    assert (l1 == fam["l1"][0][-1000:]).all()  # 5'-truncated: the 3' end is kept
+    simple = S._repeat_copy(rng, fam, "simple", 40, 0.0)
+    assert len(set(S._BASES[simple].tobytes().decode())) <= 4

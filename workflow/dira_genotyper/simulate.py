@@ -10,7 +10,8 @@ this module are 1-based inclusive unless a name says ``0`` / ``bed`` (0-based ha
 Public entry points
 -------------------
 - :func:`make_reference` writes the synthetic reference (random sequence with regional GC variation, the
-  IL1RN MANE CDS at its CDS coordinates, canonical splice motifs).
+  IL1RN MANE CDS at its CDS coordinates, canonical splice motifs, diverged repeat copies at the RepeatMasker
+  positions of ``mask.bed`` with young copies' siblings and a segmental duplication on a ``decoy`` contig).
 - :class:`Edit` and its helpers (:func:`snv`, :func:`deletion`, :func:`insertion`, :func:`edit_from_hgvs`,
   :func:`cds_to_genomic`) describe haplotypes; :func:`apply_edits` builds a haplotype's sequence.
 - :func:`simulate_reads` / :func:`simulate_sample` write paired-end FASTQ (WGS-like or exome-like).
@@ -44,7 +45,7 @@ from . import __version__
 from .locus_bam import read_bed
 
 #: Bumped whenever the simulator's output for a given seed changes (invalidates test-data stamps).
-SIM_VERSION = "1"
+SIM_VERSION = "2"
 DEFAULT_SEED = 20261125
 READ_LENGTH = 150
 MAX_INDEL = 50  # edits removing more reference bases than this are "deletion" (structural), else "indel"
@@ -74,6 +75,35 @@ GC_RANGE = (0.35, 0.58)
 MAX_HOMOPOLYMER = 8
 
 # Exome-like capture ------------------------------------------------------------------------------------
+# Repeats of the synthetic reference (:func:`lay_repeats`). Each RepeatMasker interval of the build's
+# ``mask.bed`` (real positions, shifted onto SYNTH) gets a diverged copy of a made-up family consensus: short
+# intervals simple repeats, mid-size Alu-like, long L1-like. A share of the copies is "young" (little
+# divergence) and has a near-identical sibling on an unlinked decoy contig, as recent insertions have in real
+# genomes, so reads there come with MAPQ ~0; the decoy also carries more copies of every family and one
+# segmental duplication of the window. Exons (+/- REPEAT_EXON_PAD) are never overwritten.
+DECOY_CONTIG = "decoy"
+DECOY_LENGTH = 150_000  # minimum; grows with the inserts
+ALU_LENGTH = 300
+L1_LENGTH = 6_000
+OLD_FAMILY_LENGTH = 260  # MIR/DNA-transposon-like, only old copies
+SIMPLE_MAX_BP = 80  # intervals up to this long become simple repeats
+ALU_MAX_BP = 420  # ... up to this long Alu-like; longer L1-like (old ones alternate with the old family)
+SIMPLE_UNITS = ("CA", "GAA", "TTTC", "AATG", "GGGAGA", "TG", "CCT")
+YOUNG_SHARE = {"alu": 0.05, "l1": 0.20, "simple": 0.0, "old": 0.0}  # more made bwa mem > 2x slower
+YOUNG_DIVERGENCE = (0.005, 0.03)  # from the consensus
+OLD_DIVERGENCE = (0.12, 0.25)
+# Subfamilies per family, each its master diverged by SUBFAMILY_DIVERGENCE: as in real genomes, and it keeps
+# the copy number of any one seed k-mer low enough for bwa mem to stay fast (one consensus for ~1,500 copies
+# made alignment 3x slower).
+SUBFAMILIES = {"alu": 8, "l1": 4, "old": 8}
+SUBFAMILY_DIVERGENCE = 0.15
+SIBLING_DIVERGENCE = (0.002, 0.012)  # a young copy's decoy sibling, from the copy itself
+DECOY_COPIES = {"alu": 60, "l1": 8, "old": 20, "simple": 20}
+DECOY_DIVERGENCE = (0.01, 0.06)
+SEGDUP_BP = 5_000
+SEGDUP_DIVERGENCE = 0.015
+REPEAT_EXON_PAD = 20
+
 CAPTURE_PAD = 150  # fragments must overlap a bait +/- this many bp
 CONTROL_BAIT_EVERY = 3000  # pseudo-exon baits laid in the controls.bed regions (for normalisation)
 CONTROL_BAIT_LEN = 200
@@ -345,6 +375,113 @@ def _splice_sites(exons: Sequence[tuple[int, int]], strand: str) -> list[tuple[i
     return sites
 
 
+def _diverge(rng: np.random.Generator, seq: np.ndarray, divergence: float) -> np.ndarray:
+    """A copy of ``seq`` with a share ``divergence`` of its bases substituted (transitions twice as likely)."""
+    out = seq.copy()
+    hit = np.flatnonzero(rng.random(seq.size) < divergence)
+    transition = rng.random(hit.size) < 2 / 3
+    # A<->G (0<->2), C<->T (1<->3) for transitions; otherwise one of the two transversions.
+    tv = np.where(rng.random(hit.size) < 0.5, 1, 3)
+    out[hit] = np.where(transition, (out[hit] + 2) % 4, (out[hit] + tv) % 4)
+    return out
+
+
+def _families(rng: np.random.Generator) -> dict[str, list[np.ndarray]]:
+    """Consensus sequences of the made-up repeat families' subfamilies (codes 0-3)."""
+    alu, _ = random_sequence(rng, ALU_LENGTH - 24, block_bp=(ALU_LENGTH, ALU_LENGTH), gc_range=(0.52, 0.58))
+    tail = _ENCODE[np.frombuffer(b"AAAAAAAGAAAAAAACAAAAAAAT", dtype=np.uint8)]
+    l1, _ = random_sequence(rng, L1_LENGTH, block_bp=(1500, 3000), gc_range=(0.36, 0.44))
+    old, _ = random_sequence(rng, OLD_FAMILY_LENGTH, block_bp=(300, 300), gc_range=(0.42, 0.5))
+    masters = {"alu": np.concatenate([alu, tail]), "l1": l1, "old": old}
+    return {
+        name: [master] + [_diverge(rng, master, SUBFAMILY_DIVERGENCE) for _ in range(SUBFAMILIES[name] - 1)]
+        for name, master in masters.items()
+    }
+
+
+def _repeat_copy(rng: np.random.Generator, families: dict[str, list[np.ndarray]], family: str, length: int,
+                 divergence: float) -> np.ndarray:
+    """``length`` bases of a diverged copy: simple repeats tile a random unit, Alu copies are tiled/cut,
+    L1 copies are 5'-truncated (the 3' end kept, as most real L1 insertions)."""
+    if family == "simple":
+        unit = SIMPLE_UNITS[int(rng.integers(len(SIMPLE_UNITS)))]
+        text = (unit * (length // len(unit) + 1))[:length]
+        base = _ENCODE[np.frombuffer(text.encode(), dtype=np.uint8)]
+    else:
+        subfamilies = families[family]
+        cons = subfamilies[int(rng.integers(len(subfamilies)))]
+        reps = length // cons.size + 1
+        tiled = np.tile(cons, reps)
+        base = tiled[tiled.size - length :] if family == "l1" else tiled[:length]
+    return _diverge(rng, base, divergence)
+
+
+def _family_for(length: int, index: int) -> str:
+    if length <= SIMPLE_MAX_BP:
+        return "simple"
+    if length <= ALU_MAX_BP:
+        return "alu" if index % 3 else "old"
+    return "l1"
+
+
+def lay_repeats(
+    resources_dir: str | Path, seqs: dict[str, np.ndarray], protected: dict[str, np.ndarray], seed: int
+) -> dict[str, np.ndarray]:
+    """Write repeat copies at the RepeatMasker intervals of ``mask.bed`` (in place) and return the decoy
+    contig (family copies, young copies' siblings, the segmental duplication). No-op without a mask.
+
+    Deterministic from ``seed`` (own random stream: the rest of the reference does not change with it).
+    """
+    mask = Path(resources_dir) / "mask.bed"
+    rng = np.random.default_rng(_seed_for(seed, "repeats"))
+    families = _families(rng)
+    if not mask.exists():
+        return {}
+    pieces: list[np.ndarray] = []  # decoy inserts
+    for index, (chrom, s0, e0, name) in enumerate(read_bed(mask)):
+        if name != "repeat" or chrom not in seqs:
+            continue
+        seq, prot = seqs[chrom], protected[chrom]
+        s0, e0 = max(0, s0), min(seq.size, e0)
+        if e0 - s0 < 10:
+            continue
+        family = _family_for(e0 - s0, index)
+        young = rng.random() < YOUNG_SHARE[family]
+        div = rng.uniform(*(YOUNG_DIVERGENCE if young else OLD_DIVERGENCE))
+        if family == "simple":
+            div = 0.03
+        copy = _repeat_copy(rng, families, family, e0 - s0, div)
+        keep = ~prot[s0:e0]
+        seq[s0:e0][keep] = copy[keep]
+        if young:
+            pieces.append(_diverge(rng, seq[s0:e0], rng.uniform(*SIBLING_DIVERGENCE)))
+    for family, n in DECOY_COPIES.items():
+        for _ in range(n):
+            length = {"alu": ALU_LENGTH, "old": OLD_FAMILY_LENGTH, "simple": 60}.get(family, 0) or int(
+                rng.integers(1_000, L1_LENGTH + 1)
+            )
+            pieces.append(_repeat_copy(rng, families, family, length, rng.uniform(*DECOY_DIVERGENCE)))
+    # Segmental duplication: SEGDUP_BP from the middle of the widest gap between two consecutive genes of
+    # the locus contig (intergenic, so no exon is duplicated), copied at SEGDUP_DIVERGENCE.
+    genes = sorted(read_genes(resources_dir).values(), key=lambda g: g.start)
+    gaps = [(b.start - a.end, a.end, b.start) for a, b in zip(genes, genes[1:], strict=False)
+            if a.chrom == b.chrom and b.start - a.end > 2 * SEGDUP_BP]
+    if gaps:
+        _, a_end, b_start = max(gaps)
+        mid = (a_end + b_start) // 2 - SEGDUP_BP // 2
+        pieces.append(_diverge(rng, seqs[genes[0].chrom][mid : mid + SEGDUP_BP], SEGDUP_DIVERGENCE))
+    total = sum(p.size for p in pieces)
+    # At least DECOY_LENGTH, with about a fifth unique sequence between the inserts.
+    length = max(DECOY_LENGTH, -(-int(total * 1.25) // 10_000) * 10_000)
+    decoy, _ = random_sequence(rng, length)
+    spacing = (length - total) // (len(pieces) + 1)
+    pos = spacing
+    for piece in pieces:
+        decoy[pos : pos + piece.size] = piece
+        pos += piece.size + spacing
+    return {DECOY_CONTIG: decoy}
+
+
 def make_reference(resources_dir: str | Path, out_fasta: str | Path, seed: int = DEFAULT_SEED) -> Path:
     """Write the synthetic reference FASTA (60 columns) and its .fai.
 
@@ -362,6 +499,18 @@ def make_reference(resources_dir: str | Path, out_fasta: str | Path, seed: int =
     if len(cds) != tx.cds_length:
         raise ValueError(f"CDS FASTA has {len(cds)} nt but the GFF3 CDS rows cover {tx.cds_length}")
     locus = seqs[tx.chrom]
+    # Repeats first (exons, targets and splice sites kept free of them), then the motifs and the CDS.
+    keep_free = {name: np.zeros(codes.size, dtype=bool) for name, codes in seqs.items()}
+    for gene in read_genes(resources_dir).values():
+        for s, e in gene.exons:
+            keep_free[gene.chrom][max(0, s - 1 - REPEAT_EXON_PAD) : e + REPEAT_EXON_PAD] = True
+    for c, s0, e0, _ in read_bed(resources_dir / "targets.bed"):
+        if c in keep_free:
+            keep_free[c][max(0, s0 - REPEAT_EXON_PAD) : e0 + REPEAT_EXON_PAD] = True
+    decoy = lay_repeats(resources_dir, seqs, keep_free, seed)
+    for codes in (*seqs.values(), *decoy.values()):
+        _break_homopolymers(codes, rng)
+    seqs.update(decoy)
     protected = np.zeros(locus.size, dtype=bool)
     for s, e in tx.cds:
         protected[s - 1 : e] = True
@@ -1310,8 +1459,10 @@ def _resources_digest(resources_dir: Path) -> str:
         "targets.bed",
         "controls.bed",
         "il1rn_cds_synthetic.fa",
+        "mask.bed",
     ):
-        h.update(name.encode() + b"\0" + (resources_dir / name).read_bytes())
+        if (resources_dir / name).exists():
+            h.update(name.encode() + b"\0" + (resources_dir / name).read_bytes())
     return h.hexdigest()[:16]
 
 
