@@ -405,6 +405,8 @@ def _contract_fields(r: dict) -> dict:
         allele.setdefault("flags", [])
     r.setdefault("other_variants", [])
     r.setdefault("limitations", list(LIMITATIONS))
+    r.setdefault("differential", {})
+    r["schema_version"] = "1.1"
     return r
 
 

@@ -227,7 +227,7 @@ def test_records_are_sorted_and_complete(cohort):
     _, records = cohort
     assert [r["pos"] for r in records] == sorted(r["pos"] for r in records)
     expected = {
-        "chrom", "pos", "ref", "alt", "filter", "qual", "genotype", "zygosity", "depth", "alt_depth",
+        "gene", "chrom", "pos", "ref", "alt", "filter", "qual", "genotype", "zygosity", "depth", "alt_depth",
         "allele_fraction", "genotype_quality", "kind", "consequence", "hgvs_c", "hgvs_c_ensembl", "hgvs_p", "hgvs_g",
         "bcsq", "classification", "classification_reason", "known_as", "known_citation", "population_af",
     }  # fmt: skip

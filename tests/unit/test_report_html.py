@@ -366,3 +366,28 @@ def test_page_renders_in_headless_chromium(tmp_path, examples, name):
     data = png.read_bytes()
     assert len(data) > 20_000
     assert _png_pixels_vary(data), "screenshot is blank"
+
+
+def test_differential_section_is_shown_with_its_own_status(validator, examples):
+    report, bins = copy.deepcopy(examples["carrier"])
+    allele = copy.deepcopy(report["alleles"][0])
+    allele.update(
+        hgvs_c="NM_012275.3:c.80T>C",
+        hgvs_p="NP_036407.1:p.(Leu27Pro)",
+        zygosity="homozygous",
+        known_as="L27P <b>founder</b>",
+    )
+    report["differential"] = {"DITRA": {
+        "gene": "IL36RN", "transcript": {"gene": "IL36RN", "refseq": "NM_012275.3"}, "status": "affected",
+        "summary": "Affected: two loss-of-function IL36RN alleles consistent with DITRA.",
+        "reasons": ["NM_012275.3:c.80T>C: homozygous, pathogenic"], "alleles": [allele],
+        "phase": {"status": "not_applicable", "method": None, "detail": "-"}, "copy_number": 2,
+        "exon_copy_number": [], "callable_fraction_cds": 1.0, "other_variants": [], "limitations": ["x"],
+        "exon_coverage": [{"exon": 3, "start": 10, "end": 20, "mean_depth": 30.0, "min_depth": 28,
+                           "pct_ge_20x": 100.0, "callable": True, "copy_number": 2, "required_depth": 10}],
+    }}  # fmt: skip
+    validator.validate(report)
+    page = render_html(report, bins, ex.genes(), ex.exons())
+    section = page[page.index("Differential: DITRA (IL36RN, NM_012275.3)") :]
+    assert "affected" in section[:2000] and "c.80T&gt;C" in section and "&lt;b&gt;founder" in section
+    assert "<b>founder" not in page

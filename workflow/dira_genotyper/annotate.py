@@ -34,6 +34,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +126,7 @@ def classify(
     population_af: float | None,
     rules: dict[str, Any],
     pvs1: Pvs1 | None = None,
+    disease: str = "DIRA",
 ) -> tuple[str, str]:
     """Classification and a reason naming the ACMG/AMP criterion that decided it (module docstring: order).
 
@@ -135,7 +137,7 @@ def classify(
     known_note = ""
     if known:
         source = known.get("short_citation") or known["citation"]
-        published = f"published DIRA allele {known['published_name']} ({source})"
+        published = f"published {disease} allele {known['published_name']} ({source})"
         if known["classification"] in rules["known_classifications_used"]:
             return known["classification"], f"Matches the {published}, listed as {known['classification']}."
         known_note = f" Matches the {published}, listed as {known['classification']}."
@@ -148,7 +150,7 @@ def classify(
         return (
             "likely_benign",
             f"BS1: population allele frequency {population_af:.4g} is above {rules['benign_af']:g}, too common for "
-            f"a disease as rare as DIRA.{known_note}",
+            f"a disease as rare as {disease}.{known_note}",
         )
     lof = [t for t in terms if t in rules["lof_consequences"]]
     if lof:
@@ -161,12 +163,12 @@ def classify(
     uncertain = [t for t in terms if t in rules["uncertain_consequences"]]
     if uncertain:
         why = f" ({pvs1.branch})" if pvs1 is not None and lof else ""
-        return "uncertain", f"Effect on IL-1Ra not predictable from {', '.join(uncertain)}{why}.{known_note}"
+        return "uncertain", f"Effect on the protein not predictable from {', '.join(uncertain)}{why}.{known_note}"
     if terms and set(terms) <= OUTSIDE_TRANSCRIPT:
         return (
             "likely_benign",
             "Outside the MANE Select transcript (e.g. an exon of another GENCODE isoform): cannot change the "
-            f"MANE protein IL-1Ra.{known_note}",
+            f"protein of the transcript of record.{known_note}",
         )
     if terms and all(t in rules["benign_consequences"] for t in terms):
         criterion = (
@@ -365,6 +367,7 @@ def _allele_record(
     bcsq: str | None,
     rules: dict[str, Any],
     coding: str | None = None,
+    disease: str = "DIRA",
 ) -> dict[str, Any]:
     alt = record.alts[alt_index]
     genotype, alleles = _genotype(sample)
@@ -391,7 +394,7 @@ def _allele_record(
     filters = list(record.filter.keys())
     consequences = effect.consequences if effect else ("intergenic_variant",)
     pvs1 = assess(effect, tx, coding) if effect is not None and coding else None
-    classification, reason = classify(consequences, known, population_af, rules, pvs1)
+    classification, reason = classify(consequences, known, population_af, rules, pvs1, disease)
     protein = tx.protein_accession()
     outside = set(consequences) <= OUTSIDE_TRANSCRIPT
     return {
@@ -463,6 +466,46 @@ def check_transcript_on_reference(tx: Transcript, fasta: pysam.FastaFile, fasta_
             )
 
 
+@dataclass
+class GeneAnnotation:
+    """One gene's transcript of record, its published alleles and the disease they cause."""
+
+    gene: str
+    disease: str
+    tx: Transcript
+    known: KnownAlleles
+    coding: str | None
+    gff3: Path
+    usable: bool = True  # False: the reference does not hold this transcript's CDS (see ``problem``)
+    problem: str = ""
+
+    def near(self, chrom: str, pos: int) -> int:
+        """Distance from the transcript (0 inside it), a large number on another contig."""
+        if chrom != self.tx.chrom:
+            return 10**12
+        return max(0, self.tx.start - pos, pos - self.tx.end)
+
+
+def load_gene_annotation(gff3_path, known_path, fasta, fasta_path, disease: str, required: bool):  # noqa: ANN001
+    """The annotation context of one gene. A required gene (the headline's) whose CDS the reference does not
+    hold is an error; another gene (a differential) is marked unusable with the reason instead."""
+    if not Path(gff3_path).is_file():
+        raise InputError(f"the GFF3 {gff3_path} does not exist")
+    tx = load_transcript(gff3_path)
+    gene = tx.gene_name or tx.transcript_id
+    try:
+        check_transcript_on_reference(tx, fasta, fasta_path, gff3_path)
+        known = KnownAlleles.load(known_path, tx, fasta)
+    except InputError as exc:
+        if required:
+            raise
+        log.warning("%s (%s) cannot be annotated: %s", gene, disease, exc)
+        empty = KnownAlleles([], tx.chrom)
+        return GeneAnnotation(gene, disease, tx, empty, None, Path(gff3_path), False, str(exc))
+    coding = tx.coding_and_3utr(fasta.fetch) if tx.coding else None
+    return GeneAnnotation(gene, disease, tx, known, coding, Path(gff3_path))
+
+
 def annotate_vcf(
     vcf_path: str | Path,
     fasta_path: str | Path,
@@ -472,41 +515,49 @@ def annotate_vcf(
     rules: dict[str, Any] | None = None,
     sample: str | None = None,
     run_csq: bool = True,
+    more_genes: list[dict[str, str]] | None = None,
+    disease: str = "DIRA",
 ) -> list[dict[str, Any]]:
     """One flat record per ALT allele of each VCF record, sorted by contig (header order) and position.
 
-    Fields: chrom, pos, ref, alt (as in the VCF); filter ("PASS", "." when the caller set none, else the
-    list of failed filters); qual; genotype ("0/1", "1|1", ...); zygosity (heterozygous, homozygous, or None
-    when the sample does not carry the allele; hemizygosity is decided later from copy number); depth
-    (FORMAT DP, else the sum of AD), alt_depth and allele_fraction (from FORMAT AD, or RAD where the indel was
-    re-genotyped by realignment); genotype_quality
+    Fields: chrom, pos, ref, alt (as in the VCF); gene (whose transcript of record named it: the nearest of
+    ``gff3_path`` and ``more_genes``); filter ("PASS", "." when the caller set none, else the
+    list of failed filters); qual; genotype ("0/1", "1|1", ...); zygosity (heterozygous, homozygous, unknown for
+    ``./1``, or None when the sample does not carry the allele; hemizygosity is decided later from copy number);
+    depth (FORMAT DP, else the sum of AD), alt_depth and allele_fraction (from FORMAT AD, or RAD where the indel
+    was re-genotyped by realignment); genotype_quality
     (FORMAT GQ); kind (snv, or indel for anything else, including MNVs named delins); consequence (SO
     terms joined by "&", most severe first); hgvs_c / hgvs_c_ensembl (RefSeq / Ensembl transcript
-    accession); hgvs_p (protein accession; None outside the coding effect, e.g. UTR); bcsq (bcftools csq);
-    classification and classification_reason; known_as and known_citation (published DIRA allele);
+    accession); hgvs_p (protein accession; None outside the coding effect, e.g. UTR); hgvs_g; bcsq (bcftools
+    csq); classification and classification_reason; known_as and known_citation (published allele);
     population_af (None when not given or not found). Alleles on another contig than the transcript are
     ``intergenic_variant`` with no HGVS names. Symbolic ALTs (``<DEL>``, ``*``) are skipped.
 
+    ``more_genes``: further genes, each ``{"gff3": path, "known": table, "disease": name}`` (the differential);
     ``sample`` picks the VCF sample (default: the first). ``run_csq=False`` skips bcftools csq (bcsq None).
     """
     rules = resolve_rules(rules)
     for label, path in (("VCF", vcf_path), ("reference FASTA", fasta_path), ("GFF3", gff3_path)):
         if not Path(path).is_file():
             raise InputError(f"the {label} {path} does not exist")
-    tx = load_transcript(gff3_path)
     try:
         fasta = pysam.FastaFile(str(fasta_path))
     except (OSError, ValueError) as exc:
         raise InputError(f"cannot open the reference FASTA {fasta_path} (is it indexed?): {exc}") from exc
-    check_transcript_on_reference(tx, fasta, fasta_path, gff3_path)
-    known_table = KnownAlleles.load(known_variants_path, tx, fasta)
-    coding = tx.coding_and_3utr(fasta.fetch) if tx.coding else None
+    genes = [load_gene_annotation(gff3_path, known_variants_path, fasta, fasta_path, disease, True)]
+    for extra in more_genes or []:
+        genes.append(load_gene_annotation(extra["gff3"], extra["known"], fasta, fasta_path, extra["disease"], False))
+    tx = genes[0].tx
     bcsq: dict[tuple, str] = {}
     if run_csq:
-        try:
-            bcsq = bcftools_csq(vcf_path, fasta_path, gff3_path)
-        except pysam.utils.SamtoolsError as exc:
-            log.warning("bcftools csq failed; BCSQ is left empty: %s", exc)
+        for gene in genes:
+            if not gene.usable:
+                continue
+            try:
+                for key, value in bcftools_csq(vcf_path, fasta_path, gene.gff3).items():
+                    bcsq[key] = f"{bcsq[key]},{value}" if key in bcsq else value
+            except pysam.utils.SamtoolsError as exc:
+                log.warning("bcftools csq failed on %s; BCSQ is left empty: %s", gene.gff3, exc)
     population = PopulationFrequencies(population_vcf) if population_vcf else None
     records = []
     try:
@@ -531,30 +582,34 @@ def annotate_vcf(
                 if alt.startswith("<") or alt == "*" or "[" in alt or "]" in alt:
                     log.debug("skipping symbolic allele %s:%s %s", record.chrom, record.pos, alt)
                     continue
+                gene = min(genes, key=lambda g: (g.near(record.chrom, record.pos), genes.index(g)))
                 effect = None
-                if record.chrom == tx.chrom:
+                if record.chrom == gene.tx.chrom and gene.usable:
                     try:
-                        effect = describe_variant(tx, fasta.fetch, record.pos, record.ref, alt, record.chrom)
+                        effect = describe_variant(gene.tx, fasta.fetch, record.pos, record.ref, alt, record.chrom)
                     except ValueError as exc:
                         raise InputError(
                             f"{vcf_path}: {exc}; is the VCF from the same reference build as {fasta_path}?"
                         ) from exc
-                known = known_table.match_small(record.chrom, record.pos, record.ref, alt)
+                known = gene.known.match_small(record.chrom, record.pos, record.ref, alt)
                 af = population.allele_frequency(record.chrom, record.pos, record.ref, alt) if population else None
-                records.append(
-                    _allele_record(
-                        record,
-                        alt_index,
-                        call,
-                        tx,
-                        effect,
-                        known,
-                        af,
-                        bcsq.get((record.chrom, record.pos, record.ref, alt)),
-                        rules,
-                        coding,
-                    )
+                row = _allele_record(
+                    record,
+                    alt_index,
+                    call,
+                    gene.tx,
+                    effect,
+                    known,
+                    af,
+                    bcsq.get((record.chrom, record.pos, record.ref, alt)),
+                    rules,
+                    gene.coding,
+                    gene.disease,
                 )
+                if not gene.usable:
+                    row["classification"] = "uncertain"
+                    row["classification_reason"] = f"{gene.gene} could not be annotated: {gene.problem}."
+                records.append({"gene": gene.gene, **row})
     if population:
         population.close()
     records.sort(key=lambda r: (order.get(r["chrom"], len(order)), r["chrom"], r["pos"], r["ref"], r["alt"]))
@@ -591,6 +646,7 @@ def _run_annotate(args: argparse.Namespace) -> int:
         population_vcf=args.population,
         rules=rules,
         sample=args.sample,
+        more_genes=differential_genes(args.resources, args.known) if args.resources else None,
     )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -599,6 +655,17 @@ def _run_annotate(args: argparse.Namespace) -> int:
         handle.write("\n")
     log.info("annotated %d allele(s) -> %s", len(variants), out)
     return 0
+
+
+def differential_genes(resources_dir: str, known_path: str) -> list[dict[str, str]]:
+    """The differential genes of a resources folder (build.json ``differential``): GFF3 in the folder, the
+    known-allele table beside the headline's (``known_path``)."""
+    meta = json.loads((Path(resources_dir) / "build.json").read_text())
+    return [
+        {"gff3": str(Path(resources_dir) / d["gff3"]), "known": str(Path(known_path).parent / d["known"]),
+         "disease": d["disease"]}
+        for d in meta.get("differential", [])
+    ]  # fmt: skip
 
 
 def register_cli(subparsers: Any) -> argparse.ArgumentParser:
@@ -619,6 +686,9 @@ def register_cli(subparsers: Any) -> argparse.ArgumentParser:
         help="classification rule overrides (see DEFAULT_RULES): a JSON file, or the JSON object itself",
     )
     parser.add_argument("--sample", help="VCF sample to report (default: the first)")
+    parser.add_argument(
+        "--resources", help="prepared resources folder: its build.json `differential` genes are annotated too"
+    )
     parser.add_argument("--out", required=True, help='output JSON: {"variants": [...]}')
     parser.set_defaults(func=_run_annotate)
     return parser

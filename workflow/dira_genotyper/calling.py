@@ -74,8 +74,14 @@ FILTERS = {
 }
 
 
-def call_variants(bam: str, reference: str, targets_bed: str, out_vcf: str, params: CallingParams,
-                  uncallable: list[tuple[str, int, int]] | None = None) -> dict:
+def call_variants(
+    bam: str,
+    reference: str,
+    targets_bed: str,
+    out_vcf: str,
+    params: CallingParams,
+    uncallable: list[tuple[str, int, int]] | None = None,
+) -> dict:
     """mpileup | call -m | norm -m- (left-align, split) | soft filters -> bgzipped, indexed VCF."""
     out_dir = Path(out_vcf).parent
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -83,23 +89,41 @@ def call_variants(bam: str, reference: str, targets_bed: str, out_vcf: str, para
         pile = os.path.join(tmp, "pileup.bcf")
         _mpileup(reference, targets_bed, params.read_filter, bam, pile, "-a", "FORMAT/AD,FORMAT/DP,FORMAT/SP", "-Ob")
         called = os.path.join(tmp, "called.bcf")
-        pysam.bcftools.call("--no-version", "-m", "-P", str(params.prior), "-v", "-a", "FORMAT/GQ", "-Ob",
-                            "-o", called, pile, catch_stdout=False)
+        pysam.bcftools.call(
+            "--no-version",
+            "-m",
+            "-P",
+            str(params.prior),
+            "-v",
+            "-a",
+            "FORMAT/GQ",
+            "-Ob",
+            "-o",
+            called,
+            pile,
+            catch_stdout=False,
+        )
         normed = os.path.join(tmp, "norm.vcf")
-        pysam.bcftools.norm("--no-version", "-m-", "-f", reference, "-Ov", "-o", normed, called,
-                            catch_stdout=False)
+        pysam.bcftools.norm("--no-version", "-m-", "-f", reference, "-Ov", "-o", normed, called, catch_stdout=False)
         tmp_out = os.path.join(tmp, "filtered.vcf")
         targets = [(c, s, e) for c, s, e, _ in read_bed(targets_bed)]
-        summary = apply_filters(normed, tmp_out, params, uncallable or [], bam=bam, reference=reference,
-                                targets=targets)
+        summary = apply_filters(
+            normed, tmp_out, params, uncallable or [], bam=bam, reference=reference, targets=targets
+        )
         pysam.tabix_compress(tmp_out, out_vcf, force=True)
     pysam.tabix_index(out_vcf, preset="vcf", force=True)
     return summary
 
 
-def apply_filters(in_vcf: str, out_vcf: str, params: CallingParams, uncallable: list[tuple[str, int, int]],
-                  bam: str | None = None, reference: str | None = None,
-                  targets: list[tuple[str, int, int]] | None = None) -> dict:
+def apply_filters(
+    in_vcf: str,
+    out_vcf: str,
+    params: CallingParams,
+    uncallable: list[tuple[str, int, int]],
+    bam: str | None = None,
+    reference: str | None = None,
+    targets: list[tuple[str, int, int]] | None = None,
+) -> dict:
     """Re-genotype indels by realignment and add the CIGAR indels bcftools did not propose (when ``bam`` is
     given; candidates inside ``targets``), then write FILTER reasons (soft filters, the calls are kept) as
     documented in FILTERS."""
@@ -154,8 +178,14 @@ def _output_header(header: pysam.VariantHeader, params: CallingParams) -> pysam.
     return out
 
 
-def _rewrite(dst: pysam.VariantFile, rec: pysam.VariantRecord, bam: pysam.AlignmentFile | None,
-             fasta: pysam.FastaFile | None, reads: ReadFilter, realign: bool) -> tuple[pysam.VariantRecord, bool]:
+def _rewrite(
+    dst: pysam.VariantFile,
+    rec: pysam.VariantRecord,
+    bam: pysam.AlignmentFile | None,
+    fasta: pysam.FastaFile | None,
+    reads: ReadFilter,
+    realign: bool,
+) -> tuple[pysam.VariantRecord, bool]:
     """The output record of a bcftools record: flat-prior QUAL, and for an indel (``realign``) the polished
     insertion and the realignment genotype. Second value: False when realignment finds no ALT support."""
     start, stop, alleles, info = rec.start, rec.stop, rec.alleles, dict(rec.info)
@@ -164,8 +194,9 @@ def _rewrite(dst: pysam.VariantFile, rec: pysam.VariantRecord, bam: pysam.Alignm
         if (pos, ref, alt) != (rec.pos, rec.ref, rec.alts[0]):
             start, stop, alleles = pos - 1, pos - 1 + len(ref), (ref, alt)
             info["POLISHED"] = f"{rec.pos}:{rec.ref}>{rec.alts[0]}"
-    new = dst.new_record(contig=rec.contig, start=start, stop=stop, alleles=alleles, id=rec.id, qual=rec.qual,
-                         info=info)
+    new = dst.new_record(
+        contig=rec.contig, start=start, stop=stop, alleles=alleles, id=rec.id, qual=rec.qual, info=info
+    )
     sample = rec.samples[0]
     for key, value in sample.items():
         new.samples[0][key] = value
@@ -178,9 +209,12 @@ def _rewrite(dst: pysam.VariantFile, rec: pysam.VariantRecord, bam: pysam.Alignm
     return new, supported
 
 
-def _drop_same_event(made: list[tuple[pysam.VariantRecord, bool]], bam: pysam.AlignmentFile,
-                     fasta: pysam.FastaFile, params: CallingParams
-                     ) -> tuple[list[tuple[pysam.VariantRecord, bool]], list[str]]:
+def _drop_same_event(
+    made: list[tuple[pysam.VariantRecord, bool]],
+    bam: pysam.AlignmentFile,
+    fasta: pysam.FastaFile,
+    params: CallingParams,
+) -> tuple[list[tuple[pysam.VariantRecord, bool]], list[str]]:
     """Drop an indel record that is another record's event written differently.
 
     bcftools tests each candidate indel against the reference alone, so an insertion can come out twice (at
@@ -189,8 +223,9 @@ def _drop_same_event(made: list[tuple[pysam.VariantRecord, bool]], bam: pysam.Al
     than the reference and the others are counted; one explaining fewer than ``min_alt_reads`` reads alone,
     next to one explaining more, is dropped (and logged). Two real indels on different reads both keep theirs.
     """
-    indels = sorted((i for i, (rec, _) in enumerate(made) if _is_indel(rec)),
-                    key=lambda i: (made[i][0].contig, made[i][0].start))
+    indels = sorted(
+        (i for i, (rec, _) in enumerate(made) if _is_indel(rec)), key=lambda i: (made[i][0].contig, made[i][0].start)
+    )
     clusters: list[list[int]] = []
     for i in indels:
         rec = made[i][0]
@@ -206,15 +241,18 @@ def _drop_same_event(made: list[tuple[pysam.VariantRecord, bool]], bam: pysam.Al
         if len(cluster) < 2:
             continue
         recs = [made[i][0] for i in cluster]
-        support = unique_support(bam, fasta, recs[0].contig, [(r.pos, r.ref, r.alts[0]) for r in recs],
-                                 params.read_filter)
+        support = unique_support(
+            bam, fasta, recs[0].contig, [(r.pos, r.ref, r.alts[0]) for r in recs], params.read_filter
+        )
         best = max(support)
         for i, rec, n in zip(cluster, recs, support, strict=True):
             if n < params.min_alt_reads and n < best:
                 drop.add(i)
                 keep = recs[support.index(best)]
-                notes.append(f"{rec.contig}:{rec.pos} {rec.ref}>{rec.alts[0]} explains {n} reads alone; the same "
-                             f"event as {keep.pos} {keep.ref}>{keep.alts[0]} ({best} reads)")
+                notes.append(
+                    f"{rec.contig}:{rec.pos} {rec.ref}>{rec.alts[0]} explains {n} reads alone; the same "
+                    f"event as {keep.pos} {keep.ref}>{keep.alts[0]} ({best} reads)"
+                )
     return [m for i, m in enumerate(made) if i not in drop], notes
 
 
@@ -227,9 +265,14 @@ def _same_event_gap(size_a: int, size_b: int) -> int:
     return 2 * max(size_a, size_b) + 10
 
 
-def _rescued_indels(dst: pysam.VariantFile, records: list[pysam.VariantRecord], bam: pysam.AlignmentFile,
-                    fasta: pysam.FastaFile, targets: list[tuple[str, int, int]], reads: ReadFilter
-                    ) -> list[pysam.VariantRecord]:
+def _rescued_indels(
+    dst: pysam.VariantFile,
+    records: list[pysam.VariantRecord],
+    bam: pysam.AlignmentFile,
+    fasta: pysam.FastaFile,
+    targets: list[tuple[str, int, int]],
+    reads: ReadFilter,
+) -> list[pysam.VariantRecord]:
     """Records for CIGAR indels (>= 3 bp) that bcftools did not call and realignment genotypes as non-reference.
 
     The aligner places a long insertion slightly differently in different reads (a shifted copy with a base
@@ -247,8 +290,10 @@ def _rescued_indels(dst: pysam.VariantFile, records: list[pysam.VariantRecord], 
                 taken.append((r.contig, pos - 1, pos - 1 + len(ref), size))
 
     def near(chrom: str, start: int, stop: int, size: int) -> bool:
-        return any(c == chrom and s - _same_event_gap(n, size) <= stop and start <= e + _same_event_gap(n, size)
-                   for c, s, e, n in taken)
+        return any(
+            c == chrom and s - _same_event_gap(n, size) <= stop and start <= e + _same_event_gap(n, size)
+            for c, s, e, n in taken
+        )
 
     scored = []
     for chrom, pos, ref, alt in sorted(cigar_indel_candidates(bam, fasta, targets, reads)):
@@ -280,18 +325,33 @@ def _rescued_indels(dst: pysam.VariantFile, records: list[pysam.VariantRecord], 
 
 
 REALIGN_FORMAT = {
-    "RAD": ("R", "Integer", "Indels: fragments supporting REF and ALT when whole reads (soft clips included) are "
-            "realigned to both haplotypes (dira_genotyper.realign); GT, GQ, PL and QUAL of the indel come from these"),
+    "RAD": (
+        "R",
+        "Integer",
+        "Indels: fragments supporting REF and ALT when whole reads (soft clips included) are "
+        "realigned to both haplotypes (dira_genotyper.realign); GT, GQ, PL and QUAL of the indel come from these",
+    ),
     "BGT": (1, "String", "Indels: the genotype bcftools call gave before realignment"),
 }
 REALIGN_INFO = {
     "REALN": (0, "Flag", "GT, GQ, PL and QUAL set by whole-read realignment (FORMAT/RAD)"),
-    "RESCUED": (0, "Flag", "indel seen in read alignments (CIGAR) that bcftools did not propose; genotyped by "
-                "realignment only"),
-    "POLISHED": (1, "String", "insertion sequence corrected from the reads (hill climbing on the edits saved); "
-                 "the value is bcftools' POS:REF>ALT"),
-    "BQUAL": (1, "Float", "QUAL from bcftools call (with its prior -P); QUAL itself is Phred P(genotype 0/0) from "
-              "the genotype likelihoods (PL) with a flat genotype prior"),
+    "RESCUED": (
+        0,
+        "Flag",
+        "indel seen in read alignments (CIGAR) that bcftools did not propose; genotyped by realignment only",
+    ),
+    "POLISHED": (
+        1,
+        "String",
+        "insertion sequence corrected from the reads (hill climbing on the edits saved); "
+        "the value is bcftools' POS:REF>ALT",
+    ),
+    "BQUAL": (
+        1,
+        "Float",
+        "QUAL from bcftools call (with its prior -P); QUAL itself is Phred P(genotype 0/0) from "
+        "the genotype likelihoods (PL) with a flat genotype prior",
+    ),
 }
 
 
@@ -299,8 +359,7 @@ def _is_indel(rec: pysam.VariantRecord) -> bool:
     return rec.alts is not None and len(rec.alts) == 1 and len(rec.ref) != len(rec.alts[0])
 
 
-def _regenotype(new: pysam.VariantRecord, bam: pysam.AlignmentFile, fasta: pysam.FastaFile, reads: ReadFilter
-                ) -> bool:
+def _regenotype(new: pysam.VariantRecord, bam: pysam.AlignmentFile, fasta: pysam.FastaFile, reads: ReadFilter) -> bool:
     """Set RAD, and GT/GQ/PL/QUAL from realignment; False (bcftools' genotype kept) when it finds no ALT support."""
     support = indel_support(bam, fasta, new.contig, new.pos, new.ref, new.alts[0], reads)
     sample = new.samples[0]
@@ -321,8 +380,9 @@ def _set_realigned_genotype(new: pysam.VariantRecord, support: IndelSupport) -> 
     new.info["REALN"] = True
 
 
-def filter_reasons(rec: pysam.VariantRecord, params: CallingParams,
-                   uncallable: list[tuple[str, int, int]]) -> list[str]:
+def filter_reasons(
+    rec: pysam.VariantRecord, params: CallingParams, uncallable: list[tuple[str, int, int]]
+) -> list[str]:
     sample = rec.samples[0]
     reasons = []
     if rec.qual is not None and rec.qual < params.min_qual:
@@ -369,8 +429,9 @@ def detection_power(depth: int, allele_fraction: float, min_alt_reads: int) -> f
         return 1.0
     if depth < min_alt_reads:
         return 0.0
-    below = sum(math.comb(depth, k) * allele_fraction ** k * (1 - allele_fraction) ** (depth - k)
-                for k in range(min_alt_reads))
+    below = sum(
+        math.comb(depth, k) * allele_fraction**k * (1 - allele_fraction) ** (depth - k) for k in range(min_alt_reads)
+    )
     return max(0.0, min(1.0, 1.0 - below))
 
 
@@ -397,13 +458,25 @@ MPILEUP_MAX_DEPTH = 10000  # mpileup -d: reads per position the caller looks at
 def _mpileup(reference: str, regions_bed: str, read_filter: ReadFilter, bam: str, out: str, *extra: str) -> None:
     """bcftools mpileup as the caller runs it (same read filter, BAQ, max depth)."""
     pysam.bcftools.mpileup(
-        "--no-version", "-f", reference, "-R", regions_bed, *read_filter.mpileup_args(), "-d", str(MPILEUP_MAX_DEPTH),
-        *extra, "-o", out, bam, catch_stdout=False,
+        "--no-version",
+        "-f",
+        reference,
+        "-R",
+        regions_bed,
+        *read_filter.mpileup_args(),
+        "-d",
+        str(MPILEUP_MAX_DEPTH),
+        *extra,
+        "-o",
+        out,
+        bam,
+        catch_stdout=False,
     )
 
 
-def per_base_depth(bam: str, regions: list[tuple[str, int, int]], read_filter: ReadFilter,
-                   reference: str | None = None) -> dict[tuple[str, int, int], np.ndarray]:
+def per_base_depth(
+    bam: str, regions: list[tuple[str, int, int]], read_filter: ReadFilter, reference: str | None = None
+) -> dict[tuple[str, int, int], np.ndarray]:
     """Depth per base over each 0-based region, counting only what bcftools mpileup (the caller) uses.
 
     Reads are filtered by the pileup engine itself with the caller's :class:`ReadFilter` (skip flags, MAPQ,
@@ -417,10 +490,20 @@ def per_base_depth(bam: str, regions: list[tuple[str, int, int]], read_filter: R
         for chrom, start, end in regions:
             bases = np.zeros(end - start, dtype=np.int32)
             dels = np.zeros(end - start, dtype=np.int32)
-            for column in handle.pileup(chrom, start, end, truncate=True, stepper="samtools", compute_baq=False,
-                                        flag_filter=read_filter.skip_flags, min_mapping_quality=read_filter.min_mapq,
-                                        ignore_orphans=not read_filter.count_orphans, min_base_quality=0,
-                                        ignore_overlaps=True, max_depth=100000):
+            for column in handle.pileup(
+                chrom,
+                start,
+                end,
+                truncate=True,
+                stepper="samtools",
+                compute_baq=False,
+                flag_filter=read_filter.skip_flags,
+                min_mapping_quality=read_filter.min_mapq,
+                ignore_orphans=not read_filter.count_orphans,
+                min_base_quality=0,
+                ignore_overlaps=True,
+                max_depth=100000,
+            ):
                 i = column.reference_pos - start
                 for pileup_read in column.pileups:
                     if pileup_read.is_refskip or not read_filter.passes(pileup_read.alignment):
@@ -437,8 +520,9 @@ def per_base_depth(bam: str, regions: list[tuple[str, int, int]], read_filter: R
     return {key: bases_out[key] + dels_out[key] for key in bases_out}
 
 
-def _cap_by_mpileup(bam: str, reference: str, read_filter: ReadFilter,
-                    bases: dict[tuple[str, int, int], np.ndarray]) -> None:
+def _cap_by_mpileup(
+    bam: str, reference: str, read_filter: ReadFilter, bases: dict[tuple[str, int, int], np.ndarray]
+) -> None:
     """Lower each base count to mpileup's FORMAT/DP there: bases BAQ (or the -d cap) takes away from the caller
     are not callable. In place; positions mpileup does not report have no bases the caller uses."""
     with tempfile.TemporaryDirectory(prefix=".callable.") as tmp:
@@ -475,10 +559,24 @@ def _runs(depth: dict[tuple[str, int, int], np.ndarray], min_depth: int) -> list
     return intervals
 
 
-def callable_report(bam: str, cds_bed: str, targets_bed: str, min_depth: int, min_mapq: int, min_baseq: int,
-                    splice_bp: int, out_bed: str, out_tsv: str, out_json: str, *, reference: str | None = None,
-                    min_depth_hemizygous: int | None = None, min_alt_reads: int = 3,
-                    skip_flags: int = MPILEUP_SKIP_FLAGS, count_orphans: bool = False) -> dict:
+def callable_report(
+    bam: str,
+    cds_bed: str,
+    targets_bed: str,
+    min_depth: int,
+    min_mapq: int,
+    min_baseq: int,
+    splice_bp: int,
+    out_bed: str,
+    out_tsv: str,
+    out_json: str,
+    *,
+    reference: str | None = None,
+    min_depth_hemizygous: int | None = None,
+    min_alt_reads: int = 3,
+    skip_flags: int = MPILEUP_SKIP_FLAGS,
+    count_orphans: bool = False,
+) -> dict:
     """Callable/uncallable intervals over the targets; per-exon coverage; callable fraction of CDS +/- splice.
 
     ``min_mapq``/``min_baseq`` (with ``skip_flags``, ``count_orphans``) are the caller's read filter (config
@@ -486,20 +584,31 @@ def callable_report(bam: str, cds_bed: str, targets_bed: str, min_depth: int, mi
     two copies (heterozygous variant), ``min_depth_hemizygous`` (None: derived, :func:`hemizygous_min_depth`)
     for one copy; ``reference`` enables BAQ, as mpileup applies it.
     """
-    read_filter = ReadFilter(min_mapq=min_mapq, min_baseq=min_baseq, skip_flags=skip_flags,
-                             count_orphans=count_orphans)
+    read_filter = ReadFilter(min_mapq=min_mapq, min_baseq=min_baseq, skip_flags=skip_flags, count_orphans=count_orphans)
     min_depth_hemi = hemizygous_min_depth(min_alt_reads, min_depth_hemizygous)
     power = {
         "heterozygous": round(detection_power(min_depth, HETEROZYGOUS_ALLELE_FRACTION, min_alt_reads), 4),
         "hemizygous": round(detection_power(min_depth_hemi, HEMIZYGOUS_ALLELE_FRACTION, min_alt_reads), 4),
     }
-    log.info("read filter %s; %s", read_filter, "bases capped by mpileup's (BAQ)" if reference
-             else "no reference given: BAQ not applied")
-    log.info("min_depth %d: power %.3f for a heterozygous variant (allele fraction %.2f, >= %d alt reads)",
-             min_depth, power["heterozygous"], HETEROZYGOUS_ALLELE_FRACTION, min_alt_reads)
-    log.info("min_depth_hemizygous %d (%s): power %.4f for a hemizygous variant (allele fraction %.2f)",
-             min_depth_hemi, "configured" if min_depth_hemizygous is not None else "derived", power["hemizygous"],
-             HEMIZYGOUS_ALLELE_FRACTION)
+    log.info(
+        "read filter %s; %s",
+        read_filter,
+        "bases capped by mpileup's (BAQ)" if reference else "no reference given: BAQ not applied",
+    )
+    log.info(
+        "min_depth %d: power %.3f for a heterozygous variant (allele fraction %.2f, >= %d alt reads)",
+        min_depth,
+        power["heterozygous"],
+        HETEROZYGOUS_ALLELE_FRACTION,
+        min_alt_reads,
+    )
+    log.info(
+        "min_depth_hemizygous %d (%s): power %.4f for a hemizygous variant (allele fraction %.2f)",
+        min_depth_hemi,
+        "configured" if min_depth_hemizygous is not None else "derived",
+        power["hemizygous"],
+        HEMIZYGOUS_ALLELE_FRACTION,
+    )
 
     targets = [(c, s, e) for c, s, e, _ in read_bed(targets_bed)]
     cds = read_bed(cds_bed)
@@ -511,7 +620,7 @@ def callable_report(bam: str, cds_bed: str, targets_bed: str, min_depth: int, mi
             if c != chrom or e <= start or s >= end:
                 continue
             lo, hi = max(s, start), min(e, end)
-            values[lo - start:hi - start] = arr[lo - s:hi - s]
+            values[lo - start : hi - start] = arr[lo - s : hi - s]
         return values
 
     intervals = _runs(depth, min_depth)
@@ -523,23 +632,32 @@ def callable_report(bam: str, cds_bed: str, targets_bed: str, min_depth: int, mi
 
     exons = []
     callable_bases = total_bases = 0
-    for number, (chrom, start, end, _name) in enumerate(cds, start=1):
+    per_gene: dict[str, dict] = {}
+    for index, (chrom, start, end, name) in enumerate(cds, start=1):
+        gene, number = _cds_row_label(name, index)
         padded = depth_at(chrom, start - splice_bp, end + splice_bp)
         exon_depth = depth_at(chrom, start, end)
         callable_bases += int((padded >= min_depth).sum())
         total_bases += len(padded)
-        exons.append({
-            "exon": number,
-            "start": start + 1,
-            "end": end,
-            "mean_depth": round(float(exon_depth.mean()), 1),
-            "min_depth": int(exon_depth.min()),
-            "pct_ge_20x": round(float((exon_depth >= 20).mean() * 100), 1),
-            "callable": bool((padded >= min_depth).all()),
-            "callable_hemizygous": bool((padded >= min_depth_hemi).all()),
-        })
+        tally = per_gene.setdefault(gene, {"callable": 0, "total": 0, "depth": []})
+        tally["callable"] += int((padded >= min_depth).sum())
+        tally["total"] += len(padded)
+        tally["depth"].append(exon_depth)
+        exons.append(
+            {
+                "gene": gene,
+                "exon": number,
+                "start": start + 1,
+                "end": end,
+                "mean_depth": round(float(exon_depth.mean()), 1),
+                "min_depth": int(exon_depth.min()),
+                "pct_ge_20x": round(float((exon_depth >= 20).mean() * 100), 1),
+                "callable": bool((padded >= min_depth).all()),
+                "callable_hemizygous": bool((padded >= min_depth_hemi).all()),
+            }
+        )
     with open(out_tsv, "w") as handle:
-        handle.write("exon\tstart\tend\tmean_depth\tmin_depth\tpct_ge_20x\tcallable\tcallable_hemizygous\n")
+        handle.write("gene\texon\tstart\tend\tmean_depth\tmin_depth\tpct_ge_20x\tcallable\tcallable_hemizygous\n")
         for row in exons:
             handle.write("\t".join(str(row[k]) for k in row) + "\n")
     all_depth = np.concatenate([depth_at(c, s, e) for c, s, e, _ in cds])
@@ -554,11 +672,25 @@ def callable_report(bam: str, cds_bed: str, targets_bed: str, min_depth: int, mi
         "mean_depth_cds": round(float(all_depth.mean()), 1) if len(all_depth) else 0.0,
         "uncallable_exons": [row["exon"] for row in exons if not row["callable"]],
         "exons": exons,
+        "genes": {
+            gene: {
+                "callable_fraction_cds": round(t["callable"] / t["total"], 4) if t["total"] else 0.0,
+                "mean_depth_cds": round(float(np.concatenate(t["depth"]).mean()), 1),
+                "uncallable_exons": [r["exon"] for r in exons if r["gene"] == gene and not r["callable"]],
+            }
+            for gene, t in per_gene.items()
+        },
         "uncallable_intervals": [[c, s, e] for c, s, e, state in intervals if state == "uncallable"],
         "uncallable_intervals_hemizygous": [[c, s, e] for c, s, e, state in intervals_hemi if state == "uncallable"],
     }
     Path(out_json).write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
     return result
+
+
+def _cds_row_label(name: str, index: int) -> tuple[str, int]:
+    """Gene and exon number of a cds.bed row named ``GENE_CDS_exonN`` (else no gene and the row number)."""
+    gene, _, number = name.rpartition("_CDS_exon")
+    return (gene, int(number)) if gene and number.isdigit() else ("", index)
 
 
 def read_uncallable(callable_json: str) -> list[tuple[str, int, int]]:
@@ -576,8 +708,11 @@ def add_callable_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--targets", required=True)
     p.add_argument("--reference", help="reference FASTA: BAQ-capped base qualities, as bcftools mpileup uses")
     p.add_argument("--min-depth", type=int, default=10)
-    p.add_argument("--min-depth-hemizygous", default="null",
-                   help="depth threshold for one-copy regions; 'null' (default): derived from detection power")
+    p.add_argument(
+        "--min-depth-hemizygous",
+        default="null",
+        help="depth threshold for one-copy regions; 'null' (default): derived from detection power",
+    )
     p.add_argument("--min-alt-reads", type=int, default=3)
     p.add_argument("--min-mapq", type=int, default=20, help="calling.min_mapq (mpileup -q)")
     p.add_argument("--min-baseq", type=int, default=20, help="calling.min_baseq (mpileup -Q)")
@@ -589,11 +724,27 @@ def add_callable_arguments(p: argparse.ArgumentParser) -> None:
 
 def run_callable(args: argparse.Namespace) -> int:
     hemi = None if args.min_depth_hemizygous.lower() in ("", "null", "none") else int(args.min_depth_hemizygous)
-    result = callable_report(args.bam, args.cds, args.targets, args.min_depth, args.min_mapq, args.min_baseq,
-                             args.splice_bp, args.out_bed, args.out_tsv, args.out_json, reference=args.reference,
-                             min_depth_hemizygous=hemi, min_alt_reads=args.min_alt_reads)
-    log.info("callable fraction of CDS +/- %s bp: %.3f; uncallable exons: %s (one-copy threshold %d: %s)",
-             args.splice_bp, result["callable_fraction_cds"], result["uncallable_exons"] or "none",
-             result["min_depth_hemizygous"],
-             [e["exon"] for e in result["exons"] if not e["callable_hemizygous"]] or "none")
+    result = callable_report(
+        args.bam,
+        args.cds,
+        args.targets,
+        args.min_depth,
+        args.min_mapq,
+        args.min_baseq,
+        args.splice_bp,
+        args.out_bed,
+        args.out_tsv,
+        args.out_json,
+        reference=args.reference,
+        min_depth_hemizygous=hemi,
+        min_alt_reads=args.min_alt_reads,
+    )
+    log.info(
+        "callable fraction of CDS +/- %s bp: %.3f; uncallable exons: %s (one-copy threshold %d: %s)",
+        args.splice_bp,
+        result["callable_fraction_cds"],
+        result["uncallable_exons"] or "none",
+        result["min_depth_hemizygous"],
+        [e["exon"] for e in result["exons"] if not e["callable_hemizygous"]] or "none",
+    )
     return 0

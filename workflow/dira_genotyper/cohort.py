@@ -22,6 +22,8 @@ COLUMNS = [
     "mean_depth",
     "callable_fraction_cds",
     "cnv_status",
+    "ditra_status",
+    "ditra_alleles",
     "failed_reason",
 ]
 
@@ -70,6 +72,15 @@ MULTIQC_HEADERS = {
         "title": "CNV",
         "description": "Copy-number call status: called or no_call",
     },
+    "ditra_status": {
+        "title": "DITRA status",
+        "description": "Differential diagnosis DITRA (IL36RN): affected / carrier / negative / inconclusive "
+        "(empty when the build defines no differential)",
+    },
+    "ditra_alleles": {
+        "title": "IL36RN alleles",
+        "description": "Reported IL36RN alleles (HGVS on NM_012275.3, or the deleted region) with zygosity",
+    },
     "failed_reason": {
         "title": "Failed reason",
         "description": "Why no report was made for this sample (empty when it succeeded)",
@@ -113,6 +124,10 @@ def cohort_rows(reports: list[dict], failed: dict[str, str]) -> list[dict]:
             "mean_depth": qc.get("mean_depth"),
             "callable_fraction_cds": qc.get("callable_fraction_cds"),
             "cnv_status": qc.get("cnv_status", ""),
+            "ditra_status": (report.get("differential") or {}).get("DITRA", {}).get("status", ""),
+            "ditra_alleles": "; ".join(
+                _allele_text(a) for a in (report.get("differential") or {}).get("DITRA", {}).get("alleles", [])
+            ),
             "failed_reason": failed.get(sample, ""),
         }
     for sample, reason in failed.items():
@@ -126,6 +141,8 @@ def cohort_rows(reports: list[dict], failed: dict[str, str]) -> list[dict]:
                 "mean_depth": None,
                 "callable_fraction_cds": None,
                 "cnv_status": "",
+                "ditra_status": "",
+                "ditra_alleles": "",
                 "failed_reason": reason or "failed (no reason given)",
             }
     return [rows[s] for s in sorted(rows)]

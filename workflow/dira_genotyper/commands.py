@@ -64,7 +64,8 @@ def cmd_prepare_resources(args: argparse.Namespace) -> int:
     build, naming = inputs.resolve_reference(args.reference, meta["build"], str(Path(args.resources).parent))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    for name in ("window.bed", "controls.bed", "targets.bed", "cds.bed", "mask.bed", "il1rn.gff3"):
+    gff3 = ["il1rn.gff3", *(d["gff3"] for d in meta.get("differential", []))]
+    for name in ("window.bed", "controls.bed", "targets.bed", "cds.bed", "mask.bed", *gff3):
         if name == "mask.bed" and not (Path(args.resources) / name).exists():
             continue  # optional
         text = (Path(args.resources) / name).read_text()

@@ -88,6 +88,7 @@ def interpret(
     model: GeneModel | None = None,
     known_deletion=None,
     min_alt_reads: int = 3,
+    disease: str = "DIRA",
 ) -> Interpretation:
     """The genotype of ``model.gene`` (IL1RN by default). ``known_deletion(genes) -> dict | None`` matches a
     deletion call against published deletions by gene content."""
@@ -238,7 +239,7 @@ def interpret(
         )
     if family["mendelian_consistent"] is False:
         reasons.append(f"family check: {family['detail']}")
-    summary = _summary(status, lof, phase, model.gene)
+    summary = _summary(status, lof, phase, model.gene, disease)
     return Interpretation(
         status,
         summary,
@@ -248,7 +249,7 @@ def interpret(
         family,
         exon_table,
         other_variants,
-        limitations(status, alleles, phase, state, exon_table, model.gene),
+        limitations(status, alleles, phase, state, exon_table, model.gene, disease),
     )
 
 
@@ -280,15 +281,15 @@ def _allele_reason(allele: dict, gene: str) -> str:
     return f"{allele_label(allele, gene)}: {allele['zygosity']}, {cls} ({why})"
 
 
-def _summary(status: str, lof: list[dict], phase: dict, gene: str) -> str:
+def _summary(status: str, lof: list[dict], phase: dict, gene: str, disease: str = "DIRA") -> str:
     names = "; ".join(f"{a['zygosity']} {allele_label(a, gene)}" for a in lof)
     if status == "affected":
-        return f"Affected: two loss-of-function {gene} alleles consistent with DIRA — {names}."
+        return f"Affected: two loss-of-function {gene} alleles consistent with {disease} — {names}."
     if status == "carrier":
         return f"Carrier: one loss-of-function {gene} allele — {names}; a working copy remains."
     if status == "negative":
         return (
-            f"Negative: no loss-of-function {gene} allele and normal {gene} copy number; DIRA is not supported "
+            f"Negative: no loss-of-function {gene} allele and normal {gene} copy number; {disease} is not supported "
             "by the regions tested (see limitations)."
         )
     if lof:
@@ -296,7 +297,9 @@ def _summary(status: str, lof: list[dict], phase: dict, gene: str) -> str:
     return f"Inconclusive: the {gene} genotype could not be determined completely (see reasons)."
 
 
-def limitations(status: str, alleles: list[dict], phase: dict, state, exon_table: list[dict], gene: str) -> list[str]:
+def limitations(
+    status: str, alleles: list[dict], phase: dict, state, exon_table: list[dict], gene: str, disease: str = "DIRA"
+) -> list[str]:
     """What was and was not tested, in words a clinician reads; the same list goes to the JSON and the HTML."""
     items = [
         f"Tested: {gene} coding exons and splice sites (+/- 2 bp) of the MANE Select transcript for small variants "
@@ -326,7 +329,7 @@ def limitations(status: str, alleles: list[dict], phase: dict, state, exon_table
     if phase.get("status") == "unknown":
         items.append(
             "Phase unknown: two heterozygous alleles may be on different copies (in trans, consistent with "
-            "DIRA) or on the same copy (in cis, a carrier). Testing both parents resolves this."
+            f"{disease}) or on the same copy (in cis, a carrier). Testing both parents resolves this."
         )
     if status == "negative" and not alleles:
         items.append(
@@ -338,7 +341,7 @@ def limitations(status: str, alleles: list[dict], phase: dict, state, exon_table
         "may be missed."
     )
     items.append(
-        "Variant classification follows published DIRA alleles, the ClinGen PVS1 decision tree and "
+        f"Variant classification follows published {disease} alleles, the ClinGen PVS1 decision tree and "
         "ACMG/AMP population criteria at the time of release; a clinical geneticist should review it."
     )
     items.append(
@@ -377,14 +380,21 @@ def tool_versions(input_kind: str) -> dict:
 
 
 def build_report(
-    sample: dict, checked: dict, interp: Interpretation, cnv: dict, coverage: dict, build_meta: dict, resources_dir: str
+    sample: dict,
+    checked: dict,
+    interp: Interpretation,
+    cnv: dict,
+    coverage: dict,
+    build_meta: dict,
+    resources_dir: str,
+    differential: dict | None = None,
 ) -> dict:
     genes = cnv.get("genes", {})
     called = cnv.get("status") == "called"
     names = list(dict.fromkeys(REPORT_GENES + sorted(genes)))
     sex = sample.get("sex") or "unknown"
     return {
-        "schema_version": "1.0",
+        "schema_version": "1.1",
         "sample": sample["sample"],
         "status": interp.status,
         "summary": interp.summary,
@@ -400,7 +410,7 @@ def build_report(
                 "quality": e.get("quality"),
             }
             for e in cnv.get("exons", [])
-            if e.get("gene") == "IL1RN"
+            if e.get("gene") == build_meta["transcript"]["gene"]
         ],
         "deletions": [
             {
@@ -433,6 +443,7 @@ def build_report(
         "exon_coverage": _exon_coverage(coverage.get("exons", []), interp.exon_callability),
         "other_variants": interp.other_variants,
         "limitations": interp.limitations,
+        "differential": differential or {},
         "build": build_meta["build"],
         "transcript": build_meta["transcript"],
         "versions": {
@@ -459,6 +470,54 @@ def validate_report(report: dict, schema_path: Path = SCHEMA) -> None:
     if errors:
         details = "; ".join(f"{'/'.join(map(str, e.path)) or '(top)'}: {e.message}" for e in errors[:5])
         raise ValueError(f"the report of {report.get('sample')} breaks its schema {schema_path.name}: {details}")
+
+
+def gene_coverage(coverage: dict, gene: str) -> dict:
+    """The callable step's result restricted to one gene's coding exons (top-level figures per gene when the
+    callable step gives them; older results hold one gene's exons only)."""
+    rows = coverage.get("exons", [])
+    if not any("gene" in r for r in rows):
+        return coverage
+    mine = [r for r in rows if r.get("gene") == gene]
+    figures = (coverage.get("genes") or {}).get(gene, {})
+    return dict(coverage, exons=mine, **figures)
+
+
+def gene_variants(variants: list[dict], gene: str, target: str) -> list[dict]:
+    """The annotated records named on ``gene``'s transcript (records without a gene belong to the target)."""
+    return [v for v in variants if v.get("gene", target) == gene]
+
+
+def differential_section(
+    disease: str, gene: str, transcript: dict, interp: Interpretation, cnv: dict, coverage: dict
+) -> dict:
+    """One differential diagnosis in the report: the same answer, reasons and evidence as the headline's."""
+    called = cnv.get("status") == "called"
+    entry = (cnv.get("genes") or {}).get(gene, {})
+    return {
+        "gene": gene,
+        "transcript": transcript,
+        "status": interp.status,
+        "summary": interp.summary,
+        "reasons": interp.reasons,
+        "alleles": interp.alleles,
+        "phase": interp.phase,
+        "copy_number": entry.get("copy_number") if called else None,
+        "exon_copy_number": [
+            {
+                "gene": e["gene"],
+                "exon": e["exon"],
+                "copy_number": e.get("copy_number") if called else None,
+                "quality": e.get("quality"),
+            }
+            for e in cnv.get("exons", [])
+            if e.get("gene") == gene
+        ],  # fmt: skip
+        "exon_coverage": _exon_coverage(coverage.get("exons", []), interp.exon_callability),
+        "callable_fraction_cds": coverage.get("callable_fraction_cds", 0.0),
+        "other_variants": interp.other_variants,
+        "limitations": interp.limitations,
+    }
 
 
 def _exon_coverage(rows: list[dict], callability: list[dict]) -> list[dict]:
@@ -510,21 +569,50 @@ def run_genotype(args) -> dict:
         if name and name in args.parents:
             parents[role] = _load_relative(name, args.variants, args.cnv)
     locus = Locus.load(args.resources)
-    model = gene_model(locus.gene(locus.target))
+    target = locus.target
     known = load_known_deletions(args.known) if getattr(args, "known", None) else None
     interp = interpret(
         sample,
-        variants,
+        gene_variants(variants, target, target),
         cnv,
-        coverage,
+        gene_coverage(coverage, target),
         parents,
         args.bam,
         args.strict_phase,
-        model,
+        gene_model(locus.gene(target)),
         known_deletion=known,
         min_alt_reads=args.min_alt_reads,
     )
-    report = build_report(sample, checked, interp, cnv, coverage, build_meta, args.resources)
+    differential = {}
+    for spec in build_meta.get("differential", []):
+        gene = spec["gene"]
+        table = Path(args.known).parent / spec["known"] if getattr(args, "known", None) else None
+        diff = interpret(
+            sample,
+            gene_variants(variants, gene, target),
+            cnv,
+            gene_coverage(coverage, gene),
+            parents,
+            args.bam,
+            args.strict_phase,
+            gene_model(locus.gene(gene)),
+            known_deletion=load_known_deletions(str(table)) if table and table.exists() else None,
+            min_alt_reads=args.min_alt_reads,
+            disease=spec["disease"],
+        )
+        differential[spec["disease"]] = differential_section(
+            spec["disease"], gene, spec["transcript"], diff, cnv, gene_coverage(coverage, gene)
+        )
+    covered = ", ".join(f"{d} ({sec['gene']})" for d, sec in differential.items())
+    interp.limitations.insert(
+        2,
+        (f"Differential diagnosis: {covered} is reported from the same reads. " if covered else "")
+        + "Majeed syndrome (LPIN2), NLRP3-associated autoinflammatory disease and other causes of pustulosis or "
+        "sterile osteomyelitis (e.g. CRMO) are not covered by this test.",
+    )
+    report = build_report(
+        sample, checked, interp, cnv, gene_coverage(coverage, target), build_meta, args.resources, differential
+    )
     validate_report(report)
     Path(args.out_json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out_json).write_text(json.dumps(report, indent=2, sort_keys=False) + "\n")

@@ -5,6 +5,9 @@ rule annotate:
         tbi="results/calls/{sample}.vcf.gz.tbi",
         gff3=f"{LOCUS_RES}/il1rn.gff3",
         known=config["known_variants"],
+        res=f"{LOCUS_RES}/build.json",
+        diff_gff3=DIFF_GFF3,
+        diff_known=DIFF_KNOWN,
     output:
         "results/annotation/{sample}.variants.json",
     log:
@@ -23,10 +26,12 @@ rule annotate:
             if config["population_vcf"]
             else ""
         ),
+        res=lambda wc, input: os.path.dirname(input.res),
         rules=lambda wc: json.dumps(
             config["interpretation"].get("classification", {}), sort_keys=True
         ),
     shell:
         "dira-genotyper annotate --vcf {input.vcf:q} --reference {input.ref:q} --gff3 {input.gff3:q} "
         "--known {input.known:q} {params.population} --rules-json '{params.rules}' "
+        "--resources {params.res:q} "
         "--out {output:q} > {log:q} 2>&1"

@@ -60,6 +60,15 @@ SAMPLES = {s.name: s for s in SAMPLE_LIST}
 RESOURCES = os.path.join(config["resources_dir"], BUILD)
 LOCUS_RES = "results/resources"
 REF = config["reference"]
+# Differential genes of this build (build.json `differential`): their GFF3 and known-allele table.
+DIFFERENTIAL = json.loads(open(os.path.join(RESOURCES, "build.json")).read()).get(
+    "differential", []
+)
+DIFF_GFF3 = [f"{LOCUS_RES}/{d['gff3']}" for d in DIFFERENTIAL]
+DIFF_KNOWN = [
+    os.path.join(os.path.dirname(config["known_variants"]), d["known"])
+    for d in DIFFERENTIAL
+]
 
 
 wildcard_constraints:

@@ -41,6 +41,7 @@ rule prepare_resources:
             "exons.tsv",
             "build.json",
         ),
+        diff_gff3=DIFF_GFF3,
     log:
         "logs/resources/prepare_resources.log",
     benchmark:

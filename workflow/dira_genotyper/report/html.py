@@ -196,6 +196,45 @@ def _exon_coverage(report: dict) -> list[dict]:
     return rows
 
 
+def _differential(disease: str, section: dict) -> dict:
+    """A differential diagnosis (e.g. DITRA) as the page shows it: the same parts as the headline's."""
+    status = section.get("status", "inconclusive")
+    badge_bg, badge_fg, meaning = STATUS_STYLE.get(status, STATUS_STYLE["inconclusive"])
+    exon_cn = {c["exon"]: c.get("copy_number") for c in section.get("exon_copy_number", [])}
+    rows = []
+    for c in sorted(section.get("exon_coverage", []), key=lambda c: c["exon"]):
+        cn = exon_cn.get(c["exon"], c.get("copy_number"))
+        cn_text = "no call" if cn is None else str(cn)
+        rows.append(
+            {
+                "exon": num(c["exon"]),
+                "position": f"{num(c['start'])}-{num(c['end'])}",
+                "mean_depth": num(float(c["mean_depth"]), 1),
+                "min_depth": num(c["min_depth"]),
+                "pct_ge_20x": f"{float(c['pct_ge_20x']):.1f}%",
+                "required_depth": num(c.get("required_depth")),
+                "callable": c.get("callable"),
+                "deleted": cn == 0,
+                "copy_number": cn_text,
+                "abnormal": cn_text != "2",
+            }
+        )
+    return {
+        "disease": disease,
+        "gene": section.get("gene"),
+        "refseq": (section.get("transcript") or {}).get("refseq"),
+        "status": status,
+        "badge": (badge_bg, badge_fg),
+        "meaning": meaning,
+        "summary": section.get("summary"),
+        "reasons": list(section.get("reasons", [])),
+        "alleles": [_allele(a) for a in section.get("alleles", [])],
+        "other_variants": [_other_variant(o) for o in section.get("other_variants", [])],
+        "copy_number": "no call" if section.get("copy_number") is None else str(section["copy_number"]),
+        "exon_coverage": rows,
+    }
+
+
 def _qc(report: dict) -> dict:
     qc = report.get("qc", {})
     return {
@@ -256,6 +295,7 @@ def page_context(report: dict, bins: list[dict], genes: list[dict], exons: list[
         "alleles": [_allele(a) for a in report.get("alleles", [])],
         "deletions": [_deletion(d) for d in report.get("deletions", [])],
         "other_variants": [_other_variant(o) for o in report.get("other_variants", [])],
+        "differential": [_differential(d, sec) for d, sec in (report.get("differential") or {}).items()],
         "cn": _copy_number(report, genes),
         "cluster_plot": cluster_plot_svg(report, bins, genes, exons),
         "exon_model": il1rn_exon_svg(report, genes, exons),
