@@ -1,0 +1,82 @@
+"""The sample classes of bench_status.py: two haplotypes of edits and the expected DIRA status per class.
+
+Every coordinate is derived from the resources (``genes.tsv``, ``il1rn.gff3``) through the simulator's
+public functions; the 175 kb cluster deletion and the IL1RN exon-3 deletion are those of
+:func:`simulate.cohort_design`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pysam
+
+from dira_genotyper import simulate as sim
+
+INTRON_DELETION = 1500  # bp, wholly inside IL1RN intron 1
+INTRON_MARGIN = 100  # minimum distance (bp) from the deletion to an exon (clear of every splice region)
+DUP_FLANK = 1000  # bp of flank on each side of IL1RN in the tandem duplication
+
+
+@dataclass(frozen=True)
+class StatusClass:
+    name: str
+    truth: str  # affected | carrier | negative | inconclusive
+    haplotypes: tuple[tuple[sim.Edit, ...], tuple[sim.Edit, ...]]
+    what: str
+
+
+def intron1_deletion(resources_dir: str | Path) -> sim.Edit:
+    """A ``INTRON_DELETION`` bp deletion centred in IL1RN intron 1 (MANE, transcript order), >= ``INTRON_MARGIN``
+    bp from both exons; shortened if the intron is too small."""
+    tx = sim.read_transcript(resources_dir)
+    (s1, e1), (s2, e2) = tx.exons[0], tx.exons[1]
+    lo, hi = (e1 + 1, s2 - 1) if tx.strand == "+" else (e2 + 1, s1 - 1)  # intron bases, genomic order
+    room = hi - lo + 1 - 2 * INTRON_MARGIN
+    if room < 200:
+        raise ValueError(f"IL1RN intron 1 ({lo}-{hi}) is too short for an intron-only deletion")
+    size = min(INTRON_DELETION, room)
+    start = lo + (hi - lo + 1 - size) // 2
+    end = start + size - 1
+    name = f"c.{sim.genomic_to_hgvs_c(resources_dir, start)}_{sim.genomic_to_hgvs_c(resources_dir, end)}del"
+    if tx.strand == "-":
+        name = f"c.{sim.genomic_to_hgvs_c(resources_dir, end)}_{sim.genomic_to_hgvs_c(resources_dir, start)}del"
+    return sim.deletion(tx.chrom, start, end, hgvs_c=name)
+
+
+def gene_duplication(resources_dir: str | Path, reference: str | Path) -> sim.Edit:
+    """Tandem duplication of IL1RN +/- ``DUP_FLANK`` bp: the reference segment inserted right after itself."""
+    genes = sim.read_genes(resources_dir)
+    tx = sim.read_transcript(resources_dir)
+    g = genes[tx.gene or "IL1RN"]
+    start, end = g.start - DUP_FLANK, g.end + DUP_FLANK
+    with pysam.FastaFile(str(reference)) as fa:
+        seq = fa.fetch(g.chrom, start - 1, end).upper()
+    return sim.insertion(g.chrom, end, seq, hgvs_c=f"{g.chrom}:g.{start}_{end}dup")
+
+
+def status_classes(resources_dir: str | Path, reference: str | Path) -> list[StatusClass]:
+    design = sim.cohort_design(resources_dir)
+    big, exdel = design.whole_deletion, design.exon3_deletion
+    q54x = sim.edit_from_hgvs(resources_dir, "c.160C>T")
+    e77x = sim.edit_from_hgvs(resources_dir, "c.229G>T")
+    del15 = sim.edit_from_hgvs(resources_dir, "c.213_227del")
+    fs = sim.edit_from_hgvs(resources_dir, "c.156_157del")
+    intron = intron1_deletion(resources_dir)
+    dup = gene_duplication(resources_dir, reference)
+    kb = big.ref_length / 1000
+    c = StatusClass
+    return [
+        c("normal", "negative", ((), ()), "reference genotype"),
+        c("het_Q54X", "carrier", ((q54x,), ()), "heterozygous c.160C>T"),
+        c("del175_het", "carrier", ((big,), ()), f"heterozygous {kb:.0f} kb cluster deletion"),
+        c("del175+E77X", "affected", ((big,), (e77x,)), "175 kb deletion / c.229G>T"),
+        c("del175+del15", "affected", ((big,), (del15,)), "175 kb deletion / c.213_227del"),
+        c("del175+fs", "affected", ((big,), (fs,)), "175 kb deletion / c.156_157del"),
+        c("intron_del", "negative", ((intron,), ()), f"heterozygous {intron.hgvs_c} ({intron.ref_length} bp)"),
+        c("intron_del+Q54X", "carrier", ((intron,), (q54x,)), f"{intron.hgvs_c} / c.160C>T"),
+        c("exon3_del+Q54X", "affected", ((exdel,), (q54x,)), f"{exdel.hgvs_c} / c.160C>T"),
+        c("dup_IL1RN", "inconclusive", ((dup,), ()), f"heterozygous tandem {dup.hgvs_c} ({len(dup.alt)} bp)"),
+        c("hom_E77X", "affected", ((e77x,), (e77x,)), "homozygous c.229G>T"),
+    ]
