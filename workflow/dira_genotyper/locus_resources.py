@@ -78,6 +78,7 @@ class Gene:
     strand: str
     transcript: str
     exons: list[tuple[int, int]]  # 1-based inclusive, genomic order
+    first_exon: int = 1  # number of the 5'-most exon held (a model may leave out an unverified first exon)
 
     def shifted(self, delta: int) -> Gene:
         return Gene(
@@ -88,6 +89,7 @@ class Gene:
             self.strand,
             self.transcript,
             [(s + delta, e + delta) for s, e in self.exons],
+            self.first_exon,
         )
 
 
@@ -103,6 +105,8 @@ class ManeTranscript:
     strand: str
     exons: list[tuple[int, int]]
     cds: list[tuple[int, int]]
+    first_exon: int = 1
+    span: tuple[int, int] | None = None  # the MANE span, when the model leaves out a first exon
 
     def shifted(self, delta: int) -> ManeTranscript:
         return ManeTranscript(
@@ -116,7 +120,13 @@ class ManeTranscript:
             self.strand,
             [(s + delta, e + delta) for s, e in self.exons],
             [(s + delta, e + delta) for s, e in self.cds],
+            self.first_exon,
+            (self.span[0] + delta, self.span[1] + delta) if self.span else None,
         )
+
+    def as_gene(self) -> Gene:
+        start, end = self.span or (self.exons[0][0], self.exons[-1][1])
+        return Gene(self.gene, self.chrom, start, end, self.strand, self.refseq, self.exons, self.first_exon)
 
 
 def _read_tsv(path: Path, comment_header: bool = False) -> list[dict[str, str]]:
@@ -183,6 +193,54 @@ def il1rn_mane_grch38(source: Path) -> ManeTranscript:
     )
 
 
+#: The differential diagnoses (curated in the repository: resources/differential.tsv, sourced in its model docs).
+DIFFERENTIAL_TABLE = Path(__file__).resolve().parents[2] / "resources" / "differential.tsv"
+
+
+def read_differential(path: Path = DIFFERENTIAL_TABLE) -> list[dict[str, str]]:
+    if not path.exists():
+        return []
+    rows = [line for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    return list(csv.DictReader(rows, delimiter="\t"))
+
+
+def differential_mane_grch38(source: Path, row: dict[str, str]) -> ManeTranscript:
+    """A differential gene's MANE model: span and accessions from MANE, exons from the SpliceAI table (the exons
+    inside the MANE span, the last one ending at the span), the CDS from the curated row."""
+    mane = read_mane(source)[row["gene"]]
+    span = (int(mane["chr_start"]), int(mane["chr_end"]))
+    strand, exons = _spliceai_exons(source, "GRCh38")[row["gene"]]
+    inside = [(max(s, span[0]), min(e, span[1])) for s, e in exons if s >= span[0] and s <= span[1]]
+    cds_start, cds_end = int(row["cds_start_grch38"]), int(row["cds_end_grch38"])
+    cds = [(max(s, cds_start), min(e, cds_end)) for s, e in inside if e >= cds_start and s <= cds_end]
+    if sum(e - s + 1 for s, e in cds) % 3:
+        raise ValueError(f"{row['gene']}: the CDS of {row['model']} is not a whole number of codons")
+    return ManeTranscript(
+        gene=row["gene"],
+        refseq=mane["RefSeq_nuc"],
+        ensembl=mane["Ensembl_nuc"],
+        ensembl_gene=mane["Ensembl_Gene"],
+        protein_refseq=mane["RefSeq_prot"],
+        protein_ensembl=mane["Ensembl_prot"],
+        chrom="chr2",
+        strand=mane["chr_strand"],
+        exons=inside,
+        cds=cds,
+        first_exon=int(row["first_exon"]),
+        span=span,
+    )
+
+
+def check_grch37_exons(source: Path, tx37: ManeTranscript) -> None:
+    """The GRCh37 model (GRCh38 + offset) must put every exon boundary where the GRCh37 SpliceAI table does."""
+    _strand, exons = _spliceai_exons(source, "GRCh37")[tx37.gene]
+    starts = {s for s, _ in exons}
+    ends = {e for _, e in exons}
+    for s, e in tx37.exons[:-1]:
+        if s not in starts or e not in ends:
+            raise ValueError(f"{tx37.gene}: GRCh37 exon {s}-{e} (GRCh38 + offset) is not in the GRCh37 SpliceAI table")
+
+
 def all_il1rn_exons(source: Path, build: str) -> list[tuple[int, int]]:
     name = "hg38" if build == "GRCh38" else "hg19"
     models = _read_tsv(source / "data" / f"IL1RN_GENCODE_models_{name}_noIDs.tsv")
@@ -202,8 +260,10 @@ def _spliceai_exons(source: Path, build: str) -> dict[str, tuple[str, list[tuple
     return out
 
 
-def cluster_genes(source: Path, build: str, il1rn: ManeTranscript) -> list[Gene]:
-    """Gene spans (MANE on GRCh38, GENCODE on GRCh37) with exons from the SpliceAI tables."""
+def cluster_genes(source: Path, build: str, il1rn: ManeTranscript,
+                  models: dict[str, ManeTranscript] | None = None) -> list[Gene]:
+    """Gene spans (MANE on GRCh38, GENCODE on GRCh37) with exons from the SpliceAI tables; the genes in
+    ``models`` (the differential) take their MANE model's span and exons."""
     exons = _spliceai_exons(source, build)
     mane = read_mane(source)
     gencode37 = {r["gene_name"]: r for r in _read_tsv(source / "data" / "IL1_cluster_genes_GENCODE_hg19.tsv")}
@@ -213,6 +273,9 @@ def cluster_genes(source: Path, build: str, il1rn: ManeTranscript) -> list[Gene]
             genes.append(
                 Gene(name, il1rn.chrom, il1rn.exons[0][0], il1rn.exons[-1][1], il1rn.strand, il1rn.refseq, il1rn.exons)
             )
+            continue
+        if models and name in models:
+            genes.append(models[name].as_gene())
             continue
         strand, gene_exons = exons[name]
         if build == "GRCh38":
@@ -322,7 +385,7 @@ def write_gff3(path: Path, tx: ManeTranscript) -> None:
         f"transcript_id={tx_id};refseq={tx.refseq};ensembl_version={tx.ensembl};"
         f"protein_refseq={tx.protein_refseq};protein_ensembl={tx.protein_ensembl};tag=MANE_Select"
     )
-    for number, (s, e) in enumerate(_in_transcript_order(tx.exons, tx.strand), start=1):
+    for number, (s, e) in enumerate(_in_transcript_order(tx.exons, tx.strand), start=tx.first_exon):
         lines.append(
             f"{tx.chrom}\tdira-genotyper\texon\t{s}\t{e}\t.\t{tx.strand}\t.\t"
             f"Parent=transcript:{tx_id};Name={tx_id}.exon{number};exon_number={number}"
@@ -361,7 +424,8 @@ def _utr_pieces(s: int, e: int, cds_start: int, cds_end: int, strand: str) -> li
 
 def _write_tables(out: Path, build: str, chrom_len: int, tx: ManeTranscript, genes: list[Gene],
                   il1rn_exons: list[tuple[int, int]], extra_controls: list[Interval],
-                  problems: tuple[list[Interval], list[Interval]]) -> None:
+                  problems: tuple[list[Interval], list[Interval]],
+                  differential: list[tuple[dict[str, str], ManeTranscript]] = ()) -> None:
     out.mkdir(parents=True, exist_ok=True)
     first, last = min(g.start for g in genes if g.name != "PSD4" and g.name != "PAX8"), tx.exons[-1][1]
     window = Interval("chr2", first - FLANK_BP, last + FLANK_BP, "extraction_window")
@@ -381,11 +445,18 @@ def _write_tables(out: Path, build: str, chrom_len: int, tx: ManeTranscript, gen
         for s, e in tx.exons
     ]
     targets += [Interval("chr2", s - TARGET_PAD_BP, e + TARGET_PAD_BP, "IL1RN_GENCODE_exon") for s, e in il1rn_exons]
+    cds_rows = [Interval("chr2", s, e, f"IL1RN_CDS_exon{i}") for i, (s, e) in enumerate(tx.cds, start=1)]
+    for _row, dtx in differential:
+        numbered_d = _in_transcript_order(dtx.exons, dtx.strand)
+        number = {ex: i for i, ex in enumerate(numbered_d, start=dtx.first_exon)}
+        targets += [Interval(dtx.chrom, s - TARGET_PAD_BP, e + TARGET_PAD_BP, f"{dtx.gene}_MANE_exon{number[(s, e)]}")
+                    for s, e in dtx.exons]  # fmt: skip
+        for cs, ce in dtx.cds:
+            holder = next(ex for ex in dtx.exons if ex[0] <= cs and ce <= ex[1])
+            cds_rows.append(Interval(dtx.chrom, cs, ce, f"{dtx.gene}_CDS_exon{number[holder]}"))
+        write_gff3(out / f"{dtx.gene.lower()}.gff3", dtx)
     write_bed(out / "targets.bed", merge_intervals(targets))
-    write_bed(
-        out / "cds.bed",
-        [Interval("chr2", s, e, f"IL1RN_CDS_exon{i}") for i, (s, e) in enumerate(tx.cds, start=1)],
-    )
+    write_bed(out / "cds.bed", cds_rows)
     write_gff3(out / "il1rn.gff3", tx)
     with open(out / "genes.tsv", "w") as handle:
         handle.write("gene\tchrom\tstart\tend\tstrand\ttranscript\n")
@@ -394,7 +465,7 @@ def _write_tables(out: Path, build: str, chrom_len: int, tx: ManeTranscript, gen
     with open(out / "exons.tsv", "w") as handle:
         handle.write("gene\texon\tchrom\tstart\tend\n")
         for g in genes:
-            for number, (s, e) in enumerate(_in_transcript_order(g.exons, g.strand), start=1):
+            for number, (s, e) in enumerate(_in_transcript_order(g.exons, g.strand), start=g.first_exon):
                 handle.write(f"{g.name}\t{number}\t{g.chrom}\t{s}\t{e}\n")
     meta = {
         "build": build,
@@ -409,6 +480,23 @@ def _write_tables(out: Path, build: str, chrom_len: int, tx: ManeTranscript, gen
             "protein_ensembl": tx.protein_ensembl,
         },
         "extra_contigs": {c.chrom: None for c in extra_controls},
+        "differential": [
+            {
+                "disease": row["disease"],
+                "gene": dtx.gene,
+                "gff3": f"{dtx.gene.lower()}.gff3",
+                "known": row["known"],
+                "model": row["model"],
+                "transcript": {
+                    "gene": dtx.gene,
+                    "refseq": dtx.refseq,
+                    "ensembl": dtx.ensembl,
+                    "protein_refseq": dtx.protein_refseq,
+                    "protein_ensembl": dtx.protein_ensembl,
+                },
+            }
+            for row, dtx in differential
+        ],
         "parameters": BUILD_PARAMETERS[build],
         "controls": {
             "why": "outside the ENCODE blacklist and low in repeats: blacklisted or repeat-rich sequence has "
@@ -430,22 +518,26 @@ def _write_tables(out: Path, build: str, chrom_len: int, tx: ManeTranscript, gen
     (out / "build.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
 
 
-def build_all(source: Path, out: Path) -> list[Path]:
+def build_all(source: Path, out: Path, differential_table: Path = DIFFERENTIAL_TABLE) -> list[Path]:
     """Write resources/GRCh38, resources/GRCh37 and resources/SYNTH from the source tables."""
     tx38 = il1rn_mane_grch38(source)
     written = []
+    diff38 = [(row, differential_mane_grch38(source, row)) for row in read_differential(differential_table)]
     # GRCh38
-    genes38 = cluster_genes(source, "GRCh38", tx38)
+    genes38 = cluster_genes(source, "GRCh38", tx38, {d.gene: d for _, d in diff38})
     problems38 = problem_regions(source, "GRCh38")
     _write_tables(out / "GRCh38", "GRCh38", BUILD_PARAMETERS["GRCh38"]["chr2_length"], tx38, genes38,
-                  all_il1rn_exons(source, "GRCh38"), [], problems38)
+                  all_il1rn_exons(source, "GRCh38"), [], problems38, diff38)
     written.append(out / "GRCh38")
     # GRCh37: IL1RN MANE by the documented offset; the cluster from the hg19 tables.
     offset37 = BUILD_PARAMETERS["GRCh37"]["mane_offset_from_grch38"]
     tx37 = tx38.shifted(offset37)
-    genes37 = cluster_genes(source, "GRCh37", tx37)
+    diff37 = [(row, d.shifted(offset37)) for row, d in diff38]
+    for _row, d in diff37:
+        check_grch37_exons(source, d)
+    genes37 = cluster_genes(source, "GRCh37", tx37, {d.gene: d for _, d in diff37})
     _write_tables(out / "GRCh37", "GRCh37", BUILD_PARAMETERS["GRCh37"]["chr2_length"], tx37, genes37,
-                  all_il1rn_exons(source, "GRCh37"), [], problem_regions(source, "GRCh37"))
+                  all_il1rn_exons(source, "GRCh37"), [], problem_regions(source, "GRCh37"), diff37)
     written.append(out / "GRCh37")
     # SYNTH: GRCh38 shifted onto a 1 Mb contig, plus an unlinked control contig.
     synth = BUILD_PARAMETERS["SYNTH"]
@@ -454,11 +546,15 @@ def build_all(source: Path, out: Path) -> list[Path]:
     _write_tables(out / "SYNTH", "SYNTH", synth["chr2_length"], tx38.shifted(delta),
                   [g.shifted(delta) for g in genes38],
                   [(s + delta, e + delta) for s, e in all_il1rn_exons(source, "GRCh38")], [ctrl],
-                  tuple([iv.shifted(delta) for iv in ivs] for ivs in problems38))
+                  tuple([iv.shifted(delta) for iv in ivs] for ivs in problems38),
+                  [(row, d.shifted(delta)) for row, d in diff38])
     meta = json.loads((out / "SYNTH" / "build.json").read_text())
     meta["extra_contigs"] = {synth["control_contig"]: synth["control_length"]}
     (out / "SYNTH" / "build.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
     shutil.copyfile(source / "data" / "il1rn-cds-for-synthetic-test-references.fa",
                     out / "SYNTH" / "il1rn_cds_synthetic.fa")
+    for row, d in diff38:
+        target = out / "SYNTH" / f"{d.gene.lower()}_cds_synthetic.fa"
+        shutil.copyfile(differential_table.parent / row["synthetic_cds"], target)
     written.append(out / "SYNTH")
     return written

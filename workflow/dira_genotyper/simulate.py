@@ -45,7 +45,8 @@ from . import __version__
 from .locus_bam import read_bed
 
 #: Bumped whenever the simulator's output for a given seed changes (invalidates test-data stamps).
-SIM_VERSION = "2"
+SIM_VERSION = "3"
+DITRA_FOUNDER = "c.80T>C"  # IL36RN p.(Leu27Pro), the Tunisian founder allele (resources/known_ditra_variants.tsv)
 DEFAULT_SEED = 20261125
 READ_LENGTH = 150
 MAX_INDEL = 50  # edits removing more reference bases than this are "deletion" (structural), else "indel"
@@ -244,14 +245,26 @@ def _read_transcript_cached(path: str, mtime: float) -> Transcript:
     return Transcript(gene, chrom, strand, exons, cds)
 
 
-def read_transcript(resources_dir: str | Path) -> Transcript:
-    path = Path(resources_dir) / "il1rn.gff3"
+def read_transcript(resources_dir: str | Path, gene: str | None = None) -> Transcript:
+    """The MANE transcript of the target gene (``il1rn.gff3``) or of a differential ``gene`` (``<gene>.gff3``)."""
+    path = Path(resources_dir) / f"{(gene or 'IL1RN').lower()}.gff3"
     return _read_transcript_cached(str(path), path.stat().st_mtime)
 
 
-def read_synthetic_cds(resources_dir: str | Path) -> str:
-    lines = (Path(resources_dir) / "il1rn_cds_synthetic.fa").read_text().splitlines()
+def read_synthetic_cds(resources_dir: str | Path, gene: str | None = None) -> str:
+    lines = (Path(resources_dir) / f"{(gene or 'IL1RN').lower()}_cds_synthetic.fa").read_text().splitlines()
     return "".join(line.strip() for line in lines if line and not line.startswith(">")).upper()
+
+
+def differential_diseases(resources_dir: str | Path) -> list[str]:
+    meta = json.loads((Path(resources_dir) / "build.json").read_text())
+    return [d["disease"] for d in meta.get("differential", [])]
+
+
+def differential_genes(resources_dir: str | Path) -> list[str]:
+    """Genes of the build's differential diagnoses (build.json ``differential``)."""
+    meta = json.loads((Path(resources_dir) / "build.json").read_text())
+    return [d["gene"] for d in meta.get("differential", [])]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -259,9 +272,10 @@ def read_synthetic_cds(resources_dir: str | Path) -> str:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def cds_to_genomic(resources_dir: str | Path, c_pos: int) -> int:
-    """Genomic position (1-based) of CDS position ``c.<c_pos>`` of the MANE transcript in ``il1rn.gff3``."""
-    tx = read_transcript(resources_dir)
+def cds_to_genomic(resources_dir: str | Path, c_pos: int, gene: str | None = None) -> int:
+    """Genomic position (1-based) of CDS position ``c.<c_pos>`` of the MANE transcript in ``il1rn.gff3`` (or
+    ``<gene>.gff3``)."""
+    tx = read_transcript(resources_dir, gene)
     if not 1 <= c_pos <= tx.cds_length:
         raise ValueError(f"c.{c_pos} is outside the CDS (1..{tx.cds_length})")
     remaining = c_pos
@@ -511,22 +525,30 @@ def make_reference(resources_dir: str | Path, out_fasta: str | Path, seed: int =
     for codes in (*seqs.values(), *decoy.values()):
         _break_homopolymers(codes, rng)
     seqs.update(decoy)
+    planted = [(tx, cds)]
+    for name in differential_genes(resources_dir):
+        dtx, dcds = read_transcript(resources_dir, name), read_synthetic_cds(resources_dir, name)
+        if len(dcds) != dtx.cds_length:
+            raise ValueError(f"{name}: CDS FASTA has {len(dcds)} nt but the GFF3 CDS rows cover {dtx.cds_length}")
+        planted.append((dtx, dcds))
     protected = np.zeros(locus.size, dtype=bool)
-    for s, e in tx.cds:
-        protected[s - 1 : e] = True
+    for ptx, _ in planted:
+        for s, e in ptx.cds:
+            protected[s - 1 : e] = True
     for gene in read_genes(resources_dir).values():
         for pos, motif in _splice_sites(gene.exons, gene.strand):
             if not protected[pos - 1 : pos + 1].any():
                 _put(seqs[gene.chrom], pos, motif)
-    for pos, motif in _splice_sites(tx.exons, tx.strand):
-        if protected[pos - 1 : pos + 1].any():
-            raise ValueError(f"splice motif at {tx.chrom}:{pos} would overwrite the CDS")
-        _put(locus, pos, motif)
-    offset = 0
-    for s, e in tx.cds:
-        piece = cds[offset : offset + e - s + 1]
-        _put(locus, s, piece if tx.strand == "+" else revcomp(piece))
-        offset += e - s + 1
+    for ptx, pcds in planted:
+        for pos, motif in _splice_sites(ptx.exons, ptx.strand):
+            if protected[pos - 1 : pos + 1].any():
+                raise ValueError(f"splice motif at {ptx.chrom}:{pos} would overwrite the CDS")
+            _put(seqs[ptx.chrom], pos, motif)
+        offset = 0
+        for s, e in ptx.cds:
+            piece = pcds[offset : offset + e - s + 1]
+            _put(seqs[ptx.chrom], s, piece if ptx.strand == "+" else revcomp(piece))
+            offset += e - s + 1
 
     out_fasta.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_fasta.with_name(out_fasta.name + ".tmp")
@@ -625,14 +647,15 @@ _HGVS_DEL = re.compile(r"^c\.(\d+)(?:_(\d+))?del([ACGT]*)$")
 _HGVS_INS = re.compile(r"^c\.(\d+)_(\d+)ins([ACGT]+)$")
 
 
-def edit_from_hgvs(resources_dir: str | Path, hgvs_c: str) -> Edit:
+def edit_from_hgvs(resources_dir: str | Path, hgvs_c: str, gene: str | None = None) -> Edit:
     """Edit for a coding HGVS name on the MANE transcript: ``c.160C>T``, ``c.213_227del``, ``c.100del``,
-    ``c.100_101insA`` (within one exon). Reference bases named in the HGVS are checked when applied."""
-    tx = read_transcript(resources_dir)
+    ``c.100_101insA`` (within one exon). Reference bases named in the HGVS are checked when applied.
+    ``gene``: a differential gene's transcript instead of the target's."""
+    tx = read_transcript(resources_dir, gene)
     plus = tx.strand == "+"
 
     def gspan(c1: int, c2: int) -> tuple[int, int]:
-        g1, g2 = cds_to_genomic(resources_dir, c1), cds_to_genomic(resources_dir, c2)
+        g1, g2 = cds_to_genomic(resources_dir, c1, gene), cds_to_genomic(resources_dir, c2, gene)
         if abs(g1 - g2) != abs(c1 - c2):
             raise ValueError(f"{hgvs_c}: spans an intron")
         return min(g1, g2), max(g1, g2)
@@ -641,7 +664,7 @@ def edit_from_hgvs(resources_dir: str | Path, hgvs_c: str) -> Edit:
         return s if plus else revcomp(s)
 
     if m := _HGVS_SUB.match(hgvs_c):
-        pos = cds_to_genomic(resources_dir, int(m[1]))
+        pos = cds_to_genomic(resources_dir, int(m[1]), gene)
         return snv(tx.chrom, pos, strand_seq(m[3]), strand_seq(m[2]), hgvs_c)
     if m := _HGVS_DEL.match(hgvs_c):
         c1 = int(m[1])
@@ -1258,6 +1281,8 @@ class CohortSample:
     father: str = ""
     mother: str = ""
     sex: str = ""
+    #: Expected status of each differential diagnosis (e.g. {"DITRA": "affected"}); default negative.
+    differential: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -1289,6 +1314,8 @@ def cohort_design(resources_dir: str | Path) -> CohortDesign:
         if (s, e) != ex3 and s <= e3e and e >= e3s:
             raise ValueError("exon-3 deletion would reach another exon; check EXON3_DELETION_FLANKS")
     s = CohortSample
+    ditra = differential_genes(resources_dir)
+    l27p = edit_from_hgvs(resources_dir, DITRA_FOUNDER, ditra[0]) if ditra else None
     samples = [
         s(
             "DIRA-01",
@@ -1314,12 +1341,15 @@ def cohort_design(resources_dir: str | Path) -> CohortDesign:
         s("DIRA-02", ([e77x], [e77x]), "affected", "bam"),
         s("DIRA-03", ([q54x], [del15]), "affected", "fastq"),
         s("DIRA-04", ([], [q54x]), "carrier", "cram"),
-        s("DIRA-05", ([big], [big]), "affected", "fastq"),
-        s("DIRA-06", ([big], [e77x]), "affected", "bam"),
+        s("DIRA-05", ([big], [big]), "affected", "fastq", differential=(("DITRA", "affected"),)),
+        s("DIRA-06", ([big], [e77x]), "affected", "bam", differential=(("DITRA", "carrier"),)),
         s("DIRA-07", ([exdel], [exdel]), "affected", "fastq"),
         s("DIRA-08", ([common], []), "negative", "fastq"),
-        s("DIRA-09", ([], []), "inconclusive", "fastq", depth_factor=LOW_DEPTH_FRACTION),
+        s("DIRA-09", ([], []), "inconclusive", "fastq", depth_factor=LOW_DEPTH_FRACTION,
+          differential=(("DITRA", "inconclusive"),)),
     ]
+    if l27p is not None:  # the DITRA founder allele, homozygous, with normal IL1RN (the differential's own case)
+        samples.append(s("DITRA-01", ([l27p], [l27p]), "negative", "bam", differential=(("DITRA", "affected"),)))
     return CohortDesign(samples, big, exdel, {"c.160C>T": q54x, "c.229G>T": e77x, COMMON_MISSENSE: common})
 
 
@@ -1328,7 +1358,11 @@ def _overlapping_genes(genes: Mapping[str, GeneRecord], chrom: str, start: int, 
 
 
 def _sample_truth(
-    sample: CohortSample, ref: Mapping[str, np.ndarray], genes: Mapping[str, GeneRecord], depth: float
+    sample: CohortSample,
+    ref: Mapping[str, np.ndarray],
+    genes: Mapping[str, GeneRecord],
+    depth: float,
+    diseases: Sequence[str] = (),
 ) -> dict:
     h1, h2 = sample.haplotypes
     edits: list[Edit] = []
@@ -1391,8 +1425,10 @@ def _sample_truth(
             per_exon[str(i + 1)] = 2 - lost
         exon_cn[g.name] = per_exon
         copy_number[g.name] = min(per_exon.values()) if per_exon else 2
+    differential = dict(sample.differential)
     return {
         "status": sample.status,
+        "differential": {d: differential.get(d, "negative") for d in diseases},
         "alleles": alleles,
         "copy_number": copy_number,
         "exon_copy_number": exon_cn,
@@ -1460,6 +1496,8 @@ def _resources_digest(resources_dir: Path) -> str:
         "controls.bed",
         "il1rn_cds_synthetic.fa",
         "mask.bed",
+        "il36rn.gff3",
+        "il36rn_cds_synthetic.fa",
     ):
         if (resources_dir / name).exists():
             h.update(name.encode() + b"\0" + (resources_dir / name).read_bytes())
@@ -1594,7 +1632,7 @@ def make_test_cohort(
 
     truth = {}
     for smp, job in zip(design.samples, jobs, strict=True):
-        truth[smp.name] = _sample_truth(smp, ref, genes, job[3])
+        truth[smp.name] = _sample_truth(smp, ref, genes, job[3], differential_diseases(resources_dir))
     (out / "truth.json").write_text(json.dumps(truth, indent=2) + "\n")
     write_sheet()
     write_population_vcf(population, ref_path, design.alleles, POPULATION_AF)
