@@ -40,6 +40,9 @@ def test_report_matches_truth(workflow_run, cohort_dir, sample):
     got = report(workflow_run, sample)
     jsonschema.validate(got, SCHEMA)
     assert got["status"] == expected["status"], got["reasons"]
+    for disease, status in expected.get("differential", {}).items():
+        section = got["differential"][disease]
+        assert section["status"] == status, (disease, section["reasons"])
 
     small = {(c_name(a["hgvs_c"]), a["zygosity"]) for a in got["alleles"] if a["kind"] != "deletion"}
     for allele in expected["alleles"]:
@@ -52,8 +55,11 @@ def test_report_matches_truth(workflow_run, cohort_dir, sample):
     assert small <= expected_small, f"unexpected alleles {small - expected_small}"
 
     for deletion in expected["deletions"]:
-        match = [d for d in got["deletions"]
-                 if abs(d["start"] - deletion["start"]) <= 10 and abs(d["end"] - deletion["end"]) <= 10]
+        match = [
+            d
+            for d in got["deletions"]
+            if abs(d["start"] - deletion["start"]) <= 10 and abs(d["end"] - deletion["end"]) <= 10
+        ]
         assert match, f"deletion {deletion['start']}-{deletion['end']} not found in {got['deletions']}"
         assert match[0]["zygosity"] == deletion["zygosity"]
         assert set(match[0]["genes"]) >= set(deletion["genes"]) & set(REPORT_GENES)
@@ -65,6 +71,29 @@ def test_report_matches_truth(workflow_run, cohort_dir, sample):
     else:
         assert got["status"] == "inconclusive"
         assert all(got["copy_number"][g] is None for g in REPORT_GENES)
+
+
+def test_ditra_differential_from_the_same_reads(workflow_run):
+    """DITRA-01: homozygous IL36RN c.80T>C p.(Leu27Pro) with normal IL1RN: DIRA negative, DITRA affected, named
+    as the published Tunisian founder; the homozygous 175 kb deletion removes both antagonists."""
+    ditra = report(workflow_run, "DITRA-01")
+    assert ditra["status"] == "negative"
+    section = ditra["differential"]["DITRA"]
+    assert section["status"] == "affected" and section["gene"] == "IL36RN"
+    assert section["transcript"]["refseq"] == "NM_012275.3"
+    [allele] = section["alleles"]
+    assert (c_name(allele["hgvs_c"]), allele["zygosity"], allele["classification"]) == (
+        "c.80T>C",
+        "homozygous",
+        "pathogenic",
+    )
+    assert allele["hgvs_p"].endswith("p.(Leu27Pro)")
+    both = report(workflow_run, "DIRA-05")
+    assert both["status"] == "affected" and both["differential"]["DITRA"]["status"] == "affected"
+    html = (workflow_run / "results" / "reports" / "DITRA-01.dira.html").read_text()
+    assert "Differential: DITRA (IL36RN, NM_012275.3)" in html
+    rows = {r["sample"]: r for r in csv.DictReader(open(workflow_run / "results" / "cohort.tsv"), delimiter="\t")}
+    assert rows["DITRA-01"]["ditra_status"] == "affected" and rows["DIRA-05"]["ditra_status"] == "affected"
 
 
 def test_low_coverage_is_no_call_not_negative(workflow_run):
