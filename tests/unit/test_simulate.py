@@ -13,7 +13,7 @@ import pysam
 import pytest
 
 from dira_genotyper import simulate as S
-from dira_genotyper.locus_bam import read_bed
+from dira_genotyper.locus import read_bed
 
 ROOT = Path(__file__).resolve().parents[2]
 RES = ROOT / "resources" / "SYNTH"
@@ -464,7 +464,7 @@ def test_reference_carries_repeats_at_the_repeatmasker_positions(reference):
     the decoy contig (reads there get MAPQ ~0 as in real genomes), exons and the CDS left alone."""
     ref = S.load_reference(reference)
     assert S.DECOY_CONTIG in ref and len(ref[S.DECOY_CONTIG]) >= S.DECOY_LENGTH
-    repeats = [(s0, e0) for c, s0, e0, name in read_bed(RES / "mask.bed") if name == "repeat" and c == "chr2"]
+    repeats = [(iv.start0, iv.end) for iv in read_bed(RES / "mask.bed") if iv.name == "repeat" and iv.chrom == "chr2"]
     assert len(repeats) > 1000
     chr2 = ref["chr2"]
     decoy = ref[S.DECOY_CONTIG].tobytes()

@@ -29,7 +29,7 @@ import numpy as np
 import pysam
 import pysam.bcftools
 
-from .locus_bam import read_bed
+from .locus import read_bed
 from .read_filter import MPILEUP_SKIP_FLAGS, ReadFilter
 from .realign import (
     IndelSupport,
@@ -106,7 +106,7 @@ def call_variants(
         normed = os.path.join(tmp, "norm.vcf")
         pysam.bcftools.norm("--no-version", "-m-", "-f", reference, "-Ov", "-o", normed, called, catch_stdout=False)
         tmp_out = os.path.join(tmp, "filtered.vcf")
-        targets = [(c, s, e) for c, s, e, _ in read_bed(targets_bed)]
+        targets = [iv.bed() for iv in read_bed(targets_bed)]
         summary = apply_filters(
             normed, tmp_out, params, uncallable or [], bam=bam, reference=reference, targets=targets
         )
@@ -610,8 +610,8 @@ def callable_report(
         HEMIZYGOUS_ALLELE_FRACTION,
     )
 
-    targets = [(c, s, e) for c, s, e, _ in read_bed(targets_bed)]
-    cds = read_bed(cds_bed)
+    targets = [iv.bed() for iv in read_bed(targets_bed)]
+    cds = [(*iv.bed(), iv.name) for iv in read_bed(cds_bed)]
     depth = per_base_depth(bam, targets, read_filter, reference)
 
     def depth_at(chrom: str, start: int, end: int) -> np.ndarray:

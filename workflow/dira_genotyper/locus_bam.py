@@ -13,30 +13,14 @@ import pysam
 
 from .errors import InputError
 from .inputs import contig_candidates
+from .locus import merge, read_bed
 
 log = logging.getLogger(__name__)
 
 
-def read_bed(path: str) -> list[tuple[str, int, int, str]]:
-    regions = []
-    with open(path) as handle:
-        for line in handle:
-            if not line.strip() or line.startswith(("#", "track", "browser")):
-                continue
-            fields = line.rstrip("\n").split("\t")
-            regions.append((fields[0], int(fields[1]), int(fields[2]), fields[3] if len(fields) > 3 else ""))
-    return regions
-
-
 def merged_regions(beds: list[str]) -> list[tuple[str, int, int]]:
-    regions = sorted((c, s, e) for bed in beds for c, s, e, _ in read_bed(bed))
-    merged: list[list] = []
-    for chrom, start, end in regions:
-        if merged and merged[-1][0] == chrom and start <= merged[-1][2]:
-            merged[-1][2] = max(merged[-1][2], end)
-        else:
-            merged.append([chrom, start, end])
-    return [tuple(m) for m in merged]
+    """The regions of BED files merged, as (chrom, start0, end) for region fetches."""
+    return [iv.bed() for iv in merge(iv for bed in beds for iv in read_bed(bed))]
 
 
 def bwa_version() -> str:

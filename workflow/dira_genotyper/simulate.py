@@ -42,7 +42,7 @@ import numpy as np
 import pysam
 
 from . import __version__
-from .locus_bam import read_bed
+from .locus import read_bed
 
 #: Bumped whenever the simulator's output for a given seed changes (invalidates test-data stamps).
 SIM_VERSION = "3"
@@ -452,7 +452,7 @@ def lay_repeats(
     if not mask.exists():
         return {}
     pieces: list[np.ndarray] = []  # decoy inserts
-    for index, (chrom, s0, e0, name) in enumerate(read_bed(mask)):
+    for index, (chrom, s0, e0, name) in enumerate((*iv.bed(), iv.name) for iv in read_bed(mask)):
         if name != "repeat" or chrom not in seqs:
             continue
         seq, prot = seqs[chrom], protected[chrom]
@@ -518,7 +518,7 @@ def make_reference(resources_dir: str | Path, out_fasta: str | Path, seed: int =
     for gene in read_genes(resources_dir).values():
         for s, e in gene.exons:
             keep_free[gene.chrom][max(0, s - 1 - REPEAT_EXON_PAD) : e + REPEAT_EXON_PAD] = True
-    for c, s0, e0, _ in read_bed(resources_dir / "targets.bed"):
+    for c, s0, e0 in (iv.bed() for iv in read_bed(resources_dir / "targets.bed")):
         if c in keep_free:
             keep_free[c][max(0, s0 - REPEAT_EXON_PAD) : e0 + REPEAT_EXON_PAD] = True
     decoy = lay_repeats(resources_dir, seqs, keep_free, seed)
@@ -1118,10 +1118,10 @@ def capture_baits(resources_dir: str | Path) -> list[tuple[str, int, int]]:
     """The exome-like panel (0-based half-open, merged, unpadded): ``targets.bed`` + every exon of
     ``exons.tsv`` + pseudo-exon baits every 3 kb in the ``controls.bed`` regions (normalisation loci)."""
     resources_dir = Path(resources_dir)
-    iv = [(c, s, e) for c, s, e, _ in read_bed(resources_dir / "targets.bed")]
+    iv = [x.bed() for x in read_bed(resources_dir / "targets.bed")]
     for gene in read_genes(resources_dir).values():
         iv += [(gene.chrom, s - 1, e) for s, e in gene.exons]
-    for c, s, e, _ in read_bed(resources_dir / "controls.bed"):
+    for c, s, e in (x.bed() for x in read_bed(resources_dir / "controls.bed")):
         for b in range(s + CONTROL_BAIT_EVERY // 3, e - CONTROL_BAIT_LEN, CONTROL_BAIT_EVERY):
             iv.append((c, b, b + CONTROL_BAIT_LEN))
     return _merge(iv)
