@@ -34,10 +34,12 @@ import re
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cyvcf2
 import pysam
 import pysam.utils
 
@@ -341,25 +343,79 @@ def bcsq_consequences(bcsq: str | None) -> set[str]:
 
 
 # --------------------------------------------------------------------------------------------- records
-def _genotype(sample: Any) -> tuple[str | None, tuple]:
-    if sample is None or "GT" not in sample:
-        return None, ()
-    alleles = sample["GT"] or ()
-    sep = "|" if sample.phased else "/"
-    text = sep.join("." if a is None else str(a) for a in alleles) if alleles else None
-    return text, tuple(alleles)
+_MISSING_INT = -2147483648  # htslib's missing / end-of-vector integer sentinels as cyvcf2 returns them
+_END_OF_VECTOR = -2147483647
 
 
-def _format_value(sample: Any, key: str) -> Any:
-    if sample is None or key not in sample:
+@dataclass(frozen=True)
+class _Site:
+    """One VCF record as read by cyvcf2 (the fast reader; VCFs are written with pysam)."""
+
+    chrom: str
+    pos: int
+    ref: str
+    alts: tuple[str, ...]
+    qual: float | None
+    filters: tuple[str, ...]  # ("PASS",), (".",) when none was set, else the failed filters
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One sample's genotype and FORMAT values at a site (None for missing values)."""
+
+    alleles: tuple[int | None, ...]
+    phased: bool
+    values: dict[str, Any]
+
+
+def _format_values(variant: Any, index: int, key: str) -> Any:
+    """A FORMAT value of one sample from cyvcf2: a scalar, a tuple for Number=R/A/G, None when missing."""
+    try:
+        array = variant.format(key)
+    except KeyError:
         return None
-    return sample[key]
+    if array is None:
+        return None
+    if array.dtype.kind in "SUO":
+        text = array[index]
+        text = text.decode() if isinstance(text, bytes) else str(text)
+        return None if text in ("", ".") else text
+    row = [x for x in array[index].tolist() if x != _END_OF_VECTOR]
+    clean = [None if x == _MISSING_INT or (isinstance(x, float) and x != x) else x for x in row]
+    if not clean:
+        return None
+    return tuple(clean) if len(clean) > 1 else clean[0]
+
+
+def _read_sites(vcf: Any, sample_index: int | None) -> Iterator[tuple[_Site, _Call | None]]:
+    keys = [h["ID"] for h in vcf.header_iter() if h["HeaderType"] == "FORMAT"]
+    for variant in vcf:
+        site = _Site(variant.CHROM, variant.POS, variant.REF, tuple(variant.ALT), variant.QUAL,
+                     tuple(variant.FILTERS or (".",)))  # fmt: skip
+        call = None
+        if sample_index is not None:
+            gt = variant.genotypes[sample_index] if variant.genotypes else []
+            alleles = tuple(None if a < 0 else a for a in gt[:-1]) if gt else ()
+            values = {k: _format_values(variant, sample_index, k) for k in keys if k != "GT"}
+            call = _Call(alleles, bool(gt[-1]) if gt else False, values)
+        yield site, call
+
+
+def _genotype(call: _Call | None) -> tuple[str | None, tuple]:
+    if call is None or not call.alleles:
+        return None, ()
+    sep = "|" if call.phased else "/"
+    return sep.join("." if a is None else str(a) for a in call.alleles), call.alleles
+
+
+def _format_value(call: _Call | None, key: str) -> Any:
+    return None if call is None else call.values.get(key)
 
 
 def _allele_record(
-    record: pysam.VariantRecord,
+    record: _Site,
     alt_index: int,
-    sample: Any,
+    sample: _Call | None,
     tx: Transcript,
     effect: VariantEffect | None,
     known: dict[str, str] | None,
@@ -385,13 +441,15 @@ def _allele_record(
     if not isinstance(ad, tuple | list) or None in ad:
         ad = _format_value(sample, "AD")
     ad = tuple(ad) if isinstance(ad, tuple | list) else None
+    if ad and None in ad:
+        ad = None
     alt_depth = ad[alt_index + 1] if ad and len(ad) > alt_index + 1 else None
     ad_total = sum(x for x in ad if x is not None) if ad else 0
     depth = _format_value(sample, "DP")
     if depth is None and ad:
         depth = ad_total
     allele_fraction = round(alt_depth / ad_total, 4) if alt_depth is not None and ad_total else None
-    filters = list(record.filter.keys())
+    filters = [f for f in record.filters if f != "."]
     consequences = effect.consequences if effect else ("intergenic_variant",)
     pvs1 = assess(effect, tx, coding) if effect is not None and coding else None
     classification, reason = classify(consequences, known, population_af, rules, pvs1, disease)
@@ -409,7 +467,7 @@ def _allele_record(
         "depth": depth,
         "alt_depth": alt_depth,
         "allele_fraction": allele_fraction,
-        "genotype_quality": _format_value(sample, "GQ"),
+        "genotype_quality": _gq(_format_value(sample, "GQ")),
         "kind": "snv" if len(record.ref) == len(alt) == 1 else "indel",
         "consequence": "&".join(consequences),
         "hgvs_c": effect.c_name(tx.accession("refseq")) if effect and not outside else None,
@@ -423,6 +481,12 @@ def _allele_record(
         "known_citation": known["citation"] if known else None,
         "population_af": population_af,
     }
+
+
+def _gq(value: Any) -> int | float | None:
+    if value is None:
+        return None
+    return int(value) if float(value).is_integer() else float(value)
 
 
 def _g_name(chrom: str, pos: int, ref: str, alt: str) -> str:
@@ -561,24 +625,23 @@ def annotate_vcf(
     population = PopulationFrequencies(population_vcf) if population_vcf else None
     records = []
     try:
-        vcf = pysam.VariantFile(str(vcf_path))
+        vcf = cyvcf2.VCF(str(vcf_path))
     except (OSError, ValueError) as exc:
         raise InputError(f"cannot read the VCF {vcf_path}: {exc}") from exc
-    with vcf:
-        contigs = list(vcf.header.contigs)
+    try:
+        contigs = list(vcf.seqnames)
         if contigs and tx.chrom not in contigs:
             raise InputError(
                 f"the VCF {vcf_path} has no contig {tx.chrom} (contigs: {', '.join(contigs[:5])}...): "
                 "the VCF and the GFF3 are from different builds or name chromosomes differently"
             )
-        samples = list(vcf.header.samples)
+        samples = list(vcf.samples)
         if sample is not None and sample not in samples:
             raise InputError(f"the VCF {vcf_path} has no sample {sample} (samples: {', '.join(samples)})")
-        sample_name = sample if sample is not None else (samples[0] if samples else None)
+        sample_index = samples.index(sample) if sample is not None else (0 if samples else None)
         order = {name: i for i, name in enumerate(contigs)}
-        for record in vcf:
-            call = record.samples[sample_name] if sample_name is not None else None
-            for alt_index, alt in enumerate(record.alts or ()):
+        for record, call in _read_sites(vcf, sample_index):
+            for alt_index, alt in enumerate(record.alts):
                 if alt.startswith("<") or alt == "*" or "[" in alt or "]" in alt:
                     log.debug("skipping symbolic allele %s:%s %s", record.chrom, record.pos, alt)
                     continue
@@ -610,6 +673,8 @@ def annotate_vcf(
                     row["classification"] = "uncertain"
                     row["classification_reason"] = f"{gene.gene} could not be annotated: {gene.problem}."
                 records.append({"gene": gene.gene, **row})
+    finally:
+        vcf.close()
     if population:
         population.close()
     records.sort(key=lambda r: (order.get(r["chrom"], len(order)), r["chrom"], r["pos"], r["ref"], r["alt"]))
