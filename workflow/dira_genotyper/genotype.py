@@ -402,16 +402,7 @@ def build_report(
         "alleles": interp.alleles,
         "copy_number": {g: (genes.get(g, {}).get("copy_number") if called else None) for g in names},
         "copy_number_quality": {g: genes.get(g, {}).get("quality") for g in names},
-        "exon_copy_number": [
-            {
-                "gene": e["gene"],
-                "exon": e["exon"],
-                "copy_number": e.get("copy_number") if called else None,
-                "quality": e.get("quality"),
-            }
-            for e in cnv.get("exons", [])
-            if e.get("gene") == build_meta["transcript"]["gene"]
-        ],
+        "exon_copy_number": exon_copy_numbers(cnv, build_meta["transcript"]["gene"]),
         "deletions": [
             {
                 "chrom": d["chrom"],
@@ -488,6 +479,16 @@ def gene_variants(variants: list[dict], gene: str, target: str) -> list[dict]:
     return [v for v in variants if v.get("gene", target) == gene]
 
 
+def exon_copy_numbers(cnv: dict, gene: str) -> list[dict]:
+    """The copy-number call of each exon of ``gene`` (null when copy number was not called)."""
+    called = cnv.get("status") == "called"
+    return [
+        {"gene": e["gene"], "exon": e["exon"], "copy_number": e.get("copy_number") if called else None,
+         "quality": e.get("quality")}
+        for e in cnv.get("exons", []) if e.get("gene") == gene
+    ]  # fmt: skip
+
+
 def differential_section(
     disease: str, gene: str, transcript: dict, interp: Interpretation, cnv: dict, coverage: dict
 ) -> dict:
@@ -503,16 +504,7 @@ def differential_section(
         "alleles": interp.alleles,
         "phase": interp.phase,
         "copy_number": entry.get("copy_number") if called else None,
-        "exon_copy_number": [
-            {
-                "gene": e["gene"],
-                "exon": e["exon"],
-                "copy_number": e.get("copy_number") if called else None,
-                "quality": e.get("quality"),
-            }
-            for e in cnv.get("exons", [])
-            if e.get("gene") == gene
-        ],  # fmt: skip
+        "exon_copy_number": exon_copy_numbers(cnv, gene),
         "exon_coverage": _exon_coverage(coverage.get("exons", []), interp.exon_callability),
         "callable_fraction_cds": coverage.get("callable_fraction_cds", 0.0),
         "other_variants": interp.other_variants,

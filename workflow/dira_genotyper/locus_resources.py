@@ -156,6 +156,23 @@ def read_mane(source: Path) -> dict[str, dict[str, str]]:
     return {row["symbol"]: row for row in rows}
 
 
+def _from_mane(mane: dict[str, str], exons: list[tuple[int, int]], cds: list[tuple[int, int]], **extra) -> ManeTranscript:
+    """A transcript model with the accessions and strand of its MANE row."""
+    return ManeTranscript(
+        gene=mane["symbol"],
+        refseq=mane["RefSeq_nuc"],
+        ensembl=mane["Ensembl_nuc"],
+        ensembl_gene=mane["Ensembl_Gene"],
+        protein_refseq=mane["RefSeq_prot"],
+        protein_ensembl=mane["Ensembl_prot"],
+        chrom="chr2",
+        strand=mane["chr_strand"],
+        exons=exons,
+        cds=cds,
+        **extra,
+    )
+
+
 def il1rn_mane_grch38(source: Path) -> ManeTranscript:
     """The MANE Select IL1RN model: span from MANE, exons and CDS from the GENCODE transcript of that span."""
     mane = read_mane(source)[TARGET_GENE]
@@ -179,18 +196,7 @@ def il1rn_mane_grch38(source: Path) -> ManeTranscript:
         raise ValueError(f"no GENCODE transcript spans the MANE IL1RN span {span}")
     if cds is None:
         raise ValueError("the MANE IL1RN transcript has no CDS in the GENCODE table")
-    return ManeTranscript(
-        gene=TARGET_GENE,
-        refseq=mane["RefSeq_nuc"],
-        ensembl=mane["Ensembl_nuc"],
-        ensembl_gene=mane["Ensembl_Gene"],
-        protein_refseq=mane["RefSeq_prot"],
-        protein_ensembl=mane["Ensembl_prot"],
-        chrom="chr2",
-        strand=mane["chr_strand"],
-        exons=exons,
-        cds=cds,
-    )
+    return _from_mane(mane, exons, cds)
 
 
 #: The differential diagnoses (curated in the repository: resources/differential.tsv, sourced in its model docs).
@@ -215,20 +221,7 @@ def differential_mane_grch38(source: Path, row: dict[str, str]) -> ManeTranscrip
     cds = [(max(s, cds_start), min(e, cds_end)) for s, e in inside if e >= cds_start and s <= cds_end]
     if sum(e - s + 1 for s, e in cds) % 3:
         raise ValueError(f"{row['gene']}: the CDS of {row['model']} is not a whole number of codons")
-    return ManeTranscript(
-        gene=row["gene"],
-        refseq=mane["RefSeq_nuc"],
-        ensembl=mane["Ensembl_nuc"],
-        ensembl_gene=mane["Ensembl_Gene"],
-        protein_refseq=mane["RefSeq_prot"],
-        protein_ensembl=mane["Ensembl_prot"],
-        chrom="chr2",
-        strand=mane["chr_strand"],
-        exons=inside,
-        cds=cds,
-        first_exon=int(row["first_exon"]),
-        span=span,
-    )
+    return _from_mane(mane, inside, cds, first_exon=int(row["first_exon"]), span=span)
 
 
 def check_grch37_exons(source: Path, tx37: ManeTranscript) -> None:

@@ -172,6 +172,22 @@ def _copy_number(report: dict, genes: list[dict]) -> dict:
     }
 
 
+def _coverage_row(c: dict, cn_text: str, deleted: bool) -> dict:
+    """One exon of a coverage table: depth figures, the depth needed at its copy number, and the verdict."""
+    return {
+        "exon": num(c["exon"]),
+        "position": f"{num(c['start'])}-{num(c['end'])}",
+        "mean_depth": num(float(c["mean_depth"]), 1),
+        "min_depth": num(c["min_depth"]),
+        "pct_ge_20x": f"{float(c['pct_ge_20x']):.1f}%",
+        "required_depth": num(c.get("required_depth")),
+        "callable": c.get("callable"),
+        "deleted": deleted,
+        "copy_number": cn_text,
+        "abnormal": cn_text not in ("2", DASH),
+    }
+
+
 def _exon_coverage(report: dict) -> list[dict]:
     exon_cn = {c["exon"]: c for c in report.get("exon_copy_number", []) if c.get("gene") == TARGET_GENE}
     deleted = deleted_exons(report)
@@ -179,20 +195,7 @@ def _exon_coverage(report: dict) -> list[dict]:
     for c in sorted(report.get("exon_coverage", []), key=lambda c: c["exon"]):
         cn = exon_cn.get(c["exon"])
         cn_text = DASH if cn is None else ("no call" if cn.get("copy_number") is None else str(cn["copy_number"]))
-        rows.append(
-            {
-                "exon": num(c["exon"]),
-                "position": f"{num(c['start'])}-{num(c['end'])}",
-                "mean_depth": num(float(c["mean_depth"]), 1),
-                "min_depth": num(c["min_depth"]),
-                "pct_ge_20x": f"{float(c['pct_ge_20x']):.1f}%",
-                "required_depth": num(c.get("required_depth")),
-                "callable": c.get("callable"),
-                "deleted": not c.get("callable") and c["exon"] in deleted,
-                "copy_number": cn_text,
-                "abnormal": cn_text not in ("2", DASH),
-            }
-        )
+        rows.append(_coverage_row(c, cn_text, not c.get("callable") and c["exon"] in deleted))
     return rows
 
 
@@ -204,21 +207,7 @@ def _differential(disease: str, section: dict) -> dict:
     rows = []
     for c in sorted(section.get("exon_coverage", []), key=lambda c: c["exon"]):
         cn = exon_cn.get(c["exon"], c.get("copy_number"))
-        cn_text = "no call" if cn is None else str(cn)
-        rows.append(
-            {
-                "exon": num(c["exon"]),
-                "position": f"{num(c['start'])}-{num(c['end'])}",
-                "mean_depth": num(float(c["mean_depth"]), 1),
-                "min_depth": num(c["min_depth"]),
-                "pct_ge_20x": f"{float(c['pct_ge_20x']):.1f}%",
-                "required_depth": num(c.get("required_depth")),
-                "callable": c.get("callable"),
-                "deleted": cn == 0,
-                "copy_number": cn_text,
-                "abnormal": cn_text != "2",
-            }
-        )
+        rows.append(_coverage_row(c, "no call" if cn is None else str(cn), cn == 0))
     return {
         "disease": disease,
         "gene": section.get("gene"),
