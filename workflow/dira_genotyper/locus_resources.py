@@ -156,7 +156,9 @@ def read_mane(source: Path) -> dict[str, dict[str, str]]:
     return {row["symbol"]: row for row in rows}
 
 
-def _from_mane(mane: dict[str, str], exons: list[tuple[int, int]], cds: list[tuple[int, int]], **extra) -> ManeTranscript:
+def _from_mane(
+    mane: dict[str, str], exons: list[tuple[int, int]], cds: list[tuple[int, int]], **extra: object
+) -> ManeTranscript:
     """A transcript model with the accessions and strand of its MANE row."""
     return ManeTranscript(
         gene=mane["symbol"],
