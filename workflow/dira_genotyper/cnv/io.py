@@ -98,6 +98,23 @@ def contigs_from(
     return []
 
 
+_VCF_META = [
+    '##ALT=<ID=DEL,Description="Deletion">',
+    '##FILTER=<ID=LowQual,Description="Copy-number quality below the minimum">',
+    '##INFO=<ID=SVTYPE,Number=1,Type=String,Description="Type of structural variant">',
+    '##INFO=<ID=END,Number=1,Type=Integer,Description="Last deleted base">',
+    '##INFO=<ID=SVLEN,Number=1,Type=Integer,Description="Length of the deletion (negative)">',
+    '##INFO=<ID=IMPRECISE,Number=0,Type=Flag,Description="Ends from read depth, not from split reads">',
+    '##INFO=<ID=SR,Number=1,Type=Integer,Description="Split reads supporting the junction">',
+    '##INFO=<ID=PE,Number=1,Type=Integer,Description="Discordant read pairs spanning the junction">',
+    '##INFO=<ID=GENES,Number=.,Type=String,Description="Genes overlapped">',
+    '##INFO=<ID=EXONS,Number=.,Type=Integer,Description="Exons of the target gene overlapped">',
+    '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
+    '##FORMAT=<ID=CN,Number=1,Type=Integer,Description="Copy number">',
+    '##FORMAT=<ID=CNQ,Number=1,Type=Float,Description="Phred-scaled copy-number quality">',
+]
+
+
 def write_segments_vcf(
     result: CnvResult,
     path: str | os.PathLike,
@@ -105,76 +122,61 @@ def write_segments_vcf(
     contigs: list[tuple[str, int]] | None = None,
     reference_fasta: str | os.PathLike | None = None,
 ) -> Path:
-    """Deletions as SVTYPE=DEL records, bgzipped and tabix-indexed; `path` should end in .vcf.gz."""
+    """Deletions as SVTYPE=DEL records (pysam/htslib), bgzipped and tabix-indexed; `path` should end in .vcf.gz.
+
+    QUAL and CNQ are the quality rounded to 0.1 (htslib prints them in its shortest form: 99 for 99.0).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    out = Path(str(path.with_suffix("") if path.suffix == ".gz" else path) + ".gz")
     sample = sample or result.sample or "SAMPLE"
     contigs = contigs or []
     known = {c for c, _ in contigs}
-    lines = ["##fileformat=VCFv4.2", "##source=dira-genotyper cnv"]
+    header = pysam.VariantHeader()  # ##fileformat=VCFv4.2 (and FILTER PASS)
+    header.add_line("##source=dira-genotyper cnv")
     if reference_fasta:
-        lines.append(f"##reference={Path(reference_fasta).name}")
-    lines += [f"##contig=<ID={c},length={n}>" for c, n in contigs]
-    lines += [f"##contig=<ID={c}>" for c in sorted({d.chrom for d in result.deletions} - known)]
-    lines += [
-        '##ALT=<ID=DEL,Description="Deletion">',
-        '##FILTER=<ID=LowQual,Description="Copy-number quality below the minimum">',
-        '##INFO=<ID=SVTYPE,Number=1,Type=String,Description="Type of structural variant">',
-        '##INFO=<ID=END,Number=1,Type=Integer,Description="Last deleted base">',
-        '##INFO=<ID=SVLEN,Number=1,Type=Integer,Description="Length of the deletion (negative)">',
-        '##INFO=<ID=IMPRECISE,Number=0,Type=Flag,Description="Ends from read depth, not from split reads">',
-        '##INFO=<ID=SR,Number=1,Type=Integer,Description="Split reads supporting the junction">',
-        '##INFO=<ID=PE,Number=1,Type=Integer,Description="Discordant read pairs spanning the junction">',
-        '##INFO=<ID=GENES,Number=.,Type=String,Description="Genes overlapped">',
-        '##INFO=<ID=EXONS,Number=.,Type=Integer,Description="Exons of the target gene overlapped">',
-        '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
-        '##FORMAT=<ID=CN,Number=1,Type=Integer,Description="Copy number">',
-        '##FORMAT=<ID=CNQ,Number=1,Type=Float,Description="Phred-scaled copy-number quality">',
-        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t" + sample,
-    ]
+        header.add_line(f"##reference={Path(reference_fasta).name}")
+    for c, n in contigs:
+        header.contigs.add(c, length=n)
+    for c in sorted({d.chrom for d in result.deletions} - known):
+        header.contigs.add(c)
+    for line in _VCF_META:
+        header.add_line(line)
+    header.add_sample(sample)
     order = {c: i for i, (c, _) in enumerate(contigs)}
     fasta = pysam.FastaFile(str(reference_fasta)) if reference_fasta else None
-    for n, d in enumerate(sorted(result.deletions, key=lambda d: (order.get(d.chrom, 10**6), d.chrom, d.start)), 1):
-        pos = max(1, d.start - 1)
-        ref = "N"
-        if fasta is not None and d.chrom in fasta.references:
-            ref = fasta.fetch(d.chrom, pos - 1, pos).upper() or "N"
-        info = [
-            "SVTYPE=DEL",
-            f"END={d.end}",
-            f"SVLEN={-d.size}",
-            f"SR={d.split_reads}",
-            f"PE={d.discordant_pairs}",
-        ]
-        if not d.precise:
-            info.insert(3, "IMPRECISE")
-        if d.genes:
-            info.append("GENES=" + ",".join(d.genes))
-        if d.il1rn_exons:
-            info.append("EXONS=" + ",".join(str(e) for e in d.il1rn_exons))
-        gt = "1/1" if d.copy_number == 0 else "0/1"
-        lines.append(
-            "\t".join(
-                [
-                    d.chrom,
-                    str(pos),
-                    f"cnv_del_{n}",
-                    ref,
-                    "<DEL>",
-                    f"{d.quality:.1f}",
-                    "PASS",
-                    ";".join(info),
-                    "GT:CN:CNQ",
-                    f"{gt}:{d.copy_number}:{d.quality:.1f}",
-                ]
-            )
-        )
+    with pysam.VariantFile(str(out), "wz", header=header) as vcf:
+        deletions = sorted(result.deletions, key=lambda d: (order.get(d.chrom, 10**6), d.chrom, d.start))
+        for n, d in enumerate(deletions, 1):
+            pos = max(1, d.start - 1)
+            ref = "N"
+            if fasta is not None and d.chrom in fasta.references:
+                ref = fasta.fetch(d.chrom, pos - 1, pos).upper() or "N"
+            quality = round(d.quality, 1)
+            rec = vcf.new_record(contig=d.chrom, start=pos - 1, id=f"cnv_del_{n}", qual=quality, filter="PASS")
+            # INFO in the header's order (SVTYPE, END, ...): pysam writes END when the alleles are set, at the
+            # end of the INFO so far, so SVTYPE goes first, then the stop, then the alleles.
+            rec.info["SVTYPE"] = "DEL"
+            rec.stop = d.end
+            rec.alleles = (ref, "<DEL>")
+            rec.info["SVLEN"] = -d.size
+            if not d.precise:
+                rec.info["IMPRECISE"] = True
+            rec.info["SR"] = d.split_reads
+            rec.info["PE"] = d.discordant_pairs
+            if d.genes:
+                rec.info["GENES"] = tuple(d.genes)
+            if d.il1rn_exons:
+                rec.info["EXONS"] = tuple(d.il1rn_exons)
+            call = rec.samples[sample]
+            call["GT"] = (1, 1) if d.copy_number == 0 else (0, 1)
+            call["CN"] = d.copy_number
+            call["CNQ"] = quality
+            vcf.write(rec)
     if fasta is not None:
         fasta.close()
-    plain = path.with_suffix("") if path.suffix == ".gz" else path
-    plain.write_text("\n".join(lines) + "\n")
-    pysam.tabix_index(str(plain), preset="vcf", force=True)
-    return Path(str(plain) + ".gz")
+    pysam.tabix_index(str(out), preset="vcf", force=True)
+    return out
 
 
 def write_json(result: CnvResult, path: str | os.PathLike) -> Path:
