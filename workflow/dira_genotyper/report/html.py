@@ -28,6 +28,7 @@ from .style import (
     classification_style,
     num,
     pct,
+    status_style,
     text,
     words,
 )
@@ -202,7 +203,7 @@ def _exon_coverage(report: dict) -> list[dict]:
 def _differential(disease: str, section: dict) -> dict:
     """A differential diagnosis (e.g. DITRA) as the page shows it: the same parts as the headline's."""
     status = section.get("status", "inconclusive")
-    badge_bg, badge_fg, meaning = STATUS_STYLE.get(status, STATUS_STYLE["inconclusive"])
+    badge_bg, badge_fg, meaning = status_style(status, disease, section.get("gene") or "")
     exon_cn = {c["exon"]: c.get("copy_number") for c in section.get("exon_copy_number", [])}
     rows = []
     for c in sorted(section.get("exon_coverage", []), key=lambda c: c["exon"]):

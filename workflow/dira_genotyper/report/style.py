@@ -15,6 +15,12 @@ STATUS_STYLE = {
     "inconclusive": ("#616161", "#ffffff", "No reliable answer from this test: see the reasons"),
 }
 
+
+def status_style(status: str, disease: str = "DIRA", gene: str = "IL1RN") -> tuple[str, str, str]:
+    """Badge colours and meaning of a status, worded for the disease and gene it is about."""
+    bg, fg, meaning = STATUS_STYLE.get(status, STATUS_STYLE["inconclusive"])
+    return bg, fg, meaning.replace("DIRA", disease).replace("IL1RN", gene)
+
 #: Chip colours (background, text) and label for each classification.
 CLASSIFICATION_STYLE = {
     "pathogenic": ("#b3261e", "#ffffff", "Pathogenic"),
