@@ -191,6 +191,24 @@ def _usable_reads(
             yield read
 
 
+def _long_insert_pair(read: pysam.AlignedSegment, chrom: str, min_insert: float) -> bool:
+    """The forward read of a forward/reverse pair on `chrom` with an insert longer than `min_insert`.
+
+    The one long-insert (discordant) pair test: a pair that may span a deletion, seen once per template
+    (the forward read's primary alignment). `min_insert` is the library's `max_normal`, or 0 for every such
+    pair (`junction_counts` sorts them into alt and ref by their insert itself).
+    """
+    return (
+        read.is_paired
+        and not read.is_supplementary
+        and not read.mate_is_unmapped
+        and read.next_reference_name == chrom
+        and not read.is_reverse
+        and read.mate_is_reverse
+        and read.template_length > min_insert
+    )
+
+
 def _near(value: int | None, target: int, tol: int) -> bool:
     return value is not None and abs(value - target) <= tol
 
@@ -234,9 +252,7 @@ def find_breakpoints(
     reach = int(isize.max_normal) if isize else 0
     fetches = [(max(0, left_lo - reach), left_hi + 1), (right_lo, right_hi + reach + 1)]
     signals: list[_Signal] = []
-    pairs: list[
-        tuple[tuple[str, bool], int, int, int]
-    ] = []  # key, left read end, mate start, template length
+    pairs: list[tuple[tuple[str, bool], int, int, int]] = []  # key, left read end, mate start, template length
     seq = ""
     if fasta is not None and chrom in fasta.references:
         seq = fasta.fetch(chrom, left_lo, right_hi + 200).upper()
@@ -244,16 +260,7 @@ def find_breakpoints(
         signals.extend(_read_signals(read, chrom, min_clip, min_del))
         if seq:
             signals.extend(_clip_partner(read, seq, left_lo, min_del, len(seq), 16))
-        if (
-            isize
-            and read.is_paired
-            and not read.is_supplementary
-            and not read.mate_is_unmapped
-            and read.next_reference_name == chrom
-            and not read.is_reverse
-            and read.mate_is_reverse
-            and read.template_length > isize.max_normal
-        ):
+        if isize and _long_insert_pair(read, chrom, isize.max_normal):
             pairs.append(
                 (
                     (read.query_name, True),
@@ -269,18 +276,14 @@ def find_breakpoints(
     def in_right(x: int | None) -> bool:
         return x is not None and right_lo <= x <= right_hi
 
-    linked = [
-        (s.left, s.right) for s in signals if in_left(s.left) and in_right(s.right) and s.right > s.left
-    ]
+    linked = [(s.left, s.right) for s in signals if in_left(s.left) and in_right(s.right) and s.right > s.left]
     new_start, new_end = start, end
     precise = False
     if linked:
         counts = Counter(linked)
         best = max(
             sorted(counts),
-            key=lambda lr: sum(
-                c for (a, b), c in counts.items() if abs(a - lr[0]) <= tol and abs(b - lr[1]) <= tol
-            ),
+            key=lambda lr: sum(c for (a, b), c in counts.items() if abs(a - lr[0]) <= tol and abs(b - lr[1]) <= tol),
         )
         new_start, new_end = best
     else:
@@ -298,14 +301,10 @@ def find_breakpoints(
             spanning = [p for p in pairs if in_left(p[1]) or in_right(p[2])]
             if spanning:
                 new_start = (
-                    max(p[1] for p in spanning if p[1] <= left_hi)
-                    if any(p[1] <= left_hi for p in spanning)
-                    else start
+                    max(p[1] for p in spanning if p[1] <= left_hi) if any(p[1] <= left_hi for p in spanning) else start
                 )
                 new_end = (
-                    min(p[2] for p in spanning if p[2] >= right_lo)
-                    if any(p[2] >= right_lo for p in spanning)
-                    else end
+                    min(p[2] for p in spanning if p[2] >= right_lo) if any(p[2] >= right_lo for p in spanning) else end
                 )
                 if new_end <= new_start:
                     new_start, new_end = start, end
@@ -411,9 +410,7 @@ def discover_deletions(
     for chrom, start, end in regions:
         if chrom not in bam.references:
             continue
-        seq = (
-            fasta.fetch(chrom, start, end).upper() if fasta is not None and chrom in fasta.references else ""
-        )
+        seq = fasta.fetch(chrom, start, end).upper() if fasta is not None and chrom in fasta.references else ""
         votes: dict[tuple[int, int], set[tuple[str, bool]]] = {}
         for read in _usable_reads(bam, chrom, [(start, end)], min_mapq):
             cigar = read.cigartuples
@@ -434,9 +431,7 @@ def discover_deletions(
             if junction in used:
                 continue
             members = [
-                j
-                for j in votes
-                if j not in used and abs(j[0] - junction[0]) <= tol and abs(j[1] - junction[1]) <= tol
+                j for j in votes if j not in used and abs(j[0] - junction[0]) <= tol and abs(j[1] - junction[1]) <= tol
             ]
             reads = set().union(*(votes[j] for j in members))
             used.update(members)
@@ -508,16 +503,7 @@ def junction_counts(
             ref_left.add(name)
         if _covers(read, end, anchor):
             ref_right.add(name)
-        if (
-            use_pairs
-            and read.is_paired
-            and not read.is_supplementary
-            and not read.mate_is_unmapped
-            and read.next_reference_name == chrom
-            and not read.is_reverse
-            and read.mate_is_reverse
-            and read.template_length > 0
-        ):
+        if use_pairs and _long_insert_pair(read, chrom, 0):
             tlen = read.template_length
             mate_start = read.next_reference_start
             fits_alt = abs(tlen - size - isize.median) < abs(tlen - isize.median)
@@ -625,16 +611,7 @@ class JunctionIndex:
                             left.append((s.left, key))
                         if s.right is not None:
                             right.append((s.right, key))
-                if (
-                    isize
-                    and read.is_paired
-                    and not read.is_supplementary
-                    and not read.mate_is_unmapped
-                    and read.next_reference_name == chrom
-                    and not read.is_reverse
-                    and read.mate_is_reverse
-                    and read.template_length > isize.max_normal
-                ):
+                if isize and _long_insert_pair(read, chrom, isize.max_normal):
                     pairs.append((read.reference_end, read.next_reference_start))
 
         def arrays(votes: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
