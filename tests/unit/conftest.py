@@ -19,13 +19,11 @@ def _read_cds() -> str:
     return "".join(line.strip() for line in lines if not line.startswith(">"))
 
 
-@pytest.fixture(scope="session")
-def synth(tmp_path_factory):
-    """(fasta path, transcript, genome string): the CDS placed at the SYNTH GFF3 coordinates."""
-    tx = load_transcript(SYNTH_GFF3)
-    cds = _read_cds()
-    rng = random.Random(20261125)
-    genome = [rng.choice("ACGT") for _ in range(tx.end + 2000)]
+def write_synthetic_reference(tx, cds: str, fasta: Path, seed: int, pad: int = 2000, edit=None) -> str:  # noqa: ANN001
+    """A random genome holding ``cds`` at the CDS rows of ``tx`` and GT..AG at its introns; ``edit(genome)`` may set
+    more bases. Writes ``fasta`` (+ .fai) and returns the genome."""
+    rng = random.Random(seed)
+    genome = [rng.choice("ACGT") for _ in range(tx.end + pad)]
     offset = 0
     for start, end in tx.cds:
         genome[start - 1 : end] = cds[offset : offset + end - start + 1]
@@ -33,11 +31,27 @@ def synth(tmp_path_factory):
     for start, end in tx.introns_5to3:
         genome[start - 1 : start + 1] = "GT"
         genome[end - 2 : end] = "AG"
+    if edit is not None:
+        edit(genome)
     text = "".join(genome)
-    fasta = tmp_path_factory.mktemp("synth") / "synth.fa"
     with open(fasta, "w") as out:
         out.write(">chr2\n")
         for i in range(0, len(text), 80):
             out.write(text[i : i + 80] + "\n")
     pysam.faidx(str(fasta))
+    return text
+
+
+@pytest.fixture(scope="session")
+def synthetic_reference():
+    """The writer of synthetic references (see :func:`write_synthetic_reference`)."""
+    return write_synthetic_reference
+
+
+@pytest.fixture(scope="session")
+def synth(tmp_path_factory):
+    """(fasta path, transcript, genome string): the CDS placed at the SYNTH GFF3 coordinates."""
+    tx = load_transcript(SYNTH_GFF3)
+    fasta = tmp_path_factory.mktemp("synth") / "synth.fa"
+    text = write_synthetic_reference(tx, _read_cds(), fasta, 20261125)
     return fasta, tx, text

@@ -7,10 +7,8 @@ tests/unit/test_annotate.py does.
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
-import pysam
 import pytest
 
 from dira_genotyper.errors import InputError
@@ -25,33 +23,10 @@ TABLE = RESOURCES / "known_dira_variants.tsv"
 FOUNDER_GENES = ["IL36G", "IL36A", "IL36B", "IL36RN", "IL1F10", "IL1RN"]
 
 
-def _cds() -> str:
-    lines = (RESOURCES / "SYNTH" / "il1rn_cds_synthetic.fa").read_text().splitlines()
-    return "".join(line.strip() for line in lines if not line.startswith(">"))
-
-
 @pytest.fixture(scope="module")
-def ref(tmp_path_factory):
-    """(fasta path, transcript, genome string) of the synthetic IL1RN reference."""
-    tx = load_transcript(SYNTH_GFF3)
-    cds = _cds()
-    rng = random.Random(20261125)
-    genome = [rng.choice("ACGT") for _ in range(tx.end + 2000)]
-    offset = 0
-    for start, end in tx.cds:
-        genome[start - 1 : end] = cds[offset : offset + end - start + 1]
-        offset += end - start + 1
-    for start, end in tx.introns_5to3:
-        genome[start - 1 : start + 1] = "GT"
-        genome[end - 2 : end] = "AG"
-    text = "".join(genome)
-    fasta = tmp_path_factory.mktemp("known") / "synth.fa"
-    with open(fasta, "w") as out:
-        out.write(">chr2\n")
-        for i in range(0, len(text), 80):
-            out.write(text[i : i + 80] + "\n")
-    pysam.faidx(str(fasta))
-    return fasta, tx, text
+def ref(synth):
+    """(fasta path, transcript, genome string) of the synthetic IL1RN reference (tests/unit/conftest.py)."""
+    return synth
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,6 @@ import random
 import re
 from pathlib import Path
 
-import pysam
 import pytest
 
 from dira_genotyper.hgvs import CODON_TABLE, describe_variant, translate
@@ -90,30 +89,18 @@ def _synthetic_cds() -> str:
 
 
 @pytest.fixture(scope="module")
-def model(tmp_path_factory):
+def model(tmp_path_factory, synthetic_reference):
     """(fasta, transcript, genome, gff3 path) of the synthetic IL36RN."""
     tmp = tmp_path_factory.mktemp("il36rn")
     gff3 = tmp / "il36rn.gff3"
     gff3.write_text(_gff3(_shift(GRCH38_EXONS), _shift(GRCH38_CDS)))
     tx = load_transcript(gff3)
-    cds = _synthetic_cds()
-    rng = random.Random(36)
-    genome = [rng.choice("ACGT") for _ in range(tx.end + 1000)]
-    offset = 0
-    for start, end in tx.cds:
-        genome[start - 1 : end] = cds[offset : offset + end - start + 1]
-        offset += end - start + 1
-    for start, end in tx.introns_5to3:
-        genome[start - 1 : start + 1] = "GT"
-        genome[end - 2 : end] = "AG"
-    genome[tx.c_to_genomic("c.115+6") - 1] = "T"  # c.115+6T>C states T
-    text = "".join(genome)
     fasta = tmp / "il36rn.fa"
-    with open(fasta, "w") as out:
-        out.write(">chr2\n")
-        for i in range(0, len(text), 80):
-            out.write(text[i : i + 80] + "\n")
-    pysam.faidx(str(fasta))
+
+    def c115_plus6_is_t(genome: list[str]) -> None:
+        genome[tx.c_to_genomic("c.115+6") - 1] = "T"  # c.115+6T>C states T
+
+    text = synthetic_reference(tx, _synthetic_cds(), fasta, 36, pad=1000, edit=c115_plus6_is_t)
     return fasta, tx, text, gff3
 
 
@@ -225,3 +212,26 @@ def test_describe_variant_gives_each_rows_names(model, known):
     assert "stop_gained" in nonsense.consequences
     splice = describe_variant(tx, fetch, tx.c_to_genomic("c.115+6"), "T", "C")
     assert "splice_region_variant" in splice.consequences and splice.intron == 3
+
+
+def test_the_shipped_il36rn_model_holds_the_table(tmp_path, synthetic_reference):
+    """resources/<build>/il36rn.gff3 (written by build-resources from resources/differential.tsv): exons keep their
+    published numbers 2-5, the CDS is 155 codons + stop, c.80 is at GRCh38 113,060,902 and GRCh37 = + 757,577, and
+    every row of the DITRA table resolves on a reference made from the shipped SYNTH model and synthetic CDS."""
+    grch38 = load_transcript(RESOURCES / "GRCh38" / "il36rn.gff3")
+    grch37 = load_transcript(RESOURCES / "GRCh37" / "il36rn.gff3")
+    assert (grch38.first_exon, grch38.cds_length, grch38.refseq) == (2, 468, "NM_012275.3")
+    assert grch38.c_to_genomic("c.80") == 113_060_902 and grch38.c_to_genomic("c.338") == 113_062_547
+    assert grch37.c_to_genomic("c.80") - grch38.c_to_genomic("c.80") == 757_577
+    synth = load_transcript(RESOURCES / "SYNTH" / "il36rn.gff3")
+    lines = (RESOURCES / "SYNTH" / "il36rn_cds_synthetic.fa").read_text().splitlines()
+    cds = "".join(line.strip() for line in lines if not line.startswith(">"))
+    assert translate(cds) == Q9UBH0 + "*"
+    fasta = tmp_path / "synth_il36rn.fa"
+
+    def c115_plus6_is_t(genome: list[str]) -> None:
+        genome[synth.c_to_genomic("c.115+6") - 1] = "T"
+
+    synthetic_reference(synth, cds, fasta, 5, edit=c115_plus6_is_t)
+    known = KnownAlleles.load(TABLE, synth, fasta, build="SYNTH")
+    assert len([row for row in known.rows if row.kind == "small"]) == len(read_table(TABLE))

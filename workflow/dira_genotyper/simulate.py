@@ -549,6 +549,9 @@ def make_reference(resources_dir: str | Path, out_fasta: str | Path, seed: int =
             piece = pcds[offset : offset + e - s + 1]
             _put(seqs[ptx.chrom], s, piece if ptx.strand == "+" else revcomp(piece))
             offset += e - s + 1
+    for chrom, (pos, base) in _intronic_reference_bases(resources_dir, planted):
+        if not protected[pos - 1]:
+            _put(seqs[chrom], pos, base)
 
     out_fasta.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_fasta.with_name(out_fasta.name + ".tmp")
@@ -563,6 +566,32 @@ def make_reference(resources_dir: str | Path, out_fasta: str | Path, seed: int =
         fai.unlink()
     pysam.faidx(str(out_fasta))
     return out_fasta
+
+
+_INTRONIC_SUB = re.compile(r"^c\.(-?\*?\d+[+-]\d+)([ACGT])>([ACGT])$")
+
+
+def _intronic_reference_bases(resources_dir: Path, planted: list) -> list[tuple[str, tuple[int, str]]]:
+    """The reference base each published intronic substitution states (e.g. IL36RN c.115+6T>C), so that the known
+    alleles of every gene resolve on the synthetic reference as they do on the real one."""
+    from .transcript import load_transcript
+
+    tables = {"IL1RN": resources_dir.parent / "known_dira_variants.tsv"}
+    meta = json.loads((resources_dir / "build.json").read_text())
+    tables.update({d["gene"]: resources_dir.parent / d["known"] for d in meta.get("differential", [])})
+    out = []
+    for ptx, _cds in planted:
+        gene = ptx.gene or "IL1RN"
+        table = tables.get(gene)
+        if table is None or not table.exists():
+            continue
+        model = load_transcript(resources_dir / f"{gene.lower()}.gff3")
+        for line in table.read_text().splitlines():
+            name = line.split("\t", 1)[0]
+            if m := _INTRONIC_SUB.match(name):
+                pos = model.c_to_genomic(m[1])
+                out.append((ptx.chrom, (pos, m[2] if model.strand == "+" else revcomp(m[2]))))
+    return out
 
 
 @functools.lru_cache(maxsize=4)
