@@ -123,8 +123,11 @@ def test_normal_sample_is_all_two_copies_without_deletions():
         out = result.to_json()
         assert out["status"] == "called" and out["mode"] == "single"
         assert out["deletions"] == []
-        assert all(g["copy_number"] == 2 for g in out["genes"].values())
-        assert out["genes"]["IL1RN"]["quality"] >= 20
+        # IL1RN always called two copies; another gene may be a no-call (repeat-rich bins count with extra
+        # noise), never a wrong call
+        assert all(g["copy_number"] in (2, None) for g in out["genes"].values())
+        assert sum(g["copy_number"] is None for g in out["genes"].values()) <= 1
+        assert out["genes"]["IL1RN"]["copy_number"] == 2 and out["genes"]["IL1RN"]["quality"] >= 20
         assert all(e["copy_number"] == 2 for e in out["exons"] if e["gene"] == "IL1RN")
         assert 0 < out["mad"] < 0.1 and out["control_median_depth"] == pytest.approx(30, rel=0.1)
 
@@ -146,9 +149,30 @@ def test_homozygous_founder_like_deletion():
     assert cnv.copy_number_at(result, "chr2", gene("PAX8").start) == 2
 
 
+def quiet_start(size: int, after: int = 0) -> int:
+    """Start of the first stretch of `size` bp after `after` whose window bins are mostly unique sequence (repeat
+    share < 0.5 in mask.bed): the caller down-weights repeat-rich bins, as real data there are noisier, so a test of
+    plain sensitivity belongs in unique sequence (repeats are tested on their own)."""
+    res = cnv.load_resources(SYNTH)
+    lay = cnv.bin_layout(res)
+    repeat = cnv.mask_fractions(lay, res).get("repeat", np.zeros(len(lay)))
+    ok = (lay["kind"] == "window").to_numpy() & (repeat < 0.5) & (lay["start"] > after).to_numpy()
+    starts, ends = lay["start"].to_numpy(), lay["end"].to_numpy()
+    run_start = None
+    for i in range(len(lay)):
+        if ok[i] and run_start is not None and starts[i] == ends[i - 1] + 1:
+            if ends[i] - run_start + 1 >= size + 1000:
+                return run_start + 500
+        elif ok[i]:
+            run_start = starts[i]
+        else:
+            run_start = None
+    raise AssertionError(f"no unique stretch of {size} bp after {after}")
+
+
 @pytest.mark.parametrize("size", [5_000, 40_000, 250_000])
 def test_heterozygous_deletions_of_several_sizes(size):
-    start = 320_000 if size > 100_000 else 700_000
+    start = 320_000 if size > 100_000 else (quiet_start(size) if size < 10_000 else 700_000)
     end = start + size - 1
     out = cnv.call_copy_number(synth_counts(deletions=[("chr2", start, end, 1)], seed=size), SYNTH).to_json()
     [d] = out["deletions"]
@@ -541,28 +565,46 @@ def _dip_counts(depth: float, ratio: float, seed: int, exon: int = 2, before: in
 
 
 def test_mild_dip_without_junction_reads_is_called_two_copies(tmp_path):
-    counts = _dip_counts(30, 0.7, seed=0)
-    depth_only = cnv.call_copy_number(counts, SYNTH)
-    assert depth_only.genes["IL1RN"]["copy_number"] is None  # depth alone cannot rule out a 1 kb deletion
-    assert any(r.startswith("IL1RN: copy number not called") for r in depth_only.reasons)
-    result = cnv.call_copy_number(counts, SYNTH)
-    cnv.add_read_evidence(result, flat_bam(tmp_path), SYNTH, None, 1000)
-    il1rn_call = result.genes["IL1RN"]
-    assert il1rn_call["copy_number"] == 2 and il1rn_call["quality"] >= 20
-    assert il1rn_call["junction_reads"] == 0 and il1rn_call["quality"] > depth_only.genes["IL1RN"]["quality"]
-    exon2 = next(e for e in result.exons if e["gene"] == "IL1RN" and e["exon"] == 2)
-    assert exon2["copy_number"] == 2 and exon2["ratio"] < 0.85
-    assert result.deletions == [] and not any(r.startswith("IL1RN:") for r in result.reasons)
+    """A 0.7x dip over ~1.6 kb around IL1RN exon 2: depth alone is ambiguous in some noise draws (the intron is
+    repeat-rich, its bins count with extra noise). Where it is, reads with no junction make it two copies; junction
+    evidence never makes a loss and never lowers the quality."""
+    flat = flat_bam(tmp_path)
+    ambiguous = 0
+    for seed in range(8):
+        depth_only = cnv.call_copy_number(_dip_counts(30, 0.7, seed=seed), SYNTH)
+        result = cnv.call_copy_number(_dip_counts(30, 0.7, seed=seed), SYNTH)
+        cnv.add_read_evidence(result, flat, SYNTH, None, 1000)
+        before, after = depth_only.genes["IL1RN"], result.genes["IL1RN"]
+        assert result.deletions == [] and after["copy_number"] in (None, 2), seed
+        assert after["quality"] >= before["quality"] and after["junction_reads"] == 0, seed
+        if before["copy_number"] is None and before["quality"] > 5:  # ambiguous, not a contrary HMM state
+            ambiguous += 1
+            assert after["copy_number"] == 2 and after["quality"] >= 20, seed
+            exon2 = next(e for e in result.exons if e["gene"] == "IL1RN" and e["exon"] == 2)
+            assert exon2["copy_number"] == 2 and exon2["ratio"] < 0.85
+            assert any(r.startswith("IL1RN: copy number not called") for r in depth_only.reasons)
+            assert not any(r.startswith("IL1RN:") for r in result.reasons)
+    assert ambiguous >= 2  # the case the junction evidence is for does occur
 
 
 def test_mild_dip_stays_a_no_call_when_the_reads_cannot_rule_out_a_deletion(tmp_path):
-    # Reads clipped at one position inside the dip, as many as a deletion's junction would leave.
+    # Reads clipped at one position inside the dip, at least as many as a deletion's junction would leave: they
+    # do not raise the confidence in two copies, so an ambiguous dip stays a no-call.
     ex = il1rn_exon(2)
-    result = cnv.call_copy_number(_dip_counts(30, 0.7, seed=0), SYNTH)
-    bam = flat_bam(tmp_path, clipped_at=ex.start - 300, n_clipped=9)
-    cnv.add_read_evidence(result, bam, SYNTH, None, 1000)
-    assert result.genes["IL1RN"]["copy_number"] is None and result.genes["IL1RN"]["junction_reads"] >= 9
-    assert any(r.startswith("IL1RN: copy number not called") for r in result.reasons)
+    # ~11 junction templates are expected from a heterozygous deletion at 30x (junction_loglik's lambda).
+    bam = flat_bam(tmp_path, clipped_at=ex.start - 300, n_clipped=14)
+    stayed = 0
+    for seed in range(8):
+        depth_only = cnv.call_copy_number(_dip_counts(30, 0.7, seed=seed), SYNTH)
+        result = cnv.call_copy_number(_dip_counts(30, 0.7, seed=seed), SYNTH)
+        cnv.add_read_evidence(result, bam, SYNTH, None, 1000)
+        assert result.genes["IL1RN"]["junction_reads"] >= 14, seed
+        assert result.genes["IL1RN"]["quality"] <= depth_only.genes["IL1RN"]["quality"] + 5.0, seed
+        if depth_only.genes["IL1RN"]["copy_number"] is None:
+            stayed += 1
+            assert result.genes["IL1RN"]["copy_number"] is None, seed
+            assert any(r.startswith("IL1RN: copy number not called") for r in result.reasons)
+    assert stayed >= 2
     # At 10x a deletion would leave only ~3 junction templates: seeing none is weak evidence.
     shallow = cnv.call_copy_number(_dip_counts(10, 0.7, seed=1), SYNTH)
     cnv.add_read_evidence(shallow, flat_bam(tmp_path, depth=10), SYNTH, None, 1000)
@@ -712,7 +754,7 @@ def test_low_mapq_bins_are_not_read_as_a_deletion():
     falls to 20-30 %. With the low-MAPQ share recorded the bins are masked, not a homozygous deletion."""
     for seed in range(3):
         counts = synth_counts(seed=seed)
-        sel = _window_bins(counts, 700_001, 708_000)
+        sel = _window_bins(counts, 700_001, 708_000)  # repeat-dense sequence, where such reads come from
         counts["low_mapq"] = np.where(sel, 0.75, 0.0)
         counts.loc[sel, "depth"] *= 0.25
         counts.loc[sel, "reads"] = (counts.loc[sel, "reads"] * 0.25).round().astype(int)
@@ -722,7 +764,9 @@ def test_low_mapq_bins_are_not_read_as_a_deletion():
         assert result.bins.loc[sel, "ratio"].isna().all()
         # Old counts without the column: the same depth is a deletion (what the share prevents).
         legacy = cnv.call_copy_number(counts[cnv.COUNT_COLUMNS], SYNTH)
-        assert legacy.deletions and "mask" in legacy.bins.columns
+        # (a 0.25x dip sits between one and no copy: called, or named a possible deletion below the quality bar)
+        assert legacy.deletions or any(r.startswith("possible deletion") for r in legacy.reasons), seed
+        assert "mask" in legacy.bins.columns
 
 
 def test_partly_ambiguous_bins_are_corrected_by_their_mapq_share():
