@@ -55,6 +55,8 @@ ROOT = Path(__file__).resolve().parents[2]
 RES = ROOT / "resources" / "SYNTH"
 QUICK_CLASSES = ("del175+fs", "dup_IL1RN")
 REASON_CHARS = 260
+# words of the reasons that block a status (printed as "why" when the first reason only names an allele)
+WHY_WORDS = ("cannot be excluded", "not called", "failed filters", "not callable", "duplication", "only one copy")
 
 
 @dataclass(frozen=True)
@@ -239,6 +241,9 @@ def evaluate(samples: list[Sample], work: Path, depths: list[int]) -> bool:
                     str(e.get("copy_number")) for e in rep.get("exon_copy_number", []) if e.get("gene") == "IL1RN"
                 )
                 notes.append(f"    {s.name}: {status} (IL1RN CN {cn}, exons {ex}) - {short(reasons[0])}")
+                why = next((r for r in reasons[1:] if any(k in r for k in WHY_WORDS)), None)
+                if why and not any(k in reasons[0] for k in WHY_WORDS):
+                    notes.append(f"      why: {short(why)}")
             t = totals[d]
             for i, v in enumerate((n, right, wrong, incon, missing)):
                 t[i] += v
