@@ -317,6 +317,24 @@ def test_row23_intron_only_deletion_is_not_lof():
     assert with_q54x.status == "carrier"
 
 
+@pytest.mark.parametrize("precise", [True, False])
+def test_row23b_exon_beside_an_intron_deletion(precise):
+    """Depth alone leaves the exon next to a real intron deletion uncalled; precise breakpoints that spare it (and
+    the exon's own two-copy depth) settle it, imprecise ones do not."""
+    intronic = deletion(1200, 2800, 1)
+    intronic["breakpoint_support"]["precise"] = precise
+    cn = exons(e1=None, e2=None)
+    for row in cn:
+        row["ratio"] = 0.95
+    result = run([], cnv(1, [intronic], exon_cn=cn))
+    if precise:
+        assert result.status == "negative", result.reasons
+        assert any("precise breakpoints that spare it" in r for r in result.reasons)
+    else:
+        assert result.status == "inconclusive"
+        assert any("exon 1: copy number not called" in r for r in result.reasons)
+
+
 def test_row24_three_prime_utr_only_deletion_is_not_lof():
     utr = deletion(6600, 7000, 1)
     result = run([Q54X], cnv(2, [utr], exon_cn=exons(e4=1)))
@@ -353,8 +371,9 @@ def test_homozygous_child_of_non_carrier_parent_is_flagged():
 def test_limitations_follow_the_evidence():
     deleted = run([], cnv(0, [FOUNDER_HOM], exon_cn=exons(0)))
     assert any("deleted on both copies" in text for text in deleted.limitations)
-    low = run([], cnv(None, status="no_call", exon_cn=exons(None)),
-              dict(FULL, uncallable_intervals=[["chr2", 4450, 4460]]))
+    low = run(
+        [], cnv(None, status="no_call", exon_cn=exons(None)), dict(FULL, uncallable_intervals=[["chr2", 4450, 4460]])
+    )
     assert any("exon(s) 3 did not reach the depth" in text for text in low.limitations)
     assert any("Copy number could not be called" in text for text in low.limitations)
     assert not any("did not reach" in text for text in run([]).limitations)

@@ -418,8 +418,15 @@ def filter_reasons(
 # --- callable regions ------------------------------------------------------------------------------------
 
 HETEROZYGOUS_ALLELE_FRACTION = 0.5  # a variant on one of two copies
-HEMIZYGOUS_ALLELE_FRACTION = 0.98  # a variant on the only copy: every read shows it, bar sequencing errors
-HEMIZYGOUS_POWER = 0.999  # detection power the derived hemizygous threshold must reach
+
+
+def hemizygous_allele_fraction(min_baseq: int = 20) -> float:
+    """A variant on the only copy shows in every read bar sequencing errors; a counted base has quality >=
+    ``min_baseq``, so at most 10^(-Q/10) of them are errors (0.99 at Q20)."""
+    return 1.0 - 10 ** (-min_baseq / 10)
+
+
+HEMIZYGOUS_ALLELE_FRACTION = hemizygous_allele_fraction(20)
 
 
 def detection_power(depth: int, allele_fraction: float, min_alt_reads: int) -> float:
@@ -445,11 +452,17 @@ def required_depth(allele_fraction: float, min_alt_reads: int, power: float, max
     raise ValueError(f"power {power} not reached by depth {max_depth} at allele fraction {allele_fraction}")
 
 
-def hemizygous_min_depth(min_alt_reads: int, override: int | None = None) -> int:
-    """``callable.min_depth_hemizygous``: the configured integer, or (None) derived from detection power."""
+def hemizygous_min_depth(
+    min_alt_reads: int, override: int | None = None, min_depth: int = 10, min_baseq: int = 20
+) -> int:
+    """``callable.min_depth_hemizygous``: the configured integer, or (None) derived: the smallest depth at which a
+    variant on the only copy is seen with at least the power the lab accepts on two copies (a heterozygous variant
+    at ``min_depth``: 0.945 at 10 with 3 alt reads); never fewer than ``min_alt_reads`` reads."""
     if override is not None:
         return int(override)
-    return required_depth(HEMIZYGOUS_ALLELE_FRACTION, min_alt_reads, HEMIZYGOUS_POWER)
+    standard = detection_power(min_depth, HETEROZYGOUS_ALLELE_FRACTION, min_alt_reads)
+    depth = required_depth(hemizygous_allele_fraction(min_baseq), min_alt_reads, min(standard, 0.999999))
+    return max(depth, min_alt_reads, 1)
 
 
 MPILEUP_MAX_DEPTH = 10000  # mpileup -d: reads per position the caller looks at
@@ -585,10 +598,10 @@ def callable_report(
     for one copy; ``reference`` enables BAQ, as mpileup applies it.
     """
     read_filter = ReadFilter(min_mapq=min_mapq, min_baseq=min_baseq, skip_flags=skip_flags, count_orphans=count_orphans)
-    min_depth_hemi = hemizygous_min_depth(min_alt_reads, min_depth_hemizygous)
+    min_depth_hemi = hemizygous_min_depth(min_alt_reads, min_depth_hemizygous, min_depth, min_baseq)
     power = {
         "heterozygous": round(detection_power(min_depth, HETEROZYGOUS_ALLELE_FRACTION, min_alt_reads), 4),
-        "hemizygous": round(detection_power(min_depth_hemi, HEMIZYGOUS_ALLELE_FRACTION, min_alt_reads), 4),
+        "hemizygous": round(detection_power(min_depth_hemi, hemizygous_allele_fraction(min_baseq), min_alt_reads), 4),
     }
     log.info(
         "read filter %s; %s",
@@ -607,7 +620,7 @@ def callable_report(
         min_depth_hemi,
         "configured" if min_depth_hemizygous is not None else "derived",
         power["hemizygous"],
-        HEMIZYGOUS_ALLELE_FRACTION,
+        hemizygous_allele_fraction(min_baseq),
     )
 
     targets = [iv.bed() for iv in read_bed(targets_bed)]

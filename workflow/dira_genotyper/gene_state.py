@@ -86,6 +86,7 @@ class CopyState:
     all_deletions: list[dict] = field(default_factory=list)  # every called deletion (for positions outside)
     blockers: list[str] = field(default_factory=list)
     duplications: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # how a state was settled (reported, not blocking)
 
     def at(self, model: GeneModel, chrom: str, pos: int, margin: int = 25) -> int | None:
         """Copy number at a base: a called deletion covering it, else the nearest exon (within ``margin``), else
@@ -123,6 +124,7 @@ def copy_state(cnv: dict, model: GeneModel) -> CopyState:
         state.exon_cn = {n: None for n, _, _ in model.exons}
         return state
     calls = {int(e["exon"]): e.get("copy_number") for e in cnv.get("exons", []) if e.get("gene") == model.gene}
+    ratios = {int(e["exon"]): e.get("ratio") for e in cnv.get("exons", []) if e.get("gene") == model.gene}
     for n, s, e in model.exons:
         covering = [d for d in deletions if d["start"] <= e and s <= d["end"]]
         if covering:
@@ -130,6 +132,13 @@ def copy_state(cnv: dict, model: GeneModel) -> CopyState:
             state.explained[n] = True
             continue
         cn = calls.get(n)
+        beside = _spared_by_precise_deletion(ratios.get(n), s, e, deletions) if cn is None else None
+        if beside is not None:
+            cn = 2  # depth alone cannot separate it from the loss next to it; the split reads can
+            state.notes.append(
+                f"{model.gene} exon {n}: two copies (depth ratio {ratios[n]:.2f}); the deletion beside it "
+                f"({beside['chrom']}:{beside['start']:,}-{beside['end']:,}) has precise breakpoints that spare it"
+            )
         state.exon_cn[n] = cn
         state.explained[n] = cn == 2
         if cn is None:
@@ -163,6 +172,26 @@ def copy_state(cnv: dict, model: GeneModel) -> CopyState:
     return state
 
 
+#: An exon whose depth ratio is at least this is read as two copies when a precise deletion beside it spares it
+#: (short exon bins are noisy: 0.6 is well above a one-copy 0.5, and a lower ratio keeps the no-call).
+SPARED_EXON_MIN_RATIO = 0.6
+SPARED_EXON_MAX_GAP = 5000  # bp between the exon and the deletion's breakpoint
+
+
+def _spared_by_precise_deletion(ratio: float | None, start: int, end: int, deletions: list[dict]) -> dict | None:
+    """The called deletion next to an exon whose split-read breakpoints leave the exon out, when the exon's own depth
+    is that of two copies. A deletion's two-copy test around an exon cannot tell the exon from a real loss beside it
+    (the alternative 'a loss that also takes the exon' fits the neighbouring bins); precise breakpoints can."""
+    if ratio is None or ratio < SPARED_EXON_MIN_RATIO:
+        return None
+    for d in deletions:
+        precise = (d.get("breakpoint_support") or {}).get("precise")
+        gap = max(d["start"] - end, start - d["end"])
+        if precise and 0 < gap <= SPARED_EXON_MAX_GAP:
+            return d
+    return None
+
+
 # ---------------------------------------------------------------------------------------------- callability
 def _subtract(intervals: list[Interval], holes: list[Interval]) -> list[Interval]:
     out = []
@@ -180,16 +209,26 @@ def _overlaps(intervals: list[Interval], chrom: str, start0: int, end: int) -> b
     return any(c == chrom and s < end and start0 < e for c, s, e in intervals)
 
 
+#: Bases either side of an indel whose read alignments the indel itself disturbs (soft clips, BAQ lowers the
+#: base qualities next to a gap), at least; a longer indel reaches as far as its own length.
+INDEL_FLANK_BP = 5
+
+
 def own_bases(variant: dict) -> list[Interval]:
-    """The reference bases a small deletion removes (0-based half-open; the VCF anchor base excluded)."""
+    """The reference bases an indel explains the absence of reads at (0-based half-open): the bases a deletion
+    removes (the VCF anchor excluded) or an insertion's point, extended on both sides by the bases whose
+    alignments the event disturbs (``INDEL_FLANK_BP``, or the indel's length if longer). A call is never failed for
+    the lack of reads it explains itself. SNVs explain nothing."""
     ref, alt = variant["ref"], variant["alt"]
-    if len(ref) <= len(alt):
+    if len(ref) == len(alt):
         return []
     shared = 0
-    while shared < len(alt) and ref[shared] == alt[shared]:
+    while shared < min(len(ref), len(alt)) and ref[shared] == alt[shared]:
         shared += 1
     start0 = variant["pos"] - 1 + shared
-    return [(variant["chrom"], start0, variant["pos"] - 1 + len(ref))]
+    end = variant["pos"] - 1 + len(ref) if len(ref) > len(alt) else start0
+    flank = max(INDEL_FLANK_BP, abs(len(ref) - len(alt)))
+    return [(variant["chrom"], max(0, start0 - flank), end + flank)]
 
 
 @dataclass

@@ -237,6 +237,7 @@ def interpret(
             f"not reported as an allele: {other['name']} classified {other['classification'].replace('_', ' ')}"
             f" ({other['classification_reason'].rstrip('.')})"
         )
+    reasons.extend(f"copy number: {note}" for note in state.notes)
     if family["mendelian_consistent"] is False:
         reasons.append(f"family check: {family['detail']}")
     summary = _summary(status, lof, phase, model.gene, disease)
