@@ -559,7 +559,9 @@ def load_gene_annotation(gff3_path, known_path, fasta, fasta_path, disease: str,
     gene = tx.gene_name or tx.transcript_id
     try:
         check_transcript_on_reference(tx, fasta, fasta_path, gff3_path)
-        known = KnownAlleles.load(known_path, tx, fasta)
+        known = KnownAlleles.load(known_path, tx, fasta, strict=False)
+        for problem in known.skipped:
+            log.warning("known allele left out (it cannot be placed on this reference): %s", problem)
     except InputError as exc:
         if required:
             raise

@@ -367,6 +367,7 @@ class KnownAlleles:
     """The known-allele table resolved on one build: look-ups by genomic allele and by deleted gene set."""
 
     def __init__(self, rows: list[KnownAllele], chrom: str, genome: _Genome | None = None) -> None:
+        self.skipped: list[str] = []  # rows left out by a non-strict load, with the reason
         self.rows = tuple(rows)
         self.chrom = chrom
         self._genome = genome
@@ -384,21 +385,40 @@ class KnownAlleles:
             self._small[key] = row
 
     @classmethod
-    def load(cls, table_path: str | Path, transcript: Transcript, fasta: Any, build: str | None = None) -> KnownAlleles:
+    def load(
+        cls,
+        table_path: str | Path,
+        transcript: Transcript,
+        fasta: Any,
+        build: str | None = None,
+        strict: bool = True,
+    ) -> KnownAlleles:
         """Read the table and resolve every small-variant row on ``transcript``'s build.
 
         ``fasta``: a FASTA path, an open ``pysam.FastaFile``, or a ``fetch(chrom, start0, end0)`` callable.
-        ``build`` only names the build in error messages (default: the FASTA's name).
+        ``build`` only names the build in error messages (default: the FASTA's name). ``strict=False`` (the
+        workflow) leaves out, with a warning in ``skipped``, a row that cannot be placed on this reference (e.g. its
+        stated bases differ from it): such a row can match no call here, and one doubtful row must not stop every
+        sample's annotation.
         """
         rows = read_table(table_path)
         fetch, contig, description = _open_fetch(fasta, transcript.chrom)
         genome = _Genome(fetch, contig)
         where = f"build {build}" if build else f"reference {description}"
-        resolved = [
-            _resolve(row, transcript, genome, f"{where} ({Path(table_path).name})") if row.kind == "small" else row
-            for row in rows
-        ]
-        return cls(resolved, contig, genome)
+        resolved, skipped = [], []
+        for row in rows:
+            if row.kind != "small":
+                resolved.append(row)
+                continue
+            try:
+                resolved.append(_resolve(row, transcript, genome, f"{where} ({Path(table_path).name})"))
+            except InputError as exc:
+                if strict:
+                    raise
+                skipped.append(str(exc))
+        table = cls(resolved, contig, genome)
+        table.skipped = skipped
+        return table
 
     # ------------------------------------------------------------------------------------------ look-ups
     def normalise(self, chrom: str, pos: int, ref: str, alt: str) -> tuple[int, str, str] | None:
