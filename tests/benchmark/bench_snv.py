@@ -1,4 +1,13 @@
-"""Benchmark of SNV/indel calling and naming in IL1RN (simulate -> bwa -> extract -> callable -> call -> annotate).
+"""Benchmark of SNV/indel calling and naming in IL1RN and IL36RN (simulate -> bwa -> callable -> call -> annotate).
+
+IL1RN (DIRA) is the target; IL36RN (DITRA, the differential of the build: resources/SYNTH/il36rn.gff3, MANE
+NM_012275.3 exons 2-5) is benchmarked the same way, in the same samples: each design carries alleles planted in
+both genes' CDS exons +/- 20 bp, each gene from its own random stream (IL1RN's designs are the ones of the
+IL1RN-only benchmark; IL36RN adds c.80T>C, c.338C>T, c.28C>T, c.142C>T, c.368C>T), with reads simulated from a
+slice per gene (``chr2_slice``, ``chr2_il36rn_slice``). ``annotate_vcf`` is given the differential genes
+(``annotate.differential_genes``), so each allele is named on its nearest transcript; truth alleles count for the
+gene they were planted in, calls for the gene they were named on, and every figure is printed per gene (a
+``gene`` column; IL36RN's recall/precision are compared with IL1RN's). ``--genes IL1RN`` runs IL1RN alone.
 
 Plants SNVs and 1-20 bp indels (frameshifting 1-2 bp deletions/insertions/duplications, in-frame 3/6/15 bp
 deletions such as c.213_227del, other 3-20 bp insertions, duplications and deletions), heterozygous and
@@ -38,6 +47,7 @@ Each sample runs in a fresh process with htslib's messages in ``{out}/samples/{s
     python tests/benchmark/bench_snv.py              # full run: >= 600 SNVs, >= 360 indels per depth (~5 min)
     python tests/benchmark/bench_snv.py --quick      # >= 100 SNVs, >= 60 indels per depth (~1 min)
     python tests/benchmark/bench_snv.py --seed 7 --out /tmp/bench-snv
+    python tests/benchmark/bench_snv.py --quick --designs 8   # a smaller run: at most 8 designs (samples per depth)
 
 Needs bwa (Debian package). Exits 1 with ``--strict`` when a goal at >= 20x is not met.
 """
@@ -62,7 +72,7 @@ import pysam
 import yaml
 
 from dira_genotyper import simulate as sim
-from dira_genotyper.annotate import annotate_vcf, bcsq_consequences
+from dira_genotyper.annotate import annotate_vcf, bcsq_consequences, differential_genes
 from dira_genotyper.calling import CallingParams, call_variants, callable_report, read_uncallable
 from dira_genotyper.hgvs import describe_variant
 from dira_genotyper.locus_bam import extract_locus
@@ -78,7 +88,9 @@ SPLICE_PAD = 20  # planted variants: CDS exons +/- this many bp
 GAP = 60  # minimum distance between the extents of two variants of one sample
 INDEL_GAP = 150  # ... when one of them is an indel (one read length; see the module doc)
 SLICE_FLANK = 3000  # reads are simulated from the planting regions +/- this many bp
-SLICE_CONTIG = "chr2_slice"
+SLICE_CONTIG = "chr2_slice"  # IL1RN's slice (the name the IL1RN-only benchmark used)
+GENES = ("IL1RN", "IL36RN")  # the target gene, then the differential (DITRA) gene of the build
+SLICE_CONTIGS = {"IL1RN": SLICE_CONTIG, "IL36RN": "chr2_il36rn_slice"}
 CLASSES = ("SNV", "indel 1-2 bp", "indel 3-20 bp")
 P_SNV, P_SMALL = 0.55, 0.225  # the rest are 3-20 bp indels
 P_HOM = 0.4
@@ -90,6 +102,15 @@ KNOWN_PLAN = (
     (("c.213_227del", "hom"),),
     (("c.229G>T", "hom"),),
 )
+# published DITRA alleles of IL36RN (resources/known_ditra_variants.tsv), planted the same way in the same samples
+KNOWN_PLAN_IL36RN = (
+    (("c.80T>C", "hom"),),
+    (("c.80T>C", "het"), ("c.338C>T", "het")),
+    (("c.28C>T", "het"), ("c.142C>T", "hom")),
+    (("c.368C>T", "hom"),),
+)
+KNOWN_PLANS = {"IL1RN": KNOWN_PLAN, "IL36RN": KNOWN_PLAN_IL36RN}
+SEED_SHIFT = {"IL1RN": 0, "IL36RN": 2}  # design rng seed + this; haplotype rng seed + this + 1
 GOAL_DEPTH = 20
 ATTEMPTS = 400  # random placements tried per design
 MAX_LISTED = 40  # misses/FPs/naming errors listed per depth (all of them go to --json)
@@ -184,6 +205,7 @@ class Planted:
     edit: sim.Edit
     zygosity: str  # het | hom
     kind: str  # snv | del | ins | dup (as planted)
+    gene: str = "IL1RN"  # the gene whose exons +/- SPLICE_PAD it was planted in (its transcript names it)
     pos: int = 0  # normalised VCF form (simulate.normalize_vcf)
     ref: str = ""
     alt: str = ""
@@ -364,8 +386,8 @@ def make_allele(tx: Tx, rng: np.random.Generator, at: int, want: str) -> tuple[s
     return sim.insertion(chrom, at + size - 1, tx.seq[at - 1 : at + size - 1]), "dup"
 
 
-def finish(tx: Tx, codes: np.ndarray, edit: sim.Edit, zyg: str, kind: str) -> Planted:
-    p = Planted(edit, zyg, kind)
+def finish(tx: Tx, codes: np.ndarray, edit: sim.Edit, zyg: str, kind: str, gene: str = "IL1RN") -> Planted:
+    p = Planted(edit, zyg, kind, gene)
     p.pos, p.ref, p.alt = sim.normalize_vcf(codes, edit)
     expected_names(tx, p)
     return p
@@ -383,21 +405,35 @@ def fits(p: Planted, regions: list[tuple[int, int]], placed: list[Planted], inde
 
 
 def make_designs(
-    tx: Tx, codes: np.ndarray, seed: int, min_snv: int, min_indel: int, min_designs: int, indel_gap: int = INDEL_GAP
+    tx: Tx,
+    codes: np.ndarray,
+    seed: int,
+    min_snv: int,
+    min_indel: int,
+    min_designs: int,
+    indel_gap: int = INDEL_GAP,
+    gene: str = "IL1RN",
+    max_designs: int | None = None,
 ) -> list[Design]:
+    """Designs of one gene (alleles in its CDS exons +/- SPLICE_PAD); the same seed gives the same first designs
+    whatever the minimums, so the designs of two genes can be merged sample by sample."""
     rng = np.random.default_rng(seed)
+    known_plan = KNOWN_PLANS[gene]
     regions = planting_regions(tx)
     sizes = np.array([e - s + 1 for s, e in regions], dtype=float)
     weights = sizes / sizes.sum()
     designs: list[Design] = []
     n_snv = n_indel = 0
     while len(designs) < min_designs or n_snv < min_snv or n_indel < min_indel:
+        if max_designs is not None and len(designs) >= max_designs:
+            break
         d = Design(f"snv{len(designs):02d}")
-        plan = KNOWN_PLAN[len(designs)] if len(designs) < len(KNOWN_PLAN) else ()
+        plan = known_plan[len(designs)] if len(designs) < len(known_plan) else ()
         for name, zyg in plan:
-            p = finish(tx, codes, sim.edit_from_hgvs(RES, name), zyg, "known")
+            edit = sim.edit_from_hgvs(RES, name, None if gene == "IL1RN" else gene)
+            p = finish(tx, codes, edit, zyg, "known", gene)
             if not fits(p, regions, d.alleles, indel_gap):
-                raise SystemExit(f"bench_snv: known allele {name} does not fit the design")
+                raise SystemExit(f"bench_snv: known {gene} allele {name} does not fit the design")
             d.alleles.append(p)
         # random sequential placement, uniform over the regions; the class drawn is kept until it is placed,
         # so that the mix of classes does not depend on the gaps
@@ -406,7 +442,7 @@ def make_designs(
             k = int(rng.choice(len(regions), p=weights))
             at = int(rng.integers(regions[k][0], regions[k][1] + 1))
             edit, kind = make_allele(tx, rng, at, want)
-            p = finish(tx, codes, edit, "hom" if rng.random() < P_HOM else "het", kind)
+            p = finish(tx, codes, edit, "hom" if rng.random() < P_HOM else "het", kind, gene)
             if fits(p, regions, d.alleles, indel_gap):
                 d.alleles.append(p)
                 want = draw_class(rng)
@@ -417,11 +453,13 @@ def make_designs(
     return designs
 
 
-def haplotypes(design: Design, rng: np.random.Generator, offset: int) -> tuple[list[sim.Edit], list[sim.Edit]]:
+def haplotypes(
+    alleles: list[Planted], rng: np.random.Generator, offset: int, contig: str = SLICE_CONTIG
+) -> tuple[list[sim.Edit], list[sim.Edit]]:
     """The two haplotypes' edits in slice coordinates (het alleles on a random haplotype)."""
     haps: tuple[list[sim.Edit], list[sim.Edit]] = ([], [])
-    for a in design.alleles:
-        moved = dataclasses.replace(a.edit, chrom=SLICE_CONTIG, start=a.edit.start - offset, end=a.edit.end - offset)
+    for a in alleles:
+        moved = dataclasses.replace(a.edit, chrom=contig, start=a.edit.start - offset, end=a.edit.end - offset)
         if a.zygosity == "hom":
             haps[0].append(moved)
             haps[1].append(moved)
@@ -513,19 +551,29 @@ def run_sample(job: dict) -> dict:
 
 
 def annotate_safely(vcf: Path, ref: str, run_csq: bool = True) -> tuple[list[dict], list[str]]:
-    """annotate_vcf; if it raises, name the records it fails on and annotate the others (errors returned)."""
+    """annotate_vcf (IL1RN + the differential genes, each allele named on its nearest transcript); if it raises,
+    name the records it fails on and annotate the others (errors returned)."""
     gff3 = RES / "il1rn.gff3"
+    more = differential_genes(str(RES), str(KNOWN))
     try:
-        return annotate_vcf(vcf, ref, gff3, KNOWN, run_csq=run_csq), []
+        return annotate_vcf(vcf, ref, gff3, KNOWN, run_csq=run_csq, more_genes=more), []
     except Exception as exc:  # reported by the benchmark, which goes on with the other records
         first = f"{type(exc).__name__}: {exc}"
-    tx = load_transcript(gff3)
+    txs = [load_transcript(gff3)] + [load_transcript(m["gff3"]) for m in more]
+
+    def nearest(chrom: str, pos: int):  # noqa: ANN202 - as annotate_vcf picks the gene (first on ties)
+        return min(
+            txs,
+            key=lambda t: (10**12 if chrom != t.chrom else max(0, t.start - pos, pos - t.end), txs.index(t)),
+        )
+
     errors, kept, failed = [], [], []
     clean = Path(f"{vcf}.annotatable.vcf")
     with pysam.FastaFile(ref) as fasta, pysam.VariantFile(str(vcf)) as src:
         with pysam.VariantFile(str(clean), "w", header=src.header) as dst:
             for rec in src:
                 problem = None
+                tx = nearest(rec.chrom, rec.pos)
                 for alt in rec.alts or ():
                     try:
                         describe_variant(tx, fasta.fetch, rec.pos, rec.ref, alt, rec.chrom)
@@ -542,6 +590,7 @@ def annotate_safely(vcf: Path, ref: str, run_csq: bool = True) -> tuple[list[dic
                 flt = list(rec.filter.keys())
                 failed += [
                     {
+                        "gene": tx.gene_name,
                         "chrom": rec.chrom,
                         "pos": rec.pos,
                         "ref": rec.ref,
@@ -560,7 +609,7 @@ def annotate_safely(vcf: Path, ref: str, run_csq: bool = True) -> tuple[list[dic
     if not errors:
         errors.append(f"annotate_vcf failed: {first}")
         return failed, errors
-    records = annotate_vcf(clean, ref, gff3, KNOWN, run_csq=run_csq) if kept else []
+    records = annotate_vcf(clean, ref, gff3, KNOWN, run_csq=run_csq, more_genes=more) if kept else []
     return records + failed, errors
 
 
@@ -632,32 +681,51 @@ def evaluate(
     designs: dict[str, Design],
     lines: list[str],
     failures: list[str],
-    csq_patterns: dict[tuple[str, str], set],
+    csq_patterns: dict[tuple[str, str, str], set],
+    genes: tuple[str, ...] = ("IL1RN",),
 ) -> dict:
-    tally = {k: Tally() for k in CLASSES}
-    confusion: dict[tuple[str, str], Counter] = defaultdict(Counter)
-    by_type: dict[str, Tally] = defaultdict(Tally)  # indels split into deletions and insertions/duplications
-    naming_c, naming_p = Naming(), Naming()
-    pass_in_uncallable = 0
-    csq, csq_diff = [0, 0], []  # agreeing with bcftools csq, no BCSQ
-    misses, fps = [], []
+    """Figures of one depth, per gene: a truth allele counts for the gene it was planted in, a call for the
+    gene annotate_vcf named it on (its nearest transcript)."""
+    tally = {g: {k: Tally() for k in CLASSES} for g in genes}
+    confusion: dict[tuple[str, str, str], Counter] = defaultdict(Counter)  # (gene, class, zygosity)
+    by_type: dict[str, dict[str, Tally]] = {g: defaultdict(Tally) for g in genes}  # deletions vs insertions/dups
+    naming_c = {g: Naming() for g in genes}
+    naming_p = {g: Naming() for g in genes}
+    pass_in_uncallable = Counter()
+    csq = {g: [0, 0] for g in genes}  # agreeing with bcftools csq, no BCSQ
+    csq_diff: dict[str, list] = {g: [] for g in genes}
+    misses: dict[str, list] = {g: [] for g in genes}
+    fps: dict[str, list] = {g: [] for g in genes}
+    other = []  # PASS calls named on a gene not benchmarked here
+
+    def gene_of(r: dict) -> str | None:
+        return r.get("gene") if r.get("gene") in genes else None
+
     for res in results:
         design = designs[res["design"]]
         calls = {(r["chrom"], r["pos"], r["ref"], r["alt"]): r for r in res["records"]}
         unc = res["uncallable"]
         for r in res["records"]:
             if r["filter"] == "PASS" and overlaps(r["chrom"], r["pos"] - 1, r["pos"] - 1 + len(r["ref"]), unc):
-                pass_in_uncallable += 1
-                fps.append(f"{res['name']}: PASS call in an uncallable position {r['pos']} {r['ref']}>{r['alt']}")
+                g = gene_of(r)
+                text = f"{res['name']}: PASS call in an uncallable position {r['pos']} {r['ref']}>{r['alt']}"
+                if g is None:
+                    other.append(f"{text} ({r.get('gene')})")
+                    continue
+                pass_in_uncallable[g] += 1
+                fps[g].append(text)
         truth_keys = set()
         for a in design.alleles:
             truth_keys.add(a.key)
+            if a.gene not in genes:
+                continue
+            g = a.gene
             call = calls.get(a.key)
-            t = tally[a.klass]
+            t = tally[g][a.klass]
             kind = "del" if len(a.ref) > len(a.alt) else "ins/dup"
-            sub = by_type[f"{a.klass.removeprefix('indel ')} {kind}"] if a.klass != "SNV" else Tally()
-            row = (a.klass, a.zygosity)
-            label = f"{res['name']} {a.pos} {a.ref}>{a.alt} {a.exp_c or ''} {a.zygosity}".replace("  ", " ")
+            sub = by_type[g][f"{a.klass.removeprefix('indel ')} {kind}"] if a.klass != "SNV" else Tally()
+            row = (g, a.klass, a.zygosity)
+            label = f"{res['name']} {g} {a.pos} {a.ref}>{a.alt} {a.exp_c or ''} {a.zygosity}".replace("  ", " ")
             if overlaps(a.edit.chrom, a.pos - 1, a.pos - 1 + len(a.ref), unc):
                 t.nocall += 1
                 sub.nocall += 1
@@ -669,12 +737,12 @@ def evaluate(
                 if call is None:
                     confusion[row]["not called"] += 1
                     near = [f"{k[1]} {k[2]}>{k[3]} {c['filter']}" for k, c in calls.items() if abs(k[1] - a.pos) <= 30]
-                    misses.append(f"{label}: not called" + (f" (nearby: {'; '.join(near)})" if near else ""))
+                    misses[g].append(f"{label}: not called" + (f" (nearby: {'; '.join(near)})" if near else ""))
                 else:
                     t.flagged += 1
                     confusion[row]["filtered"] += 1
                     why = call["filter"] if isinstance(call["filter"], str) else ",".join(call["filter"])
-                    misses.append(f"{label}: filtered {why} {res['detail'].get(a.key)} GT {call['genotype']}")
+                    misses[g].append(f"{label}: filtered {why} {res['detail'].get(a.key)} GT {call['genotype']}")
                 continue
             t.tp += 1
             sub.tp += 1
@@ -684,98 +752,142 @@ def evaluate(
                 t.gt_ok += 1
                 sub.gt_ok += 1
             else:
-                misses.append(f"{label}: genotype {call['genotype']} ({res['detail'].get(a.key)})")
-            naming_c.add(a.exp_c, strip_accession(call["hgvs_c"]), label, "error" in call)
-            naming_p.add(a.exp_p, strip_accession(call["hgvs_p"]), label, "error" in call)
+                misses[g].append(f"{label}: genotype {call['genotype']} ({res['detail'].get(a.key)})")
+            if call.get("gene") != g:
+                naming_c[g].wrong.append(f"{label}: named on {call.get('gene')}, not {g}")
+            naming_c[g].add(a.exp_c, strip_accession(call["hgvs_c"]), label, "error" in call)
+            naming_p[g].add(a.exp_p, strip_accession(call["hgvs_p"]), label, "error" in call)
             if "error" in call:
                 continue
             if not call["bcsq"]:
-                csq[1] += 1
+                csq[g][1] += 1
             elif bcsq_consequences(call["bcsq"]) == set(call["consequence"].split("&")):
-                csq[0] += 1
+                csq[g][0] += 1
             else:
-                csq_diff.append(1)
+                csq_diff[g].append(1)
                 terms = "&".join(sorted(bcsq_consequences(call["bcsq"])))
-                csq_patterns[(call["consequence"], terms)].add(f"{a.exp_c or a.pos}")
+                csq_patterns[(g, call["consequence"], terms)].add(f"{a.exp_c or a.pos}")
         for key, r in calls.items():
             if r["filter"] != "PASS" or key in truth_keys:
                 continue
-            tally[allele_class(r["ref"], r["alt"])].fp += 1
-            fps.append(f"{res['name']}: FP {key[1]} {key[2]}>{key[3]} GT {r['genotype']} {res['detail'].get(key)}")
+            text = f"{res['name']}: FP {key[1]} {key[2]}>{key[3]} GT {r['genotype']} {res['detail'].get(key)}"
+            g = gene_of(r)
+            if g is None:
+                other.append(f"{text} ({r.get('gene')})")
+                continue
+            tally[g][allele_class(r["ref"], r["alt"])].fp += 1
+            fps[g].append(text)
 
     mean_dp = np.mean([r["mean_depth_cds"] for r in results])
     lines.append("")
     lines.append(f"== WGS-like {depth}x ({len(results)} samples, mean CDS depth {mean_dp:.1f}) ==")
     lines.append(
-        f"{'class':<15}{'TP':>5}{'FP':>5}{'FN':>5}{'recall':>8}{'precision':>10}{'GT conc':>9}{'no-call':>9}"
-        f"{'flagged':>9}{'recall+flagged':>16}"
+        f"{'gene':<8}{'class':<15}{'TP':>5}{'FP':>5}{'FN':>5}{'recall':>8}{'precision':>10}{'GT conc':>9}"
+        f"{'no-call':>9}{'flagged':>9}{'recall+flagged':>16}"
     )
-    for k in CLASSES:
-        t = tally[k]
-        lines.append(
-            f"{k:<15}{t.tp:>5}{t.fp:>5}{t.fn:>5}{t.recall:>8.3f}{t.precision:>10.3f}{t.concordance:>9.3f}{t.nocall:>9}"
-            f"{t.flagged:>9}{t.recall_with_flagged:>16.3f}"
-        )
+    for g in genes:
+        for k in CLASSES:
+            t = tally[g][k]
+            lines.append(
+                f"{g:<8}{k:<15}{t.tp:>5}{t.fp:>5}{t.fn:>5}{t.recall:>8.3f}{t.precision:>10.3f}{t.concordance:>9.3f}"
+                f"{t.nocall:>9}{t.flagged:>9}{t.recall_with_flagged:>16.3f}"
+            )
     lines.append("(flagged: FNs written with a FILTER reason, shown to the lab for confirmation; "
                  "recall+flagged counts them as found)")
-    lines.append(
-        "indels by type (TP/FN, recall, GT conc): "
-        + "; ".join(f"{k} {t.tp}/{t.fn} {t.recall:.3f} {t.concordance:.3f}" for k, t in sorted(by_type.items()))
-    )
-    lines.append(f"PASS calls in positions reported uncallable: {pass_in_uncallable}")
-    lines.append(f"truth alleles in uncallable positions (no-calls, not FN): {sum(t.nocall for t in tally.values())}")
-    lines.append(f"HGVS c. (TPs): {naming_c.text()}")
-    lines.append(f"HGVS p. (TPs): {naming_p.text()}")
-    lines.append(f"consequence vs bcftools csq (TPs): {csq[0]} agree, {len(csq_diff)} differ, {csq[1]} without BCSQ")
+    for g in genes:
+        tp = sum(t.tp for t in tally[g].values())
+        lines.append(
+            f"{g}: indels by type (TP/FN, recall, GT conc): "
+            + "; ".join(f"{k} {t.tp}/{t.fn} {t.recall:.3f} {t.concordance:.3f}" for k, t in sorted(by_type[g].items()))
+        )
+        lines.append(f"{g}: PASS calls in positions reported uncallable: {pass_in_uncallable[g]}")
+        lines.append(
+            f"{g}: truth alleles in uncallable positions (no-calls, not FN): {sum(t.nocall for t in tally[g].values())}"
+        )
+        lines.append(f"{g}: HGVS c. (TPs): {naming_c[g].text()}")
+        lines.append(f"{g}: HGVS p. (TPs): {naming_p[g].text()}")
+        lines.append(
+            f"{g}: consequence vs bcftools csq (TPs): {csq[g][0]} agree, {len(csq_diff[g])} differ, "
+            f"{csq[g][1]} without BCSQ (of {tp} TPs)"
+        )
+    if len(genes) > 1:
+        ref_g = genes[0]
+        for g in genes[1:]:
+            parts = []
+            for k in CLASSES:
+                a, b = tally[g][k], tally[ref_g][k]
+                ok = all(
+                    not (x < y) for x, y in ((a.recall, b.recall), (a.precision, b.precision)) if x == x and y == y
+                )
+                parts.append(
+                    f"{k} recall {a.recall:.3f}/{b.recall:.3f} precision {a.precision:.3f}/{b.precision:.3f}"
+                    f" {'>=' if ok else 'LOWER'}"
+                )
+            lines.append(f"{g} vs {ref_g} ({g}/{ref_g}): " + "; ".join(parts))
     cols = ["called het", "called hom", "filtered", "not called", "uncallable"]
-    lines.append("confusion (truth class/genotype x outcome):")
-    lines.append(f"  {'truth':<20}" + "".join(f"{c:>12}" for c in cols))
-    for k in CLASSES:
-        for z in ("het", "hom"):
-            lines.append(f"  {k + ' ' + z:<20}" + "".join(f"{confusion[(k, z)][c]:>12}" for c in cols))
+    lines.append("confusion (truth gene/class/genotype x outcome):")
+    lines.append(f"  {'truth':<27}" + "".join(f"{c:>12}" for c in cols))
+    for g in genes:
+        for k in CLASSES:
+            for z in ("het", "hom"):
+                lines.append(f"  {g + ' ' + k + ' ' + z:<27}" + "".join(f"{confusion[(g, k, z)][c]:>12}" for c in cols))
     annotate_errors = [f"{r['name']}: {e}" for r in results for e in r["annotate_errors"]]
     lines.append(f"annotate_vcf errors: {len(annotate_errors)}")
-    details = annotate_errors + misses + fps + naming_c.wrong + naming_p.wrong
+    if other:
+        lines.append(f"PASS calls named on genes not benchmarked here: {len(other)}")
+    details = annotate_errors + other
+    for g in genes:
+        details += misses[g] + fps[g] + naming_c[g].wrong + naming_p[g].wrong
     for text in details[:MAX_LISTED]:
         lines.append(f"  - {text}")
     if len(details) > MAX_LISTED:
         lines.append(f"  - ... {len(details) - MAX_LISTED} more in the JSON (--json)")
     if depth >= GOAL_DEPTH:
-        goals = [
-            ("SNV recall 1.00", tally["SNV"].recall >= 1.0),
-            ("SNV precision 1.00", tally["SNV"].precision >= 1.0 or tally["SNV"].tp + tally["SNV"].fp == 0),
-        ]
-        for k in CLASSES[1:]:
-            goals.append((f"{k} recall >= 0.98", tally[k].recall >= 0.98))
-            goals.append((f"{k} precision >= 0.98", tally[k].precision >= 0.98))
-        tp = sum(t.tp for t in tally.values())
-        conc = sum(t.gt_ok for t in tally.values()) / tp if tp else 0.0
-        goals.append((f"genotype concordance >= 0.99 ({conc:.3f})", conc >= 0.99))
-        goals.append(("no PASS call in an uncallable position", pass_in_uncallable == 0))
-        failed = [g for g, ok in goals if not ok]
+        goals = []
+        for g in genes:
+            tg = tally[g]
+            goals += [
+                (f"{g} SNV recall 1.00", tg["SNV"].recall >= 1.0),
+                (f"{g} SNV precision 1.00", tg["SNV"].precision >= 1.0 or tg["SNV"].tp + tg["SNV"].fp == 0),
+            ]
+            for k in CLASSES[1:]:
+                goals.append((f"{g} {k} recall >= 0.98", tg[k].recall >= 0.98))
+                goals.append((f"{g} {k} precision >= 0.98", tg[k].precision >= 0.98))
+            tp = sum(t.tp for t in tg.values())
+            conc = sum(t.gt_ok for t in tg.values()) / tp if tp else 0.0
+            goals.append((f"{g} genotype concordance >= 0.99 ({conc:.3f})", conc >= 0.99))
+            goals.append((f"{g} no PASS call in an uncallable position", pass_in_uncallable[g] == 0))
+        failed = [goal for goal, ok in goals if not ok]
         lines.append(f"goals at {depth}x: " + ("all met" if not failed else "NOT MET: " + "; ".join(failed)))
-        failures += [f"{depth}x: {g}" for g in failed]
+        failures += [f"{depth}x: {goal}" for goal in failed]
     return {
         "details": details,
-        "tally": {k: dataclasses.asdict(t) for k, t in tally.items()},
-        "pass_in_uncallable": pass_in_uncallable,
-        "hgvs_c": [naming_c.checked, naming_c.correct, naming_c.unchecked],
-        "hgvs_p": [naming_p.checked, naming_p.correct, naming_p.unchecked],
+        **{
+            g: {
+                "tally": {k: dataclasses.asdict(t) for k, t in tally[g].items()},
+                "pass_in_uncallable": pass_in_uncallable[g],
+                "hgvs_c": [naming_c[g].checked, naming_c[g].correct, naming_c[g].unchecked],
+                "hgvs_p": [naming_p[g].checked, naming_p[g].correct, naming_p[g].unchecked],
+            }
+            for g in genes
+        },
     }
 
 
-def truth_naming(designs: list[Design], ref: Path, out: Path, lines: list[str]) -> dict:
-    """annotate_vcf on a VCF of every planted allele (genotype = truth) against the expected names."""
-    naming_c, naming_p = Naming(), Naming()
+def truth_naming(designs: list[Design], ref: Path, out: Path, lines: list[str], genes: tuple[str, ...]) -> dict:
+    """annotate_vcf on a VCF of every planted allele (genotype = truth) against the expected names, per gene."""
+    naming_c = {g: Naming() for g in genes}
+    naming_p = {g: Naming() for g in genes}
     all_errors: list[str] = []
     for d in designs:
         vcf = out / "truth" / f"{d.name}.vcf"
         vcf.parent.mkdir(parents=True, exist_ok=True)
         with pysam.FastaFile(str(ref)) as fa:
             contigs = [f"##contig=<ID={c},length={fa.get_reference_length(c)}>" for c in fa.references]
+        alleles = sorted(d.alleles, key=lambda a: (a.edit.chrom, a.pos))
         rows = [
             f"{a.edit.chrom}\t{a.pos}\t.\t{a.ref}\t{a.alt}\t.\tPASS\t.\tGT\t{'1/1' if a.zygosity == 'hom' else '0/1'}"
-            for a in d.alleles
+            for a in alleles
         ]
         vcf.write_text(
             "\n".join(
@@ -792,32 +904,49 @@ def truth_naming(designs: list[Design], ref: Path, out: Path, lines: list[str]) 
         records, errors = annotate_safely(vcf, str(ref), run_csq=False)
         all_errors += [f"{d.name}: {e}" for e in errors]
         got = {(r["chrom"], r["pos"], r["ref"], r["alt"]): r for r in records}
-        for a in d.alleles:
+        for a in alleles:
+            if a.gene not in genes:
+                continue
             r = got.get(a.key, {})
-            label = f"{d.name} {a.pos} {a.ref}>{a.alt} ({a.kind})"
-            naming_c.add(a.exp_c, strip_accession(r.get("hgvs_c")), label, "error" in r)
-            naming_p.add(a.exp_p, strip_accession(r.get("hgvs_p")), label, "error" in r)
-    lines.append(f"HGVS naming of all planted alleles (truth VCF): c. {naming_c.text()}; p. {naming_p.text()}")
-    for text in all_errors + naming_c.wrong + naming_p.wrong:
+            label = f"{d.name} {a.gene} {a.pos} {a.ref}>{a.alt} ({a.kind})"
+            if r and r.get("gene") != a.gene:
+                naming_c[a.gene].wrong.append(f"{label}: named on {r.get('gene')}, not {a.gene}")
+            naming_c[a.gene].add(a.exp_c, strip_accession(r.get("hgvs_c")), label, "error" in r)
+            naming_p[a.gene].add(a.exp_p, strip_accession(r.get("hgvs_p")), label, "error" in r)
+    for g in genes:
+        lines.append(
+            f"{g}: HGVS naming of all planted alleles (truth VCF): c. {naming_c[g].text()}; p. {naming_p[g].text()}"
+        )
+    for text in all_errors + [w for g in genes for w in naming_c[g].wrong + naming_p[g].wrong]:
         lines.append(f"  - {text}")
-    reasons = Counter(a.why_unchecked for d in designs for a in d.alleles if a.exp_c is None)
-    if reasons:
-        lines.append("  c. not checked: " + "; ".join(f"{n} x {why}" for why, n in reasons.most_common()))
-    reasons = Counter(a.why_unchecked for d in designs for a in d.alleles if a.exp_p is None)
-    lines.append("  p. not checked: " + "; ".join(f"{n} x {why}" for why, n in reasons.most_common()))
-    return {"hgvs_c": [naming_c.checked, naming_c.correct], "hgvs_p": [naming_p.checked, naming_p.correct]}
+    for g in genes:
+        mine = [a for d in designs for a in d.alleles if a.gene == g]
+        reasons = Counter(a.why_unchecked for a in mine if a.exp_c is None)
+        if reasons:
+            lines.append(f"  {g} c. not checked: " + "; ".join(f"{n} x {why}" for why, n in reasons.most_common()))
+        reasons = Counter(a.why_unchecked for a in mine if a.exp_p is None)
+        lines.append(f"  {g} p. not checked: " + "; ".join(f"{n} x {why}" for why, n in reasons.most_common()))
+    return {
+        g: {"hgvs_c": [naming_c[g].checked, naming_c[g].correct], "hgvs_p": [naming_p[g].checked, naming_p[g].correct]}
+        for g in genes
+    }
 
 
-def write_slice(ref: Path, tx: Tx, path: Path) -> int:
-    """FASTA of the planting regions +/- SLICE_FLANK (contig SLICE_CONTIG); returns the 1-based offset."""
-    regions = planting_regions(tx)
-    lo = min(s for s, _ in regions) - SLICE_FLANK
-    hi = max(e for _, e in regions) + SLICE_FLANK
-    seq = tx.seq[lo - 1 : hi]
+def write_slice(ref: Path, txs: dict[str, Tx], path: Path) -> dict[str, int]:
+    """FASTA of each gene's planting regions +/- SLICE_FLANK (contig SLICE_CONTIGS[gene]); returns the 0-based
+    offset of each slice (slice position + offset = reference position)."""
+    offsets, text = {}, []
+    for gene, tx in txs.items():
+        regions = planting_regions(tx)
+        lo = min(s for s, _ in regions) - SLICE_FLANK
+        hi = max(e for _, e in regions) + SLICE_FLANK
+        seq = tx.seq[lo - 1 : hi]
+        text.append(f">{SLICE_CONTIGS[gene]}\n" + "\n".join(seq[i : i + 60] for i in range(0, len(seq), 60)) + "\n")
+        offsets[gene] = lo - 1
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f">{SLICE_CONTIG}\n" + "\n".join(seq[i : i + 60] for i in range(0, len(seq), 60)) + "\n")
+    path.write_text("".join(text))
     pysam.faidx(str(path))
-    return lo - 1
+    return offsets
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -832,10 +961,24 @@ def main(argv: list[str] | None = None) -> int:
         default=INDEL_GAP,
         help="minimum distance between an indel and any other variant (default: %(default)s)",
     )
+    ap.add_argument(
+        "--genes",
+        default=",".join(GENES),
+        help="genes to plant in and report, comma-separated (default: %(default)s; IL1RN is always planted first)",
+    )
+    ap.add_argument(
+        "--designs",
+        type=int,
+        default=None,
+        help="at most this many designs (samples per depth), fewer than the minimum counts need (a smaller run)",
+    )
     ap.add_argument("--strict", action="store_true", help="exit 1 when a goal at >= 20x is not met")
     ap.add_argument("--json", default=None, help="also write the figures as JSON here")
     ap.add_argument("--calling", default="{}", help='calling parameters to change, JSON: \'{"min_qual": 20}\'')
     args = ap.parse_args(argv)
+    genes = tuple(g for g in GENES if g in {x.strip().upper() for x in args.genes.split(",")})
+    if not genes:
+        ap.error(f"--genes: none of {', '.join(GENES)}")
     if shutil.which("bwa") is None:
         print("bench_snv: bwa is needed (apt-get install -y bwa)", file=sys.stderr)
         return 2
@@ -847,18 +990,39 @@ def main(argv: list[str] | None = None) -> int:
     if not ref.exists():
         sim.make_reference(RES, ref, sim.DEFAULT_SEED)
     sim.bwa_index(ref)
-    codes = sim.load_reference(ref)["chr2"]
     with pysam.FastaFile(str(ref)) as fasta:
-        tx = Tx(RES / "il1rn.gff3", fasta)
-    offset = write_slice(ref, tx, out / "ref" / "slice.fa")
+        txs = {g: Tx(RES / f"{g.lower()}.gff3", fasta) for g in genes}
+    codes = {g: sim.load_reference(ref)[tx.chrom] for g, tx in txs.items()}
+    offsets = write_slice(ref, txs, out / "ref" / "slice.fa")
     min_snv, min_indel, min_designs = (100, 60, 4) if args.quick else (600, 360, 4)
-    designs = make_designs(tx, codes, args.seed, min_snv, min_indel, min_designs, args.indel_gap)
+    if args.designs is not None:
+        min_designs = args.designs
+
+    def designs_of(gene: str, n_min: int) -> list[Design]:
+        return make_designs(
+            txs[gene], codes[gene], args.seed + SEED_SHIFT[gene], min_snv, min_indel, n_min, args.indel_gap, gene,
+            args.designs,
+        )  # fmt: skip
+
+    # each gene gets its own designs (own rng: IL1RN's are those of the IL1RN-only benchmark); design i of every
+    # gene is one sample, so each gene gets as many designs as the gene needing most
+    per_gene = {g: designs_of(g, min_designs) for g in genes}
+    n_designs = max(len(d) for d in per_gene.values())
+    per_gene = {g: d if len(d) == n_designs else designs_of(g, n_designs) for g, d in per_gene.items()}
+    designs = [Design(per_gene[genes[0]][i].name) for i in range(n_designs)]
+    for g in genes:
+        for d, mine in zip(designs, per_gene[g]):
+            d.alleles += mine.alleles
     by_name = {d.name: d for d in designs}
-    hap_rng = np.random.default_rng(args.seed + 1)
+    hap_rngs = {g: np.random.default_rng(args.seed + SEED_SHIFT[g] + 1) for g in genes}
     cd = callable_defaults()
     jobs = []
     for d in designs:
-        haps = haplotypes(d, hap_rng, offset)
+        haps: tuple[list[sim.Edit], list[sim.Edit]] = ([], [])
+        for g in genes:
+            mine = haplotypes([a for a in d.alleles if a.gene == g], hap_rngs[g], offsets[g], SLICE_CONTIGS[g])
+            haps[0].extend(mine[0])
+            haps[1].extend(mine[1])
         for depth in DEPTHS:
             name = f"{d.name}_{depth}x"
             jobs.append(
@@ -881,29 +1045,34 @@ def main(argv: list[str] | None = None) -> int:
     with ProcessPoolExecutor(max_workers=max(1, args.threads), mp_context=ctx, max_tasks_per_child=1) as pool:
         results = list(pool.map(run_sample, jobs))
     t_run = time.perf_counter() - t0
-    n = Counter(a.klass for d in designs for a in d.alleles)
-    kinds = Counter(f"{a.kind}/{a.zygosity}" for d in designs for a in d.alleles)
     lines = [
-        f"bench_snv: {len(designs)} designs x {len(DEPTHS)} depths; per depth {n['SNV']} SNVs, "
-        f"{n['indel 1-2 bp']} indels 1-2 bp, {n['indel 3-20 bp']} indels 3-20 bp "
-        f"({', '.join(f'{k} {v}' for k, v in sorted(kinds.items()))}); seed {args.seed}; "
+        f"bench_snv: {len(designs)} designs x {len(DEPTHS)} depths; genes {', '.join(genes)}; seed {args.seed}; "
         f"simulation+pipeline {t_run:.0f} s ({sum(r['seconds'] for r in results):.0f} s of work)",
-        f"callable: {cd}; calling: {dataclasses.asdict(CallingParams(**json.loads(args.calling)))}",
     ]
+    for g in genes:
+        mine = [a for d in designs for a in d.alleles if a.gene == g]
+        n = Counter(a.klass for a in mine)
+        kinds = Counter(f"{a.kind}/{a.zygosity}" for a in mine)
+        lines.append(
+            f"  {g} ({txs[g].chrom}:{txs[g].cds_start}-{txs[g].cds_end}, CDS exons +/- {SPLICE_PAD} bp): per depth "
+            f"{n['SNV']} SNVs, {n['indel 1-2 bp']} indels 1-2 bp, {n['indel 3-20 bp']} indels 3-20 bp "
+            f"({', '.join(f'{k} {v}' for k, v in sorted(kinds.items()))})"
+        )
+    lines.append(f"callable: {cd}; calling: {dataclasses.asdict(CallingParams(**json.loads(args.calling)))}")
     failures: list[str] = []
-    figures = {"truth_naming": truth_naming(designs, ref, out, lines)}
-    csq_patterns: dict[tuple[str, str], set] = defaultdict(set)
+    figures = {"truth_naming": truth_naming(designs, ref, out, lines, genes)}
+    csq_patterns: dict[tuple[str, str, str], set] = defaultdict(set)
     for depth in DEPTHS:
         figures[f"{depth}x"] = evaluate(
-            depth, [r for r in results if r["depth"] == depth], by_name, lines, failures, csq_patterns
+            depth, [r for r in results if r["depth"] == depth], by_name, lines, failures, csq_patterns, genes
         )
     if csq_patterns:
         lines.append("")
         lines.append("consequence (ours) vs bcftools csq -l, where they differ (all depths; alleles):")
-        for (ours, theirs), names in sorted(csq_patterns.items()):
+        for (g, ours, theirs), names in sorted(csq_patterns.items()):
             shown = sorted(names)[:6]
             more = f" (+{len(names) - len(shown)})" if len(names) > len(shown) else ""
-            lines.append(f"  {ours}  vs csq  {theirs}: {', '.join(shown)}{more}")
+            lines.append(f"  {g} {ours}  vs csq  {theirs}: {', '.join(shown)}{more}")
     lines.append("")
     lines.append("goals (>= 20x): " + ("all met" if not failures else f"{len(failures)} not met"))
     lines.append(f"total {time.perf_counter() - t0:.0f} s")
