@@ -13,7 +13,9 @@ import pysam
 import pytest
 
 from dira_genotyper import simulate as S
+from dira_genotyper.breakpoints import left_align
 from dira_genotyper.locus import read_bed
+from dira_genotyper.transcript import Transcript as ProductionTranscript
 
 ROOT = Path(__file__).resolve().parents[2]
 RES = ROOT / "resources" / "SYNTH"
@@ -175,6 +177,37 @@ def test_edit_from_hgvs_and_normalisation(reference):
     assert S.translate(alt_cds) == PROTEIN.replace("DVVPI", "") + "*"  # p.(Asp72_Ile76del)
     with pytest.raises(ValueError):
         S.edit_from_hgvs(RES, "c.160_161delinsAA")
+
+
+def test_transcript_is_production_model_in_transcript_order():
+    """The simulator reads GFF3 through production's load_transcript; its view lists exons 5'->3'."""
+    for gene in (None, *S.differential_genes(RES)):
+        tx = S.read_transcript(RES, gene)
+        assert isinstance(tx.model, ProductionTranscript)
+        assert tx.exons == tx.model.exons_5to3 and sorted(tx.cds) == list(tx.model.cds)
+        assert tx.gene == tx.model.gene_name and tx.cds_length == tx.model.cds_length
+        assert S.cds_to_genomic(RES, 1, gene) == tx.model.cds_start
+    tx = S.read_transcript(RES)
+    assert S.genomic_to_hgvs_c(RES, tx.model.start - 1) is None  # outside the transcript: no name
+    assert S.genomic_to_hgvs_c(RES, tx.model.end + 1) is None
+    assert S.translate("ATGTAAGGG") == "M*G"  # reads through stops (production's translate, to_stop=False)
+
+
+def test_normalize_vcf_oracle_agrees_with_production_left_align(reference):
+    """normalize_vcf is kept as an independent oracle; on deletions across the reference (repeats included)
+    it shifts exactly as production's breakpoints.left_align."""
+    ref = S.load_reference(reference)
+    rng = np.random.default_rng(9)
+    shifted = 0
+    with pysam.FastaFile(str(reference)) as fasta:
+        for start in rng.integers(2_000, ref["chr2"].size - 2_000, size=300):
+            for length in (1, 2, 3, 7):
+                edit = S.deletion("chr2", int(start), int(start) + length - 1)
+                pos, r, a = S.normalize_vcf(ref["chr2"], edit)
+                s0, e0 = left_align(fasta, "chr2", edit.start - 1, edit.end)
+                assert (pos, len(r) - 1, a) == (s0, e0 - s0, r[0])
+                shifted += s0 < edit.start - 1
+    assert shifted > 50  # the check saw shifts, not only fixed positions
 
 
 def test_apply_edits_coordinate_map():
