@@ -563,24 +563,11 @@ def run_genotype(args) -> dict:
             parents[role] = _load_relative(name, args.variants, args.cnv)
     locus = Locus.load(args.resources)
     target = locus.target
-    known = load_known_deletions(args.known) if getattr(args, "known", None) else None
-    interp = interpret(
-        sample,
-        gene_variants(variants, target, target),
-        cnv,
-        gene_coverage(coverage, target),
-        parents,
-        args.bam,
-        args.strict_phase,
-        gene_model(locus.gene(target)),
-        known_deletion=known,
-        min_alt_reads=args.min_alt_reads,
-    )
-    differential = {}
-    for spec in build_meta.get("differential", []):
-        gene = spec["gene"]
-        table = Path(args.known).parent / spec["known"] if getattr(args, "known", None) else None
-        diff = interpret(
+
+    def genotype_gene(gene: str, known_table: Path | None, disease: str) -> Interpretation:
+        """The same rules for the headline gene and for each differential gene."""
+        known = load_known_deletions(str(known_table)) if known_table and known_table.exists() else None
+        return interpret(
             sample,
             gene_variants(variants, gene, target),
             cnv,
@@ -589,10 +576,17 @@ def run_genotype(args) -> dict:
             args.bam,
             args.strict_phase,
             gene_model(locus.gene(gene)),
-            known_deletion=load_known_deletions(str(table)) if table and table.exists() else None,
+            known_deletion=known,
             min_alt_reads=args.min_alt_reads,
-            disease=spec["disease"],
+            disease=disease,
         )
+
+    known_dir = Path(args.known).parent if getattr(args, "known", None) else None
+    interp = genotype_gene(target, Path(args.known) if known_dir else None, "DIRA")
+    differential = {}
+    for spec in build_meta.get("differential", []):
+        gene = spec["gene"]
+        diff = genotype_gene(gene, known_dir / spec["known"] if known_dir else None, spec["disease"])
         differential[spec["disease"]] = differential_section(
             spec["disease"], gene, spec["transcript"], diff, cnv, gene_coverage(coverage, gene)
         )

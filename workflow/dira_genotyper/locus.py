@@ -1,10 +1,10 @@
 """The locus model: one build's resources (``resources/<build>/``) read once into typed records.
 
 Every coordinate the workflow uses comes from these files; nothing about a gene is written in code. A second
-gene of interest is a second row in ``build.json``'s ``genes_of_interest`` (and its exons in ``exons.tsv``,
-its CDS in ``cds.bed``), not new code.
+gene of interest is a second row of ``resources/differential.tsv`` (``build.json``'s ``differential``; its
+exons in ``exons.tsv``, its CDS in ``cds.bed``), not new code.
 
-Files: ``build.json`` (build, contigs, transcript of record, genes of interest), ``window.bed``,
+Files: ``build.json`` (build, contigs, transcript of record, differential genes), ``window.bed``,
 ``controls.bed``, ``targets.bed``, ``cds.bed``, ``mask.bed`` (optional), ``genes.tsv``, ``exons.tsv``.
 BED files are 0-based half-open; :class:`Interval` stores them 1-based inclusive (as ``genes.tsv`` and
 ``exons.tsv`` are), so one type serves all.
@@ -62,6 +62,11 @@ def merge(intervals: Iterable[Interval], gap: int = 0) -> list[Interval]:
         else:
             out.append(Interval(iv.chrom, iv.start, iv.end, iv.name))
     return out
+
+
+def contig_order(regions: Iterable) -> list[str]:  # noqa: ANN001 - anything with .chrom
+    """Contigs in the order the regions name them (window first, then controls)."""
+    return list(dict.fromkeys(region.chrom for region in regions))
 
 
 def read_bed(path: str | Path) -> list[Interval]:
@@ -143,18 +148,8 @@ class Locus:
         return dict(self.meta.get("transcript", {}))
 
     @property
-    def genes_of_interest(self) -> list[str]:
-        """The genes genotyped (the transcript of record's gene first)."""
-        names = [self.target, *self.meta.get("genes_of_interest", [])]
-        return list(dict.fromkeys(n for n in names if n))
-
-    @property
     def contigs(self) -> list[str]:
-        order: list[str] = []
-        for region in (*self.windows, *self.controls):
-            if region.chrom not in order:
-                order.append(region.chrom)
-        return order
+        return contig_order((*self.windows, *self.controls))
 
     def gene(self, name: str) -> Gene:
         for gene in self.genes:

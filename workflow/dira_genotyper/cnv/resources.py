@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..locus import Interval, merge, read_bed
+from ..locus import Interval, contig_order, merge, read_bed
 
 
 @dataclass(frozen=True)
@@ -63,11 +63,7 @@ class LocusResources:
     @property
     def contigs(self) -> list[str]:
         """Contigs in the order the window and control files name them."""
-        order: list[str] = []
-        for region in (*self.windows, *self.controls):
-            if region.chrom not in order:
-                order.append(region.chrom)
-        return order
+        return contig_order((*self.windows, *self.controls))
 
 
 def _read_bed(path: Path) -> tuple[Region, ...]:
