@@ -22,7 +22,7 @@ def _sample(args: argparse.Namespace):
     data = json.loads(args.sample_json)
     return Sample(data["sample"], data["kind"], data.get("fq1", ""), data.get("fq2", ""), data.get("bam", ""),
                   data.get("family") or "", data.get("father") or "", data.get("mother") or "",
-                  data.get("sex", "unknown"))
+                  data.get("sex", "unknown"), data.get("bam_sm") or "")
 
 
 def cmd_validate_input(args: argparse.Namespace) -> int:

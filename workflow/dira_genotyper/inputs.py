@@ -7,6 +7,7 @@ run in the per-sample `validate_input` rule; everything cheap (headers, EOF mark
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import os
 import re
@@ -18,7 +19,9 @@ import pysam
 from .errors import InputError
 
 SAMPLE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-KNOWN_COLUMNS = ["sample", "fq1", "fq2", "bam", "family", "father", "mother", "sex"]
+KNOWN_COLUMNS = ["sample", "fq1", "fq2", "bam", "family", "father", "mother", "sex", "bam_sm"]
+#: `bam_sm` value that accepts whatever SM (one or several) the BAM/CRAM read groups name.
+ANY_SM = "*"
 SEX_VALUES = {"": "unknown", "unknown": "unknown", "u": "unknown", "0": "unknown", "m": "male", "male": "male",
               "1": "male", "f": "female", "female": "female", "2": "female"}
 BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
@@ -38,25 +41,40 @@ class Sample:
     father: str = ""
     mother: str = ""
     sex: str = "unknown"
+    bam_sm: str = ""  # sheet column `bam_sm`: the @RG SM expected in the BAM/CRAM when not the sample name
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {
+        data = {
             "sample": self.name, "kind": self.kind, "fq1": self.fq1, "fq2": self.fq2, "bam": self.bam,
             "family": self.family or None, "father": self.father or None, "mother": self.mother or None,
             "sex": self.sex,
         }
+        if self.bam_sm:
+            data["bam_sm"] = self.bam_sm
+        return data
 
 
-def read_sample_sheet(path: str | os.PathLike) -> list[Sample]:
-    """Parse and check the sample sheet (tab-separated, header row, '#' comments allowed)."""
+def read_sheet_rows(path: str | os.PathLike) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """The one parser of the sample sheet: (header, [(line number, {column: cell})]).
+
+    Tab-separated, UTF-8 (a byte-order mark is ignored), Windows line ends accepted; blank lines and lines that
+    *start* with ``#`` are comments (a ``#`` inside a cell, e.g. in a path, is kept); every cell is stripped of
+    surrounding whitespace. The workflow validates these rows against the samples schema and builds the samples
+    from them, so both see the same cells.
+    """
     path = Path(path)
     if not path.exists():
         raise InputError(f"sample sheet {path} does not exist: set `samples:` in config/config.yaml to your sheet")
-    lines = [ln.rstrip("\r\n") for ln in path.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
-    if not lines:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"sample sheet {path} is not UTF-8 text ({exc}); save it as UTF-8 tab-separated text") from exc
+    numbered = [(n, ln.rstrip("\r\n")) for n, ln in enumerate(text.splitlines(), start=1)
+                if ln.strip() and not ln.startswith("#")]
+    if not numbered:
         raise InputError(f"sample sheet {path} is empty: add a header row `sample<TAB>fq1<TAB>fq2<TAB>bam` and rows")
-    header = lines[0].split("\t")
+    header = [c.strip() for c in numbered[0][1].split("\t")]
     unknown = [c for c in header if c not in KNOWN_COLUMNS]
     if unknown:
         raise InputError(
@@ -65,13 +83,24 @@ def read_sample_sheet(path: str | os.PathLike) -> list[Sample]:
         )
     if "sample" not in header:
         raise InputError(f"sample sheet {path}: the header has no `sample` column")
-    samples: list[Sample] = []
-    seen: dict[str, int] = {}
-    for lineno, line in enumerate(lines[1:], start=2):
+    rows = []
+    for lineno, line in numbered[1:]:
         cells = line.split("\t")
         if len(cells) > len(header):
             raise InputError(f"sample sheet {path} line {lineno}: {len(cells)} cells but {len(header)} columns")
-        row = {c: (cells[i].strip() if i < len(cells) else "") for i, c in enumerate(header)}
+        rows.append((lineno, {c: (cells[i].strip() if i < len(cells) else "") for i, c in enumerate(header)}))
+    return header, rows
+
+
+def read_sample_sheet(path: str | os.PathLike) -> list[Sample]:
+    """Parse and check the sample sheet (tab-separated, header row, '#' comment lines allowed)."""
+    from .pedigree import check_pedigree
+
+    path = Path(path)
+    _header, rows = read_sheet_rows(path)
+    samples: list[Sample] = []
+    seen: dict[str, int] = {}
+    for lineno, row in rows:
         name = row["sample"]
         if not SAMPLE_NAME.match(name):
             raise InputError(
@@ -98,25 +127,21 @@ def read_sample_sheet(path: str | os.PathLike) -> list[Sample]:
         sex = SEX_VALUES.get(row.get("sex", "").lower())
         if sex is None:
             raise InputError(f"sample {name} (sheet line {lineno}): sex {row['sex']!r} is not one of M, F or empty")
+        if row.get("bam_sm") and not has_bam:
+            raise InputError(
+                f"sample {name} (sheet line {lineno}): bam_sm {row['bam_sm']!r} is set but the sample has no bam; "
+                "bam_sm only applies to BAM/CRAM rows: empty the cell"
+            )
         if has_bam:
             kind = "cram" if row["bam"].lower().endswith(".cram") else "bam"
         else:
             kind = "fastq"
         samples.append(Sample(name, kind, row.get("fq1", ""), row.get("fq2", ""), row.get("bam", ""),
-                              row.get("family", ""), row.get("father", ""), row.get("mother", ""), sex))
+                              row.get("family", ""), row.get("father", ""), row.get("mother", ""), sex,
+                              row.get("bam_sm", "")))
     if not samples:
         raise InputError(f"sample sheet {path} has a header but no samples")
-    names = {s.name for s in samples}
-    for s in samples:
-        for role in ("father", "mother"):
-            parent = getattr(s, role)
-            if parent and parent not in names:
-                raise InputError(
-                    f"sample {s.name}: {role} {parent!r} is not a sample in the sheet; add the parent's row or "
-                    f"leave the {role} cell empty"
-                )
-            if parent == s.name:
-                raise InputError(f"sample {s.name} is named as its own {role}")
+    check_pedigree(samples, {s.name: seen[s.name] for s in samples})
     return samples
 
 
@@ -254,7 +279,10 @@ def check_alignment_header(sample: Sample, reference: str, build: str, resources
         raise InputError(f"{label} cannot be opened ({exc}); check it with `samtools quickcheck -v`") from exc
     with handle:
         lengths = dict(zip(handle.references, handle.lengths))
-        read_groups = handle.header.to_dict().get("RG", [])
+        header = handle.header.to_dict()
+        read_groups = header.get("RG", [])
+        check_sort_order(handle, header, label, path)
+    read_group_samples = check_read_group_samples(sample, read_groups, label)
     detected, contig = detect_build(lengths, resources_dir)
     if detected is None:
         raise InputError(
@@ -276,6 +304,8 @@ def check_alignment_header(sample: Sample, reference: str, build: str, resources
     if sample.kind == "cram":
         _check_cram_reference(sample, reference, label)
     index = find_index(path)
+    if index and os.path.getmtime(index) + 1 >= os.path.getmtime(path):  # an older index is rebuilt at extraction
+        check_index(path, index, sample.kind, reference, contig, label)
     return {
         "sample": sample.name,
         "kind": sample.kind,
@@ -283,8 +313,135 @@ def check_alignment_header(sample: Sample, reference: str, build: str, resources
         "index": index,
         "contig": contig,
         "renamed_from": contig if naming_differs else None,
-        "read_groups": [rg.get("SM") for rg in read_groups],
+        "read_groups": read_group_samples,
     }
+
+
+def check_read_group_samples(sample: Sample, read_groups: list[dict], label: str) -> list[str]:
+    """The SM names of the file's read groups, which must be the sheet's sample (or the row's `bam_sm`).
+
+    A file of another patient, or a merged file with several samples' read groups, would otherwise be reported
+    under the sheet's name. `bam_sm` = a name expects that SM instead; `bam_sm` = ``*`` accepts any (the reads of
+    every read group are genotyped as this one sample). A file without SM tags is accepted unless `bam_sm` names
+    one.
+    """
+    names = sorted({rg["SM"] for rg in read_groups if rg.get("SM")})
+    if sample.bam_sm == ANY_SM:
+        return names
+    expected = sample.bam_sm or sample.name
+    fix = (
+        f"check that this is the right patient's file; if it is, set the `bam_sm` cell of {sample.name} in the "
+        "sample sheet to the file's SM name"
+    )
+    if len(names) > 1:
+        raise InputError(
+            f"{label} holds read groups of {len(names)} different samples (@RG SM: {', '.join(names)}), but the "
+            f"sheet row is one sample, {expected}: split the file per sample (`samtools split`) and give one row "
+            f"each, or, if all read groups are really {sample.name}, set its `bam_sm` cell to {ANY_SM}"
+        )
+    if names and names[0] != expected:
+        raise InputError(
+            f"{label}: its read groups name sample (@RG SM) {names[0]!r} but the sheet says {expected!r}; {fix}"
+        )
+    if not names and sample.bam_sm:
+        raise InputError(
+            f"{label} has no @RG SM tag but the sheet's `bam_sm` says {sample.bam_sm!r}; empty the `bam_sm` cell"
+        )
+    return names
+
+
+#: How many records are read to check the order of a file whose header does not say it is coordinate-sorted.
+ORDER_CHECK_RECORDS = 10_000
+
+
+def check_sort_order(handle: pysam.AlignmentFile, header: dict, label: str, path: str) -> None:
+    """The file must be coordinate-sorted: the locus is read through an index. `@HD SO:queryname` or `unsorted`
+    fails here; without an SO tag the first records are checked."""
+    order = header.get("HD", {}).get("SO", "")
+    fix = (
+        f"sort it by coordinate and index it (`samtools sort -o sorted.bam {path}` then `samtools index "
+        "sorted.bam`) and give the sorted file in the sample sheet"
+    )
+    if order in ("queryname", "unsorted"):
+        raise InputError(f"{label} is not sorted by coordinate (its header says @HD SO:{order}); {fix}")
+    if order == "coordinate":
+        return
+    last = (-1, -1)
+    try:
+        for _, read in zip(range(ORDER_CHECK_RECORDS), handle.fetch(until_eof=True)):
+            if read.is_unmapped and read.reference_id < 0:
+                break  # unplaced reads come last in a sorted file
+            key = (read.reference_id, read.reference_start)
+            if key < last:
+                raise InputError(f"{label} is not sorted by coordinate (record {read.query_name} at "
+                                 f"{read.reference_name}:{read.reference_start + 1} comes after a later position); "
+                                 f"{fix}")
+            last = key
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - pysam raises several types
+        raise InputError(f"{label} cannot be read ({exc}); check it with `samtools quickcheck -v`") from exc
+
+
+def check_index(path: str, index: str, kind: str, reference: str, contig: str, label: str) -> None:
+    """The index beside the file must be this file's: an index of another file (same name pattern, newer) gives
+    pysam's 'Closing failed: Success' at extraction. A BAI must list as many contigs as the header and point
+    inside the file; then a fetch over the locus contig must read records of that contig."""
+    fix = (
+        f"the index {index} does not belong to {path} (it was made for another file, or the file was replaced "
+        f"after indexing): delete it (or run `samtools index {path}`) and rerun; without an index the workflow "
+        "indexes the file itself into results/inputs/"
+    )
+    if index.endswith(".bai"):
+        problem = _bai_problem(index, path)
+        if problem:
+            raise InputError(f"{label}: {problem}; {fix}")
+    try:
+        with pysam.AlignmentFile(path, "rc" if kind == "cram" else "rb", reference_filename=reference,
+                                 index_filename=index) as handle:
+            for _, read in zip(range(100), handle.fetch(contig)):
+                if read.reference_name != contig:
+                    raise InputError(f"{label}: a fetch of {contig} through the index returned a read of "
+                                     f"{read.reference_name}; {fix}")
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - pysam raises OSError/ValueError for a stale index
+        raise InputError(f"{label}: reading {contig} through its index failed ({exc}); {fix}") from exc
+
+
+def _bai_problem(index: str, path: str) -> str | None:
+    """Why a BAI cannot be the index of ``path`` (contig count, offsets beyond the file), or None."""
+    import struct
+
+    data = Path(index).read_bytes()
+    if data[:4] != b"BAI\x01":
+        return f"{index} is not a BAI index (bad magic)"
+    size = os.path.getsize(path)
+    with pysam.AlignmentFile(path, "rb", check_sq=False) as handle:
+        n_contigs = handle.nreferences
+    try:
+        (n_ref,) = struct.unpack_from("<i", data, 4)
+        offset, furthest = 8, 0
+        for _ in range(n_ref):
+            (n_bin,) = struct.unpack_from("<i", data, offset)
+            offset += 4
+            for _ in range(n_bin):
+                bin_id, n_chunk = struct.unpack_from("<Ii", data, offset)
+                offset += 8
+                for _ in range(n_chunk):
+                    beg, end = struct.unpack_from("<QQ", data, offset)
+                    offset += 16
+                    if bin_id != 37450:  # the pseudo-bin holds counts, not offsets
+                        furthest = max(furthest, beg >> 16, end >> 16)
+            (n_intv,) = struct.unpack_from("<i", data, offset)
+            offset += 4 + 8 * n_intv
+    except struct.error:
+        return f"{index} is truncated"
+    if n_ref != n_contigs:
+        return f"{index} lists {n_ref} contigs but the file's header has {n_contigs}"
+    if furthest > size:
+        return f"{index} points to byte {furthest:,} but the file has {size:,} bytes"
+    return None
 
 
 def _check_cram_reference(sample: Sample, reference: str, label: str) -> None:
@@ -357,11 +514,52 @@ def count_fastq(path: str) -> tuple[int, int]:
     return reads, bases
 
 
+def _fastq_records(path: str, label: str):
+    """(read name, sequence length) of each record; InputError on a truncated or malformed file."""
+    opener = gzip.open if path.endswith(".gz") else open
+    reads = 0
+    try:
+        with opener(path, "rb") as handle:
+            while True:
+                header = handle.readline()
+                if not header:
+                    return
+                seq, plus, qual = handle.readline(), handle.readline(), handle.readline()
+                if not header.startswith(b"@") or not plus.startswith(b"+") or len(seq) != len(qual):
+                    raise InputError(f"{label}: malformed FASTQ record {reads + 1}")
+                reads += 1
+                name = header[1:].split(maxsplit=1)[0].decode(errors="replace") if header[1:].strip() else ""
+                yield name, len(seq) - 1
+    except (OSError, EOFError) as exc:
+        raise InputError(f"{label} is truncated or not gzip ({exc}) after {reads} reads; copy it again") from exc
+
+
 def validate_fastq_pair(sample: Sample) -> dict:
-    """Full check of a FASTQ pair: both readable to the end, same read count, not empty."""
+    """Full check of a FASTQ pair: both readable to the end, same read count, mates in the same order, not empty.
+
+    R1 and R2 are read in step: the n-th read of R1 must have the name of the n-th read of R2 (a `/1`, `/2`
+    suffix aside), else BWA pairs reads of different fragments.
+    """
     info = check_fastq_quick(sample)
-    r1, b1 = count_fastq(sample.fq1)
-    r2, b2 = count_fastq(sample.fq2)
+    label1, label2 = f"sample {sample.name}: fq1 {sample.fq1}", f"sample {sample.name}: fq2 {sample.fq2}"
+    r1 = r2 = bases = 0
+    first = _fastq_records(sample.fq1, label1)
+    second = _fastq_records(sample.fq2, label2)
+    for rec1, rec2 in itertools.zip_longest(first, second):
+        if rec1 is None or rec2 is None:
+            r1 += rec1 is not None
+            r2 += rec2 is not None
+            bases += (rec1 or rec2)[1]
+            continue
+        r1 += 1
+        r2 += 1
+        bases += rec1[1] + rec2[1]
+        if read_pair_name(rec1[0]) != read_pair_name(rec2[0]):
+            raise InputError(
+                f"sample {sample.name}: read {r1:,} of fq1 {sample.fq1} is {rec1[0]!r} but read {r2:,} of fq2 "
+                f"{sample.fq2} is {rec2[0]!r}; mates must be in the same order in both files (sort both by name, "
+                "e.g. re-export them, or repair the pair with `bbmap repair.sh` or `seqkit pair`)"
+            )
     if r1 != r2:
         raise InputError(
             f"sample {sample.name}: fq1 {sample.fq1} has {r1:,} reads but fq2 {sample.fq2} has {r2:,}; the pair "
@@ -369,5 +567,59 @@ def validate_fastq_pair(sample: Sample) -> dict:
         )
     if r1 == 0:
         raise InputError(f"sample {sample.name}: FASTQ files have no reads")
-    info.update({"read_pairs": r1, "bases": b1 + b2})
+    info.update({"read_pairs": r1, "bases": bases})
     return info
+
+
+# --- population VCF ---------------------------------------------------------------------------------------
+
+
+def check_population_vcf(path: str, locus_contig: str, locus_length: int | None = None) -> dict:
+    """The optional population VCF, checked before any job: exists, bgzipped (BGZF, not plain gzip), indexed
+    (.tbi/.csi), INFO/AF (or INFO/AC and AN) in the header, and the locus contig present in either naming (with
+    the reference's length when the header gives one). Without these every frequency would silently be missing.
+    """
+    label = f"population VCF {path} (config key `population_vcf`)"
+    off = "or set `population_vcf: \"\"` to run without population frequencies"
+    if not os.path.exists(path):
+        raise InputError(f"{label} does not exist; fix the path, {off}")
+    with open(path, "rb") as handle:
+        magic = handle.read(18)
+    if magic[:2] != b"\x1f\x8b" or magic[12:16] != b"BC\x02\x00":
+        raise InputError(f"{label} is not bgzip-compressed; compress and index it: `bgzip -c in.vcf > "
+                         f"{path}` then `tabix -p vcf {path}`, {off}")
+    if not _ends_with(path, BGZF_EOF):
+        raise InputError(f"{label} is truncated (no BGZF end-of-file marker); copy it again, {off}")
+    if not any(os.path.exists(path + ext) for ext in (".tbi", ".csi")):
+        raise InputError(f"{label} has no index ({path}.tbi or .csi); run `tabix -p vcf {path}`, {off}")
+    try:
+        with pysam.VariantFile(path) as vcf:
+            info = set(vcf.header.info)
+            contigs = {name: vcf.header.contigs[name].length for name in vcf.header.contigs}
+            indexed = set(vcf.index.keys()) if vcf.index is not None else set()
+    except Exception as exc:  # noqa: BLE001
+        raise InputError(f"{label} cannot be read as VCF ({exc}); {off}") from exc
+    if "AF" not in info and not {"AC", "AN"} <= info:
+        raise InputError(f"{label} has no INFO/AF (nor INFO/AC and AN) in its header; use a gnomAD-style "
+                         f"sites VCF with allele frequencies, {off}")
+    names = [n for n in contig_candidates(locus_contig) if n in contigs or n in indexed]
+    if not names:
+        have = sorted(set(contigs) | indexed)
+        raise InputError(
+            f"{label} has no contig {' or '.join(contig_candidates(locus_contig))} (the IL1RN contig); it names "
+            f"{', '.join(have[:8]) or 'no contigs'}{' ...' if len(have) > 8 else ''}. Use a VCF of the same "
+            f"genome build, {off}"
+        )
+    length = contigs.get(names[0])
+    if locus_length and length and length != locus_length:
+        raise InputError(
+            f"{label}: contig {names[0]} is {length:,} bp but the reference's is {locus_length:,} bp: the VCF is "
+            f"of another genome build; use one of the reference's build, {off}"
+        )
+    return {"path": path, "contig": names[0]}
+
+
+def check_population_for_run(path: str, reference: str, build: str, resources_dir: str, naming: Naming) -> dict:
+    """:func:`check_population_vcf` for the run's reference: its locus contig name and length."""
+    contig = naming.to_ref(load_build_meta(resources_dir, build)["locus_contig"])
+    return check_population_vcf(path, contig, read_fai(reference).get(contig))

@@ -8,8 +8,15 @@ from snakemake.utils import validate
 
 from dira_genotyper import __version__ as DIRA_VERSION
 from dira_genotyper import inputs
+from dira_genotyper.config_check import check_config_keys
 from dira_genotyper.errors import InputError
 
+try:  # a misspelt key names itself and the nearest valid one, before any job
+    check_config_keys(config)
+except InputError as _exc:
+    raise WorkflowError(
+        f"dira-genotyper config check failed:\n  {_exc}\n(no job was started)"
+    )
 validate(config, schema="../schemas/config.schema.yaml")
 
 # Rules call the `dira-genotyper` command of the Python environment that runs Snakemake.
@@ -31,10 +38,12 @@ def _check_inputs():
         hint = " The default sheet lists the bundled test cohort: run `dira-genotyper test-cohort` first."
     try:
         samples = inputs.read_sample_sheet(config["samples"])
-        sheet = pd.read_csv(
-            config["samples"], sep="\t", dtype=str, comment="#", keep_default_na=False
+        # one parser: the schema sees the cells read_sample_sheet read
+        header, rows = inputs.read_sheet_rows(config["samples"])
+        validate(
+            pd.DataFrame([row for _, row in rows], columns=header, dtype=str),
+            schema="../schemas/samples.schema.yaml",
         )
-        validate(sheet, schema="../schemas/samples.schema.yaml")
         if not os.path.exists(config["reference"]):
             raise InputError(
                 f"reference FASTA {config['reference']} does not exist; set `reference:` in the config.{hint}"
@@ -42,6 +51,14 @@ def _check_inputs():
         build, naming = inputs.resolve_reference(
             config["reference"], config["build"], config["resources_dir"]
         )
+        if config["population_vcf"]:
+            inputs.check_population_for_run(
+                config["population_vcf"],
+                config["reference"],
+                build,
+                config["resources_dir"],
+                naming,
+            )
         checked = {}
         for sample in samples:
             if sample.kind == "fastq":
