@@ -58,7 +58,19 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, InputError):
             print(f"ERROR: {exc}", file=sys.stderr)
             return 2
-        raise
+        from .diagnose import diagnose
+
+        message = diagnose(exc, args)
+        if message is None:
+            raise
+        import traceback
+
+        try:  # the traceback for developers, then the plain reason as the last ERROR line (cohort.tsv shows it)
+            traceback.print_exc()
+            print(f"ERROR: {message}", file=sys.stderr)
+        except OSError:
+            pass  # the log itself may be on the full disk
+        return 2
 
 
 if __name__ == "__main__":

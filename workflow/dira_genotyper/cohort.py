@@ -8,6 +8,7 @@ sample is never silent. The MultiQC file (``*_mqc.tsv``) carries its section con
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import yaml
@@ -164,8 +165,20 @@ def write_cohort_tsv(path: str | Path, rows: list[dict]) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = ["\t".join(COLUMNS)] + ["\t".join(_cell(row.get(c)) for c in COLUMNS) for row in rows]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_atomic(path, "\n".join(lines) + "\n")
     return path
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write through a temporary file and rename: a failed write (a full disk) leaves the old file or none, never
+    a half table, and no temporary file."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def multiqc_config() -> dict:
@@ -211,5 +224,5 @@ def write_multiqc(path_tsv_mqc: str | Path, rows: list[dict]) -> Path:
         if values.get("callable_fraction_cds") is not None:
             values["callable_fraction_cds"] = round(100 * values["callable_fraction_cds"], 2)
         lines.append("\t".join(_cell(values.get(c)) for c in COLUMNS))
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_atomic(path, "\n".join(lines) + "\n")
     return path

@@ -36,6 +36,9 @@ def cmd_validate_input(args: argparse.Namespace) -> int:
         info = inputs.check_alignment_header(sample, args.reference, args.build, args.resources_dir, naming)
         info.pop("index", None)
     info["sex"] = sample.sex
+    from .provenance import input_digests
+
+    info["digests"] = input_digests(sample.to_dict(), args.reference)  # the report's provenance
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
     log.info("sample %s: input OK (%s)", sample.name, sample.kind)
@@ -191,6 +194,9 @@ def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
     p.add_argument("--strict-phase", action="store_true")
     p.add_argument("--known", help="known-allele table (published deletions are matched by the genes they remove)")
     p.add_argument("--min-alt-reads", type=int, default=3, help="calling.min_alt_reads (depth needed on one copy)")
+    p.add_argument("--run-config", help="the run's effective configuration (JSON), recorded in the report")
+    p.add_argument("--failed-parent", dest="failed_parents", action="append", metavar="ROLE=WHY",
+                   help="a parent (father/mother) whose analysis failed: the report says that phase is missing")
     p.add_argument("--out-json", required=True)
     p.add_argument("--out-html", required=True)
     p.add_argument("--out-meta", required=True)

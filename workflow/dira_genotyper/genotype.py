@@ -30,7 +30,9 @@ from .alleles import (
 )
 from .gene_state import Callability, GeneModel, copy_state, gene_model, own_bases
 from .locus import Locus
+from .parent_failure import note_failed_parents, parse_failed_parents
 from .phase import family_check, resolve_phase
+from .provenance import provenance_of
 
 log = logging.getLogger(__name__)
 
@@ -395,7 +397,7 @@ def build_report(
     names = list(dict.fromkeys(REPORT_GENES + sorted(genes)))
     sex = sample.get("sex") or "unknown"
     return {
-        "schema_version": "1.1",
+        "schema_version": "1.2",
         "sample": sample["sample"],
         "status": interp.status,
         "summary": interp.summary,
@@ -563,11 +565,12 @@ def run_genotype(args) -> dict:
             parents[role] = _load_relative(name, args.variants, args.cnv)
     locus = Locus.load(args.resources)
     target = locus.target
+    failed_parents = parse_failed_parents(getattr(args, "failed_parents", None))
 
     def genotype_gene(gene: str, known_table: Path | None, disease: str) -> Interpretation:
         """The same rules for the headline gene and for each differential gene."""
         known = load_known_deletions(str(known_table)) if known_table and known_table.exists() else None
-        return interpret(
+        interp = interpret(
             sample,
             gene_variants(variants, gene, target),
             cnv,
@@ -580,6 +583,8 @@ def run_genotype(args) -> dict:
             min_alt_reads=args.min_alt_reads,
             disease=disease,
         )
+        note_failed_parents(interp, failed_parents, sample)
+        return interp
 
     known_dir = Path(args.known).parent if getattr(args, "known", None) else None
     interp = genotype_gene(target, Path(args.known) if known_dir else None, "DIRA")
@@ -600,6 +605,7 @@ def run_genotype(args) -> dict:
     report = build_report(
         sample, checked, interp, cnv, gene_coverage(coverage, target), build_meta, args.resources, differential
     )
+    report["provenance"] = provenance_of(args, checked, report["versions"]["resources"], build_meta)
     validate_report(report)
     Path(args.out_json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out_json).write_text(json.dumps(report, indent=2, sort_keys=False) + "\n")

@@ -103,8 +103,22 @@ def extract_locus(input_path: str, reference: str, beds: list[str], out_bam: str
     """Copy reads overlapping the window and control regions to a small BAM in the reference's naming.
 
     Reads are fetched through the index, so the cost depends on the reads in the regions, not the file size.
-    Contigs named the other way (`2` vs `chr2`) are renamed in the output header.
+    Contigs named the other way (`2` vs `chr2`) are renamed in the output header. On any failure (a full disk,
+    a damaged input) the partial output, its index and the temporary files are removed.
     """
+    from .diagnose import remove_partial
+
+    try:
+        return _extract_locus(input_path, reference, beds, out_bam, fallback_index, locus_contig)
+    except BaseException:
+        removed = remove_partial([f"{out_bam}.tmp.bam", out_bam, f"{out_bam}.bai"], [f"{out_bam}.tmp.*"])
+        if removed:
+            log.info("removed the partial outputs %s", ", ".join(removed))
+        raise
+
+
+def _extract_locus(input_path: str, reference: str, beds: list[str], out_bam: str, fallback_index: str,
+                   locus_contig: str) -> dict:
     kind = "cram" if input_path.lower().endswith(".cram") else "bam"
     index = ensure_index(input_path, kind, fallback_index)
     mode = "rc" if kind == "cram" else "rb"

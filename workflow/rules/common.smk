@@ -120,6 +120,12 @@ def get_alignment(wildcards):
     return sample.bam
 
 
+def sample_input_files(sample):
+    from dira_genotyper.provenance import sample_files
+
+    return list(sample_files(SAMPLES[sample].to_dict()).values())
+
+
 def get_parents(wildcards):
     sample = SAMPLES[wildcards.sample]
     return [p for p in (sample.father, sample.mother) if p]
@@ -159,43 +165,26 @@ def get_final_outputs():
     return outputs
 
 
-def failure_reason(sample):
-    """The last error line from the sample's rule logs, for the cohort table of a partly failed run."""
-    from pathlib import Path
-
-    for log in sorted(
-        Path("logs").glob(f"*/{sample}.*log"), key=os.path.getmtime, reverse=True
-    ):
-        lines = [
-            ln
-            for ln in log.read_text(errors="replace").splitlines()
-            if "ERROR" in ln or "Error" in ln
-        ]
-        if lines:
-            return f"{lines[-1].strip()[:300]} (see {log})"
-    return "a job of this sample failed or did not run (see logs/)"
-
-
 def write_partial_cohort():
-    """After a failed run (e.g. with --keep-going), mark the samples without a report in the cohort table."""
-    import subprocess
+    """After a failed run (e.g. with --keep-going): stale reports moved to results/reports/stale/, probands of
+    failed parents reported without parental phase, the cohort table written with every failure's reason
+    (logic: dira_genotyper.recovery)."""
+    from snakemake.logging import logger
 
-    done = [
-        s for s in sorted(SAMPLES) if os.path.exists(f"results/reports/{s}.dira.json")
-    ]
-    failed = [f"{s}={failure_reason(s)}" for s in sorted(SAMPLES) if s not in done]
-    cmd = [
-        "dira-genotyper",
-        "cohort",
-        "--out-tsv",
-        "results/cohort.tsv",
-        "--out-mqc",
-        "results/multiqc/dira_mqc.tsv",
-        "--reports",
-        *[f"results/reports/{s}.dira.json" for s in done],
-        "--failed",
-        *failed,
-    ]
-    if not done:
-        cmd.remove("--reports")
-    subprocess.run(cmd, check=False)
+    from dira_genotyper.recovery import recover
+
+    try:
+        recover(
+            [SAMPLES[s].to_dict() for s in sorted(SAMPLES)],
+            REF,
+            config,
+            {
+                "known": config["known_variants"],
+                "strict_phase": cfg("interpretation", "strict_phase"),
+                "min_alt_reads": cfg("calling", "min_alt_reads"),
+            },
+        )
+    except Exception as exc:  # the error handler must not hide the run's own error
+        logger.error(
+            f"dira-genotyper: the cohort table of the failed run could not be written: {exc}"
+        )

@@ -2,6 +2,8 @@ rule validate_input:
     input:
         ref=REF,
         sheet=config["samples"],
+        # the sample's own files: a replaced file is validated (and digested for the report) again
+        files=lambda wc: sample_input_files(wc.sample),
     output:
         "results/qc/{sample}.input.json",
     log:

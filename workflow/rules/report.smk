@@ -8,6 +8,7 @@ rule genotype:
         callable="results/callable/{sample}.callable.json",
         bam="results/locus/{sample}.bam",
         known=config["known_variants"],
+        run_config="results/run/config.json",
         parents=get_parent_files,
     output:
         json="results/reports/{sample}.dira.json",
@@ -39,8 +40,21 @@ rule genotype:
         "--variants {input.variants:q} --cnv {input.cnv:q} --bins {input.bins:q} "
         "--callable {input.callable:q} --bam {input.bam:q} --resources {params.res:q} "
         "--parents {params.parents} {params.strict} --known {input.known:q} "
-        "--min-alt-reads {params.min_alt} --out-json {output.json:q} "
+        "--min-alt-reads {params.min_alt} --run-config {input.run_config:q} --out-json {output.json:q} "
         "--out-html {output.html:q} --out-meta {output.meta:q} > {log:q} 2>&1"
+
+
+rule run_config:
+    output:
+        "results/run/config.json",
+    localrule: True
+    params:
+        # a changed setting rewrites this file, so every report is remade with the configuration it records
+        config=json.dumps(config, sort_keys=True),
+    run:
+        from dira_genotyper.provenance import write_run_config
+
+        write_run_config(config, output[0])
 
 
 rule cohort_summary:
