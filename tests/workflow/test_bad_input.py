@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import shutil
 from pathlib import Path
 
@@ -86,12 +87,12 @@ def test_unindexed_bam_is_indexed_by_the_workflow(cohort_dir, tmp_path):
     bam = tmp_path / "noindex.bam"
     shutil.copyfile(cohort_dir / "bam" / "DIRA-02.bam", bam)
     sheet = tmp_path / "sheet.tsv"
-    sheet.write_text(HEADER + f"S1\t\t\t{bam}\t\t\t\t\n")
+    sheet.write_text(HEADER + f"DIRA-02\t\t\t{bam}\t\t\t\t\n")  # the sample name is the BAM's @RG SM
     workdir = make_workdir(tmp_path / "run", sheet)
-    proc = run_snakemake(workdir, "--cores", "1", "results/locus/S1.bam")
+    proc = run_snakemake(workdir, "--cores", "1", "results/locus/DIRA-02.bam")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert (workdir / "results" / "inputs" / "S1.bai").exists()
-    assert pysam.AlignmentFile(str(workdir / "results" / "locus" / "S1.bam")).mapped > 1000
+    assert (workdir / "results" / "inputs" / "DIRA-02.bai").exists()
+    assert pysam.AlignmentFile(str(workdir / "results" / "locus" / "DIRA-02.bam")).mapped > 1000
 
 
 def test_truncated_bam(cohort_dir, tmp_path):
@@ -109,11 +110,11 @@ def test_cram_without_its_reference(cohort_dir, tmp_path):
             dst.write(line if line.startswith(">") else line.translate(str.maketrans("ACGT", "CATG")))
     config = (ROOT / "config" / "config.yaml").read_text().replace("test-data/reference/synth.fa", str(other))
     sheet = tmp_path / "sheet.tsv"
-    sheet.write_text(HEADER + "S1\t\t\ttest-data/bam/DIRA-04.cram\t\t\t\t\n")
+    sheet.write_text(HEADER + "DIRA-04\t\t\ttest-data/bam/DIRA-04.cram\t\t\t\t\n")
     workdir = make_workdir(tmp_path / "run", sheet)
     (workdir / "config" / "config.yaml").write_text(config)
     proc = run_snakemake(workdir, "-n", "--cores", "1")
-    assert_fails(proc, "sample S1: CRAM", "cannot be decoded with reference")
+    assert_fails(proc, "sample DIRA-04: CRAM", "cannot be decoded with reference")
 
 
 def test_wrong_build(cohort_dir, tmp_path):
@@ -136,11 +137,11 @@ def test_chr_naming_mismatch_bam_is_renamed(cohort_dir, tmp_path):
             out.write(read)
     pysam.index(str(bam))
     sheet = tmp_path / "sheet.tsv"
-    sheet.write_text(HEADER + f"S1\t\t\t{bam}\t\t\t\t\n")
+    sheet.write_text(HEADER + f"DIRA-02\t\t\t{bam}\t\t\t\t\n")
     workdir = make_workdir(tmp_path / "run", sheet)
-    proc = run_snakemake(workdir, "--cores", "1", "results/locus/S1.bam")
+    proc = run_snakemake(workdir, "--cores", "1", "results/locus/DIRA-02.bam")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    locus = pysam.AlignmentFile(str(workdir / "results" / "locus" / "S1.bam"))
+    locus = pysam.AlignmentFile(str(workdir / "results" / "locus" / "DIRA-02.bam"))
     assert "chr2" in locus.references and "2" not in locus.references
     assert locus.count("chr2") > 1000
 
@@ -174,3 +175,88 @@ def test_failed_sample_does_not_stop_the_others_and_is_marked(cohort_dir, tmp_pa
     rows = {r.split("\t")[0]: r.split("\t") for r in (workdir / "results" / "cohort.tsv").read_text().splitlines()[1:]}
     assert rows["DIRA-02"][1] == "affected"
     assert rows["BAD"][1] == "failed" and "reads but fq2" in rows["BAD"][-1]
+
+
+# --- issue 13: config typos, sample identity, pedigree, late errors, faults after which the run stays truthful ---
+
+
+def test_config_typo_fails_before_any_job_naming_key_and_nearest(cohort_dir, tmp_path):
+    sheet = tmp_path / "sheet.tsv"
+    sheet.write_text(HEADER + "DIRA-02\t\t\ttest-data/bam/DIRA-02.bam\t\t\t\t\n")
+    workdir = make_workdir(tmp_path / "run", sheet)
+    with open(workdir / "config" / "config.yaml", "a") as config:
+        config.write("calling:\n  min_depthh: 5\ninterpretation:\n  strict_phse: true\n")
+    proc = run_snakemake(workdir, "-n", "--cores", "1")
+    assert_fails(
+        proc,
+        "unknown key `calling.min_depthh` in the configuration: did you mean `calling.min_depth`?",
+        "unknown key `interpretation.strict_phse` in the configuration: did you mean `interpretation.strict_phase`?",
+        "(no job was started)",
+    )
+
+
+@pytest.mark.parametrize(
+    ("row", "needles"),
+    [
+        ("PATIENT-X\t\t\ttest-data/bam/DIRA-02.bam\t\t\t\t",
+         ["read groups name sample (@RG SM) 'DIRA-02' but the sheet says 'PATIENT-X'", "`bam_sm` cell"]),
+        ("PATIENT-X\t\t\ttest-data/bam/DIRA-02.bam\t\t\t\t\tDIRA-02", None),  # the sheet overrides
+    ],
+)
+def test_bam_of_another_sample_stops_unless_the_sheet_overrides(cohort_dir, tmp_path, row, needles):
+    proc = dry_run(tmp_path, [row], HEADER.replace("sex\n", "sex\tbam_sm\n"))
+    if needles is None:
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    else:
+        assert_fails(proc, *needles)
+
+
+def test_father_with_sex_f_stops_at_parse_time(cohort_dir, tmp_path):
+    proc = dry_run(tmp_path, [f"KID\t{fq('DIRA-08')}\t\tF1\tDIRA-02\t\t",
+                              "DIRA-02\t\t\ttest-data/bam/DIRA-02.bam\tF1\t\t\tF"])
+    assert_fails(proc, "sample KID (sheet line 2): father DIRA-02 has sex female in the sheet")
+
+
+def _cohort_rows(workdir: Path) -> dict[str, dict]:
+    lines = (workdir / "results" / "cohort.tsv").read_text().splitlines()
+    header = lines[0].split("\t")
+    return {r.split("\t")[0]: dict(zip(header, r.split("\t"))) for r in lines[1:]}
+
+
+def test_parent_failure_and_stale_report_after_a_failed_rerun(cohort_dir, tmp_path):
+    """Run 1: the father fails (its FASTQ pair is incomplete): the proband is still reported, without parental
+    phase, naming the father. Run 2: a damaged intermediate of the proband (truncated calls VCF) fails the rerun:
+    its old report is moved to results/reports/stale/, cohort.tsv says failed with the file and the fix."""
+    r1 = tmp_path / "DAD_R1.fastq.gz"
+    with gzip.open(cohort_dir / "fastq" / "DIRA-09_R1.fastq.gz", "rt") as src, gzip.open(r1, "wt") as dst:
+        lines = src.readlines()
+        dst.writelines(lines[: len(lines) - 40])
+    sheet = tmp_path / "sheet.tsv"
+    sheet.write_text(HEADER + "DIRA-02\t\t\ttest-data/bam/DIRA-02.bam\tF1\tDAD\t\t\n"
+                     f"DAD\t{r1}\ttest-data/fastq/DIRA-09_R2.fastq.gz\t\tF1\t\t\tM\n")
+    workdir = make_workdir(tmp_path / "run", sheet)
+    proc = run_snakemake(workdir, "--cores", "2", "--keep-going")
+    assert proc.returncode != 0
+    report = json.loads((workdir / "results" / "reports" / "DIRA-02.dira.json").read_text())
+    assert report["schema_version"] == "1.2"
+    assert report["provenance"]["inputs"]["bam"]["path"] == "test-data/bam/DIRA-02.bam"
+    assert report["provenance"]["config"]["calling"]["min_depth"] == 10
+    assert report["family"]["failed_parents"][0]["sample"] == "DAD"
+    assert any("reported without parental phase: the analysis of the father DAD" in r for r in report["reasons"])
+    assert report["limitations"][0].startswith("Parental phase missing")
+    rows = _cohort_rows(workdir)
+    assert rows["DAD"]["status"] == "failed" and "reads but fq2" in rows["DAD"]["failed_reason"]
+    assert rows["DIRA-02"]["status"] == report["status"] != "failed"
+    assert rows["DIRA-02"]["failed_reason"] == "reported without parental phase: its father DAD failed"
+
+    calls = workdir / "results" / "calls" / "DIRA-02.vcf.gz"
+    data = calls.read_bytes()
+    calls.write_bytes(data[: len(data) // 2])
+    proc = run_snakemake(workdir, "--cores", "2", "--keep-going")
+    assert proc.returncode != 0
+    assert not (workdir / "results" / "reports" / "DIRA-02.dira.json").exists()
+    assert (workdir / "results" / "reports" / "stale" / "DIRA-02.dira.json").exists()
+    reason = _cohort_rows(workdir)["DIRA-02"]["failed_reason"]
+    assert _cohort_rows(workdir)["DIRA-02"]["status"] == "failed"
+    assert "this run could not renew the report" in reason and "results/reports/stale/" in reason
+    assert "results/calls/DIRA-02.vcf.gz is truncated" in reason and "rm results/calls/DIRA-02.vcf.gz" in reason
