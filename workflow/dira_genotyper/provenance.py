@@ -61,10 +61,13 @@ def config_digest(config: dict) -> str:
     return hashlib.sha256(json.dumps(config, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def write_run_config(config: dict, path: str | os.PathLike) -> None:
+def write_run_config(config: dict, path: str | os.PathLike, log: str | os.PathLike | None = None) -> None:
     """The effective configuration (schema defaults filled in) as JSON, for the reports' provenance."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    if log:
+        Path(log).parent.mkdir(parents=True, exist_ok=True)
+        Path(log).write_text(f"effective configuration (sha256 {config_digest(config)}) written to {path}\n")
 
 
 def report_provenance(checked: dict, config: dict | None, resources: str, known_tables: list[str]) -> dict:

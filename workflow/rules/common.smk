@@ -10,6 +10,7 @@ from dira_genotyper import __version__ as DIRA_VERSION
 from dira_genotyper import inputs
 from dira_genotyper.config_check import check_config_keys
 from dira_genotyper.errors import InputError
+from dira_genotyper.provenance import write_run_config
 
 try:  # a misspelt key names itself and the nearest valid one, before any job
     check_config_keys(config)

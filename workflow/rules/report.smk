@@ -47,14 +47,14 @@ rule genotype:
 rule run_config:
     output:
         "results/run/config.json",
+    log:
+        "logs/run_config.log",  # not under logs/<stage>/: no sample's log pattern matches it
     localrule: True
     params:
         # a changed setting rewrites this file, so every report is remade with the configuration it records
         config=json.dumps(config, sort_keys=True),
     run:
-        from dira_genotyper.provenance import write_run_config
-
-        write_run_config(config, output[0])
+        write_run_config(config, output[0], log[0])
 
 
 rule cohort_summary:
