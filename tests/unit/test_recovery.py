@@ -311,3 +311,18 @@ def test_truncated_bgzf_intermediate_gets_the_delete_hint(tmp_path, monkeypatch)
     outside.write_bytes(data[:10])
     message = diagnose.diagnose(OSError("x"), argparse.Namespace(vcf=[str(outside)]))
     assert "it is an input: copy or re-create it" in message
+
+
+def test_truncated_parent_json_is_found_beside_the_named_files(tmp_path, monkeypatch):
+    """genotype reads a parent's evidence by a derived path; the damaged file is still named."""
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "results" / "annotation"
+    folder.mkdir(parents=True)
+    (folder / "KID.variants.json").write_text('{"variants": []}')
+    (folder / "DAD.variants.json").write_text('{"variants": [')
+    try:
+        json.loads((folder / "DAD.variants.json").read_text())
+    except json.JSONDecodeError as exc:
+        message = diagnose.diagnose(exc, argparse.Namespace(variants="results/annotation/KID.variants.json"))
+    assert message.startswith("results/annotation/DAD.variants.json is not valid JSON")
+    assert "rm results/annotation/DAD.variants.json" in message

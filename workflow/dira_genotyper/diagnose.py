@@ -104,6 +104,12 @@ def diagnose(exc: BaseException, args: object = None) -> str | None:
         problems.append(f"{path} is not valid JSON ({message}): it is truncated or damaged; {_fix(path)}")
     for path in truncated_files(paths):
         problems.append(f"{path} is truncated (no end-of-file marker); {_fix(path)}")
+    if not problems and isinstance(exc, json.JSONDecodeError):
+        # files read by derived paths (a proband's parents' evidence): the JSON files beside the named ones
+        folders = {Path(p).parent for p in paths if p.endswith(".json")}
+        siblings = [str(f) for folder in sorted(folders) for f in sorted(folder.glob("*.json"))[:5000]]
+        for path, message in invalid_json_files(siblings):
+            problems.append(f"{path} is not valid JSON ({message}): it is truncated or damaged; {_fix(path)}")
     if problems:
         return "; ".join(problems)
     if isinstance(exc, json.JSONDecodeError):
