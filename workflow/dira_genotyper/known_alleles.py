@@ -125,7 +125,7 @@ class KnownAllele:
         return self.hgvs_c or self.published_name
 
     def as_dict(self) -> dict[str, str]:
-        """The row as :func:`dira_genotyper.annotate.classify` takes it (string values)."""
+        """The row as :func:`dira_genotyper.classification.classify` takes it (string values)."""
         row = dict(self.extra)
         row.update(
             hgvs_c=self.hgvs_c,
