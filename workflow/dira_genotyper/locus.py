@@ -51,14 +51,25 @@ class Interval:
     def bed(self) -> tuple[str, int, int]:
         return (self.chrom, self.start0, self.end)
 
+    def shifted(self, delta: int, chrom: str | None = None) -> Interval:
+        """The same interval ``delta`` bases along (on ``chrom`` when given)."""
+        return Interval(chrom or self.chrom, self.start + delta, self.end + delta, self.name)
 
-def merge(intervals: Iterable[Interval], gap: int = 0) -> list[Interval]:
-    """Overlapping (or closer than ``gap`` + 1) intervals of one contig joined; sorted by contig and start."""
+
+def merge(intervals: Iterable[Interval], gap: int = 0, join_names: bool = False) -> list[Interval]:
+    """Overlapping (or closer than ``gap`` + 1) intervals of one contig joined; sorted by contig and start
+    (intervals that start together stay in the order given).
+
+    The joined interval keeps the first one's name, or with ``join_names`` every distinct name, comma-separated
+    (as the resource builder writes targets.bed)."""
     out: list[Interval] = []
-    for iv in sorted(intervals, key=lambda x: (x.chrom, x.start, x.end)):
+    for iv in sorted(intervals, key=lambda x: (x.chrom, x.start)):
         if out and out[-1].chrom == iv.chrom and iv.start <= out[-1].end + 1 + gap:
-            if iv.end > out[-1].end:
-                out[-1] = Interval(iv.chrom, out[-1].start, iv.end, out[-1].name)
+            last = out[-1]
+            name = last.name
+            if join_names and iv.name not in last.name.split(","):
+                name = f"{last.name},{iv.name}"
+            out[-1] = Interval(iv.chrom, last.start, max(last.end, iv.end), name)
         else:
             out.append(Interval(iv.chrom, iv.start, iv.end, iv.name))
     return out
