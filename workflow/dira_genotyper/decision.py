@@ -22,13 +22,14 @@ from .alleles import (
 )
 from .gene_state import Callability, GeneModel, copy_state, own_bases
 from .phase import family_check, resolve_phase
+from .reasons import Reason
 
 
 @dataclass
 class Interpretation:
     status: str
     summary: str
-    reasons: list[str]
+    reasons: list[Reason]
     alleles: list[dict]
     phase: dict
     family: dict
@@ -75,8 +76,8 @@ def interpret(
     model = model or default_model(cnv, coverage)
     state = copy_state(cnv, model)
     callability = Callability.from_json(coverage)
-    reasons: list[str] = []
-    blockers: list[str] = list(state.blockers)
+    reasons: list[Reason] = []
+    blockers: list[Reason] = list(state.blockers)
 
     alleles: list[dict] = []
     other_variants: list[dict] = []
@@ -96,8 +97,7 @@ def interpret(
                 failed_lof.append(allele)
             elif v.get("classification") == "uncertain":
                 blockers.append(
-                    f"a variant of uncertain significance {allele_label(allele)} failed filters "
-                    f"({allele['evidence']['filter']}); confirm it"
+                    Reason("vus_failed_filters", label=allele_label(allele), filter=allele["evidence"]["filter"])
                 )
             continue
         alleles.append(allele)
@@ -118,21 +118,14 @@ def interpret(
     n_lof = sum(lof_count(a) for a in lof)
     uncertain = [a for a in firm if a["classification"] == "uncertain"]
     for v in failed_lof:
-        blockers.append(
-            f"a possible LoF call {allele_label(v)} failed filters ({v['evidence']['filter']}); confirm "
-            "it (e.g. by Sanger sequencing)"
-        )
+        blockers.append(Reason("lof_failed_filters", label=allele_label(v), filter=v["evidence"]["filter"]))
 
     explained = [b for a in firm if a["kind"] != "deletion" for b in own_bases(a["genomic"])]
     exon_table = callability.exon_table(model, state, explained)
     uncallable = [row["exon"] for row in exon_table if not row["callable"]]
     if uncallable:
         needs = sorted({row["required_depth"] for row in exon_table if not row["callable"] and row["required_depth"]})
-        blockers.append(
-            f"{model.gene} coding exon(s) {', '.join(map(str, uncallable))} not callable (depth below "
-            f"{'/'.join(map(str, needs)) or 'the threshold'} needed at their copy number); a variant there "
-            "cannot be excluded"
-        )
+        blockers.append(Reason("exons_not_callable", gene=model.gene, exons=tuple(uncallable), depths=tuple(needs)))
     family = family_check(sample, alleles, parents)
     phase = {"status": "not_applicable", "method": None, "detail": "fewer than two heterozygous LoF events"}
 
@@ -154,71 +147,67 @@ def interpret(
     if n_lof >= 2 and phase["status"] != "in_cis":
         if phase["status"] == "unknown" and strict_phase:
             status = "inconclusive"
-            reasons.append(
-                f"two heterozygous LoF alleles but their phase is unknown ({phase['detail']}); test the "
-                "parents to tell whether they are on different copies"
-            )
+            reasons.append(Reason("phase_unknown_strict", detail=phase["detail"]))
         else:
             status = "affected"
             if phase["status"] == "unknown":
-                reasons.append(
-                    f"phase of the two alleles not determined ({phase['detail']}); reported as compound "
-                    "heterozygous: confirm by testing the parents"
-                )
+                reasons.append(Reason("phase_unknown", detail=phase["detail"]))
             elif phase["status"] == "in_trans":
-                reasons.append(f"the two alleles are on different copies ({phase['detail']})")
+                reasons.append(Reason("in_trans", detail=phase["detail"]))
     elif n_lof >= 1:
         if phase["status"] == "in_cis":
-            reasons.append(f"the two variants are on the same copy of {model.gene} ({phase['detail']})")
+            reasons.append(Reason("in_cis", gene=model.gene, detail=phase["detail"]))
         status = "carrier"
         vus_phase = None
         if uncertain:
             vus_phase = resolve_phase([lof[0], uncertain[0]], bam, parents)
             if vus_phase["status"] != "in_cis":
                 blockers.append(
-                    f"one LoF allele and a heterozygous variant of uncertain significance "
-                    f"({', '.join(allele_label(a) for a in uncertain)}): a possible compound heterozygote; phase "
-                    f"{vus_phase['status'].replace('_', ' ')} ({vus_phase['detail']}); establish the phase (reads, "
-                    "parental testing) and reassess the variant"
+                    Reason(
+                        "lof_and_vus",
+                        labels=tuple(allele_label(a) for a in uncertain),
+                        phase=vus_phase["status"],
+                        detail=vus_phase["detail"],
+                    )
                 )
         if blockers:
             status = "inconclusive"
-            reasons.append("one LoF allele found, but a second cannot be excluded: " + "; ".join(blockers))
+            reasons.append(Reason("second_not_excluded", blockers=tuple(blockers)))
         else:
-            reasons.append(
-                f"the rest of {model.gene} (all coding exons and splice sites at their copy number, copy "
-                "number of every exon) was checked: no second LoF allele"
-            )
+            reasons.append(Reason("second_excluded", gene=model.gene))
     else:
         if blockers:
             status = "inconclusive"
             reasons.extend(blockers)
         elif uncertain:
             status = "inconclusive"
-            reasons.append(
-                "no LoF allele, but variant(s) of uncertain significance: "
-                + ", ".join(allele_label(a) for a in uncertain)
-            )
+            reasons.append(Reason("vus_only", labels=tuple(allele_label(a) for a in uncertain)))
         else:
             status = "negative"
             reasons.append(
-                f"no loss-of-function {model.gene} variant; all coding exons and splice sites were "
-                f"callable at their copy number (callable fraction "
-                f"{coverage.get('callable_fraction_cds', 0):.2f}) and {model.gene} copy number is "
-                f"{state.gene_cn} with every exon at two copies"
+                Reason(
+                    "negative",
+                    gene=model.gene,
+                    callable_fraction=coverage.get("callable_fraction_cds", 0),
+                    gene_cn=state.gene_cn,
+                )
             )
     if status == "affected" and blockers:
-        reasons.append("also noted: " + "; ".join(blockers))
+        reasons.append(Reason("also_noted", blockers=tuple(blockers)))
     if uncertain and status not in ("inconclusive",):
-        reasons.append("also found (uncertain significance): " + ", ".join(allele_label(a) for a in uncertain))
+        reasons.append(Reason("also_found_vus", labels=tuple(allele_label(a) for a in uncertain)))
     for other in other_variants:
         reasons.append(
-            f"not reported as an allele: {other['name']} classified {other['classification'].replace('_', ' ')}"
-            f" ({other['classification_reason'].rstrip('.')})"
+            Reason(
+                "not_reported",
+                name=other["name"],
+                classification=other["classification"],
+                why=other["classification_reason"],
+            )
         )
-    reasons.extend(f"copy number: {note}" for note in state.notes)
+    reasons.extend(Reason("copy_number_note", note=note) for note in state.notes)
     if family["mendelian_consistent"] is False:
-        reasons.append(f"family check: {family['detail']}")
+        reasons.append(Reason("family_check", detail=family["detail"]))
     summary = _summary(status, lof, phase, model.gene, disease)
     return Interpretation(
         status,
@@ -250,15 +239,15 @@ def _other(allele: dict) -> dict:
     }
 
 
-def _allele_reason(allele: dict, gene: str) -> str:
-    cls = allele["classification"].replace("_", " ")
-    why = allele["classification_reason"].rstrip(".")
-    if allele["zygosity"] == "hemizygous":
-        return (
-            f"{allele_label(allele, gene)}: hemizygous ({gene} copy number 1 at this position, the other copy is "
-            f"deleted), {cls} ({why})"
-        )
-    return f"{allele_label(allele, gene)}: {allele['zygosity']}, {cls} ({why})"
+def _allele_reason(allele: dict, gene: str) -> Reason:
+    return Reason(
+        "lof_allele",
+        label=allele_label(allele, gene),
+        zygosity=allele["zygosity"],
+        gene=gene,
+        classification=allele["classification"].replace("_", " "),
+        why=allele["classification_reason"].rstrip("."),
+    )
 
 
 def _summary(status: str, lof: list[dict], phase: dict, gene: str, disease: str = "DIRA") -> str:

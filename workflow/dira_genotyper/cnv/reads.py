@@ -296,12 +296,10 @@ def _reconcile(result: CnvResult, res: LocusResources, params: CnvParams) -> Non
             entry["quality"] = round(max(entry["quality"], d.quality), 1)
     kept = []
     for reason in result.reasons:
-        gene = reason.split(":", 1)[0]
-        if gene in resolved and "not called" in reason:
+        if reason.code == "cnv_gene_not_called" and reason.params["gene"] in resolved:
             continue
-        if reason.startswith("possible deletion "):
-            chrom, span = reason.split()[2].rsplit(":", 1)
-            a, b = (int(x) for x in span.split("-"))
+        if reason.code == "cnv_possible_deletion":
+            chrom, a, b = reason.params["chrom"], reason.params["start"], reason.params["end"]
             if any(d.chrom == chrom and d.start <= b and d.end >= a for d in result.deletions):
                 continue
         kept.append(reason)
