@@ -16,6 +16,7 @@ import pytest
 from dira_genotyper import breakpoints as bp
 from dira_genotyper import cnv
 from dira_genotyper import junctions as jn
+from dira_genotyper.locus import Exon, Gene
 
 ROOT = Path(__file__).resolve().parents[2]
 SYNTH = ROOT / "resources" / "SYNTH"
@@ -62,18 +63,18 @@ def synth_counts(
     return lay[cnv.COUNT_COLUMNS]
 
 
-def il1rn() -> cnv.GeneModel:
+def il1rn() -> Gene:
     res = cnv.load_resources(SYNTH)
-    return next(g for g in res.genes if g.gene == res.target_gene)
+    return next(g for g in res.genes if g.name == res.target_gene)
 
 
-def gene(name: str) -> cnv.GeneModel:
-    return next(g for g in cnv.load_resources(SYNTH).genes if g.gene == name)
+def gene(name: str) -> Gene:
+    return next(g for g in cnv.load_resources(SYNTH).genes if g.name == name)
 
 
-def il1rn_exon(number: int) -> cnv.ExonModel:
+def il1rn_exon(number: int) -> Exon:
     res = cnv.load_resources(SYNTH)
-    return next(e for e in res.exons if e.gene == res.target_gene and e.exon == number)
+    return next(e for e in res.exons if e.gene == res.target_gene and e.number == number)
 
 
 # ------------------------------------------------------------------------------------------------- layout

@@ -30,6 +30,7 @@ from .classification import OUTSIDE_TRANSCRIPT, classify, read_rules_json, resol
 from .errors import InputError
 from .hgvs import VariantEffect, describe_variant, translate, trim_allele
 from .known_alleles import KnownAlleles
+from .locus import Locus
 from .pvs1 import assess
 from .transcript import Transcript, load_transcript
 from .vcf_sites import Call, Site, format_value, genotype_string, read_sites
@@ -322,6 +323,7 @@ def _run_annotate(args: argparse.Namespace) -> int:
         rules=rules,
         sample=args.sample,
         more_genes=differential_genes(args.resources, args.known) if args.resources else None,
+        **({"disease": Locus.load(args.resources).disease} if args.resources else {}),
     )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

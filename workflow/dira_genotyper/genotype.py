@@ -255,7 +255,7 @@ def run_genotype(args) -> dict:
         )
 
     known_dir = Path(args.known).parent if getattr(args, "known", None) else None
-    interp = genotype_gene(target, Path(args.known) if known_dir else None, "DIRA")
+    interp = genotype_gene(target, Path(args.known) if known_dir else None, locus.disease)
     differential = {}
     for spec in build_meta.get("differential", []):
         gene = spec["gene"]

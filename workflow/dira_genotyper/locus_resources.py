@@ -14,10 +14,10 @@ import json
 import shutil
 from pathlib import Path
 
-from .locus import Interval, merge, read_bed
+from .locus import Gene, Interval, merge, read_bed
 from .locus_sources import (
     DIFFERENTIAL_TABLE,
-    Gene,
+    TARGET_DISEASE,
     ManeTranscript,
     all_il1rn_exons,
     check_grch37_exons,
@@ -221,10 +221,11 @@ def _write_tables(out: Path, build: str, chrom_len: int, tx: ManeTranscript, gen
     with open(out / "exons.tsv", "w") as handle:
         handle.write("gene\texon\tchrom\tstart\tend\n")
         for g in genes:
-            for number, (s, e) in enumerate(_in_transcript_order(g.exons, g.strand), start=g.first_exon):
-                handle.write(f"{g.name}\t{number}\t{g.chrom}\t{s}\t{e}\n")
+            for exon in g.exons:
+                handle.write(f"{g.name}\t{exon.number}\t{g.chrom}\t{exon.start}\t{exon.end}\n")
     meta = {
         "build": build,
+        "disease": TARGET_DISEASE,
         "locus_contig": "chr2",
         "locus_contig_length": chrom_len,
         "window": {"chrom": window.chrom, "start": window.start, "end": window.end},

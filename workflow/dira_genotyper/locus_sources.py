@@ -9,35 +9,25 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+from .locus import Exon, Gene
+
 #: Genes of the IL-1 cluster and its neighbours, in genomic order. Copy number is reported for each.
 CLUSTER_GENES = ["IL1A", "IL1B", "IL37", "IL36G", "IL36A", "IL36B", "IL36RN", "IL1F10", "IL1RN", "PSD4", "PAX8"]
 
 
 TARGET_GENE = "IL1RN"
+TARGET_DISEASE = "DIRA"  # the headline diagnosis, named in the reports (build.json `disease`)
 
 
-@dataclass
-class Gene:
-    name: str
-    chrom: str
-    start: int
-    end: int
-    strand: str
-    transcript: str
-    exons: list[tuple[int, int]]  # 1-based inclusive, genomic order
-    first_exon: int = 1  # number of the 5'-most exon held (a model may leave out an unverified first exon)
-
-    def shifted(self, delta: int) -> Gene:
-        return Gene(
-            self.name,
-            self.chrom,
-            self.start + delta,
-            self.end + delta,
-            self.strand,
-            self.transcript,
-            [(s + delta, e + delta) for s, e in self.exons],
-            self.first_exon,
-        )
+def gene_record(
+    name: str, chrom: str, start: int, end: int, strand: str, transcript: str, exons: list[tuple[int, int]],
+    first_exon: int = 1,
+) -> Gene:
+    """A gene of the locus model from a source-table span and its exons in genomic order; the exons are
+    numbered 5'->3' from ``first_exon`` (a model may leave out an unverified first exon)."""
+    ordered = list(exons) if strand == "+" else list(reversed(exons))
+    numbered = (Exon(name, n, chrom, s, e) for n, (s, e) in enumerate(ordered, start=first_exon))
+    return Gene(name, chrom, start, end, strand, transcript, tuple(numbered))
 
 
 @dataclass
@@ -73,7 +63,7 @@ class ManeTranscript:
 
     def as_gene(self) -> Gene:
         start, end = self.span or (self.exons[0][0], self.exons[-1][1])
-        return Gene(self.gene, self.chrom, start, end, self.strand, self.refseq, self.exons, self.first_exon)
+        return gene_record(self.gene, self.chrom, start, end, self.strand, self.refseq, self.exons, self.first_exon)
 
 
 def _read_tsv(path: Path, comment_header: bool = False) -> list[dict[str, str]]:
@@ -213,7 +203,9 @@ def cluster_genes(source: Path, build: str, il1rn: ManeTranscript,
     for name in CLUSTER_GENES:
         if name == TARGET_GENE:
             genes.append(
-                Gene(name, il1rn.chrom, il1rn.exons[0][0], il1rn.exons[-1][1], il1rn.strand, il1rn.refseq, il1rn.exons)
+                gene_record(
+                    name, il1rn.chrom, il1rn.exons[0][0], il1rn.exons[-1][1], il1rn.strand, il1rn.refseq, il1rn.exons
+                )
             )
             continue
         if models and name in models:
@@ -226,5 +218,5 @@ def cluster_genes(source: Path, build: str, il1rn: ManeTranscript,
         else:
             row = gencode37[name]
             start, end, transcript = int(row["start_1based"]), int(row["end"]), "GENCODE-v19-gene-span"
-        genes.append(Gene(name, "chr2", start, end, strand, transcript, gene_exons))
+        genes.append(gene_record(name, "chr2", start, end, strand, transcript, gene_exons))
     return genes

@@ -284,14 +284,14 @@ def _reconcile(result: CnvResult, res: LocusResources, params: CnvParams) -> Non
             elif d.copy_number == entry["copy_number"]:
                 entry["quality"] = round(max(entry["quality"], d.quality), 1)
     for model in res.genes:
-        entry = result.genes[model.gene]
+        entry = result.genes[model.name]
         over = [d for d in result.deletions if d.chrom == model.chrom and d.start <= model.end and d.end >= model.start]
         if not over:
             continue
         d = min(over, key=lambda d: (d.copy_number, -d.quality))
         if entry["copy_number"] is None or d.copy_number < entry["copy_number"]:
             entry.update(copy_number=d.copy_number, quality=round(d.quality, 1))
-            resolved.add(model.gene)
+            resolved.add(model.name)
         elif d.copy_number == entry["copy_number"]:
             entry["quality"] = round(max(entry["quality"], d.quality), 1)
     kept = []

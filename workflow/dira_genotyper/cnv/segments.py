@@ -36,7 +36,7 @@ def _uncalled_exon(e) -> dict:  # noqa: ANN001 - an exon record of LocusResource
     """An exon's entry before (or without) a copy-number call."""
     return {
         "gene": e.gene,
-        "exon": e.exon,
+        "exon": e.number,
         "start": e.start,
         "end": e.end,
         "copy_number": None,
@@ -64,7 +64,7 @@ def _no_call_result(
     bins["ratio"] = np.round(norm.ratio, 4)
     bins["copy_number"] = pd.array([None] * len(bins), dtype="Int64")
     bins["posterior"] = np.nan
-    genes = {g.gene: {"copy_number": None, "quality": 0.0, "ratio": None, "n_bins": 0} for g in res.genes}
+    genes = {g.name: {"copy_number": None, "quality": 0.0, "ratio": None, "n_bins": 0} for g in res.genes}
     exons = [_uncalled_exon(e) for e in res.exons]
     return CnvResult(
         norm.mode,
@@ -216,15 +216,15 @@ def _decide(
             inside = np.flatnonzero((starts[idx] <= g.end) & (ends[idx] >= g.start))
             if len(inside):
                 probs = hmm.prob_min_equals(int(inside[0]), int(inside[-1]))
-                spec = _CallSpec("gene", g.gene, g.gene, g.chrom, int(np.argmax(probs)), phred(1.0 - probs.max()))
+                spec = _CallSpec("gene", g.name, g.name, g.chrom, int(np.argmax(probs)), phred(1.0 - probs.max()))
                 if spec.best == normal:
                     spec.first, spec.last = int(inside[0]), int(inside[-1])
                 specs.append(spec)
                 entry["ratio"] = _round(np.median(norm.ratio[idx[inside]]), 4)
                 entry["n_bins"] = int(len(inside))
         if entry["n_bins"] == 0:
-            reasons.append(Reason("cnv_gene_few_bins", gene=g.gene))
-        genes[g.gene] = entry
+            reasons.append(Reason("cnv_gene_few_bins", gene=g.name))
+        genes[g.name] = entry
 
     deletions: list[Deletion] = []
     for seg in segments:
