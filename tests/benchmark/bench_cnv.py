@@ -33,6 +33,7 @@ import pysam
 
 from dira_genotyper import cnv
 from dira_genotyper import simulate as sim
+from dira_genotyper.locus import Gene
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZE_BINS = [(200, 1000), (1000, 10_000), (10_000, 100_000), (100_000, 300_000)]
@@ -128,7 +129,7 @@ def design_cohort(
             if k % 2 == 0:
                 d.events.append(exon_event(rng, res, "hom" if k % 4 else "het"))
             else:
-                il1rn = next(g for g in res.genes if g.gene == res.target_gene)
+                il1rn = next(g for g in res.genes if g.name == res.target_gene)
                 d.events.append(
                     Event(
                         il1rn.chrom,
@@ -308,7 +309,7 @@ class Tally:
         )
 
 
-def gene_truth(gene: cnv.GeneModel, events: list[Event]) -> int:
+def gene_truth(gene: Gene, events: list[Event]) -> int:
     """Truth as the caller defines it: intact copies of the whole gene span (any overlap removes a copy)."""
     lost = sum(
         2 - ev.cn for ev in events if ev.chrom == gene.chrom and ev.start <= gene.end and ev.end >= gene.start
@@ -317,7 +318,7 @@ def gene_truth(gene: cnv.GeneModel, events: list[Event]) -> int:
 
 
 def il1rn_truth(res: cnv.LocusResources, events: list[Event]) -> int:
-    return gene_truth(next(g for g in res.genes if g.gene == res.target_gene), events)
+    return gene_truth(next(g for g in res.genes if g.name == res.target_gene), events)
 
 
 def evaluate(
@@ -339,7 +340,7 @@ def evaluate(
         ours = results[d.name]
         complete = True
         for g in res.genes:
-            called = ours["genes"].get(g.gene, {}).get("copy_number")
+            called = ours["genes"].get(g.name, {}).get("copy_number")
             key = "no-call" if called is None else ("right" if called == gene_truth(g, d.events) else "wrong")
             genes[key] += 1
             complete &= called is not None

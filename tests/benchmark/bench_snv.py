@@ -72,8 +72,10 @@ import pysam
 import yaml
 
 from dira_genotyper import simulate as sim
-from dira_genotyper.annotate import annotate_vcf, bcsq_consequences, differential_genes
-from dira_genotyper.calling import CallingParams, call_variants, callable_report, read_uncallable
+from dira_genotyper.annotate import annotate_vcf, differential_genes
+from dira_genotyper.annotation_sources import bcsq_consequences
+from dira_genotyper.callable_regions import callable_report, read_uncallable
+from dira_genotyper.calling import CallingParams, call_variants
 from dira_genotyper.hgvs import describe_variant
 from dira_genotyper.locus_bam import extract_locus
 from dira_genotyper.transcript import load_transcript

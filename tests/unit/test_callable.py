@@ -14,16 +14,14 @@ import numpy as np
 import pysam
 import pytest
 
-from dira_genotyper.calling import (
-    CallingParams,
-    _mpileup,
-    call_variants,
+from dira_genotyper.callable_regions import (
     callable_report,
     detection_power,
     hemizygous_min_depth,
     per_base_depth,
     required_depth,
 )
+from dira_genotyper.calling import CallingParams, call_variants, mpileup
 from dira_genotyper.read_filter import ReadFilter
 
 LENGTH = 2000
@@ -159,7 +157,7 @@ def test_callable_depth_is_mpileup_depth(tmp_path, reference):
     read_filter = CallingParams().read_filter
     depth = per_base_depth(bam, [("chr2", *TARGET)], read_filter, str(fasta))[("chr2", *TARGET)]
     pile = str(tmp_path / "pile.vcf")
-    _mpileup(str(fasta), str(tmp_path / "targets.bed"), read_filter, bam, pile, "-I", "-a", "FORMAT/DP", "-Ov")
+    mpileup(str(fasta), str(tmp_path / "targets.bed"), read_filter, bam, pile, "-I", "-a", "FORMAT/DP", "-Ov")
     dp = np.zeros(TARGET[1] - TARGET[0], dtype=np.int32)
     with pysam.VariantFile(pile) as vcf:
         for rec in vcf:

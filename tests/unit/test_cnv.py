@@ -15,6 +15,8 @@ import pytest
 
 from dira_genotyper import breakpoints as bp
 from dira_genotyper import cnv
+from dira_genotyper import junctions as jn
+from dira_genotyper.locus import Exon, Gene
 
 ROOT = Path(__file__).resolve().parents[2]
 SYNTH = ROOT / "resources" / "SYNTH"
@@ -61,18 +63,18 @@ def synth_counts(
     return lay[cnv.COUNT_COLUMNS]
 
 
-def il1rn() -> cnv.GeneModel:
+def il1rn() -> Gene:
     res = cnv.load_resources(SYNTH)
-    return next(g for g in res.genes if g.gene == res.target_gene)
+    return next(g for g in res.genes if g.name == res.target_gene)
 
 
-def gene(name: str) -> cnv.GeneModel:
-    return next(g for g in cnv.load_resources(SYNTH).genes if g.gene == name)
+def gene(name: str) -> Gene:
+    return next(g for g in cnv.load_resources(SYNTH).genes if g.name == name)
 
 
-def il1rn_exon(number: int) -> cnv.ExonModel:
+def il1rn_exon(number: int) -> Exon:
     res = cnv.load_resources(SYNTH)
-    return next(e for e in res.exons if e.gene == res.target_gene and e.exon == number)
+    return next(e for e in res.exons if e.gene == res.target_gene and e.number == number)
 
 
 # ------------------------------------------------------------------------------------------------- layout
@@ -428,7 +430,7 @@ def test_breakpoints_from_soft_clips_without_sa(tmp_path):
         assert [(c, s, e) for c, s, e, _ in found] == [("chr2", DEL_START, DEL_END)]
         isize = bp.insert_size_model(aln, [("chr2", 0, 10_000)])
         assert isize is not None and isize.median == FRAG
-        counts = bp.junction_counts(aln, "chr2", DEL_START, DEL_END, isize)
+        counts = jn.junction_counts(aln, "chr2", DEL_START, DEL_END, isize)
         assert counts.alt > 0 and 0.3 < counts.alt / (counts.alt + counts.ref) < 0.7
     [d] = cnv.refine_breakpoints(bam, [cnv.Deletion("chr2", DEL_START - 800, DEL_END + 500, 1, 30.0)], ref)
     assert (d.start, d.end, d.precise) == (DEL_START + 1, DEL_END, True)
@@ -634,18 +636,18 @@ def test_het_deletion_at_half_depth_is_one_copy_with_or_without_junction_reads(t
 def test_junction_loglik():
     params = cnv.CnvParams()
     isize = bp.InsertSizeModel(350.0, 40.0, 1000)
-    none_seen = bp.JunctionScan(0, 0, 0, 500, 500)
+    none_seen = jn.JunctionScan(0, 0, 0, 500, 500)
     ll1, ll0 = cnv.junction_loglik(none_seen, 30.0, 150.0, isize, params)
     lam = 0.7 * (30 / 300 * 131 + 30 / 600 * 50)
     assert ll1 == pytest.approx(math.log(params.hidden_junction_prob + (1 - 1e-4) * math.exp(-lam)))
     assert ll0 < ll1 < -8 and ll0 >= math.log(params.hidden_junction_prob)
     # As many junction reads as a deletion would leave: no evidence either way.
-    assert cnv.junction_loglik(bp.JunctionScan(8, 8, 4, 500, 500), 30.0, 150.0, isize, params)[0] > -0.1
+    assert cnv.junction_loglik(jn.JunctionScan(8, 8, 4, 500, 500), 30.0, 150.0, isize, params)[0] > -0.1
     # Half the reads in repeats: a junction could hide there half the time.
-    assert cnv.junction_loglik(bp.JunctionScan(0, 0, 0, 500, 250), 30.0, 150.0, isize, params)[0] > math.log(0.5)
+    assert cnv.junction_loglik(jn.JunctionScan(0, 0, 0, 500, 250), 30.0, 150.0, isize, params)[0] > math.log(0.5)
     # No expected depth (off target) or no reads at all: nothing learnt.
     assert cnv.junction_loglik(none_seen, 0.0, 150.0, isize, params) == pytest.approx((0.0, 0.0), abs=1e-12)
-    no_reads = bp.JunctionScan(0, 0, 0, 0, 0)
+    no_reads = jn.JunctionScan(0, 0, 0, 0, 0)
     assert cnv.junction_loglik(no_reads, 30.0, 150.0, isize, params) == pytest.approx((0.0, 0.0), abs=1e-12)
 
 
@@ -653,11 +655,11 @@ def test_scan_junctions_counts_the_junction_reads(tmp_path):
     bam, _ = build_bam(tmp_path, "het")
     with pysam.AlignmentFile(str(bam)) as aln:
         isize = bp.insert_size_model(aln, [("chr2", 0, 10_000)])
-        at_junction = bp.scan_junctions(aln, "chr2", DEL_START - 1000, DEL_END + 1000, isize)
-        alt = bp.junction_counts(aln, "chr2", DEL_START, DEL_END, isize).alt
+        at_junction = jn.scan_junctions(aln, "chr2", DEL_START - 1000, DEL_END + 1000, isize)
+        alt = jn.junction_counts(aln, "chr2", DEL_START, DEL_END, isize).alt
         assert at_junction.starts >= 4 and at_junction.ends >= 4 and at_junction.pairs >= 4
         assert at_junction.most >= alt and at_junction.mappable == 1.0
-        away = bp.scan_junctions(aln, "chr2", 2000, 9000, isize)
+        away = jn.scan_junctions(aln, "chr2", 2000, 9000, isize)
         assert (away.starts, away.ends, away.pairs, away.most) == (0, 0, 0, 0) and away.reads > 0
 
 
@@ -701,7 +703,7 @@ def test_junction_loglik_at_panel_depth_counts_against_a_deletion(depth):
     two copies (capped only by the hidden-junction probability), never evidence for a deletion."""
     params = cnv.CnvParams()
     isize = bp.InsertSizeModel(350.0, 40.0, 1000)
-    none_seen = bp.JunctionScan(0, 0, 0, 50_000, 50_000)
+    none_seen = jn.JunctionScan(0, 0, 0, 50_000, 50_000)
     ll1, ll0 = cnv.junction_loglik(none_seen, depth, 150.0, isize, params)
     assert ll1 == pytest.approx(math.log(params.hidden_junction_prob), rel=1e-6)
     assert ll0 == pytest.approx(math.log(params.hidden_junction_prob), rel=1e-6)
@@ -709,10 +711,10 @@ def test_junction_loglik_at_panel_depth_counts_against_a_deletion(depth):
     # As many junction reads as a one-copy deletion would leave: no evidence against it.
     lam = params.junction_efficiency * (depth / 300 * 131 + depth / 600 * 50)
     many = int(lam)
-    seen = bp.JunctionScan(many // 2, many - many // 2, 0, 50_000, 50_000)
+    seen = jn.JunctionScan(many // 2, many - many // 2, 0, 50_000, 50_000)
     assert cnv.junction_loglik(seen, depth, 150.0, isize, params)[0] > math.log(0.4)
     # Deep depth with no reads in the scan: nothing learnt.
-    assert cnv.junction_loglik(bp.JunctionScan(0, 0, 0, 0, 0), depth, 150.0, isize, params) == pytest.approx(
+    assert cnv.junction_loglik(jn.JunctionScan(0, 0, 0, 0, 0), depth, 150.0, isize, params) == pytest.approx(
         (0.0, 0.0), abs=1e-12
     )
 

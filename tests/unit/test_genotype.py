@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from dira_genotyper.decision import copy_number_at, interpret
 from dira_genotyper.gene_state import GeneModel
-from dira_genotyper.genotype import copy_number_at, interpret, load_known_deletions
+from dira_genotyper.genotype import load_known_deletions
 
 KNOWN = Path(__file__).resolve().parents[2] / "resources" / "known_dira_variants.tsv"
 MODEL = GeneModel(

@@ -11,7 +11,7 @@ import pysam
 import pytest
 
 from dira_genotyper.alleles import deletion_pvs1
-from dira_genotyper.annotate import classify, resolve_rules
+from dira_genotyper.classification import classify, resolve_rules
 from dira_genotyper.gene_state import GeneModel
 from dira_genotyper.hgvs import describe_variant
 from dira_genotyper.pvs1 import (

@@ -263,7 +263,7 @@ def test_other_calls_flags_and_depth_needed(examples):
 
 
 def test_limitations_are_the_reports_own_list_escaped(examples):
-    """The HTML shows the JSON's limitations (decided once, by genotype.limitations), escaped."""
+    """The HTML shows the JSON's limitations (decided once, by decision.limitations), escaped."""
     report, bins = copy.deepcopy(examples["inconclusive"])
     page = render_html(report, bins, ex.genes(), ex.exons())
     section = page[page.index("<h2>Limitations</h2>") :]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from .gene_state import Callability, GeneModel
 from .pvs1 import CRITICAL_FRACTION, MODERATE, STRONG, VERY_STRONG, Pvs1
+from .reasons import Reason
 
 LOF_CLASSES = ("pathogenic", "likely_pathogenic")
 REPORTED_CLASSES = ("pathogenic", "likely_pathogenic", "uncertain")
@@ -41,7 +42,7 @@ class SmallJudgement:
     zygosity: str
     copy_number: int | None
     filters: list[str]  # the filters that still stand at this copy number
-    flags: list[str]
+    flags: list[Reason]
 
 
 def judge_small(variant: dict, cn: int | None, callability: Callability, min_alt_reads: int = 3) -> SmallJudgement:
@@ -52,14 +53,11 @@ def judge_small(variant: dict, cn: int | None, callability: Callability, min_alt
     depth = variant.get("depth")
     alt_depth = variant.get("alt_depth")
     filters = _filters(variant)
-    flags: list[str] = []
+    flags: list[Reason] = []
     label = variant.get("hgvs_c") or variant.get("hgvs_g") or f"{variant['chrom']}:{variant['pos']}"
     if "." in alleles:
         zygosity = "unknown"
-        flags.append(
-            f"{label}: genotype {genotype} is incomplete (one allele not called), so it is not known "
-            "whether one or both copies carry it"
-        )
+        flags.append(Reason("genotype_incomplete", label=label, genotype=genotype))
     elif variant.get("zygosity") == "homozygous":
         zygosity = "homozygous"
     else:
@@ -74,12 +72,9 @@ def judge_small(variant: dict, cn: int | None, callability: Callability, min_alt
             if callability.variant_uncallable(variant, 1):
                 filters.append("Uncallable")
         else:
-            flags.append(
-                f"{label}: heterozygous call (allele fraction {af}) where only one copy is present: the "
-                "deletion call or the variant call is wrong"
-            )
+            flags.append(Reason("heterozygous_on_one_copy", label=label, allele_fraction=af))
     elif cn == 0:
-        flags.append(f"{label}: called inside a deletion of both copies, where no reads can come from")
+        flags.append(Reason("in_homozygous_deletion", label=label))
     else:
         if "Uncallable" in filters and not callability.variant_uncallable(variant, cn):
             filters.remove("Uncallable")  # only its own deleted bases were uncallable
@@ -87,9 +82,9 @@ def judge_small(variant: dict, cn: int | None, callability: Callability, min_alt
             p = _binomial_cdf(int(alt_depth), int(depth), 0.5)
             if p < MOSAIC_P:
                 flags.append(
-                    f"{label}: allele fraction {af:.2f} ({alt_depth} of {depth} reads) is too low for a "
-                    f"germline heterozygote (P = {p:.1e}): possible mosaicism or sample contamination; "
-                    "confirm on an independent sample"
+                    Reason(
+                        "low_allele_fraction", label=label, allele_fraction=af, alt_depth=alt_depth, depth=depth, p=p
+                    )
                 )
     return SmallJudgement(zygosity, cn, filters, flags)
 
@@ -146,6 +141,7 @@ def deletion_pvs1(model: GeneModel, deletion: dict) -> tuple[Pvs1, list[int], bo
                     None,
                     "removes the transcription start (5' UTR and promoter side) but no coding sequence: "
                     "effect on expression not predictable",
+                    code="transcription_start",
                 ),
                 exons,
                 False,
@@ -203,7 +199,7 @@ def deletion_allele(deletion: dict, model: GeneModel, known: dict | None = None)
         classification, reason = "likely_pathogenic", f"{pvs1.strength}: {pvs1.branch}; with PM2."
     elif pvs1.strength is not None:
         classification, reason = "uncertain", f"{pvs1.strength} only: {pvs1.branch}."
-    elif "transcription start" in pvs1.branch:
+    elif pvs1.code == "transcription_start":
         classification, reason = "uncertain", f"PVS1 does not apply: {pvs1.branch}."
     else:
         classification, reason = "likely_benign", f"PVS1 does not apply: {pvs1.branch}; cannot change the protein."

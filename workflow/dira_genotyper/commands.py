@@ -8,7 +8,7 @@ import json
 import logging
 from pathlib import Path
 
-from .calling import add_callable_arguments, run_callable
+from .callable_regions import add_callable_arguments, run_callable
 
 log = logging.getLogger("dira_genotyper")
 
@@ -103,7 +103,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_call(args: argparse.Namespace) -> int:
-    from .calling import CallingParams, call_variants, read_uncallable
+    from .callable_regions import read_uncallable
+    from .calling import CallingParams, call_variants
 
     params = CallingParams(**json.loads(args.params_json or "{}"))
     summary = call_variants(args.bam, args.reference, args.targets, args.out, params,

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .reasons import Reason
+
 Interval = tuple[str, int, int]  # chrom, 0-based start, end (half-open)
 
 
@@ -84,9 +86,9 @@ class CopyState:
     explained: dict[int, bool]  # exon loss explained by a called deletion
     deletions: list[dict]  # called deletions overlapping the gene
     all_deletions: list[dict] = field(default_factory=list)  # every called deletion (for positions outside)
-    blockers: list[str] = field(default_factory=list)
+    blockers: list[Reason] = field(default_factory=list)
     duplications: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # how a state was settled (reported, not blocking)
+    notes: list[Reason] = field(default_factory=list)  # how a state was settled (reported, not blocking)
 
     def at(self, model: GeneModel, chrom: str, pos: int, margin: int = 25) -> int | None:
         """Copy number at a base: a called deletion covering it, else the nearest exon (within ``margin``), else
@@ -120,7 +122,7 @@ def copy_state(cnv: dict, model: GeneModel) -> CopyState:
     )
     if not called:
         why = "; ".join(cnv.get("reasons", [])) or "copy number could not be called"
-        state.blockers.append(f"{model.gene} copy number not called ({why}), so a deletion cannot be excluded")
+        state.blockers.append(Reason("cn_not_called", gene=model.gene, why=why))
         state.exon_cn = {n: None for n, _, _ in model.exons}
         return state
     calls = {int(e["exon"]): e.get("copy_number") for e in cnv.get("exons", []) if e.get("gene") == model.gene}
@@ -136,39 +138,33 @@ def copy_state(cnv: dict, model: GeneModel) -> CopyState:
         if beside is not None:
             cn = 2  # depth alone cannot separate it from the loss next to it; the split reads can
             state.notes.append(
-                f"{model.gene} exon {n}: two copies (depth ratio {ratios[n]:.2f}); the deletion beside it "
-                f"({beside['chrom']}:{beside['start']:,}-{beside['end']:,}) has precise breakpoints that spare it"
+                Reason(
+                    "exon_spared",
+                    gene=model.gene,
+                    exon=n,
+                    ratio=ratios[n],
+                    chrom=beside["chrom"],
+                    start=beside["start"],
+                    end=beside["end"],
+                )
             )
         state.exon_cn[n] = cn
         state.explained[n] = cn == 2
         if cn is None:
-            state.blockers.append(
-                f"{model.gene} exon {n}: copy number not called, so a deletion of it cannot be excluded"
-            )
+            state.blockers.append(Reason("exon_no_call", gene=model.gene, exon=n))
         elif cn < 2:
-            state.blockers.append(
-                f"{model.gene} exon {n} is at copy number {cn} but no called deletion explains it "
-                "(a loss too small or too shallow to call, or a depth artefact): confirm with an "
-                "independent method (MLPA, qPCR or array)"
-            )
+            state.blockers.append(Reason("exon_loss_unexplained", gene=model.gene, exon=n, copy_number=cn))
         elif cn > 2:
             state.duplications.append(f"{model.gene} exon {n} at copy number {cn}")
     gene_cn = state.gene_cn
     if gene_cn is None:
-        state.blockers.append(f"{model.gene} copy number not called, so a deletion cannot be excluded")
+        state.blockers.append(Reason("gene_no_call", gene=model.gene))
     elif gene_cn < 2 and not any(d["copy_number"] <= gene_cn for d in deletions):
-        state.blockers.append(
-            f"{model.gene} is at copy number {gene_cn} but no called deletion explains it: "
-            "confirm with an independent method (MLPA, qPCR or array)"
-        )
+        state.blockers.append(Reason("gene_loss_unexplained", gene=model.gene, copy_number=gene_cn))
     elif gene_cn > 2:
         state.duplications.append(f"{model.gene} at copy number {gene_cn}")
     if state.duplications:
-        state.blockers.append(
-            "duplication: " + "; ".join(state.duplications) + " (a duplication inside the gene "
-            "can disrupt it and one over the whole gene changes the copies to assess; not "
-            "interpreted here: confirm and assess by MLPA or long reads)"
-        )
+        state.blockers.append(Reason("duplication", duplications=tuple(state.duplications)))
     return state
 
 

@@ -134,7 +134,7 @@ class VariantEffect:
         return f"{accession}:{self.hgvs_p}" if accession else self.hgvs_p
 
 
-class _Reference:
+class CachedReference:
     """Block-cached access to one contig through ``fetch``; bases past either end read as ''."""
 
     BLOCK = 1024
@@ -176,13 +176,13 @@ def trim_allele(chrom: str, pos: int, ref: str, alt: str) -> Allele:
     return Allele(chrom, start, start + len(ref), ref, alt)
 
 
-def shift_3prime(allele: Allele, strand: str, reference: _Reference | Fetch) -> Allele:
+def shift_3prime(allele: Allele, strand: str, reference: CachedReference | Fetch) -> Allele:
     """Move a deletion or insertion to its most 3' equivalent position in transcript orientation.
 
     ``strand="+"`` shifts right on the genome, ``"-"`` left (the 3' end of a - strand transcript).
     """
-    if not isinstance(reference, _Reference):
-        reference = _Reference(reference, allele.chrom)
+    if not isinstance(reference, CachedReference):
+        reference = CachedReference(reference, allele.chrom)
     start, end, alt = allele.start, allele.end, allele.alt
     if allele.kind == "deletion":
         if strand == "+":
@@ -212,7 +212,7 @@ def _c_range(tx: Transcript, g_first: int, g_last: int) -> str:
     return str(a) if g_first == g_last else f"{a}_{b}"
 
 
-def _c_name(tx: Transcript, allele: Allele, reference: _Reference) -> str:
+def _c_name(tx: Transcript, allele: Allele, reference: CachedReference) -> str:
     orient = (lambda s: s) if tx.strand == "+" else reverse_complement
     prefix = f"{tx.prefix}."
     if allele.kind == "substitution":
@@ -369,7 +369,7 @@ def _exonic_effect(tx: Transcript, fetch: Fetch, start: int, end: int, alt: str,
     return f"p.({body})"
 
 
-def _assess(tx: Transcript, fetch: Fetch, allele: Allele, reference: _Reference) -> _Assessment:
+def _assess(tx: Transcript, fetch: Fetch, allele: Allele, reference: CachedReference) -> _Assessment:
     """Consequence terms and p. name of one (shifted) representation of an allele."""
     if allele.kind == "insertion":
         touched = [allele.start, allele.start + 1]
@@ -472,7 +472,7 @@ def describe_variant(
     chrom = chrom or tx.chrom
     if not ref or not alt or not set(ref.upper() + alt.upper()) <= set("ACGTN"):
         raise ValueError(f"{chrom}:{pos} {ref}>{alt}: only sequence alleles can be named")
-    reference = _Reference(fetch, chrom)
+    reference = CachedReference(fetch, chrom)
     genome_ref = reference.seq(pos - 1, pos - 1 + len(ref))
     if genome_ref != ref.upper():
         raise ValueError(f"{chrom}:{pos}: VCF REF {ref} does not match the reference sequence ({genome_ref or 'none'})")

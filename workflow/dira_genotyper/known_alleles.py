@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
+from .hgvs import CachedReference
 from .transcript import Fetch, Transcript, reverse_complement
 
 CLASSIFICATIONS = ("pathogenic", "likely_pathogenic", "uncertain", "likely_benign", "benign")
@@ -125,7 +126,7 @@ class KnownAllele:
         return self.hgvs_c or self.published_name
 
     def as_dict(self) -> dict[str, str]:
-        """The row as :func:`dira_genotyper.annotate.classify` takes it (string values)."""
+        """The row as :func:`dira_genotyper.classification.classify` takes it (string values)."""
         row = dict(self.extra)
         row.update(
             hgvs_c=self.hgvs_c,
@@ -147,33 +148,25 @@ class KnownAllele:
 
 # ------------------------------------------------------------------------------------------- reference
 class _Genome:
-    """Base access to one contig through a fetch(chrom, start0, end0), cached in blocks."""
-
-    BLOCK = 4096
+    """Base access to one contig through a fetch(chrom, start0, end0), 1-based and cached
+    (:class:`dira_genotyper.hgvs.CachedReference`); a contig the fetch does not know reads as ''."""
 
     def __init__(self, fetch: Fetch, chrom: str) -> None:
-        self._fetch = fetch
         self.chrom = chrom
-        self._blocks: dict[int, str] = {}
+
+        def tolerant(contig: str, start: int, end: int) -> str:
+            try:
+                return fetch(contig, start, end) or ""
+            except (KeyError, ValueError, IndexError):
+                return ""
+
+        self._reference = CachedReference(tolerant, chrom)
 
     def seq(self, start1: int, end1: int) -> str:
         """Bases start1..end1 (1-based, inclusive), upper case; '' past either end."""
         if end1 < start1 or end1 < 1:
             return ""
-        start0 = max(start1 - 1, 0)
-        out = []
-        for block in range(start0 // self.BLOCK, (end1 - 1) // self.BLOCK + 1):
-            if block not in self._blocks:
-                s = block * self.BLOCK
-                try:
-                    text = self._fetch(self.chrom, s, s + self.BLOCK)
-                except (KeyError, ValueError, IndexError):
-                    text = ""
-                self._blocks[block] = (text or "").upper()
-            out.append(self._blocks[block])
-        joined = "".join(out)
-        offset = start0 - (start0 // self.BLOCK) * self.BLOCK
-        return joined[offset : offset + end1 - start0]
+        return self._reference.seq(max(start1 - 1, 0), end1)
 
     def base(self, pos1: int) -> str:
         return self.seq(pos1, pos1) if pos1 >= 1 else ""

@@ -51,14 +51,25 @@ class Interval:
     def bed(self) -> tuple[str, int, int]:
         return (self.chrom, self.start0, self.end)
 
+    def shifted(self, delta: int, chrom: str | None = None) -> Interval:
+        """The same interval ``delta`` bases along (on ``chrom`` when given)."""
+        return Interval(chrom or self.chrom, self.start + delta, self.end + delta, self.name)
 
-def merge(intervals: Iterable[Interval], gap: int = 0) -> list[Interval]:
-    """Overlapping (or closer than ``gap`` + 1) intervals of one contig joined; sorted by contig and start."""
+
+def merge(intervals: Iterable[Interval], gap: int = 0, join_names: bool = False) -> list[Interval]:
+    """Overlapping (or closer than ``gap`` + 1) intervals of one contig joined; sorted by contig and start
+    (intervals that start together stay in the order given).
+
+    The joined interval keeps the first one's name, or with ``join_names`` every distinct name, comma-separated
+    (as the resource builder writes targets.bed)."""
     out: list[Interval] = []
-    for iv in sorted(intervals, key=lambda x: (x.chrom, x.start, x.end)):
+    for iv in sorted(intervals, key=lambda x: (x.chrom, x.start)):
         if out and out[-1].chrom == iv.chrom and iv.start <= out[-1].end + 1 + gap:
-            if iv.end > out[-1].end:
-                out[-1] = Interval(iv.chrom, out[-1].start, iv.end, out[-1].name)
+            last = out[-1]
+            name = last.name
+            if join_names and iv.name not in last.name.split(","):
+                name = f"{last.name},{iv.name}"
+            out[-1] = Interval(iv.chrom, last.start, max(last.end, iv.end), name)
         else:
             out.append(Interval(iv.chrom, iv.start, iv.end, iv.name))
     return out
@@ -108,6 +119,9 @@ class Exon:
     def interval(self) -> Interval:
         return Interval(self.chrom, self.start, self.end, self.label)
 
+    def shifted(self, delta: int) -> Exon:
+        return Exon(self.gene, self.number, self.chrom, self.start + delta, self.end + delta)
+
 
 @dataclass(frozen=True)
 class Gene:
@@ -123,6 +137,13 @@ class Gene:
     @property
     def interval(self) -> Interval:
         return Interval(self.chrom, self.start, self.end, self.name)
+
+    def shifted(self, delta: int) -> Gene:
+        """The same gene ``delta`` bases along (a build moved by a constant offset)."""
+        return Gene(
+            self.name, self.chrom, self.start + delta, self.end + delta, self.strand, self.transcript,
+            tuple(e.shifted(delta) for e in self.exons), tuple(iv.shifted(delta) for iv in self.cds),
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -146,6 +167,16 @@ class Locus:
     @property
     def transcript(self) -> dict:
         return dict(self.meta.get("transcript", {}))
+
+    @property
+    def disease(self) -> str:
+        """The headline diagnosis (build.json ``disease``): the one a loss of ``target`` causes."""
+        if not self.meta.get("disease"):
+            raise InputError(
+                f"{self.folder / 'build.json'} names no `disease` (the headline diagnosis): regenerate the resources "
+                "with `dira-genotyper build-resources --source ../shared/locus`"
+            )
+        return self.meta["disease"]
 
     @property
     def contigs(self) -> list[str]:
@@ -189,8 +220,27 @@ def _load(folder_text: str) -> Locus:
             "build-resources --source ../shared/locus` (or point `resources_dir` at the shipped resources)"
         )
     meta = json.loads((folder / "build.json").read_text())
-    exon_rows = _read_tsv(folder / "exons.tsv")
     cds = read_bed(folder / "cds.bed")
+    mask_path = folder / "mask.bed"
+    return Locus(
+        folder,
+        meta.get("build", folder.name),
+        meta,
+        tuple(read_bed(folder / "window.bed")),
+        tuple(read_bed(folder / "controls.bed")),
+        tuple(read_bed(folder / "targets.bed")),
+        tuple(cds),
+        tuple(read_bed(mask_path)) if mask_path.exists() else (),
+        read_genes(folder, cds),
+    )
+
+
+def read_genes(folder: str | Path, cds: Iterable[Interval] = ()) -> tuple[Gene, ...]:
+    """The one reader of genes.tsv and exons.tsv: genes in file order, each with its exons (by number) and, given
+    cds.bed's intervals, the coding part of each exon."""
+    folder = Path(folder)
+    exon_rows = _read_tsv(folder / "exons.tsv")
+    cds = list(cds)
     genes = []
     for row in _read_tsv(folder / "genes.tsv"):
         name = row["gene"]
@@ -213,15 +263,4 @@ def _load(folder_text: str) -> Locus:
             Gene(name, row["chrom"], int(row["start"]), int(row["end"]), row.get("strand", "."),
                  row.get("transcript", ""), exons, tuple(coding))
         )  # fmt: skip
-    mask_path = folder / "mask.bed"
-    return Locus(
-        folder,
-        meta.get("build", folder.name),
-        meta,
-        tuple(read_bed(folder / "window.bed")),
-        tuple(read_bed(folder / "controls.bed")),
-        tuple(read_bed(folder / "targets.bed")),
-        tuple(cds),
-        tuple(read_bed(mask_path)) if mask_path.exists() else (),
-        tuple(genes),
-    )
+    return tuple(genes)

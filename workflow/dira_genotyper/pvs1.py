@@ -44,6 +44,7 @@ class Pvs1:
 
     strength: str | None
     branch: str
+    code: str = ""  # what code acts on (e.g. "transcription_start"); the branch text is for people
 
     @property
     def null_variant(self) -> bool:

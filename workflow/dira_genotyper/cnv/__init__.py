@@ -56,7 +56,7 @@ from .io import (
 from .normalise import looks_targeted
 from .params import MAX_QUALITY, CnvParams, phred
 from .reads import add_junction_evidence, add_read_evidence, apply_refined, genotype_deletion, refine_breakpoints
-from .resources import ExonModel, GeneModel, LocusResources, Region, load_resources, mask_fractions, merged_spans
+from .resources import LocusResources, Region, load_resources, mask_fractions, merged_spans
 from .result import CnvResult, Deletion, Segment
 from .segments import call_copy_number, copy_number_at
 
@@ -67,8 +67,6 @@ __all__ = [
     "CnvResult",
     "CopyNumberHmm",
     "Deletion",
-    "ExonModel",
-    "GeneModel",
     "LocusResources",
     "MAX_QUALITY",
     "OPTIONAL_BIN_COLUMNS",

@@ -12,6 +12,7 @@ import pysam
 
 from .. import breakpoints as bp
 from ..errors import InputError
+from ..read_filter import MPILEUP_SKIP_FLAGS
 from .params import CnvParams
 from .resources import LocusResources, load_resources, mask_fractions, merged_spans
 
@@ -22,7 +23,6 @@ OPTIONAL_COUNT_COLUMNS = ["low_mapq"]
 BIN_COLUMNS = COUNT_COLUMNS + ["ratio", "copy_number", "posterior"]
 # Optional bin columns: `low_mapq` as above, `mask` = why a bin is not copy-number evidence ("." = used).
 OPTIONAL_BIN_COLUMNS = ["low_mapq", "mask"]
-_SKIP_FLAGS = 0x4 | 0x100 | 0x200 | 0x400  # unmapped, secondary, QC fail, duplicate
 
 
 def bin_layout(res: LocusResources, bin_size: int = 1000) -> pd.DataFrame:
@@ -106,7 +106,7 @@ def _span_coverage(
     low_starts: list[int] = []
     low_ends: list[int] = []
     for read in bam.fetch(chrom, start, end):
-        if read.flag & _SKIP_FLAGS:
+        if read.flag & MPILEUP_SKIP_FLAGS:
             continue
         if read.mapping_quality < min_mapq:
             low_starts.append(read.reference_start)

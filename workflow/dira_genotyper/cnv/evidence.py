@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from .. import breakpoints as bp
+from .. import junctions as jn
 from .params import CnvParams
 
 
@@ -83,7 +84,7 @@ def _log_mix(log_hidden: float, hidden: float, log_p: float) -> float:
 
 
 def junction_loglik(
-    scan: bp.JunctionScan,
+    scan: jn.JunctionScan,
     depth: float,
     read_length: float,
     isize: bp.InsertSizeModel | None,

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..reasons import Reason
 from .bins import _BinMask
 from .params import CnvParams
 from .resources import LocusResources, Region
@@ -22,7 +23,7 @@ class _Normalised:
     kappa: float = 1.0
     mad: float | None = None
     control_median_depth: float | None = None
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[Reason] = field(default_factory=list)
     n_cohort: int = 0
     expected_depth: np.ndarray | None = None
     read_length: float = 150.0
@@ -123,13 +124,11 @@ def _normalise_single(counts: pd.DataFrame, params: CnvParams, mask: _BinMask | 
     ctrl = (counts["kind"].to_numpy() == "control") & np.isfinite(gc) & mask.control_ok
     norm = _Normalised("single", np.full(len(counts), np.nan), np.full(len(counts), np.nan))
     if ctrl.sum() < params.min_control_bins:
-        norm.reasons.append(
-            f"too few bins: {int(ctrl.sum())} control bins with sequence, need {params.min_control_bins}"
-        )
+        norm.reasons.append(Reason("cnv_too_few_control_bins", bins=int(ctrl.sum()), needed=params.min_control_bins))
         return norm
     norm.control_median_depth = float(np.median(depth[ctrl]))
     if norm.control_median_depth <= 0:
-        norm.reasons.append("too shallow: control regions have no reads")
+        norm.reasons.append(Reason("cnv_no_control_reads"))
         return norm
     expected = _gc_expected(depth, gc, ctrl, params.gc_correct)
     read_len = _read_length(depth * mappable, reads, lengths, ctrl)
@@ -175,7 +174,7 @@ def _normalise_cohort(
     totals = (others * lengths).sum(axis=1) / lengths.sum()
     others = others[totals > 0]
     if len(others) < params.min_cohort:
-        norm.reasons.append(f"too few cohort samples with reads: {len(others)}, cohort mode needs {params.min_cohort}")
+        norm.reasons.append(Reason("cnv_too_few_cohort_with_reads", samples=len(others), needed=params.min_cohort))
         return norm
     ref0 = np.median(others / (others * lengths).sum(axis=1, keepdims=True), axis=0)
     weights = ref0 * lengths
@@ -183,9 +182,7 @@ def _normalise_cohort(
     level = ref0[order][np.searchsorted(np.cumsum(weights[order]), 0.5 * weights.sum())]
     covered = (ref0 >= 0.1 * level) & np.isfinite(gc) & mask.usable
     if covered.sum() < params.min_control_bins:
-        norm.reasons.append(
-            f"too few bins: {int(covered.sum())} bins covered in the cohort, need {params.min_control_bins}"
-        )
+        norm.reasons.append(Reason("cnv_too_few_cohort_bins", bins=int(covered.sum()), needed=params.min_control_bins))
         return norm
     scaled = others / np.median(others[:, covered] / ref0[covered], axis=1, keepdims=True)
     ref = np.median(scaled, axis=0)
@@ -194,7 +191,7 @@ def _normalise_cohort(
     # Masked bins keep an expected depth (junction evidence around them) but give no ratio.
     covered_all = ((ref0 >= 0.1 * level) & np.isfinite(gc) & (ref > 0)) | covered
     if scale <= 0:
-        norm.reasons.append("too shallow: no reads in the bins the cohort covers")
+        norm.reasons.append(Reason("cnv_no_cohort_reads"))
         norm.control_median_depth = 0.0
         return norm
     expected_depth = np.where(covered_all, scale * ref, np.nan)

@@ -11,6 +11,7 @@ import numpy as np
 import pysam
 
 from .. import breakpoints as bp
+from .. import junctions as jn
 from .evidence import junction_loglik
 from .hmm import _log_emissions
 from .params import CnvParams, phred
@@ -105,7 +106,7 @@ def genotype_deletion(
     end: int,
     isize: bp.InsertSizeModel | None,
     params: CnvParams | None = None,
-) -> tuple[int, float, bp.JunctionCounts]:
+) -> tuple[int, float, jn.JunctionCounts]:
     """Copy number (0, 1 or 2) of the exact interval 1-based [start, end], with its Phred quality.
 
     Two independent likelihoods are multiplied: the junction's alt/ref template counts (binomial, alt
@@ -113,7 +114,7 @@ def genotype_deletion(
     Gaussian as the bins). Flat prior over CN 0-2.
     """
     params = params or CnvParams()
-    counts = bp.junction_counts(bam, chrom, start - 1, end, isize, min_mapq=params.min_mapq, min_clip=params.min_clip)
+    counts = jn.junction_counts(bam, chrom, start - 1, end, isize, min_mapq=params.min_mapq, min_clip=params.min_clip)
     alt, ref = float(counts.alt), counts.ref
     alt_fraction = np.array([0.97, 0.45, 0.03])  # CN 0, 1, 2; a het junction loses a few alt reads to clipping
     loglik = alt * np.log(alt_fraction) + ref * np.log1p(-alt_fraction)
@@ -254,12 +255,12 @@ def add_junction_evidence(
     for spec in tests:
         _, idx = result.log_emissions[spec.chrom]
         spans.append((max(0, int(starts[idx[spec.first]]) - 1 - bin_size), int(ends[idx[spec.last]]) + bin_size))
-    indexes: dict[str, list[tuple[int, int, bp.JunctionIndex]]] = {}
+    indexes: dict[str, list[tuple[int, int, jn.JunctionIndex]]] = {}
     for chrom in sorted({spec.chrom for spec in tests}):
         for lo, hi in merged_spans(
             Region(chrom, *span) for spec, span in zip(tests, spans, strict=True) if spec.chrom == chrom
         ):
-            index = bp.JunctionIndex(bam, chrom, lo, hi, isize, params.min_mapq, params.min_clip)
+            index = jn.JunctionIndex(bam, chrom, lo, hi, isize, params.min_mapq, params.min_clip)
             indexes.setdefault(chrom, []).append((lo, hi, index))
     for spec, (lo, hi) in zip(tests, spans, strict=True):
         index = next(ix for a, z, ix in indexes[spec.chrom] if a <= lo and hi <= z)
@@ -283,24 +284,22 @@ def _reconcile(result: CnvResult, res: LocusResources, params: CnvParams) -> Non
             elif d.copy_number == entry["copy_number"]:
                 entry["quality"] = round(max(entry["quality"], d.quality), 1)
     for model in res.genes:
-        entry = result.genes[model.gene]
+        entry = result.genes[model.name]
         over = [d for d in result.deletions if d.chrom == model.chrom and d.start <= model.end and d.end >= model.start]
         if not over:
             continue
         d = min(over, key=lambda d: (d.copy_number, -d.quality))
         if entry["copy_number"] is None or d.copy_number < entry["copy_number"]:
             entry.update(copy_number=d.copy_number, quality=round(d.quality, 1))
-            resolved.add(model.gene)
+            resolved.add(model.name)
         elif d.copy_number == entry["copy_number"]:
             entry["quality"] = round(max(entry["quality"], d.quality), 1)
     kept = []
     for reason in result.reasons:
-        gene = reason.split(":", 1)[0]
-        if gene in resolved and "not called" in reason:
+        if reason.code == "cnv_gene_not_called" and reason.params["gene"] in resolved:
             continue
-        if reason.startswith("possible deletion "):
-            chrom, span = reason.split()[2].rsplit(":", 1)
-            a, b = (int(x) for x in span.split("-"))
+        if reason.code == "cnv_possible_deletion":
+            chrom, a, b = reason.params["chrom"], reason.params["start"], reason.params["end"]
             if any(d.chrom == chrom and d.start <= b and d.end >= a for d in result.deletions):
                 continue
         kept.append(reason)

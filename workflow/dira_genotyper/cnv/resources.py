@@ -1,7 +1,8 @@
 """The CNV caller's view of a build's resources: windows, controls, targets, genes, exons and the mask.
 
-BED intervals are kept 0-based half-open (`Region`); genes and exons 1-based inclusive, as in genes.tsv and
-exons.tsv. BED parsing and interval merging are the locus model's (`dira_genotyper.locus`).
+BED intervals are kept 0-based half-open (`Region`); genes and exons are the locus model's records
+(`locus.Gene`, `locus.Exon`: 1-based inclusive, as in genes.tsv and exons.tsv). Reading the files and merging
+intervals are the locus model's (`dira_genotyper.locus`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..locus import Interval, contig_order, merge, read_bed
+from ..locus import Exon, Gene, Interval, contig_order, merge, read_bed, read_genes
 
 
 @dataclass(frozen=True)
@@ -30,33 +31,12 @@ class Region:
 
 
 @dataclass(frozen=True)
-class GeneModel:
-    gene: str
-    chrom: str
-    start: int  # 1-based inclusive
-    end: int
-
-
-@dataclass(frozen=True)
-class ExonModel:
-    gene: str
-    exon: int
-    chrom: str
-    start: int  # 1-based inclusive
-    end: int
-
-    @property
-    def label(self) -> str:
-        return f"{self.gene}_exon{self.exon}"
-
-
-@dataclass(frozen=True)
 class LocusResources:
     windows: tuple[Region, ...]
     controls: tuple[Region, ...]
     targets: tuple[Region, ...]
-    genes: tuple[GeneModel, ...]
-    exons: tuple[ExonModel, ...]
+    genes: tuple[Gene, ...]
+    exons: tuple[Exon, ...]  # every gene's, in genes.tsv order
     target_gene: str
     mask: tuple[Region, ...] = ()  # mask.bed: blacklist and RepeatMasker intervals (name = kind)
 
@@ -79,13 +59,10 @@ def load_resources(resources_dir: str | os.PathLike) -> LocusResources:
     for name in ("window.bed", "controls.bed", "genes.tsv", "exons.tsv"):
         if not (folder / name).exists():
             raise InputError(f"resources folder {folder} has no {name}: run `dira-genotyper build-resources`")
-    genes_df = pd.read_csv(folder / "genes.tsv", sep="\t", dtype={"chrom": str})
-    exons_df = pd.read_csv(folder / "exons.tsv", sep="\t", dtype={"chrom": str})
-    genes = tuple(GeneModel(str(r.gene), str(r.chrom), int(r.start), int(r.end)) for r in genes_df.itertuples())
-    exons = tuple(
-        ExonModel(str(r.gene), int(r.exon), str(r.chrom), int(r.start), int(r.end)) for r in exons_df.itertuples()
-    )
-    target_gene = "IL1RN"
+    genes = read_genes(folder)
+    exons = tuple(e for g in genes for e in g.exons)
+    # The transcript of record's gene (build.json); a folder without build.json (a test's) names it first.
+    target_gene = genes[0].name if genes else ""
     build_json = folder / "build.json"
     if build_json.exists():
         target_gene = json.loads(build_json.read_text()).get("transcript", {}).get("gene", target_gene)
@@ -156,9 +133,9 @@ def merged_spans(regions: Iterable[Region]) -> list[tuple[int, int]]:
 
 
 def _overlap_names(res: LocusResources, chrom: str, start: int, end: int) -> tuple[list[str], list[int]]:
-    genes = [g.gene for g in res.genes if g.chrom == chrom and g.start <= end and g.end >= start]
+    genes = [g.name for g in res.genes if g.chrom == chrom and g.start <= end and g.end >= start]
     exons = sorted(
-        e.exon
+        e.number
         for e in res.exons
         if e.gene == res.target_gene and e.chrom == chrom and e.start <= end and e.end >= start
     )

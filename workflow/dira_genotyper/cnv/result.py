@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..reasons import Reason
 from .params import _round
 
 
@@ -92,7 +93,7 @@ class _CallSpec:
 class CnvResult:
     mode: str
     status: str
-    reasons: list[str]
+    reasons: list[Reason]
     mad: float | None
     control_median_depth: float | None
     genes: dict[str, dict]

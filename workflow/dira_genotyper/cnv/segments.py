@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..reasons import Reason
 from .bins import COUNT_COLUMNS, OPTIONAL_COUNT_COLUMNS, _BinMask, _present, bin_mask
 from .evidence import evidence_against_loss
 from .hmm import CopyNumberHmm, _log_emissions
@@ -35,7 +36,7 @@ def _uncalled_exon(e) -> dict:  # noqa: ANN001 - an exon record of LocusResource
     """An exon's entry before (or without) a copy-number call."""
     return {
         "gene": e.gene,
-        "exon": e.exon,
+        "exon": e.number,
         "start": e.start,
         "end": e.end,
         "copy_number": None,
@@ -63,7 +64,7 @@ def _no_call_result(
     bins["ratio"] = np.round(norm.ratio, 4)
     bins["copy_number"] = pd.array([None] * len(bins), dtype="Int64")
     bins["posterior"] = np.nan
-    genes = {g.gene: {"copy_number": None, "quality": 0.0, "ratio": None, "n_bins": 0} for g in res.genes}
+    genes = {g.name: {"copy_number": None, "quality": 0.0, "ratio": None, "n_bins": 0} for g in res.genes}
     exons = [_uncalled_exon(e) for e in res.exons]
     return CnvResult(
         norm.mode,
@@ -107,26 +108,20 @@ def call_copy_number(
             norm = _Normalised(
                 "cohort", np.full(len(counts), np.nan), np.full(len(counts), np.nan), n_cohort=len(cohort)
             )
-            norm.reasons.append(
-                f"too few cohort samples: cohort mode needs {params.min_cohort} other samples, got {len(cohort)}"
-            )
+            norm.reasons.append(Reason("cnv_too_few_cohort_samples", needed=params.min_cohort, samples=len(cohort)))
             return _no_call_result(counts, res, norm, sample, mask)
         norm = _normalise_cohort(counts, cohort, params, mask)
     else:
         norm = _normalise_single(counts, params, mask)
         if targeted:
-            norm.reasons.append(
-                "data look targeted (exome/panel): single-sample normalisation is unreliable; "
-                f"run cohort mode with at least {params.min_cohort} other samples"
-            )
+            norm.reasons.append(Reason("cnv_targeted_single", min_cohort=params.min_cohort))
     if not norm.reasons:
         if norm.control_median_depth is not None and norm.control_median_depth < params.min_control_depth:
             norm.reasons.append(
-                f"too shallow: median depth of control bins {norm.control_median_depth:.1f} "
-                f"< {params.min_control_depth:g}"
+                Reason("cnv_shallow_controls", depth=norm.control_median_depth, min_depth=params.min_control_depth)
             )
         if norm.mad is not None and norm.mad > params.max_mad:
-            norm.reasons.append(f"too noisy: MAD of control-bin depth ratio {norm.mad:.3f} > {params.max_mad:g}")
+            norm.reasons.append(Reason("cnv_noisy", mad=norm.mad, max_mad=params.max_mad))
     if norm.reasons:
         return _no_call_result(counts, res, norm, sample, mask)
     return _decide(counts, res, norm, params, sample, mask)
@@ -191,7 +186,7 @@ def _decide(
     bins["ratio"] = np.round(norm.ratio, 4)
     bins["copy_number"] = pd.array([int(c) if c >= 0 else None for c in cn], dtype="Int64")
     bins["posterior"] = np.round(post, 4)
-    reasons: list[str] = []
+    reasons: list[Reason] = []
 
     specs: list[_CallSpec] = []
     exons: list[dict] = []
@@ -221,15 +216,15 @@ def _decide(
             inside = np.flatnonzero((starts[idx] <= g.end) & (ends[idx] >= g.start))
             if len(inside):
                 probs = hmm.prob_min_equals(int(inside[0]), int(inside[-1]))
-                spec = _CallSpec("gene", g.gene, g.gene, g.chrom, int(np.argmax(probs)), phred(1.0 - probs.max()))
+                spec = _CallSpec("gene", g.name, g.name, g.chrom, int(np.argmax(probs)), phred(1.0 - probs.max()))
                 if spec.best == normal:
                     spec.first, spec.last = int(inside[0]), int(inside[-1])
                 specs.append(spec)
                 entry["ratio"] = _round(np.median(norm.ratio[idx[inside]]), 4)
                 entry["n_bins"] = int(len(inside))
         if entry["n_bins"] == 0:
-            reasons.append(f"{g.gene}: too few bins with usable depth")
-        genes[g.gene] = entry
+            reasons.append(Reason("cnv_gene_few_bins", gene=g.name))
+        genes[g.name] = entry
 
     deletions: list[Deletion] = []
     for seg in segments:
@@ -240,8 +235,15 @@ def _decide(
             )
         elif seg.copy_number < normal:
             reasons.append(
-                f"possible deletion {seg.chrom}:{seg.start}-{seg.end} (CN {seg.copy_number}) below "
-                f"quality {params.min_quality:g} (Q={seg.quality:.1f}); not reported"
+                Reason(
+                    "cnv_possible_deletion",
+                    chrom=seg.chrom,
+                    start=seg.start,
+                    end=seg.end,
+                    copy_number=seg.copy_number,
+                    min_quality=params.min_quality,
+                    quality=seg.quality,
+                )
             )
     result = CnvResult(
         norm.mode,
@@ -278,7 +280,7 @@ def _finalise_calls(result: CnvResult, params: CnvParams) -> None:
     to_phred = 10 * math.log10(math.e)
     starts, ends = result.bins["start"].to_numpy(), result.bins["end"].to_numpy()
     exon_two: dict[str, float] = {}  # per gene, the weakest exon's two-copy quality
-    gene_reasons: list[str] = []
+    gene_reasons: list[Reason] = []
     for spec in sorted(result.call_specs, key=lambda c: c.kind != "exon"):
         quality = spec.hmm_quality
         if spec.best == 2:
@@ -303,13 +305,18 @@ def _finalise_calls(result: CnvResult, params: CnvParams) -> None:
             entry = result.genes[str(spec.key)]
             if quality < params.min_quality:
                 gene_reasons.append(
-                    f"{spec.gene}: copy number not called, posterior quality {quality:.1f} < {params.min_quality:g}"
-                    + (f" ({spec.junction_reads} junction reads)" if spec.junction_reads is not None else "")
+                    Reason(
+                        "cnv_gene_not_called",
+                        gene=spec.gene,
+                        quality=quality,
+                        min_quality=params.min_quality,
+                        junction_reads=spec.junction_reads,
+                    )
                 )
         entry.update(copy_number=spec.best if quality >= params.min_quality else None, quality=round(quality, 1))
         if spec.junction_reads is not None:
             entry["junction_reads"] = spec.junction_reads
-    others = [r for r in result.reasons if ": copy number not called, posterior quality" not in r]
+    others = [r for r in result.reasons if r.code != "cnv_gene_not_called"]
     result.reasons = gene_reasons + others
 
 
