@@ -26,6 +26,8 @@ rule callable_regions:
         "logs/callable/{sample}.log",
     benchmark:
         "benchmarks/callable/{sample}.tsv"
+    group:
+        "locus"
     conda:
         "../../envs/tools.yaml"
     threads: 1
@@ -45,10 +47,10 @@ rule callable_regions:
         min_baseq=cfg("calling", "min_baseq"),
         splice_bp=cfg("callable", "splice_bp"),
     shell:
-        "dira-genotyper callable --bam {input.bam:q} --reference {input.ref:q} "
-        "--cds {input.cds:q} --targets {input.targets:q} --min-depth {params.min_depth} "
-        "--min-depth-hemizygous {params.min_depth_hemizygous} --min-alt-reads {params.min_alt_reads} "
-        "--min-mapq {params.min_mapq} --min-baseq {params.min_baseq} --splice-bp {params.splice_bp} "
+        "PYTHONPATH={PACKAGE_DIR:q} {PYTHON:q} -m dira_genotyper callable --bam {input.bam:q} --reference {input.ref:q} "
+        "--cds {input.cds:q} --targets {input.targets:q} --min-depth {params.min_depth:q} "
+        "--min-depth-hemizygous {params.min_depth_hemizygous:q} --min-alt-reads {params.min_alt_reads:q} "
+        "--min-mapq {params.min_mapq:q} --min-baseq {params.min_baseq:q} --splice-bp {params.splice_bp:q} "
         "--out-bed {output.bed:q} --out-tsv {output.tsv:q} --out-json {output.json:q} > {log:q} 2>&1"
 
 
@@ -66,6 +68,8 @@ rule call_variants:
         "logs/calls/{sample}.log",
     benchmark:
         "benchmarks/calls/{sample}.tsv"
+    group:
+        "locus"
     conda:
         "../../envs/tools.yaml"
     threads: 1
@@ -75,5 +79,5 @@ rule call_variants:
     params:
         filters=lambda wc: json.dumps(config["calling"], sort_keys=True),
     shell:
-        "dira-genotyper call --bam {input.bam:q} --reference {input.ref:q} --targets {input.targets:q} "
-        "--callable {input.callable:q} --params-json '{params.filters}' --out {output.vcf:q} > {log:q} 2>&1"
+        "PYTHONPATH={PACKAGE_DIR:q} {PYTHON:q} -m dira_genotyper call --bam {input.bam:q} --reference {input.ref:q} --targets {input.targets:q} "
+        "--callable {input.callable:q} --params-json {params.filters:q} --out {output.vcf:q} > {log:q} 2>&1"

@@ -1,0 +1,41 @@
+"""Per-exon coverage of the cohort as MultiQC custom content (rule exon_coverage_mqc): one row per sample, per
+IL1RN exon the mean depth and the percentage of bases at >= 20x, from results/callable/{sample}.callable.json.
+"""
+
+import json
+from pathlib import Path
+
+HEADER = (
+    "# id: 'dira_exon_coverage'\n"
+    "# section_name: 'IL1RN exon coverage'\n"
+    "# description: 'Per IL1RN exon (MANE exon numbers): mean depth of the reads the caller uses, and the share "
+    "of bases at 20x or more. An exon below the callable depth makes the sample a no-call there.'\n"
+    "# plot_type: 'table'\n"
+    "# pconfig:\n"
+    "#     id: 'dira_exon_coverage_table'\n"
+    "#     namespace: 'IL1RN exons'\n"
+    "#     title: 'dira-genotyper: IL1RN exon coverage'\n"
+)
+
+
+def exon_table(callable_jsons: list[str], samples: list[str]) -> str:
+    rows = []
+    columns: list[str] = []
+    for sample, path in zip(samples, callable_jsons, strict=True):
+        exons = json.loads(Path(path).read_text())["exons"]
+        row = {}
+        for exon in exons:
+            row[f"exon{exon['exon']}_mean_depth"] = exon["mean_depth"]
+            row[f"exon{exon['exon']}_pct_ge_20x"] = exon["pct_ge_20x"]
+        columns += [c for c in row if c not in columns]
+        rows.append((sample, row))
+    lines = ["sample\t" + "\t".join(columns)]
+    for sample, row in rows:
+        lines.append(sample + "\t" + "\t".join("" if row.get(c) is None else str(row[c]) for c in columns))
+    return HEADER + "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    smk = globals()["snakemake"]  # set by Snakemake's `script:` directive
+    Path(smk.output[0]).write_text(exon_table(list(smk.input), list(smk.params.samples)))
+    Path(smk.log[0]).write_text(f"per-exon coverage of {len(smk.input)} samples: {smk.output[0]}\n")
