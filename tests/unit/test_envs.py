@@ -204,7 +204,7 @@ def needs(rule: dict) -> tuple[set[str], set[str]]:
         exe = words[0]
         if exe in SHELL_BUILTINS:
             continue
-        if exe == "{PYTHON:q}":
+        if exe == "{params.python:q}":
             programs.add("python")
             assert words[1] == "-m", f"python is run without -m: {words}"
             module = words[2]
@@ -260,11 +260,15 @@ def test_rule_env_has_what_the_rule_runs(name):
 @pytest.mark.parametrize("name", sorted(n for n in JOB_RULES if "shell" in RULES[n]))
 def test_rule_calls_programs_through_the_workflow(name):
     """The package is run as `python -m dira_genotyper` with the workflow's own folder on PYTHONPATH (never an
-    installed `dira-genotyper` script found on PATH)."""
-    shell = RULES[name]["shell"]
+    installed `dira-genotyper` script found on PATH); Python is the environment's (common.smk's PYTHON)."""
+    rule = RULES[name]
+    shell = rule["shell"]
     assert "dira-genotyper" not in shell, f"rule {name} runs the installed dira-genotyper script: {shell}"
     if "dira_genotyper" in shell:
-        assert shell.startswith("PYTHONPATH={PACKAGE_DIR:q} {PYTHON:q} -m dira_genotyper "), shell
+        assert shell.startswith("PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper "), shell
+        assert re.search(r"^\s*pythonpath=PACKAGE_DIR,$", rule["params"], re.M), rule["params"]
+    if "{params.python:q}" in shell:
+        assert re.search(r"^\s*python=PYTHON,$", rule["params"], re.M), rule["params"]
 
 
 def test_common_does_not_rewrite_path():

@@ -23,6 +23,8 @@ rule annotate:
         mem_mb=1000,
         runtime=30,
     params:
+        python=PYTHON,
+        pythonpath=PACKAGE_DIR,
         population=(
             ["--population", config["population_vcf"]]
             if config["population_vcf"]
@@ -33,7 +35,7 @@ rule annotate:
             config["interpretation"].get("classification", {}), sort_keys=True
         ),
     shell:
-        "PYTHONPATH={PACKAGE_DIR:q} {PYTHON:q} -m dira_genotyper annotate --vcf {input.vcf:q} --reference {input.ref:q} --gff3 {input.gff3:q} "
+        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper annotate --vcf {input.vcf:q} --reference {input.ref:q} --gff3 {input.gff3:q} "
         "--known {input.known:q} {params.population:q} --rules-json {params.rules:q} "
         "--resources {params.res:q} "
         "--out {output:q} > {log:q} 2>&1"

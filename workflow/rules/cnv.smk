@@ -19,11 +19,13 @@ rule cnv_count:
         mem_mb=1000,
         runtime=30,
     params:
+        python=PYTHON,
+        pythonpath=PACKAGE_DIR,
         res=lambda wc, input: os.path.dirname(input.res),
         bin_size=cfg("cnv", "bin_size"),
         min_mapq=cfg("cnv", "min_mapq"),
     shell:
-        "PYTHONPATH={PACKAGE_DIR:q} {PYTHON:q} -m dira_genotyper cnv-count --bam {input.bam:q} --reference {input.ref:q} --resources {params.res:q} "
+        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper cnv-count --bam {input.bam:q} --reference {input.ref:q} --resources {params.res:q} "
         "--bin-size {params.bin_size:q} --min-mapq {params.min_mapq:q} --out {output:q} > {log:q} 2>&1"
 
 
@@ -46,10 +48,12 @@ checkpoint cnv_mode:
         mem_mb=500,
         runtime=5,
     params:
+        python=PYTHON,
+        pythonpath=PACKAGE_DIR,
         mode=cfg("cnv", "mode"),
         res=lambda wc, input: os.path.dirname(input.res),
     shell:
-        "PYTHONPATH={PACKAGE_DIR:q} {PYTHON:q} -m dira_genotyper cnv-mode --counts {input.counts:q} --resources {params.res:q} "
+        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper cnv-mode --counts {input.counts:q} --resources {params.res:q} "
         "--mode {params.mode:q} --out {output:q} > {log:q} 2>&1"
 
 
@@ -99,6 +103,8 @@ rule cnv_call:
         mem_mb=1000,
         runtime=30,
     params:
+        python=PYTHON,
+        pythonpath=PACKAGE_DIR,
         res=lambda wc, input: os.path.dirname(input.res),
         mode=cfg("cnv", "mode"),
         cohort=lambda wc, input: (
@@ -106,6 +112,6 @@ rule cnv_call:
         ),
         prefix=lambda wc, output: output.json[: -len(".cnv.json")],
     shell:
-        "PYTHONPATH={PACKAGE_DIR:q} {PYTHON:q} -m dira_genotyper cnv-call --counts {input.counts:q} {params.cohort:q} "
+        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper cnv-call --counts {input.counts:q} {params.cohort:q} "
         "--bam {input.bam:q} --reference {input.ref:q} --resources {params.res:q} --mode {params.mode:q} "
         "--sample {wildcards.sample:q} --out-prefix {params.prefix:q} > {log:q} 2>&1"

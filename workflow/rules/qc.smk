@@ -17,11 +17,13 @@ rule validate_input:
         mem_mb=500,
         runtime=30,
     params:
+        python=PYTHON,
+        pythonpath=PACKAGE_DIR,
         sample=lambda wc: sample_info_json(wc.sample),
         build=BUILD,
         resources_dir=config["resources_dir"],
     shell:
-        "PYTHONPATH={PACKAGE_DIR:q} {PYTHON:q} -m dira_genotyper validate-input --sample-json {params.sample:q} "
+        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper validate-input --sample-json {params.sample:q} "
         "--reference {input.ref:q} "
         "--build {params.build:q} --resources-dir {params.resources_dir:q} --out {output:q} > {log:q} 2>&1"
 
@@ -56,10 +58,12 @@ rule prepare_resources:
         mem_mb=500,
         runtime=10,
     params:
+        python=PYTHON,
+        pythonpath=PACKAGE_DIR,
         resources=lambda wc, input: os.path.dirname(input.build),
         out=lambda wc, output: os.path.dirname(output[0]),
     shell:
-        "PYTHONPATH={PACKAGE_DIR:q} {PYTHON:q} -m dira_genotyper prepare-resources --resources {params.resources:q} --reference {input.ref:q} "
+        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper prepare-resources --resources {params.resources:q} --reference {input.ref:q} "
         "--out {params.out:q} > {log:q} 2>&1"
 
 
@@ -138,7 +142,8 @@ rule multiqc:
         mem_mb=2000,
         runtime=30,
     params:
+        python=PYTHON,
         outdir=lambda wc, output: os.path.dirname(output[0]),
     shell:
-        "{PYTHON:q} -m multiqc --force --no-data-dir --config {input.config:q} --outdir {params.outdir:q} "
+        "{params.python:q} -m multiqc --force --no-data-dir --config {input.config:q} --outdir {params.outdir:q} "
         "--filename multiqc_report.html {input.dira:q} {input.exons:q} {input.locus:q} > {log:q} 2>&1"

@@ -31,13 +31,15 @@ rule genotype:
         mem_mb=1000,
         runtime=15,
     params:
+        python=PYTHON,
+        pythonpath=PACKAGE_DIR,
         res=lambda wc, input: os.path.dirname(input.res),
         sample=lambda wc: sample_info_json(wc.sample),
         parents=get_parents,
         strict=["--strict-phase"] if cfg("interpretation", "strict_phase") else [],
         min_alt=cfg("calling", "min_alt_reads"),
     shell:
-        "PYTHONPATH={PACKAGE_DIR:q} {PYTHON:q} -m dira_genotyper genotype --sample-json {params.sample:q} "
+        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper genotype --sample-json {params.sample:q} "
         "--checked {input.checked:q} "
         "--variants {input.variants:q} --cnv {input.cnv:q} --bins {input.bins:q} "
         "--callable {input.callable:q} --bam {input.bam:q} --resources {params.res:q} "
@@ -64,6 +66,9 @@ rule cohort_summary:
     resources:
         mem_mb=500,
         runtime=10,
+    params:
+        python=PYTHON,
+        pythonpath=PACKAGE_DIR,
     shell:
-        "PYTHONPATH={PACKAGE_DIR:q} {PYTHON:q} -m dira_genotyper cohort --reports {input:q} --out-tsv {output.tsv:q} "
+        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper cohort --reports {input:q} --out-tsv {output.tsv:q} "
         "--out-mqc {output.mqc:q} > {log:q} 2>&1"
