@@ -28,8 +28,8 @@ from dira_genotyper.errors import InputError  # noqa: E402
 
 validate(config, schema="../schemas/config.schema.yaml")
 
-# Every rule runs `python -m dira_genotyper <command>` with PACKAGE_DIR on PYTHONPATH: the workflow's own source,
-# whatever is installed. The interpreter is the rule's environment's `python` under --sdm conda/apptainer,
+# Jobs run `python -m dira_genotyper <command>` with PACKAGE_DIR on PYTHONPATH (the workflow's own source,
+# whatever is installed). The interpreter is the environment's `python` under --sdm conda/apptainer,
 # else the Python that runs Snakemake (scripts/setup.sh's .venv, which holds the pinned dependencies).
 _sdm = workflow.deployment_settings.deployment_method
 PYTHON = (
