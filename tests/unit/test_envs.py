@@ -72,8 +72,11 @@ def test_env_pins_match_pyproject(env_file):
     env = env_pins(env_file)
     shared = sorted(set(project) & set(env))
     assert shared, f"{env_file.name} names none of pyproject.toml's packages"
-    mismatched = [f"{name}: {env_file.name} has {env[name]!r}, pyproject.toml has {project[name]!r}"
-                  for name in shared if env[name] != project[name]]
+    mismatched = [
+        f"{name}: {env_file.name} has {env[name]!r}, pyproject.toml has {project[name]!r}"
+        for name in shared
+        if env[name] != project[name]
+    ]
     assert not mismatched, "\n".join(mismatched)
 
 
@@ -93,8 +96,13 @@ def test_env_python_within_requires_python(env_file):
     for clause in requires.split(","):
         op, bound = re.match(r"\s*(>=|<=|==|<|>)\s*([\d.]+)", clause).groups()
         bound_v = tuple(int(x) for x in bound.split(".")[:2])
-        ok = {">=": version >= bound_v, "<=": version <= bound_v, "<": version < bound_v,
-              ">": version > bound_v, "==": version == bound_v}[op]
+        ok = {
+            ">=": version >= bound_v,
+            "<=": version <= bound_v,
+            "<": version < bound_v,
+            ">": version > bound_v,
+            "==": version == bound_v,
+        }[op]
         assert ok, f"{env_file.name} pins python={python}, outside requires-python {requires!r}"
 
 
@@ -235,8 +243,10 @@ def test_package_programs_are_known():
 
 
 def test_package_imports_are_pyproject_dependencies():
-    runtime = {parse_spec(s, conda=False)[0] for s in tomllib.loads((ROOT / "pyproject.toml").read_text())[
-        "project"]["dependencies"]}
+    runtime = {
+        parse_spec(s, conda=False)[0]
+        for s in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    }
     missing = {normalise(DISTRIBUTION.get(m, m)) for m in package_imports()} - runtime
     assert not missing, f"the package imports {missing}, which pyproject.toml's dependencies do not list"
 
@@ -274,7 +284,7 @@ def test_rule_calls_programs_through_the_workflow(name):
 def test_common_does_not_rewrite_path():
     text = (RULES_DIR / "common.smk").read_text() + (ROOT / "Snakefile").read_text()
     assert not re.search(r"os\.environ\[[\"']PATH[\"']\]\s*=", text)
-    assert "os.environ.setdefault(\"PATH\"" not in text
+    assert 'os.environ.setdefault("PATH"' not in text
 
 
 PLACEHOLDER = re.compile(r"(?<!\{)\{([^{}]+)\}(?!\})")
