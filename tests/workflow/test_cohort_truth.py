@@ -129,6 +129,11 @@ def test_outputs_are_real_files(workflow_run):
     rows = list(csv.DictReader(open(results / "cohort.tsv"), delimiter="\t"))
     assert [r["sample"] for r in rows] == sorted(samples())
     assert (results / "multiqc" / "dira_mqc.tsv").read_text().startswith("#")
+    multiqc = (results / "multiqc" / "multiqc_report.html").read_text()
+    assert all(sample in multiqc for sample in samples())
+    for sample in samples():
+        stats = results / "qc" / "locus" / f"{sample}.samtools_stats.txt"
+        assert "This file was produced by samtools stats" in stats.read_text()
 
 
 def test_json_reports_are_reproducible(workflow_run, module_run):
