@@ -35,7 +35,8 @@ rule annotate:
             config["interpretation"].get("classification", {}), sort_keys=True
         ),
     shell:
-        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper annotate --vcf {input.vcf:q} --reference {input.ref:q} --gff3 {input.gff3:q} "
+        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper annotate "
+        "--vcf {input.vcf:q} --reference {input.ref:q} --gff3 {input.gff3:q} "
         "--known {input.known:q} {params.population:q} --rules-json {params.rules:q} "
         "--resources {params.res:q} "
         "--out {output:q} > {log:q} 2>&1"

@@ -49,7 +49,8 @@ rule callable_regions:
         min_baseq=cfg("calling", "min_baseq"),
         splice_bp=cfg("callable", "splice_bp"),
     shell:
-        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper callable --bam {input.bam:q} --reference {input.ref:q} "
+        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper callable "
+        "--bam {input.bam:q} --reference {input.ref:q} "
         "--cds {input.cds:q} --targets {input.targets:q} --min-depth {params.min_depth:q} "
         "--min-depth-hemizygous {params.min_depth_hemizygous:q} --min-alt-reads {params.min_alt_reads:q} "
         "--min-mapq {params.min_mapq:q} --min-baseq {params.min_baseq:q} --splice-bp {params.splice_bp:q} "
@@ -83,5 +84,6 @@ rule call_variants:
         pythonpath=PACKAGE_DIR,
         filters=lambda wc: json.dumps(config["calling"], sort_keys=True),
     shell:
-        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper call --bam {input.bam:q} --reference {input.ref:q} --targets {input.targets:q} "
+        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper call "
+        "--bam {input.bam:q} --reference {input.ref:q} --targets {input.targets:q} "
         "--callable {input.callable:q} --params-json {params.filters:q} --out {output.vcf:q} > {log:q} 2>&1"

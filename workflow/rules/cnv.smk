@@ -25,7 +25,8 @@ rule cnv_count:
         bin_size=cfg("cnv", "bin_size"),
         min_mapq=cfg("cnv", "min_mapq"),
     shell:
-        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper cnv-count --bam {input.bam:q} --reference {input.ref:q} --resources {params.res:q} "
+        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper cnv-count "
+        "--bam {input.bam:q} --reference {input.ref:q} --resources {params.res:q} "
         "--bin-size {params.bin_size:q} --min-mapq {params.min_mapq:q} --out {output:q} > {log:q} 2>&1"
 
 
@@ -53,7 +54,8 @@ checkpoint cnv_mode:
         mode=cfg("cnv", "mode"),
         res=lambda wc, input: os.path.dirname(input.res),
     shell:
-        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper cnv-mode --counts {input.counts:q} --resources {params.res:q} "
+        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper cnv-mode "
+        "--counts {input.counts:q} --resources {params.res:q} "
         "--mode {params.mode:q} --out {output:q} > {log:q} 2>&1"
 
 
@@ -112,6 +114,7 @@ rule cnv_call:
         ),
         prefix=lambda wc, output: output.json[: -len(".cnv.json")],
     shell:
-        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper cnv-call --counts {input.counts:q} {params.cohort:q} "
+        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper cnv-call "
+        "--counts {input.counts:q} {params.cohort:q} "
         "--bam {input.bam:q} --reference {input.ref:q} --resources {params.res:q} --mode {params.mode:q} "
         "--sample {wildcards.sample:q} --out-prefix {params.prefix:q} > {log:q} 2>&1"

@@ -46,7 +46,8 @@ rule align:
         prefix=lambda wc, input: input.index[0][: -len(".amb")],
         markdup=[] if cfg("alignment", "mark_duplicates") else ["--no-markdup"],
     shell:
-        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper align --fq1 {input.fq1:q} --fq2 {input.fq2:q} --index {params.prefix:q} "
+        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper align "
+        "--fq1 {input.fq1:q} --fq2 {input.fq2:q} --index {params.prefix:q} "
         "--sample {wildcards.sample:q} --threads {threads:q} {params.markdup:q} --out {output.bam:q} > {log:q} 2>&1"
 
 
@@ -79,6 +80,7 @@ rule extract_locus:
         res=lambda wc, input: os.path.dirname(input.res),
         index_fallback="results/inputs/{sample}.bai",
     shell:
-        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper extract --input {input.aln:q} --reference {input.ref:q} --regions {input.window:q} "
+        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper extract "
+        "--input {input.aln:q} --reference {input.ref:q} --regions {input.window:q} "
         "{input.controls:q} --index-fallback {params.index_fallback:q} "
         "--resources {params.res:q} --out {output.bam:q} > {log:q} 2>&1"

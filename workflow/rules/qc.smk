@@ -23,7 +23,8 @@ rule validate_input:
         build=BUILD,
         resources_dir=config["resources_dir"],
     shell:
-        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper validate-input --sample-json {params.sample:q} "
+        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper validate-input "
+        "--sample-json {params.sample:q} "
         "--reference {input.ref:q} "
         "--build {params.build:q} --resources-dir {params.resources_dir:q} --out {output:q} > {log:q} 2>&1"
 
@@ -63,7 +64,8 @@ rule prepare_resources:
         resources=lambda wc, input: os.path.dirname(input.build),
         out=lambda wc, output: os.path.dirname(output[0]),
     shell:
-        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper prepare-resources --resources {params.resources:q} --reference {input.ref:q} "
+        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper prepare-resources "
+        "--resources {params.resources:q} --reference {input.ref:q} "
         "--out {params.out:q} > {log:q} 2>&1"
 
 

@@ -39,7 +39,8 @@ rule genotype:
         strict=["--strict-phase"] if cfg("interpretation", "strict_phase") else [],
         min_alt=cfg("calling", "min_alt_reads"),
     shell:
-        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper genotype --sample-json {params.sample:q} "
+        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper genotype "
+        "--sample-json {params.sample:q} "
         "--checked {input.checked:q} "
         "--variants {input.variants:q} --cnv {input.cnv:q} --bins {input.bins:q} "
         "--callable {input.callable:q} --bam {input.bam:q} --resources {params.res:q} "
@@ -70,5 +71,6 @@ rule cohort_summary:
         python=PYTHON,
         pythonpath=PACKAGE_DIR,
     shell:
-        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper cohort --reports {input:q} --out-tsv {output.tsv:q} "
+        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper cohort "
+        "--reports {input:q} --out-tsv {output.tsv:q} "
         "--out-mqc {output.mqc:q} > {log:q} 2>&1"
