@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import re
+import shlex
+import sys
 import tomllib
 from pathlib import Path
 
@@ -69,8 +72,11 @@ def test_env_pins_match_pyproject(env_file):
     env = env_pins(env_file)
     shared = sorted(set(project) & set(env))
     assert shared, f"{env_file.name} names none of pyproject.toml's packages"
-    mismatched = [f"{name}: {env_file.name} has {env[name]!r}, pyproject.toml has {project[name]!r}"
-                  for name in shared if env[name] != project[name]]
+    mismatched = [
+        f"{name}: {env_file.name} has {env[name]!r}, pyproject.toml has {project[name]!r}"
+        for name in shared
+        if env[name] != project[name]
+    ]
     assert not mismatched, "\n".join(mismatched)
 
 
@@ -90,8 +96,13 @@ def test_env_python_within_requires_python(env_file):
     for clause in requires.split(","):
         op, bound = re.match(r"\s*(>=|<=|==|<|>)\s*([\d.]+)", clause).groups()
         bound_v = tuple(int(x) for x in bound.split(".")[:2])
-        ok = {">=": version >= bound_v, "<=": version <= bound_v, "<": version < bound_v,
-              ">": version > bound_v, "==": version == bound_v}[op]
+        ok = {
+            ">=": version >= bound_v,
+            "<=": version <= bound_v,
+            "<": version < bound_v,
+            ">": version > bound_v,
+            "==": version == bound_v,
+        }[op]
         assert ok, f"{env_file.name} pins python={python}, outside requires-python {requires!r}"
 
 
@@ -115,3 +126,177 @@ def test_containers_install_the_pinned_stack():
                     assert version == project[pkg], f"{name}: {word} disagrees with pyproject.toml"
         for pin in bwa_pins:
             assert pin.startswith("0.7.17"), f"envs pin bwa={pin}, but Debian 12 ships bwa 0.7.17"
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Every rule's environment is complete: what its shell or script runs and imports is in its conda env, statically
+# (no conda channel is reachable where the tests run, so the envs are never solved here).
+
+RULES_DIR = ROOT / "workflow" / "rules"
+PACKAGE = ROOT / "workflow" / "dira_genotyper"
+RULE_HEAD = re.compile(r"^(?:rule|checkpoint) (\w+):\n", re.M)
+DIRECTIVE = re.compile(r"^    (\w+):(.*)\n((?:(?:        .*)?\n)*)", re.M)
+# Import name -> distribution name where they differ.
+DISTRIBUTION = {"yaml": "pyyaml"}
+# Shell words that are not programs from an environment.
+SHELL_BUILTINS = {"printf", "echo", "set", "cd", "true", "test", "mkdir", "cat"}
+# Command-line programs the package runs itself (shutil.which), and the package commands that run them.
+PACKAGE_PROGRAMS = {"bwa": {"align"}}
+
+
+def smk_rules() -> dict[str, dict[str, str]]:
+    """name -> {directive: text} of every rule in workflow/rules/*.smk (shell: the joined string literal)."""
+    rules = {}
+    for path in sorted(RULES_DIR.glob("*.smk")):
+        text = path.read_text()
+        heads = list(RULE_HEAD.finditer(text))
+        for i, head in enumerate(heads):
+            body = text[head.end() : heads[i + 1].start() if i + 1 < len(heads) else len(text)]
+            body = body.split("\n\n\n")[0] + "\n"  # the rule ends at the next top-level statement
+            directives = {}
+            for m in DIRECTIVE.finditer(body):
+                directives[m.group(1)] = (m.group(2).strip() + "\n" + m.group(3)).strip()
+            if "shell" in directives:
+                directives["shell"] = ast.literal_eval("(" + directives["shell"] + ")")
+            if "script" in directives:
+                directives["script"] = ast.literal_eval(directives["script"])
+            if "conda" in directives:
+                directives["conda"] = ast.literal_eval(directives["conda"])
+            directives["file"] = path.name
+            rules[head.group(1)] = directives
+    return rules
+
+
+RULES = smk_rules()
+JOB_RULES = sorted(name for name, d in RULES.items() if "shell" in d or "script" in d)
+
+
+def third_party_imports(paths) -> set[str]:
+    """Top-level modules imported by these Python files that are neither the standard library nor the package."""
+    names = set()
+    for path in paths:
+        for node in ast.walk(ast.parse(Path(path).read_text())):
+            if isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+    return {n for n in names if n not in sys.stdlib_module_names and n not in ("dira_genotyper", "__future__")}
+
+
+def package_imports() -> set[str]:
+    """What `python -m dira_genotyper` may import: every module of the package except the test-cohort simulator
+    (a developer tool no rule runs)."""
+    return third_party_imports(p for p in PACKAGE.rglob("*.py") if "simulate" not in p.parts)
+
+
+def shell_commands(shell: str) -> list[list[str]]:
+    """The simple commands of a rule's shell line, as words (Snakemake placeholders kept as words)."""
+    commands = []
+    for part in re.split(r"\|\||&&|[|;]", shell):
+        words = shlex.split(re.sub(r"\d*>>?\s*\S+|<\s*\S+|2>&1", " ", part))
+        while words and re.match(r"^[A-Z_][A-Z0-9_]*=", words[0]):  # VAR=value prefixes
+            words.pop(0)
+        if words:
+            commands.append(words)
+    return commands
+
+
+def needs(rule: dict) -> tuple[set[str], set[str]]:
+    """(programs, Python distributions) a rule runs: from its shell commands or its script's imports."""
+    programs: set[str] = set()
+    modules: set[str] = set()
+    if "script" in rule:
+        programs.add("python")
+        modules |= third_party_imports([RULES_DIR / rule["script"]])
+    for words in shell_commands(rule.get("shell", "")):
+        exe = words[0]
+        if exe in SHELL_BUILTINS:
+            continue
+        if exe == "{params.python:q}":
+            programs.add("python")
+            assert words[1] == "-m", f"python is run without -m: {words}"
+            module = words[2]
+            if module == "dira_genotyper":
+                modules |= package_imports()
+                for program, commands in PACKAGE_PROGRAMS.items():
+                    if words[3] in commands:
+                        programs.add(program)
+            else:
+                modules.add(module)
+        else:
+            programs.add(exe)
+    return programs, {normalise(DISTRIBUTION.get(m, m)) for m in modules}
+
+
+def test_rules_are_found():
+    assert {"genotype", "align", "annotate", "multiqc", "locus_qc", "cnv_mode"} <= set(JOB_RULES)
+
+
+def test_package_programs_are_known():
+    """The programs the package looks up itself are the ones PACKAGE_PROGRAMS maps to rules (a new one fails
+    here until it is mapped and added to the environments)."""
+    found = set()
+    for path in PACKAGE.rglob("*.py"):
+        if "simulate" not in path.parts:
+            found |= set(re.findall(r"shutil\.which\(\"([^\"]+)\"\)", path.read_text()))
+    assert found == set(PACKAGE_PROGRAMS)
+
+
+def test_package_imports_are_pyproject_dependencies():
+    runtime = {
+        parse_spec(s, conda=False)[0]
+        for s in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    }
+    missing = {normalise(DISTRIBUTION.get(m, m)) for m in package_imports()} - runtime
+    assert not missing, f"the package imports {missing}, which pyproject.toml's dependencies do not list"
+
+
+@pytest.mark.parametrize("name", JOB_RULES)
+def test_rule_env_has_what_the_rule_runs(name):
+    rule = RULES[name]
+    assert "conda" in rule, f"rule {name} ({rule['file']}) has no conda: environment"
+    env_file = (RULES_DIR / rule["conda"]).resolve()
+    assert env_file.parent == ROOT / "envs" and env_file.exists(), f"rule {name}: {rule['conda']} is not in envs/"
+    pins = env_pins(env_file)
+    programs, distributions = needs(rule)
+    assert programs or shell_commands(rule.get("shell", "")), f"rule {name}: no command found"
+    program_package = {"python": "python"}
+    missing = sorted({program_package.get(p, p) for p in programs} - set(pins))
+    missing += sorted(distributions - set(pins))
+    assert not missing, f"rule {name} runs/imports {missing}, which {env_file.name} does not provide"
+    assert pins.get("python"), f"{env_file.name} does not pin python"
+
+
+@pytest.mark.parametrize("name", sorted(n for n in JOB_RULES if "shell" in RULES[n]))
+def test_rule_calls_programs_through_the_workflow(name):
+    """The package is run as `python -m dira_genotyper` with the workflow's own folder on PYTHONPATH (never an
+    installed `dira-genotyper` script found on PATH); Python is the environment's (common.smk's PYTHON)."""
+    rule = RULES[name]
+    shell = rule["shell"]
+    assert "dira-genotyper" not in shell, f"rule {name} runs the installed dira-genotyper script: {shell}"
+    if "dira_genotyper" in shell:
+        assert shell.startswith("PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper "), shell
+        assert re.search(r"^\s*pythonpath=PACKAGE_DIR,$", rule["params"], re.M), rule["params"]
+    if "{params.python:q}" in shell:
+        assert re.search(r"^\s*python=PYTHON,$", rule["params"], re.M), rule["params"]
+
+
+def test_common_does_not_rewrite_path():
+    text = (RULES_DIR / "common.smk").read_text() + (ROOT / "Snakefile").read_text()
+    assert not re.search(r"os\.environ\[[\"']PATH[\"']\]\s*=", text)
+    assert 'os.environ.setdefault("PATH"' not in text
+
+
+PLACEHOLDER = re.compile(r"(?<!\{)\{([^{}]+)\}(?!\})")
+
+
+@pytest.mark.parametrize("name", sorted(n for n in JOB_RULES if "shell" in RULES[n]))
+def test_shell_values_are_quoted(name):
+    """No rule interpolates a value into its shell line unquoted: every {placeholder} is formatted with :q
+    (shlex.quote, per item for lists), and none sits inside hand-written quotes, where a quote in the value (a
+    family cell `F1'$(touch /tmp/x)'`, a path with an apostrophe) would end the quoting."""
+    shell = RULES[name]["shell"]
+    unquoted = [m.group(0) for m in PLACEHOLDER.finditer(shell) if not m.group(1).endswith(":q")]
+    assert not unquoted, f"rule {name} interpolates {unquoted} without :q: {shell}"
+    outside = re.sub(r"'[^']*'|\"[^\"]*\"", lambda m: "" if PLACEHOLDER.search(m.group(0)) is None else "!", shell)
+    assert "!" not in outside, f"rule {name} puts a placeholder inside quotes: {shell}"

@@ -83,18 +83,6 @@ def test_read_count_mismatch_fails_in_validation_rule_before_alignment(cohort_di
     assert not (workdir / "results" / "mapping").exists()
 
 
-def test_unindexed_bam_is_indexed_by_the_workflow(cohort_dir, tmp_path):
-    bam = tmp_path / "noindex.bam"
-    shutil.copyfile(cohort_dir / "bam" / "DIRA-02.bam", bam)
-    sheet = tmp_path / "sheet.tsv"
-    sheet.write_text(HEADER + f"DIRA-02\t\t\t{bam}\t\t\t\t\n")  # the sample name is the BAM's @RG SM
-    workdir = make_workdir(tmp_path / "run", sheet)
-    proc = run_snakemake(workdir, "--cores", "1", "results/locus/DIRA-02.bam")
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert (workdir / "results" / "inputs" / "DIRA-02.bai").exists()
-    assert pysam.AlignmentFile(str(workdir / "results" / "locus" / "DIRA-02.bam")).mapped > 1000
-
-
 def test_truncated_bam(cohort_dir, tmp_path):
     bam = tmp_path / "cut.bam"
     data = (cohort_dir / "bam" / "DIRA-02.bam").read_bytes()
@@ -126,22 +114,41 @@ def test_wrong_build(cohort_dir, tmp_path):
     assert_fails(proc, "sample S1: BAM", "is aligned to GRCh38 but the run uses SYNTH")
 
 
-def test_chr_naming_mismatch_bam_is_renamed(cohort_dir, tmp_path):
+@pytest.fixture(scope="module")
+def odd_bams_run(cohort_dir, tmp_path_factory):
+    """One run to the locus BAMs of two odd but valid inputs: S1 a BAM without index, S2 a BAM whose contigs are
+    named `2` where the reference says `chr2`."""
+    tmp = tmp_path_factory.mktemp("odd-bams")
+    unindexed = tmp / "noindex.bam"
+    shutil.copyfile(cohort_dir / "bam" / "DIRA-02.bam", unindexed)
     src = pysam.AlignmentFile(str(cohort_dir / "bam" / "DIRA-02.bam"))
     header = src.header.to_dict()
     for sq in header["SQ"]:
         sq["SN"] = sq["SN"].replace("chr2", "2")
-    bam = tmp_path / "nochr.bam"
-    with pysam.AlignmentFile(str(bam), "wb", header=header) as out:
+    renamed = tmp / "nochr.bam"
+    with pysam.AlignmentFile(str(renamed), "wb", header=header) as out:
         for read in src.fetch(until_eof=True):
             out.write(read)
-    pysam.index(str(bam))
-    sheet = tmp_path / "sheet.tsv"
-    sheet.write_text(HEADER + f"DIRA-02\t\t\t{bam}\t\t\t\t\n")
-    workdir = make_workdir(tmp_path / "run", sheet)
-    proc = run_snakemake(workdir, "--cores", "1", "results/locus/DIRA-02.bam")
+    pysam.index(str(renamed))
+    sheet = tmp / "sheet.tsv"
+    # both copies of DIRA-02's BAM: their @RG SM (DIRA-02) differs from the sheet's names, said in `bam_sm`
+    sheet.write_text(
+        HEADER.replace("sex\n", "sex\tbam_sm\n")
+        + f"S1\t\t\t{unindexed}\t\t\t\t\tDIRA-02\nS2\t\t\t{renamed}\t\t\t\t\tDIRA-02\n"
+    )
+    workdir = make_workdir(tmp / "run", sheet)
+    proc = run_snakemake(workdir, "--cores", "2", "results/locus/S1.bam", "results/locus/S2.bam")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    locus = pysam.AlignmentFile(str(workdir / "results" / "locus" / "DIRA-02.bam"))
+    return workdir
+
+
+def test_unindexed_bam_is_indexed_by_the_workflow(odd_bams_run):
+    assert (odd_bams_run / "results" / "inputs" / "S1.bai").exists()
+    assert pysam.AlignmentFile(str(odd_bams_run / "results" / "locus" / "S1.bam")).mapped > 1000
+
+
+def test_chr_naming_mismatch_bam_is_renamed(odd_bams_run):
+    locus = pysam.AlignmentFile(str(odd_bams_run / "results" / "locus" / "S2.bam"))
     assert "chr2" in locus.references and "2" not in locus.references
     assert locus.count("chr2") > 1000
 
@@ -165,8 +172,10 @@ def test_failed_sample_does_not_stop_the_others_and_is_marked(cohort_dir, tmp_pa
         lines = src.readlines()
         dst.writelines(lines[: len(lines) - 40])
     sheet = tmp_path / "sheet.tsv"
-    sheet.write_text(HEADER + f"BAD\t{r1}\ttest-data/fastq/DIRA-09_R2.fastq.gz\t\t\t\t\t\n"
-                     "DIRA-02\t\t\ttest-data/bam/DIRA-02.bam\t\t\t\t\n")
+    sheet.write_text(
+        HEADER + f"BAD\t{r1}\ttest-data/fastq/DIRA-09_R2.fastq.gz\t\t\t\t\t\n"
+        "DIRA-02\t\t\ttest-data/bam/DIRA-02.bam\t\t\t\t\n"
+    )
     workdir = make_workdir(tmp_path / "run", sheet)
     proc = run_snakemake(workdir, "--cores", "2", "--keep-going")
     assert proc.returncode != 0

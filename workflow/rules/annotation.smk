@@ -14,6 +14,8 @@ rule annotate:
         "logs/annotation/{sample}.log",
     benchmark:
         "benchmarks/annotation/{sample}.tsv"
+    group:
+        "locus"
     conda:
         "../../envs/tools.yaml"
     threads: 1
@@ -21,17 +23,20 @@ rule annotate:
         mem_mb=1000,
         runtime=30,
     params:
+        python=PYTHON,
+        pythonpath=PACKAGE_DIR,
         population=(
-            f"--population {config['population_vcf']}"
+            ["--population", config["population_vcf"]]
             if config["population_vcf"]
-            else ""
+            else []
         ),
         res=lambda wc, input: os.path.dirname(input.res),
         rules=lambda wc: json.dumps(
             config["interpretation"].get("classification", {}), sort_keys=True
         ),
     shell:
-        "dira-genotyper annotate --vcf {input.vcf:q} --reference {input.ref:q} --gff3 {input.gff3:q} "
-        "--known {input.known:q} {params.population} --rules-json '{params.rules}' "
+        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper annotate "
+        "--vcf {input.vcf:q} --reference {input.ref:q} --gff3 {input.gff3:q} "
+        "--known {input.known:q} {params.population:q} --rules-json {params.rules:q} "
         "--resources {params.res:q} "
         "--out {output:q} > {log:q} 2>&1"

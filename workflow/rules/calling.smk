@@ -26,6 +26,8 @@ rule callable_regions:
         "logs/callable/{sample}.log",
     benchmark:
         "benchmarks/callable/{sample}.tsv"
+    group:
+        "locus"
     conda:
         "../../envs/tools.yaml"
     threads: 1
@@ -33,6 +35,8 @@ rule callable_regions:
         mem_mb=1000,
         runtime=30,
     params:
+        python=PYTHON,
+        pythonpath=PACKAGE_DIR,
         min_depth=cfg("callable", "min_depth"),
         min_depth_hemizygous=lambda wc: (
             "null"
@@ -45,10 +49,11 @@ rule callable_regions:
         min_baseq=cfg("calling", "min_baseq"),
         splice_bp=cfg("callable", "splice_bp"),
     shell:
-        "dira-genotyper callable --bam {input.bam:q} --reference {input.ref:q} "
-        "--cds {input.cds:q} --targets {input.targets:q} --min-depth {params.min_depth} "
-        "--min-depth-hemizygous {params.min_depth_hemizygous} --min-alt-reads {params.min_alt_reads} "
-        "--min-mapq {params.min_mapq} --min-baseq {params.min_baseq} --splice-bp {params.splice_bp} "
+        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper callable "
+        "--bam {input.bam:q} --reference {input.ref:q} "
+        "--cds {input.cds:q} --targets {input.targets:q} --min-depth {params.min_depth:q} "
+        "--min-depth-hemizygous {params.min_depth_hemizygous:q} --min-alt-reads {params.min_alt_reads:q} "
+        "--min-mapq {params.min_mapq:q} --min-baseq {params.min_baseq:q} --splice-bp {params.splice_bp:q} "
         "--out-bed {output.bed:q} --out-tsv {output.tsv:q} --out-json {output.json:q} > {log:q} 2>&1"
 
 
@@ -66,6 +71,8 @@ rule call_variants:
         "logs/calls/{sample}.log",
     benchmark:
         "benchmarks/calls/{sample}.tsv"
+    group:
+        "locus"
     conda:
         "../../envs/tools.yaml"
     threads: 1
@@ -73,7 +80,10 @@ rule call_variants:
         mem_mb=1000,
         runtime=30,
     params:
+        python=PYTHON,
+        pythonpath=PACKAGE_DIR,
         filters=lambda wc: json.dumps(config["calling"], sort_keys=True),
     shell:
-        "dira-genotyper call --bam {input.bam:q} --reference {input.ref:q} --targets {input.targets:q} "
-        "--callable {input.callable:q} --params-json '{params.filters}' --out {output.vcf:q} > {log:q} 2>&1"
+        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper call "
+        "--bam {input.bam:q} --reference {input.ref:q} --targets {input.targets:q} "
+        "--callable {input.callable:q} --params-json {params.filters:q} --out {output.vcf:q} > {log:q} 2>&1"

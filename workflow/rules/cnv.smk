@@ -10,6 +10,8 @@ rule cnv_count:
         "logs/cnv/{sample}.count.log",
     benchmark:
         "benchmarks/cnv/{sample}.count.tsv"
+    group:
+        "locus"
     conda:
         "../../envs/tools.yaml"
     threads: 1
@@ -17,12 +19,15 @@ rule cnv_count:
         mem_mb=1000,
         runtime=30,
     params:
+        python=PYTHON,
+        pythonpath=PACKAGE_DIR,
         res=lambda wc, input: os.path.dirname(input.res),
         bin_size=cfg("cnv", "bin_size"),
         min_mapq=cfg("cnv", "min_mapq"),
     shell:
-        "dira-genotyper cnv-count --bam {input.bam:q} --reference {input.ref:q} --resources {params.res:q} "
-        "--bin-size {params.bin_size} --min-mapq {params.min_mapq} --out {output:q} > {log:q} 2>&1"
+        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper cnv-count "
+        "--bam {input.bam:q} --reference {input.ref:q} --resources {params.res:q} "
+        "--bin-size {params.bin_size:q} --min-mapq {params.min_mapq:q} --out {output:q} > {log:q} 2>&1"
 
 
 checkpoint cnv_mode:
@@ -35,6 +40,8 @@ checkpoint cnv_mode:
         "logs/cnv/{sample}.mode.log",
     benchmark:
         "benchmarks/cnv/{sample}.mode.tsv"
+    group:
+        "locus"
     conda:
         "../../envs/tools.yaml"
     threads: 1
@@ -42,11 +49,14 @@ checkpoint cnv_mode:
         mem_mb=500,
         runtime=5,
     params:
+        python=PYTHON,
+        pythonpath=PACKAGE_DIR,
         mode=cfg("cnv", "mode"),
         res=lambda wc, input: os.path.dirname(input.res),
     shell:
-        "dira-genotyper cnv-mode --counts {input.counts:q} --resources {params.res:q} "
-        "--mode {params.mode} --out {output:q} > {log:q} 2>&1"
+        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper cnv-mode "
+        "--counts {input.counts:q} --resources {params.res:q} "
+        "--mode {params.mode:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule cnv_cohort:
@@ -86,6 +96,8 @@ rule cnv_call:
         "logs/cnv/{sample}.call.log",
     benchmark:
         "benchmarks/cnv/{sample}.call.tsv"
+    group:
+        "report"
     conda:
         "../../envs/tools.yaml"
     threads: 1
@@ -93,11 +105,16 @@ rule cnv_call:
         mem_mb=1000,
         runtime=30,
     params:
+        python=PYTHON,
+        pythonpath=PACKAGE_DIR,
         res=lambda wc, input: os.path.dirname(input.res),
         mode=cfg("cnv", "mode"),
-        cohort=lambda wc, input: f"--cohort-list {input.cohort}" if input.cohort else "",
+        cohort=lambda wc, input: (
+            ["--cohort-list", *input.cohort] if input.cohort else []
+        ),
         prefix=lambda wc, output: output.json[: -len(".cnv.json")],
     shell:
-        "dira-genotyper cnv-call --counts {input.counts:q} {params.cohort} "
-        "--bam {input.bam:q} --reference {input.ref:q} --resources {params.res:q} --mode {params.mode} "
-        "--sample {wildcards.sample} --out-prefix {params.prefix:q} > {log:q} 2>&1"
+        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper cnv-call "
+        "--counts {input.counts:q} {params.cohort:q} "
+        "--bam {input.bam:q} --reference {input.ref:q} --resources {params.res:q} --mode {params.mode:q} "
+        "--sample {wildcards.sample:q} --out-prefix {params.prefix:q} > {log:q} 2>&1"

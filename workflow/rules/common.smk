@@ -4,13 +4,29 @@ import sys
 
 import pandas as pd
 from snakemake.exceptions import WorkflowError
+from snakemake.sourcecache import LocalSourceFile
 from snakemake.utils import validate
+from snakemake_interface_executor_plugins.settings import DeploymentMethod
 
-from dira_genotyper import __version__ as DIRA_VERSION
-from dira_genotyper import inputs
-from dira_genotyper.config_check import check_config_keys
-from dira_genotyper.errors import InputError
-from dira_genotyper.provenance import write_run_config
+# Everything the workflow ships is found from this file, not from the working directory, so the workflow also
+# runs as a Snakemake module from another folder: PACKAGE_DIR (workflow/) holds the Python package, PROJECT_DIR
+# the Snakefile, resources/ and config/.
+_basedir = workflow.current_basedir
+if not isinstance(_basedir, LocalSourceFile):
+    raise WorkflowError(
+        f"dira-genotyper runs from a local copy only (found {_basedir.get_path_or_uri(secret_free=True)}): "
+        "clone the repository and point `module ...: snakefile:` at the clone's Snakefile"
+    )
+PACKAGE_DIR = os.path.dirname(_basedir.get_path_or_uri(secret_free=True))
+PROJECT_DIR = os.path.dirname(PACKAGE_DIR)
+if PACKAGE_DIR not in sys.path:
+    sys.path.insert(0, PACKAGE_DIR)
+
+from dira_genotyper import __version__ as DIRA_VERSION  # noqa: E402
+from dira_genotyper import inputs  # noqa: E402
+from dira_genotyper.config_check import check_config_keys  # noqa: E402
+from dira_genotyper.errors import InputError  # noqa: E402
+from dira_genotyper.provenance import write_run_config  # noqa: E402
 
 try:  # a misspelt key names itself and the nearest valid one, before any job
     check_config_keys(config)
@@ -20,10 +36,29 @@ except InputError as _exc:
     )
 validate(config, schema="../schemas/config.schema.yaml")
 
-# Rules call the `dira-genotyper` command of the Python environment that runs Snakemake.
-os.environ["PATH"] = (
-    os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+# Jobs run `python -m dira_genotyper <command>` with PACKAGE_DIR on PYTHONPATH (the workflow's own source,
+# whatever is installed). The interpreter is the environment's `python` under --sdm conda/apptainer,
+# else the Python that runs Snakemake (scripts/setup.sh's .venv, which holds the pinned dependencies).
+_sdm = workflow.deployment_settings.deployment_method
+PYTHON = (
+    "python"
+    if DeploymentMethod.CONDA in _sdm or DeploymentMethod.APPTAINER in _sdm
+    else sys.executable
 )
+
+
+def in_project(path):
+    """A relative path from the config: as given when it exists from the working directory, else relative to
+    the project folder (the one holding this workflow's Snakefile), so a run elsewhere finds the shipped files.
+    """
+    if not path or os.path.isabs(path) or os.path.exists(path):
+        return path
+    shipped = os.path.join(PROJECT_DIR, path)
+    return shipped if os.path.exists(shipped) else path
+
+
+config["resources_dir"] = in_project(config["resources_dir"])
+config["known_variants"] = in_project(config["known_variants"])
 
 
 def _fail(message):
@@ -157,7 +192,11 @@ def get_cnv_cohort(wildcards):
 
 
 def get_final_outputs():
-    outputs = ["results/cohort.tsv", "results/multiqc/dira_mqc.tsv"]
+    outputs = [
+        "results/cohort.tsv",
+        "results/multiqc/dira_mqc.tsv",
+        "results/multiqc/multiqc_report.html",
+    ]
     for s in sorted(SAMPLES):
         outputs += [
             f"results/reports/{s}.dira.json",
@@ -189,3 +228,11 @@ def write_partial_cohort():
         logger.error(
             f"dira-genotyper: the cohort table of the failed run could not be written: {exc}"
         )
+
+
+def sample_group_before_locus(wildcards):
+    """Cluster job groups (Slurm profile): a FASTQ sample's input check runs in its alignment job, a BAM/CRAM
+    sample's in its locus job (extraction up to the copy-number mode): in the locus group, a FASTQ sample's
+    locus job would be needed both before and after its alignment.
+    """
+    return "align" if SAMPLES[wildcards.sample].kind == "fastq" else "locus"

@@ -13,8 +13,10 @@ rule bwa_index:
     resources:
         mem_mb=8000,
         runtime=240,
+    params:
+        prefix=lambda wc, output: output[0][: -len(".amb")],
     shell:
-        "bwa index -p results/reference/bwa/reference {input:q} > {log:q} 2>&1"
+        "bwa index -p {params.prefix:q} {input:q} > {log:q} 2>&1"
 
 
 rule align:
@@ -30,6 +32,8 @@ rule align:
         "logs/mapping/{sample}.align.log",
     benchmark:
         "benchmarks/mapping/{sample}.align.tsv"
+    group:
+        "align"
     conda:
         "../../envs/tools.yaml"
     threads: cfg("alignment", "threads")
@@ -37,11 +41,14 @@ rule align:
         mem_mb=8000,
         runtime=240,
     params:
+        python=PYTHON,
+        pythonpath=PACKAGE_DIR,
         prefix=lambda wc, input: input.index[0][: -len(".amb")],
-        markdup="" if cfg("alignment", "mark_duplicates") else "--no-markdup",
+        markdup=[] if cfg("alignment", "mark_duplicates") else ["--no-markdup"],
     shell:
-        "dira-genotyper align --fq1 {input.fq1:q} --fq2 {input.fq2:q} --index {params.prefix:q} "
-        "--sample {wildcards.sample} --threads {threads} {params.markdup} --out {output.bam:q} > {log:q} 2>&1"
+        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper align "
+        "--fq1 {input.fq1:q} --fq2 {input.fq2:q} --index {params.prefix:q} "
+        "--sample {wildcards.sample:q} --threads {threads:q} {params.markdup:q} --out {output.bam:q} > {log:q} 2>&1"
 
 
 rule extract_locus:
@@ -59,6 +66,8 @@ rule extract_locus:
         "logs/locus/{sample}.extract.log",
     benchmark:
         "benchmarks/locus/{sample}.extract.tsv"
+    group:
+        "locus"
     conda:
         "../../envs/tools.yaml"
     threads: 1
@@ -66,8 +75,12 @@ rule extract_locus:
         mem_mb=2000,
         runtime=60,
     params:
+        python=PYTHON,
+        pythonpath=PACKAGE_DIR,
         res=lambda wc, input: os.path.dirname(input.res),
+        index_fallback="results/inputs/{sample}.bai",
     shell:
-        "dira-genotyper extract --input {input.aln:q} --reference {input.ref:q} --regions {input.window:q} "
-        "{input.controls:q} --index-fallback results/inputs/{wildcards.sample}.bai "
+        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper extract "
+        "--input {input.aln:q} --reference {input.ref:q} --regions {input.window:q} "
+        "{input.controls:q} --index-fallback {params.index_fallback:q} "
         "--resources {params.res:q} --out {output.bam:q} > {log:q} 2>&1"

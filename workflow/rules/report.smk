@@ -23,6 +23,8 @@ rule genotype:
         "logs/reports/{sample}.log",
     benchmark:
         "benchmarks/reports/{sample}.tsv"
+    group:
+        "report"
     conda:
         "../../envs/tools.yaml"
     threads: 1
@@ -30,17 +32,21 @@ rule genotype:
         mem_mb=1000,
         runtime=15,
     params:
+        python=PYTHON,
+        pythonpath=PACKAGE_DIR,
         res=lambda wc, input: os.path.dirname(input.res),
         sample=lambda wc: sample_info_json(wc.sample),
-        parents=lambda wc: " ".join(get_parents(wc)),
-        strict="--strict-phase" if cfg("interpretation", "strict_phase") else "",
+        parents=get_parents,
+        strict=["--strict-phase"] if cfg("interpretation", "strict_phase") else [],
         min_alt=cfg("calling", "min_alt_reads"),
     shell:
-        "dira-genotyper genotype --sample-json '{params.sample}' --checked {input.checked:q} "
+        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper genotype "
+        "--sample-json {params.sample:q} "
+        "--checked {input.checked:q} "
         "--variants {input.variants:q} --cnv {input.cnv:q} --bins {input.bins:q} "
         "--callable {input.callable:q} --bam {input.bam:q} --resources {params.res:q} "
-        "--parents {params.parents} {params.strict} --known {input.known:q} "
-        "--min-alt-reads {params.min_alt} --run-config {input.run_config:q} --out-json {output.json:q} "
+        "--parents {params.parents:q} {params.strict:q} --known {input.known:q} "
+        "--min-alt-reads {params.min_alt:q} --run-config {input.run_config:q} --out-json {output.json:q} "
         "--out-html {output.html:q} --out-meta {output.meta:q} > {log:q} 2>&1"
 
 
@@ -75,6 +81,10 @@ rule cohort_summary:
     resources:
         mem_mb=500,
         runtime=10,
+    params:
+        python=PYTHON,
+        pythonpath=PACKAGE_DIR,
     shell:
-        "dira-genotyper cohort --reports {input:q} --out-tsv {output.tsv:q} "
+        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper cohort "
+        "--reports {input:q} --out-tsv {output.tsv:q} "
         "--out-mqc {output.mqc:q} > {log:q} 2>&1"

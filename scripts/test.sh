@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The test gate (README command 2 and .ci/run call exactly this): set-up, then fast static checks that fail
+# within a minute or two with the command to fix them, then the whole test suite.
+#   bash scripts/test.sh            # everything
+#   bash scripts/test.sh -k cohort  # extra arguments go to pytest
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$1"; }
+fail() {
+  printf '\nGATE FAILED at: %s\n  fix: %s\n' "$1" "$2" >&2
+  exit 1
+}
+
+step "set-up (scripts/setup.sh --test)"
+bash scripts/setup.sh --test || fail "set-up" "see the message above (Python >= 3.11, pip, apt-get for bwa)"
+
+step "ruff check"
+.venv/bin/ruff check . || fail "ruff check" ".venv/bin/ruff check --fix . (then fix what remains by hand)"
+
+step "ruff format --check"
+.venv/bin/ruff format --check . || fail "ruff format --check" ".venv/bin/ruff format ."
+
+step "snakefmt --check"
+.venv/bin/snakefmt --check . || fail "snakefmt --check" ".venv/bin/snakefmt ."
+
+step "test cohort (dira-genotyper test-cohort; nothing to do when test-data/ is current)"
+.venv/bin/dira-genotyper test-cohort || fail "test cohort" "remove test-data/ and run .venv/bin/dira-genotyper test-cohort"
+
+step "snakemake --lint"
+.venv/bin/snakemake --lint || fail "snakemake --lint" "follow the lint messages above"
+
+step "dry run (snakemake -n)"
+.venv/bin/snakemake -n --quiet rules --cores 2 || fail "dry run" "the workflow does not build its job graph: see above"
+
+step "pytest"
+.venv/bin/python -m pytest "$@"

@@ -1,0 +1,94 @@
+"""Fixtures of the workflow tests: a second run of the workflow, as a Snakemake module from a bare folder, on three
+samples of the bundled cohort given through hostile paths and a hostile family cell.
+
+One run serves three properties (tests/workflow/test_deploy.py and test_cohort_truth.py): the workflow runs as a
+module from another folder; sheet cells never reach a shell as code; and a second run on the same inputs writes
+byte-identical reports (compared with the session's default run).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, SNAKEMAKE
+
+MODULE_SAMPLES = ("DIRA-01-F", "DIRA-03", "DIRA-04")  # BAM, FASTQ, CRAM; none with parents in the sheet
+HOSTILE_SAMPLE = "DIRA-04"  # gets the hostile family cell (its report's `family.family` shows it)
+
+
+def hostile_family(marker: Path) -> str:
+    """A family cell that runs `touch marker` wherever it reaches a shell unquoted or inside single quotes."""
+    return f"F1'$(touch {marker})'`touch {marker}`;touch {marker}"
+
+
+def hostile_inputs(cohort_dir: Path, folder: Path, sample: str, row: dict[str, str]) -> dict[str, str]:
+    """The sample's input files under names with an apostrophe and spaces (symbolic links, indexes too)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    new = dict(row)
+    for column in ("fq1", "fq2", "bam"):
+        if not row.get(column):
+            continue
+        src = ROOT / row[column]
+        name = src.name.replace(sample, f"{sample} it's")
+        (folder / name).symlink_to(src.resolve())
+        for index in (".bai", ".crai"):
+            if Path(f"{src}{index}").exists():
+                (folder / f"{name}{index}").symlink_to(Path(f"{src}{index}").resolve())
+        new[column] = str(folder / name)
+    return new
+
+
+def module_workdir(base: Path, cohort_dir: Path, marker: Path) -> Path:
+    """A folder holding only a Snakefile that uses the workflow as a module, its config and a hostile sheet."""
+    lines = (ROOT / "config" / "samples.tsv").read_text().splitlines()
+    header = lines[0].split("\t")
+    rows = [dict(zip(header, line.split("\t"), strict=False)) for line in lines[1:] if line.strip()]
+    out = ["\t".join(header)]
+    for row in rows:
+        if row["sample"] not in MODULE_SAMPLES:
+            continue
+        new = hostile_inputs(cohort_dir, base / "it's inputs", row["sample"], row)
+        if row["sample"] == HOSTILE_SAMPLE:
+            new["family"] = hostile_family(marker)
+        out.append("\t".join(new.get(c, "") for c in header))
+    workdir = base / "analysis"
+    workdir.mkdir()
+    (workdir / "samples.tsv").write_text("\n".join(out) + "\n")
+    config = {
+        "samples": "samples.tsv",
+        "reference": str(cohort_dir / "reference" / "synth.fa"),
+        "population_vcf": str(cohort_dir / "population" / "population_af.vcf.gz"),
+    }
+    (workdir / "config.yaml").write_text(json.dumps(config))
+    (workdir / "Snakefile").write_text(
+        'configfile: "config.yaml"\n\n\n'
+        f"module dira:\n    snakefile:\n        {str(ROOT / 'Snakefile')!r}\n    config:\n        config\n\n\n"
+        "use rule * from dira\n"
+    )
+    return workdir
+
+
+def snakemake_in(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    """Snakemake run in workdir with neither the project's venv on PATH nor PYTHONPATH set: rules must not rely on
+    an installed `dira-genotyper` script or on the caller's environment to find the package."""
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    venv_bin = Path(sys.executable).parent
+    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if p and Path(p) != venv_bin)
+    return subprocess.run([*SNAKEMAKE, *args], cwd=workdir, capture_output=True, text=True, env=env, timeout=1800)
+
+
+@pytest.fixture(scope="session")
+def module_run(cohort_dir, tmp_path_factory) -> dict:
+    base = tmp_path_factory.mktemp("module")
+    marker = base / "INJECTED"
+    workdir = module_workdir(base, cohort_dir, marker)
+    dry = snakemake_in(workdir, "-n", "--printshellcmds", "--cores", "2")
+    run = snakemake_in(workdir, "--cores", "2")
+    return {"workdir": workdir, "marker": marker, "dry": dry, "run": run, "base": base}

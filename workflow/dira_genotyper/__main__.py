@@ -1,0 +1,7 @@
+"""`python -m dira_genotyper <command>`: what every Snakemake rule runs (the workflow's own source on PYTHONPATH)."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
