@@ -17,12 +17,45 @@ rule bwa_index:
         "bwa index -p results/reference/bwa/reference {input:q} > {log:q} 2>&1"
 
 
+def get_recruit_index(wildcards):
+    """The k-mer index of the window and controls when FASTQ pairs are recruited before alignment."""
+    if cfg("alignment", "mode") == "recruit":
+        return "results/reference/recruit/kmers.npy"
+    return []
+
+
+rule recruit_index:
+    input:
+        ref=REF,
+        window=f"{LOCUS_RES}/window.bed",
+        controls=f"{LOCUS_RES}/controls.bed",
+    output:
+        kmers="results/reference/recruit/kmers.npy",
+        info="results/reference/recruit/kmers.npy.json",
+    log:
+        "logs/mapping/recruit_index.log",
+    benchmark:
+        "benchmarks/mapping/recruit_index.tsv"
+    conda:
+        "../../envs/tools.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=120,
+    params:
+        max_count=cfg("alignment", "recruit_max_kmer_count"),
+    shell:
+        "dira-genotyper recruit-index --reference {input.ref:q} --regions {input.window:q} {input.controls:q} "
+        "--max-count {params.max_count} --out {output.kmers:q} > {log:q} 2>&1"
+
+
 rule align:
     input:
         fq1=lambda wc: SAMPLES[wc.sample].fq1,
         fq2=lambda wc: SAMPLES[wc.sample].fq2,
         checked="results/qc/{sample}.input.json",
         index=get_bwa_index,
+        recruit=get_recruit_index,
     output:
         bam="results/mapping/{sample}.bam",
         bai="results/mapping/{sample}.bam.bai",
@@ -39,9 +72,13 @@ rule align:
     params:
         prefix=lambda wc, input: input.index[0][: -len(".amb")],
         markdup="" if cfg("alignment", "mark_duplicates") else "--no-markdup",
+        recruit=lambda wc, input: (
+            f"--recruit-index '{input.recruit}'" if input.recruit else ""
+        ),
     shell:
         "dira-genotyper align --fq1 {input.fq1:q} --fq2 {input.fq2:q} --index {params.prefix:q} "
-        "--sample {wildcards.sample} --threads {threads} {params.markdup} --out {output.bam:q} > {log:q} 2>&1"
+        "--sample {wildcards.sample} --threads {threads} {params.markdup} {params.recruit} --out {output.bam:q} "
+        "> {log:q} 2>&1"
 
 
 rule extract_locus:
