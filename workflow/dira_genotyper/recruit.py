@@ -30,6 +30,7 @@ from .inputs import contig_candidates
 log = logging.getLogger(__name__)
 
 K = 31  # odd: a k-mer is never its own reverse complement
+PAD = 1_000  # bases added to each side of a region: about a fragment
 INDEX_VERSION = 1
 _EMPTY = np.uint64(0xFFFFFFFFFFFFFFFF)  # no 31-mer (62 bits) has this value
 _MULT = np.uint64(0x9E3779B97F4A7C15)
@@ -275,15 +276,26 @@ def _sequence(fasta: pysam.FastaFile, contig: str, start: int = 0, end: int | No
 
 
 def build_recruit_index(
-    reference: str, regions: list[tuple[str, int, int]], max_count: int, k: int = K, chunk: int = 8_000_000
+    reference: str,
+    regions: list[tuple[str, int, int]],
+    max_count: int,
+    k: int = K,
+    chunk: int = 8_000_000,
+    pad: int = PAD,
 ) -> tuple[np.ndarray, IndexInfo]:
-    """The canonical k-mers of `regions` that occur at most `max_count` times in the whole reference.
+    """The canonical k-mers of `regions` (+/- `pad`) that occur at most `max_count` times in the whole reference.
+
+    The pad recruits reads that overlap a region's end by fewer than k bases (and their mates).
 
     One pass over the reference (streamed in chunks), counting only the regions' own k-mers: memory is set by
     the regions (a few MB), not the genome.
     """
     with pysam.FastaFile(reference) as fasta:
-        resolved = [(_resolve_contig(fasta, c), s, e) for c, s, e in regions]
+        lengths = dict(zip(fasta.references, fasta.lengths))
+        resolved = []
+        for chrom, start, end in regions:
+            contig = _resolve_contig(fasta, chrom)
+            resolved.append((contig, max(0, start - pad), min(lengths[contig], end + pad)))
         parts = [_canonical_kmers(_sequence(fasta, c, s, e), _CODE, k) for c, s, e in resolved]
         candidates = KmerSet(np.concatenate(parts) if parts else np.empty(0, np.uint64), k)
         counts = np.zeros(len(candidates.table), dtype=np.uint16)

@@ -1,0 +1,363 @@
+"""FASTQ recruitment benchmark (issue #12): a whole-genome-like FASTQ pair, recruited, aligned and reported.
+
+    python tests/benchmark/bench_fastq.py                  # 20 M off-target pairs (~1 h on 2 busy cores)
+    python tests/benchmark/bench_fastq.py --pairs 1000000  # development size
+
+Data (cached under --cache, default /tmp/dira-bench-fastq; rebuilt only when missing):
+- reference = the bundled synthetic reference (chr2 1 Mb, ctrl, decoy) + ``offgenome``, a random contig
+  (--offgenome-mb) carrying planted, mutated copies of the window's own repeats (every RepeatMasker interval of
+  ``resources/SYNTH/mask.bed`` inside the window: simple repeats, Alu-like, L1-like; 30% of the contig; copy
+  divergence 0.5-3% for a tenth of the copies, 5-20% for the rest) and low-complexity tracts (CA)n, (GAA)n, ...;
+- reads = the locus pairs of one bundled sample (--sample) spread through >= --pairs off-target pairs from
+  ``offgenome`` (150 bp, fragment 400 +/- 60, 0.3% substitutions), gzipped with ISA-L level 1 in 0.5 M-pair
+  blocks;
+- a subsample = the locus pairs + the first --sensitivity-pairs off-target pairs, for full-mode BWA (full mode
+  on the 20 M pairs would take hours here).
+
+Printed in one run: ``zcat`` wall of both files; recruit wall (the k-mer pass alone); recruit + align + report
+wall (the Snakemake workflow for the sample, recruit mode, index cached) with the align rule's peak RSS and the
+largest temporary disk seen; recruited and off-target-recruited fractions; sensitivity against full mode on the
+subsample (pairs that full mode places in window/controls at MAPQ >= 20, either mate) with every miss listed;
+and whether the reports of the two modes agree (status, alleles, copy numbers, breakpoints). The load
+(``uptime``) is printed with the figures: the machine is shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pysam
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "workflow"))
+
+from dira_genotyper import recruit  # noqa: E402
+from dira_genotyper.locus import Locus  # noqa: E402
+from dira_genotyper.locus_bam import merged_regions  # noqa: E402
+from tests.conftest import make_workdir, run_snakemake  # noqa: E402
+
+READ = 150
+BLOCK = 500_000
+_BASES = np.frombuffer(b"ACGT", dtype=np.uint8)
+_COMP = np.zeros(256, dtype=np.uint8)
+for _a, _b in zip(b"ACGTN", b"TGCAN"):
+    _COMP[_a] = _b
+SIMPLE_UNITS = ("CA", "GAA", "TTTC", "AATG", "GGGAGA", "TG", "CCT", "A")
+GOALS = {"wall_vs_zcat": 2.0, "rss_gib": 2.0, "temp_gib": 1.0, "offtarget": 0.005, "sensitivity": 0.999}
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def mutate(rng: np.random.Generator, seq: np.ndarray, rate: float) -> np.ndarray:
+    out = seq.copy()
+    hit = np.flatnonzero(rng.random(seq.size) < rate)
+    out[hit] = _BASES[(np.searchsorted(_BASES, out[hit]) + rng.integers(1, 4, hit.size)) % 4]
+    return out
+
+
+def revcomp(seq: np.ndarray) -> np.ndarray:
+    return _COMP[seq[..., ::-1]]
+
+
+def make_reference(cache: Path, mb: int, rng: np.random.Generator) -> Path:
+    ref = cache / "bench.fa"
+    if ref.with_suffix(".fa.sa").exists():
+        return ref
+    locus = Locus.load(ROOT / "resources" / "SYNTH")
+    synth = ROOT / "test-data" / "reference" / "synth.fa"
+    with pysam.FastaFile(str(synth)) as fa:
+        contigs = {name: fa.fetch(name) for name in fa.references}
+    window = locus.windows[0]
+    repeats = [
+        np.frombuffer(contigs[iv.chrom][iv.start0 : iv.end].upper().encode(), dtype=np.uint8)
+        for iv in locus.mask
+        if iv.chrom == window.chrom and window.start <= iv.start and iv.end <= window.end and iv.length >= 20
+    ]
+    length = mb * 1_000_000
+    genome = _BASES[rng.integers(0, 4, length)]
+    planted = 0
+    while planted < 0.3 * length:
+        if rng.random() < 0.1:
+            unit = SIMPLE_UNITS[int(rng.integers(len(SIMPLE_UNITS)))]
+            copy = np.frombuffer((unit * 200).encode()[: int(rng.integers(30, 300))], dtype=np.uint8)
+            copy = mutate(rng, copy, 0.02)
+        else:
+            source = repeats[int(rng.integers(len(repeats)))]
+            young = rng.random() < 0.1
+            copy = mutate(rng, source, rng.uniform(0.005, 0.03) if young else rng.uniform(0.05, 0.20))
+            if rng.random() < 0.5:
+                copy = revcomp(copy)
+        at = int(rng.integers(0, length - copy.size))
+        genome[at : at + copy.size] = copy
+        planted += copy.size
+    with open(ref, "w") as out:
+        for name, seq in contigs.items():
+            out.write(f">{name}\n")
+            out.writelines(seq[i : i + 60] + "\n" for i in range(0, len(seq), 60))
+        out.write(">offgenome\n")
+        text = genome.tobytes().decode()
+        out.writelines(text[i : i + 60] + "\n" for i in range(0, len(text), 60))
+    pysam.faidx(str(ref))
+    log(f"bwa index of {ref} ({length / 1e6:.0f} Mb off-target contig, {len(repeats)} window repeats planted)")
+    subprocess.run(["nice", "bwa", "index", str(ref)], check=True, capture_output=True)
+    return ref
+
+
+def fastq_records(path: Path) -> list[bytes]:
+    with pysam.FastxFile(str(path)) as handle:
+        return [f"@{r.name}\n{r.sequence}\n+\n{r.quality}\n".encode() for r in handle]
+
+
+def offtarget_block(rng: np.random.Generator, genome: np.ndarray, first: int, n: int) -> tuple[bytes, bytes]:
+    """n pairs as two FASTQ byte strings of fixed-width records (vectorised)."""
+    frag = np.clip(rng.normal(400, 60, n).astype(np.int64), READ, 1000)
+    start = rng.integers(0, genome.size - 1000, n)
+    windows = np.lib.stride_tricks.sliding_window_view(genome, READ)
+    r1 = windows[start]
+    r2 = revcomp(windows[start + frag - READ])
+    swap = rng.random(n) < 0.5
+    r1[swap], r2[swap] = r2[swap].copy(), r1[swap].copy()
+    out = []
+    names = np.frombuffer("".join(f"@o{first + i:010d}\n" for i in range(n)).encode(), dtype=np.uint8)
+    names = names.reshape(n, 13)
+    for reads in (r1, r2):
+        err = rng.random(reads.shape) < 0.003
+        reads[err] = _BASES[rng.integers(0, 4, int(err.sum()))]
+        qual = np.frombuffer(b"FFFF:,F:FFFFFF", dtype=np.uint8)[rng.integers(0, 14, reads.shape)]
+        nl = np.full((n, 1), 10, dtype=np.uint8)
+        plus = np.frombuffer(b"+\n", dtype=np.uint8)[None, :].repeat(n, 0)
+        out.append(np.hstack([names, reads, nl, plus, qual, nl]).tobytes())
+    return out[0], out[1]
+
+
+def make_reads(cache: Path, ref: Path, sample: str, pairs: int, sub_pairs: int, rng: np.random.Generator) -> dict:
+    from isal import igzip_threaded
+
+    tag = f"{sample}-{pairs}"
+    files = {k: cache / f"{tag}_{k}.fastq.gz" for k in ("R1", "R2", "sub_R1", "sub_R2")}
+    if all(p.exists() for p in files.values()):
+        return files
+    with pysam.FastaFile(str(ref)) as fa:
+        genome = np.frombuffer(fa.fetch("offgenome").encode(), dtype=np.uint8)
+    locus = [fastq_records(ROOT / "test-data" / "fastq" / f"{sample}_{r}.fastq.gz") for r in ("R1", "R2")]
+    blocks = -(-pairs // BLOCK)
+    per = -(-len(locus[0]) // blocks)
+    handles = [igzip_threaded.open(files[k].with_suffix(".tmp"), "wb", compresslevel=1, threads=1) for k in files]
+    try:
+        for b in range(blocks):
+            n = min(BLOCK, pairs - b * BLOCK)
+            one, two = offtarget_block(rng, genome, b * BLOCK, n)
+            for h, data, mates in zip(handles[:2], (one, two), locus):
+                h.write(data)
+                h.write(b"".join(mates[b * per : (b + 1) * per]))
+            if b == 0:
+                k = sub_pairs * (13 + 2 * READ + 4)
+                for h, data, mates in zip(handles[2:], (one, two), locus):
+                    h.write(data[:k])
+                    h.write(b"".join(mates))
+            log(f"  block {b + 1}/{blocks}")
+    finally:
+        for h in handles:
+            h.close()
+    for path in files.values():
+        path.with_suffix(".tmp").rename(path)
+    return files
+
+
+def timed(cmd: list[str], **kwargs) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, **kwargs)
+    return time.perf_counter() - start
+
+
+class DiskWatch(threading.Thread):
+    """Largest size seen of a folder's files (polled), for the temporary disk figure."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(daemon=True)
+        self.folder, self.peak, self.stop = folder, 0, threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(0.2):
+            size = 0
+            for dirpath, _, names in os.walk(self.folder):
+                for name in names:
+                    try:
+                        size += os.path.getsize(os.path.join(dirpath, name))
+                    except OSError:
+                        pass
+            self.peak = max(self.peak, size)
+
+
+def workflow_run(work: Path, ref: Path, sample: str, fq1: Path, fq2: Path, mode: str) -> tuple[float, Path]:
+    """The workflow for one FASTQ sample (recruit index and BWA index prepared first, not timed)."""
+    sheet = work / "sheet.tsv"
+    work.mkdir(parents=True, exist_ok=True)
+    sheet.write_text(f"sample\tfq1\tfq2\tbam\n{sample}\t{fq1}\t{fq2}\t\n")
+    make_workdir(work, sheet)
+    config = work / "config" / "config.yaml"
+    text = config.read_text().replace("reference: test-data/reference/synth.fa", f"reference: {ref}")
+    config.write_text(text.replace("  mode: recruit", f"  mode: {mode}"))
+    if mode == "recruit":
+        proc = run_snakemake(work, "--cores", "2", "results/reference/recruit/kmers.npy")
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    start = time.perf_counter()
+    proc = run_snakemake(work, "--cores", "2", timeout=6 * 3600)
+    wall = time.perf_counter() - start
+    assert proc.returncode == 0, proc.stderr[-5000:]
+    return wall, work / "results"
+
+
+def report_summary(path: Path) -> dict:
+    """The parts of a report that must not depend on the alignment mode."""
+    rep = json.loads(path.read_text())
+
+    def strip(section: dict) -> dict:
+        keys = ("status", "alleles", "copy_number", "exon_copy_number", "deletions")  # deletions: breakpoints
+        return {k: section.get(k) for k in keys}
+
+    out = {"DIRA": strip(rep)}
+    for name, diff in (rep.get("differential") or {}).items():
+        out[name] = strip(diff)
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--pairs", type=int, default=20_000_000, help="off-target pairs")
+    ap.add_argument("--sensitivity-pairs", type=int, default=200_000)
+    ap.add_argument("--offgenome-mb", type=int, default=40)
+    ap.add_argument("--sample", default="DIRA-01")
+    ap.add_argument("--cache", default="/tmp/dira-bench-fastq")
+    ap.add_argument("--skip-full", action="store_true", help="no full-mode run (no sensitivity, no comparison)")
+    args = ap.parse_args()
+    cache = Path(args.cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(20261130)
+    ref = make_reference(cache, args.offgenome_mb, rng)
+    files = make_reads(cache, ref, args.sample, args.pairs, args.sensitivity_pairs, rng)
+    locus_pairs = len(fastq_records(ROOT / "test-data" / "fastq" / f"{args.sample}_R1.fastq.gz"))
+    total = args.pairs + locus_pairs
+    gz_bytes = files["R1"].stat().st_size + files["R2"].stat().st_size
+    log(f"data: {total:,} pairs ({locus_pairs:,} locus), {gz_bytes / 1e9:.2f} GB gzipped; load {os.getloadavg()}")
+
+    zcat = timed(["sh", "-c", f"zcat '{files['R1']}' '{files['R2']}' > /dev/null"])
+    log(f"zcat wall {zcat:.1f} s; load {os.getloadavg()}")
+
+    work = cache / "work"
+    recruit_work = work / f"recruit-{args.pairs}"
+    shutil.rmtree(recruit_work, ignore_errors=True)
+    # Index build once per reference (cached by the workflow): made and timed here, outside the pass.
+    regions = merged_regions([str(ROOT / "resources/SYNTH/window.bed"), str(ROOT / "resources/SYNTH/controls.bed")])
+    start = time.perf_counter()
+    index_path = cache / "kmers.npy"
+    info = recruit.write_recruit_index(str(ref), regions, 8, str(index_path))
+    index_wall = time.perf_counter() - start
+    kmers = recruit.load_recruit_index(str(index_path))
+    recruited_fq = cache / "recruited.fq"
+    start = time.perf_counter()
+    with open(recruited_fq, "wb") as out:
+        stats = recruit.recruit_pairs(str(files["R1"]), str(files["R2"]), kmers, out)
+    recruit_wall = time.perf_counter() - start
+    names = [line[1:].split()[0] for i, line in enumerate(open(recruited_fq, "rb")) if i % 8 == 0]
+    off = sum(1 for n in names if n.startswith(b"o"))
+    recruited_fq.unlink()
+    log(
+        f"index {index_wall:.1f} s ({info.kept_kmers:,} of {info.region_kmers:,} k-mers kept); recruit wall "
+        f"{recruit_wall:.1f} s, {stats.recruited:,} of {stats.pairs:,} pairs; load {os.getloadavg()}"
+    )
+
+    watch = DiskWatch(recruit_work / "results" / "mapping")
+    watch.start()
+    wall, results = workflow_run(recruit_work, ref, args.sample, files["R1"], files["R2"], "recruit")
+    watch.stop.set()
+    bench = (results.parent / "benchmarks" / "mapping" / f"{args.sample}.align.tsv").read_text().splitlines()
+    row = dict(zip(bench[0].split("\t"), bench[1].split("\t")))
+    rules = {
+        p.name.removeprefix(f"{args.sample}.").removesuffix(".tsv"): float(p.read_text().splitlines()[1].split()[0])
+        for p in (results.parent / "benchmarks").rglob(f"{args.sample}.*.tsv")
+    }
+    load = os.getloadavg()
+
+    print("\n== FASTQ recruitment benchmark ==")
+    print(f"input: {total:,} pairs ({args.pairs:,} off-target + {locus_pairs:,} locus), {gz_bytes / 1e9:.2f} GB gz")
+    print(f"zcat wall (both files)            {zcat:8.1f} s")
+    print(f"recruit wall (k-mer pass)         {recruit_wall:8.1f} s   ({recruit_wall / zcat:.2f}x zcat)")
+    print(f"recruit+align+report wall         {wall:8.1f} s   ({wall / zcat:.2f}x zcat; goal <= 2x)")
+    print(f"  per rule (s): {json.dumps({k: round(v, 1) for k, v in sorted(rules.items())})}")
+    print(f"align rule peak RSS               {float(row['max_rss']) / 1024:8.2f} GiB (goal <= 2)")
+    print(f"temporary disk (results/mapping)  {watch.peak / 2**30:8.3f} GiB (goal <= 1, includes the final BAM)")
+    print(f"recruited                         {stats.fraction:8.4%} of pairs")
+    print(f"off-target recruited              {off / args.pairs:8.4%} ({off:,} pairs; goal <= 0.5%)")
+    print(f"index build (once per reference)  {index_wall:8.1f} s")
+    print(f"load average at the end           {load}")
+
+    if args.skip_full:
+        return 0
+    full_work = work / f"full-{args.pairs}"
+    shutil.rmtree(full_work, ignore_errors=True)
+    log("full mode on the subsample (locus pairs + off-target pairs) for sensitivity")
+    full_wall, full_results = workflow_run(full_work, ref, args.sample, files["sub_R1"], files["sub_R2"], "full")
+    regions_iv = [(c, s, e) for c, s, e in regions]
+    placed: dict[str, tuple] = {}
+    with pysam.AlignmentFile(str(full_results / "mapping" / f"{args.sample}.bam")) as bam:
+        for read in bam:
+            if read.is_unmapped or read.is_secondary or read.is_supplementary or read.mapping_quality < 20:
+                continue
+            pos = read.reference_start
+            if any(read.reference_name == c and s <= pos < e for c, s, e in regions_iv):
+                placed.setdefault(
+                    read.query_name,
+                    (read.reference_name, pos, read.mapping_quality, read.cigarstring, read.get_tag("NM")),
+                )
+    sub_rec = cache / "sub_recruited.fq"
+    with open(sub_rec, "wb") as out:
+        recruit.recruit_pairs(str(files["sub_R1"]), str(files["sub_R2"]), kmers, out)
+    got = {line[1:].split()[0].decode() for i, line in enumerate(open(sub_rec, "rb")) if i % 8 == 0}
+    sub_rec.unlink()
+    missed = sorted(set(placed) - got)
+    sensitivity = 1 - len(missed) / len(placed)
+    print(f"\nfull mode on the subsample: {full_wall:.1f} s")
+    print(
+        f"sensitivity: {len(placed) - len(missed):,} of {len(placed):,} pairs placed in window/controls at MAPQ "
+        f">= 20 were recruited = {sensitivity:.5%} (goal >= 99.9%)"
+    )
+    mask = Locus.load(ROOT / "resources" / "SYNTH").mask
+    reads = {}
+    for r in ("sub_R1", "sub_R2"):
+        with pysam.FastxFile(str(files[r])) as handle:
+            for rec in handle:
+                if rec.name in missed:
+                    reads.setdefault(rec.name, []).append(rec.sequence)
+    for name in missed[:40]:
+        chrom, pos, mapq, cigar, nm = placed[name]
+        in_repeat = any(iv.chrom == chrom and iv.start0 <= pos < iv.end for iv in mask)
+        dense = kmers.read_hits(reads.get(name, []), stride=1)
+        print(
+            f"  missed {name} {chrom}:{pos + 1} MAPQ {mapq} {cigar} NM {nm} repeat={in_repeat} hit at stride 1={dense}"
+        )
+    same = True
+    for rep in sorted((full_results / "reports").glob("*.dira.json")):
+        a = report_summary(rep)
+        b = report_summary(results / "reports" / rep.name)
+        same &= a == b
+        if a != b:
+            print(f"  report differs: {rep.name}\n    full:    {a}\n    recruit: {b}")
+    print(f"reports equal (recruit on all pairs vs full on the subsample): {same}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
