@@ -100,8 +100,9 @@ def cmd_recruit_index(args: argparse.Namespace) -> int:
     from .recruit import write_recruit_index
 
     info = write_recruit_index(args.reference, merged_regions(args.regions), args.max_count, args.out)
-    log.info("recruitment index: %d of the regions' %d k-mers occur at most %d times in %s", info.kept_kmers,
-             info.region_kmers, info.max_count, args.reference)  # fmt: skip
+    log.info("recruitment index of %s: %d k-mers in the regions, %d unique, %d shared (at most %d times in the "
+             "reference), the rest frequent", args.reference, info.region_kmers, info.unique_kmers,
+             info.shared_kmers, info.max_count)  # fmt: skip
     return 0
 
 

@@ -31,8 +31,11 @@ log = logging.getLogger(__name__)
 
 K = 31  # odd: a k-mer is never its own reverse complement
 PAD = 1_000  # bases added to each side of a region: about a fragment
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 _EMPTY = np.uint64(0xFFFFFFFFFFFFFFFF)  # no 31-mer (62 bits) has this value
+_SHARED = np.uint64(1 << 62)  # tag: the k-mer also occurs elsewhere, at most max_count times in all
+_FREQUENT = np.uint64(1 << 63)  # tag: the k-mer occurs more than max_count times (Alu, L1, simple repeats)
+_VALUE = _SHARED - np.uint64(1)
 _MULT = np.uint64(0x9E3779B97F4A7C15)
 _BITMAP_BITS = 26  # prefilter: 2^26 bits = 8 MiB, stays in cache far better than the table
 
@@ -67,7 +70,8 @@ class IndexInfo:
     reference_mtime: float
     regions: list[list]
     region_kmers: int
-    kept_kmers: int
+    unique_kmers: int
+    shared_kmers: int
 
 
 # ---------------------------------------------------------------------------------------------- compiled kernels
@@ -121,6 +125,14 @@ def _table_find(table, x, shift):  # pragma: no cover - compiled
         if v == _EMPTY:
             return np.int64(-1)
         slot = (slot + np.uint64(1)) & size_mask
+
+
+@numba.njit(nogil=True, cache=True)
+def _table_slots(table, kmers, shift):  # pragma: no cover - compiled
+    out = np.empty(len(kmers), dtype=np.int64)
+    for i in range(len(kmers)):
+        out[i] = _table_find(table, kmers[i], shift)
+    return out
 
 
 @numba.njit(nogil=True, cache=True)
@@ -187,15 +199,26 @@ def _parse_fastq(buf, n):  # pragma: no cover - compiled
 
 
 @numba.njit(nogil=True, cache=True)
-def _hits(buf, seq_start, seq_end, count, table, bitmap, shift, bitmap_shift, code, k, stride):
-    """1 for each read with a sampled canonical k-mer in the table."""
+def _hits(buf, seq_start, seq_end, count, table, klass, bitmap, shift, bitmap_shift, code, k, stride):
+    """1 for each read to recruit: a sampled k-mer unique to the regions, or shared ones and no more misses
+    than one mismatch makes.
+
+    Sampled k-mers are unique (recruit), shared (a hit), frequent (no evidence either way) or absent from the
+    regions (a miss). A read from a close copy elsewhere (a young repeat, a paralog) differs from the regions
+    at a few bases and misses more often; a read of the regions whose every k-mer also occurs elsewhere (a
+    mosaic of copies) still matches the regions from end to end.
+    """
     mask = (np.uint64(1) << np.uint64(2 * k)) - np.uint64(1)
     top = np.uint64(2 * (k - 1))
+    max_miss = (k + stride - 1) // stride
     out = np.zeros(count, dtype=np.uint8)
     for r in range(count):
         fwd = np.uint64(0)
         rev = np.uint64(0)
         valid = 0
+        shared_hits = 0
+        misses = 0
+        last = seq_end[r] - 1
         for i in range(seq_start[r], seq_end[r]):
             c = code[buf[i]]
             if c > 3:
@@ -204,14 +227,22 @@ def _hits(buf, seq_start, seq_end, count, table, bitmap, shift, bitmap_shift, co
             fwd = ((fwd << np.uint64(2)) | np.uint64(c)) & mask
             rev = (rev >> np.uint64(2)) | (np.uint64(3 - c) << top)
             valid += 1
-            if valid >= k and (valid - k) % stride == 0:
+            if valid >= k and ((valid - k) % stride == 0 or i == last):
                 x = fwd if fwd < rev else rev
                 h = x * _MULT
                 b = h >> bitmap_shift
+                slot = np.int64(-1)
                 if bitmap[b >> np.uint64(3)] & (np.uint8(1) << np.uint8(b & np.uint64(7))):
-                    if _table_find(table, x, shift) >= 0:
-                        out[r] = 1
-                        break
+                    slot = _table_find(table, x, shift)
+                if slot < 0:
+                    misses += 1
+                elif klass[slot] == 0:
+                    out[r] = 1
+                    break
+                elif klass[slot] == 1:
+                    shared_hits += 1
+        if shared_hits and misses <= max_miss:
+            out[r] = 1
     return out
 
 
@@ -237,18 +268,24 @@ def _interleave(buf1, start1, end1, buf2, start2, end2, keep):  # pragma: no cov
 
 
 class KmerSet:
-    """A hashed set of canonical k-mers with a small bitmap in front (most reads miss it entirely)."""
+    """The regions' canonical k-mers in a hash table, each with its class (0 unique, 1 shared: bit 62 set,
+    2 frequent: bit 63 set), and a small bitmap in front (most reads miss the set entirely)."""
 
     def __init__(self, kmers: np.ndarray, k: int = K) -> None:
         kmers = np.unique(np.asarray(kmers, dtype=np.uint64))
         self.k = k
         self.kmers = kmers
+        values = kmers & _VALUE
         bits = max(10, int(np.ceil(np.log2(max(len(kmers), 1) * 4))))
         self.table = np.full(1 << bits, _EMPTY, dtype=np.uint64)
         self.shift = np.uint64(64 - bits)
         self.bitmap = np.zeros(1 << (_BITMAP_BITS - 3), dtype=np.uint8)
         self.bitmap_shift = np.uint64(64 - _BITMAP_BITS)
-        _table_insert(self.table, self.bitmap, kmers, self.shift, self.bitmap_shift)
+        _table_insert(self.table, self.bitmap, values, self.shift, self.bitmap_shift)
+        self.klass = np.zeros(len(self.table), dtype=np.uint8)
+        for tag, code in ((_SHARED, 1), (_FREQUENT, 2)):
+            tagged = values[(kmers & tag) != 0]
+            self.klass[_table_slots(self.table, tagged, self.shift)] = code
 
     def __len__(self) -> int:
         return len(self.kmers)
@@ -259,7 +296,18 @@ class KmerSet:
         buf = np.frombuffer(text, dtype=np.uint8)
         _, starts, ends, _, count = _parse_fastq(buf, len(buf))
         hits = _hits(
-            buf, starts, ends, count, self.table, self.bitmap, self.shift, self.bitmap_shift, _CODE, self.k, stride
+            buf,
+            starts,
+            ends,
+            count,
+            self.table,
+            self.klass,
+            self.bitmap,
+            self.shift,
+            self.bitmap_shift,
+            _CODE,
+            self.k,
+            stride,
         )
         return [bool(h) for h in hits]
 
@@ -283,7 +331,7 @@ def build_recruit_index(
     chunk: int = 8_000_000,
     pad: int = PAD,
 ) -> tuple[np.ndarray, IndexInfo]:
-    """The canonical k-mers of `regions` (+/- `pad`) that occur at most `max_count` times in the whole reference.
+    """The canonical k-mers of `regions` (+/- `pad`), tagged by how often they occur in the whole reference.
 
     The pad recruits reads that overlap a region's end by fewer than k bases (and their mates).
 
@@ -304,8 +352,10 @@ def build_recruit_index(
                 seq = _sequence(fasta, contig, start, min(length, start + chunk + k - 1))
                 _count_in(candidates.table, candidates.shift, counts, seq, _CODE, k)
     filled = candidates.table != _EMPTY
-    keep = filled & (counts <= max_count)
-    kept = np.sort(candidates.table[keep])
+    values, counts = candidates.table[filled], counts[filled]
+    # counts include the regions' own copies: a k-mer twice in the window counts as shared
+    tags = np.where(counts > max_count, _FREQUENT, np.where(counts > 1, _SHARED, np.uint64(0)))
+    kept = np.sort(values | tags)
     stat = os.stat(reference)
     info = IndexInfo(
         INDEX_VERSION,
@@ -315,8 +365,9 @@ def build_recruit_index(
         stat.st_size,
         stat.st_mtime,
         [list(r) for r in resolved],
-        int(filled.sum()),
         len(kept),
+        int((counts == 1).sum()),
+        int(((counts > 1) & (counts <= max_count)).sum()),
     )
     return kept, info
 
@@ -445,6 +496,7 @@ def recruit_pairs(fq1: str, fq2: str, kmers: KmerSet, out, stride: int = 4, chun
                     s[2],
                     n,
                     kmers.table,
+                    kmers.klass,
                     kmers.bitmap,
                     kmers.shift,
                     kmers.bitmap_shift,
