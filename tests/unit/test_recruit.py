@@ -134,3 +134,32 @@ def test_index_round_trip_and_description(tmp_path, reference):
     loaded = recruit.load_recruit_index(str(out))
     assert len(loaded) == info.region_kmers > 0
     assert loaded.read_hits([WINDOW[500:650], WINDOW[8_000:8_150]]) == [True, False]
+
+
+def test_align_recruited_pairs_leaves_no_temporary_files(tmp_path, reference):
+    """Recruit mode end to end on a tiny reference: the BAM holds the recruited pairs only; temporary folders
+    (a stale one from a killed run too) are gone after success and after an error."""
+    from dira_genotyper.locus_bam import align_fastq, build_bwa_index
+
+    build_bwa_index(reference, str(tmp_path / "bwa" / "ref"))
+    index = tmp_path / "kmers.npy"
+    recruit.write_recruit_index(reference, [("chr2", 0, len(WINDOW))], 8, str(index))
+    pairs = [(f"w{i}", WINDOW[40 * i : 40 * i + 150], revcomp(WINDOW[40 * i + 250 : 40 * i + 400])) for i in range(50)]
+    pairs += [
+        (f"o{i}", ELSEWHERE[i * 80 : i * 80 + 150], revcomp(ELSEWHERE[i * 80 + 300 : i * 80 + 450])) for i in range(50)
+    ]
+    fq1, fq2 = write_pair(tmp_path, pairs)
+    out = tmp_path / "mapping" / "S.bam"
+    (tmp_path / "mapping" / ".S.align.stale").mkdir(parents=True)
+    summary = align_fastq(fq1, fq2, str(tmp_path / "bwa" / "ref"), "S", str(out), 1, True, str(index))
+    assert summary == {"mode": "recruit", "pairs": 100, "recruited": 50}
+    with pysam.AlignmentFile(str(out)) as bam:
+        names = {read.query_name for read in bam}
+    assert names == {f"w{i}" for i in range(50)}
+    assert sorted(p.name for p in out.parent.iterdir()) == ["S.bam", "S.bam.bai"]
+    short = tmp_path / "short.fastq"
+    short.write_bytes(fastq([("w0/2", WINDOW[:150])]))
+    with pytest.raises(InputError):
+        align_fastq(fq1, str(short), str(tmp_path / "bwa" / "ref"), "T", str(tmp_path / "mapping" / "T.bam"), 1,
+                    True, str(index))  # fmt: skip
+    assert sorted(p.name for p in out.parent.iterdir()) == ["S.bam", "S.bam.bai"]
