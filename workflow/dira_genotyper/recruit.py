@@ -136,7 +136,7 @@ def _table_slots(table, kmers, shift):  # pragma: no cover - compiled
 
 
 @numba.njit(nogil=True, cache=True)
-def _count_in(table, shift, counts, seq, code, k):  # pragma: no cover - compiled
+def _count_in(table, bitmap, shift, bitmap_shift, counts, seq, code, k):  # pragma: no cover - compiled
     """Add the occurrences in `seq` of the table's k-mers to `counts` (saturating at 65535)."""
     mask = (np.uint64(1) << np.uint64(2 * k)) - np.uint64(1)
     top = np.uint64(2 * (k - 1))
@@ -152,9 +152,12 @@ def _count_in(table, shift, counts, seq, code, k):  # pragma: no cover - compile
         rev = (rev >> np.uint64(2)) | (np.uint64(3 - c) << top)
         valid += 1
         if valid >= k:
-            slot = _table_find(table, fwd if fwd < rev else rev, shift)
-            if slot >= 0 and counts[slot] < 65535:
-                counts[slot] += 1
+            x = fwd if fwd < rev else rev
+            b = (x * _MULT) >> bitmap_shift
+            if bitmap[b >> np.uint64(3)] & (np.uint8(1) << np.uint8(b & np.uint64(7))):
+                slot = _table_find(table, x, shift)
+                if slot >= 0 and counts[slot] < 65535:
+                    counts[slot] += 1
 
 
 @numba.njit(nogil=True, cache=True)
@@ -350,7 +353,16 @@ def build_recruit_index(
         for contig, length in zip(fasta.references, fasta.lengths):
             for start in range(0, length, chunk):
                 seq = _sequence(fasta, contig, start, min(length, start + chunk + k - 1))
-                _count_in(candidates.table, candidates.shift, counts, seq, _CODE, k)
+                _count_in(
+                    candidates.table,
+                    candidates.bitmap,
+                    candidates.shift,
+                    candidates.bitmap_shift,
+                    counts,
+                    seq,
+                    _CODE,
+                    k,
+                )
     filled = candidates.table != _EMPTY
     values, counts = candidates.table[filled], counts[filled]
     # counts include the regions' own copies: a k-mer twice in the window counts as shared
