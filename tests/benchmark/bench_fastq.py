@@ -11,9 +11,10 @@ Data (cached under --cache, default /tmp/dira-bench-fastq; rebuilt only when mis
   0.5-3%, for 15% of the planted bases, as young Alu/L1 copies are numerous in real genomes) and low-complexity
   tracts (CA)n, (GAA)n, ... Few near-identical copies (a segmental duplication, a young repeat with one
   sibling) are what the bundled reference's decoy contig holds: the cohort test covers them;
-- reads = the locus pairs of one bundled sample (--sample) spread through >= --pairs off-target pairs from
+- reads = the locus pairs of one bundled sample (--sample) spread through --pairs off-target pairs from
   ``offgenome`` (150 bp, fragment 400 +/- 60, 0.3% substitutions), gzipped with ISA-L level 1 in 0.5 M-pair
-  blocks;
+  members; --distinct-pairs of them are made and their members written again up to --pairs (making 20 M
+  distinct pairs takes over an hour on a shared 2-core machine; every read costs the recruiter the same);
 - a subsample = the locus pairs + the first --sensitivity-pairs off-target pairs, for full-mode BWA (full mode
   on the 20 M pairs would take hours here).
 
@@ -150,8 +151,12 @@ def offtarget_block(rng: np.random.Generator, genome: np.ndarray, first: int, n:
     return out[0], out[1]
 
 
-def make_reads(cache: Path, ref: Path, sample: str, pairs: int, sub_pairs: int, rng: np.random.Generator) -> dict:
-    from isal import igzip_threaded
+def make_reads(
+    cache: Path, ref: Path, sample: str, pairs: int, sub_pairs: int, distinct: int, rng: np.random.Generator
+) -> dict:
+    """The WGS-like pair: `distinct` off-target pairs made once (in BLOCK-pair gzip members) and written again
+    and again up to `pairs`, the locus pairs spread between the members; plus the subsample pair."""
+    from isal import igzip
 
     tag = f"{sample}-{pairs}"
     files = {k: cache / f"{tag}_{k}.fastq.gz" for k in ("R1", "R2", "sub_R1", "sub_R2")}
@@ -162,19 +167,21 @@ def make_reads(cache: Path, ref: Path, sample: str, pairs: int, sub_pairs: int, 
     locus = [fastq_records(ROOT / "test-data" / "fastq" / f"{sample}_{r}.fastq.gz") for r in ("R1", "R2")]
     blocks = -(-pairs // BLOCK)
     per = -(-len(locus[0]) // blocks)
-    handles = [igzip_threaded.open(files[k].with_suffix(".tmp"), "wb", compresslevel=1, threads=1) for k in files]
+    members: list[tuple[bytes, bytes]] = []
+    handles = [open(files[k].with_suffix(".tmp"), "wb") for k in files]
     try:
         for b in range(blocks):
             n = min(BLOCK, pairs - b * BLOCK)
-            one, two = offtarget_block(rng, genome, b * BLOCK, n)
-            for h, data, mates in zip(handles[:2], (one, two), locus):
-                h.write(data)
-                h.write(b"".join(mates[b * per : (b + 1) * per]))
-            if b == 0:
-                k = sub_pairs * (13 + 2 * READ + 4)
-                for h, data, mates in zip(handles[2:], (one, two), locus):
-                    h.write(data[:k])
-                    h.write(b"".join(mates))
+            if len(members) * BLOCK < distinct:
+                one, two = offtarget_block(rng, genome, b * BLOCK, n)
+                members.append((igzip.compress(one, 1), igzip.compress(two, 1)))
+                if b == 0:
+                    k = sub_pairs * (13 + 2 * READ + 4)
+                    for h, data, mates in zip(handles[2:], (one, two), locus):
+                        h.write(igzip.compress(data[:k] + b"".join(mates), 1))
+            for h, member, mates in zip(handles[:2], members[b % len(members)], locus):
+                h.write(member)
+                h.write(igzip.compress(b"".join(mates[b * per : (b + 1) * per]), 1))
             log(f"  block {b + 1}/{blocks}")
     finally:
         for h in handles:
@@ -253,16 +260,20 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pairs", type=int, default=20_000_000, help="off-target pairs")
     ap.add_argument("--sensitivity-pairs", type=int, default=200_000)
+    ap.add_argument("--distinct-pairs", type=int, default=2_000_000, help="off-target pairs made, then repeated")
     ap.add_argument("--offgenome-mb", type=int, default=40)
     ap.add_argument("--sample", default="DIRA-01")
     ap.add_argument("--cache", default="/tmp/dira-bench-fastq")
     ap.add_argument("--skip-full", action="store_true", help="no full-mode run (no sensitivity, no comparison)")
+    ap.add_argument("--data-only", action="store_true", help="make the cached data and stop")
     args = ap.parse_args()
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(20261130)
     ref = make_reference(cache, args.offgenome_mb, rng)
-    files = make_reads(cache, ref, args.sample, args.pairs, args.sensitivity_pairs, rng)
+    files = make_reads(cache, ref, args.sample, args.pairs, args.sensitivity_pairs, args.distinct_pairs, rng)
+    if args.data_only:
+        return 0
     locus_pairs = len(fastq_records(ROOT / "test-data" / "fastq" / f"{args.sample}_R1.fastq.gz"))
     total = args.pairs + locus_pairs
     gz_bytes = files["R1"].stat().st_size + files["R2"].stat().st_size

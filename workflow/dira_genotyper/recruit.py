@@ -214,6 +214,8 @@ def _hits(buf, seq_start, seq_end, count, table, klass, bitmap, shift, bitmap_sh
     mask = (np.uint64(1) << np.uint64(2 * k)) - np.uint64(1)
     top = np.uint64(2 * (k - 1))
     max_miss = (k + stride - 1) // stride
+    two = np.uint64(2)
+    three = np.uint64(3)
     out = np.zeros(count, dtype=np.uint8)
     for r in range(count):
         fwd = np.uint64(0)
@@ -222,28 +224,35 @@ def _hits(buf, seq_start, seq_end, count, table, klass, bitmap, shift, bitmap_sh
         shared_hits = 0
         misses = 0
         last = seq_end[r] - 1
+        wait = 0  # k-mers to skip before the next sampled one
         for i in range(seq_start[r], seq_end[r]):
-            c = code[buf[i]]
-            if c > 3:
+            c = np.uint64(code[buf[i]])
+            if c > three:
                 valid = 0
+                wait = 0
                 continue
-            fwd = ((fwd << np.uint64(2)) | np.uint64(c)) & mask
-            rev = (rev >> np.uint64(2)) | (np.uint64(3 - c) << top)
+            fwd = ((fwd << two) | c) & mask
+            rev = (rev >> two) | ((three - c) << top)
             valid += 1
-            if valid >= k and ((valid - k) % stride == 0 or i == last):
-                x = fwd if fwd < rev else rev
-                h = x * _MULT
-                b = h >> bitmap_shift
-                slot = np.int64(-1)
-                if bitmap[b >> np.uint64(3)] & (np.uint8(1) << np.uint8(b & np.uint64(7))):
-                    slot = _table_find(table, x, shift)
-                if slot < 0:
-                    misses += 1
-                elif klass[slot] == 0:
-                    out[r] = 1
-                    break
-                elif klass[slot] == 1:
-                    shared_hits += 1
+            if valid < k:
+                continue
+            if wait > 0 and i != last:
+                wait -= 1
+                continue
+            wait = stride - 1
+            x = fwd if fwd < rev else rev
+            h = x * _MULT
+            b = h >> bitmap_shift
+            slot = np.int64(-1)
+            if bitmap[b >> np.uint64(3)] & (np.uint8(1) << np.uint8(b & np.uint64(7))):
+                slot = _table_find(table, x, shift)
+            if slot < 0:
+                misses += 1
+            elif klass[slot] == 0:
+                out[r] = 1
+                break
+            elif klass[slot] == 1:
+                shared_hits += 1
         if shared_hits and misses <= max_miss:
             out[r] = 1
     return out
