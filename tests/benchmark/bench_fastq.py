@@ -339,7 +339,7 @@ def main() -> int:
         f"rules {cpu_total:.1f} s ({cpu_total / zcat_cpu:.2f}x zcat)"
     )
     print(
-        f"  ... without validate_input        {wall - validate[0]:8.1f} s   ({(wall - validate[0]) / zcat:.2f}x zcat)   "
+        f"  ... without validate_input      {wall - validate[0]:8.1f} s   ({(wall - validate[0]) / zcat:.2f}x zcat)   "
         f"CPU {cpu_total - validate[1]:.1f} s ({(cpu_total - validate[1]) / zcat_cpu:.2f}x zcat)  (its full FASTQ "
         "count in Python gzip; the recruiter checks pairing and truncation in its own pass)"
     )
