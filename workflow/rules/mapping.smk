@@ -17,13 +17,6 @@ rule bwa_index:
         "bwa index -p results/reference/bwa/reference {input:q} > {log:q} 2>&1"
 
 
-def get_recruit_index(wildcards):
-    """The k-mer index of the window and controls when FASTQ pairs are recruited before alignment."""
-    if cfg("alignment", "mode") == "recruit":
-        return "results/reference/recruit/kmers.npy"
-    return []
-
-
 rule recruit_index:
     input:
         ref=REF,
