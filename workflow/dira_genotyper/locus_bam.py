@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import pysam
@@ -91,12 +92,14 @@ def align_fastq(fq1: str, fq2: str, index_prefix: str, sample: str, out_bam: str
                      " ".join(cmd))  # fmt: skip
             with open(sam, "w") as out:
                 proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=out)
+                start = time.perf_counter()
                 try:
                     stats = recruit_pairs(fq1, fq2, kmers, proc.stdin, stride=recruit_stride)
                 except BaseException:
                     proc.kill()
                     proc.wait()
                     raise
+                log.info("recruitment pass: %.1f s (BWA still aligning the last batch)", time.perf_counter() - start)
                 proc.stdin.close()
                 if proc.wait() != 0:
                     raise subprocess.CalledProcessError(proc.returncode, cmd)
