@@ -228,8 +228,9 @@ def align(fq1: Path, fq2: Path, ref: Path, out: Path, index: Path | None) -> dic
     out.parent.mkdir(parents=True)
     watch = DiskWatch(out.parent)
     watch.start()
-    cmd = [str(Path(sys.executable).parent / "dira-genotyper"), "align", "--fq1", str(fq1), "--fq2", str(fq2), "--index",
-           str(ref), "--sample", "S", "--threads", "2", "--out", str(out)]  # fmt: skip
+    exe = str(Path(sys.executable).parent / "dira-genotyper")
+    cmd = [exe, "align", "--fq1", str(fq1), "--fq2", str(fq2), "--index", str(ref), "--sample", "S", "--threads", "2",
+           "--out", str(out)]  # fmt: skip
     if index:
         cmd += ["--recruit-index", str(index)]
     log_path = out.with_suffix(".log")
