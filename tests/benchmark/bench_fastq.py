@@ -6,11 +6,13 @@
 Data (cached under --cache, default /tmp/dira-bench-fastq; rebuilt only when missing):
 - reference = the bundled synthetic reference (chr2 1 Mb, ctrl, decoy) + ``offgenome``, a random contig
   (--offgenome-mb) carrying planted, mutated copies of the window's own repeats (every RepeatMasker interval of
-  ``resources/SYNTH/mask.bed`` inside the window: simple repeats, Alu-like, L1-like; 30% of the contig: old
-  copies 10-25% diverged from the window's copy, and "young families", 25 copies of one window repeat each at
-  0.5-3%, for 15% of the planted bases, as young Alu/L1 copies are numerous in real genomes) and low-complexity
-  tracts (CA)n, (GAA)n, ... Few near-identical copies (a segmental duplication, a young repeat with one
-  sibling) are what the bundled reference's decoy contig holds: the cohort test covers them;
+  ``resources/SYNTH/mask.bed`` inside the window: simple repeats, Alu-like, L1-like; 30% of the contig) and
+  low-complexity tracts (CA)n, (GAA)n, ... A draw is a simple repeat (10%), a "young family" (15%: 25 copies of
+  one window repeat, each 0.5-3% diverged) or one old copy (10-25% diverged). As a young family plants 25
+  copies, young copies are ~80% of the planted bases (~25% of the contig) and most window repeats have one:
+  harsher than a real genome, where young Alu/L1 copies are a few % of the sequence. Few near-identical
+  copies (a segmental duplication, a young repeat with one sibling) are what the bundled reference's decoy
+  contig holds: the cohort test covers them;
 - reads = the locus pairs of one bundled sample (--sample) spread through --pairs off-target pairs from
   ``offgenome`` (150 bp, fragment 400 +/- 60, 0.3% substitutions), gzipped with ISA-L level 1 in 0.5 M-pair
   members; --distinct-pairs of them are made and their members written again up to --pairs (making 20 M
