@@ -1,11 +1,12 @@
 """Recruit the read pairs of the locus from a whole-genome FASTQ pair before alignment.
 
-One streaming pass over the pair: every read's canonical 31-mers (sampled at a stride) are looked up in a set of
-the window's and control regions' 31-mers that are rare in the whole reference; a pair is kept when either mate
-has a hit. Only the kept pairs are aligned (with BWA-MEM to the full reference, so mapping qualities stay
-honest). The set is built once per reference and cached (``build_recruit_index``): k-mers of the regions that
-occur more than ``max_count`` times in the whole reference (Alu, L1, low-complexity sequence) are left out, so
-repeats in the window do not recruit their copies from the rest of the genome.
+One streaming pass over the pair: every read's canonical 31-mers (sampled at a stride) are looked up in the set
+of the window's and control regions' 31-mers, each classed by its count in the whole reference (unique, shared
+up to ``max_count``, frequent); a pair is kept when either mate has a unique k-mer, or shared ones with no more
+misses than one mismatch makes (:func:`_hits`). Frequent k-mers (Alu, L1, low-complexity sequence) count neither
+way, so repeats in the window do not recruit their copies from the rest of the genome. Only the kept pairs are
+aligned (with BWA-MEM to the full reference, so mapping qualities stay honest). The set is built once per
+reference and cached (``write_recruit_index``).
 
 Why this and not an aligner: decompression is the floor (``zcat`` of the pair), and the filter must keep up with
 it. A k-mer lookup per few bases in compiled code (numba) runs beside two ISA-L inflater threads; minimap2 -x sr
