@@ -6,6 +6,7 @@ import argparse
 import importlib
 import json
 import logging
+import sys
 from pathlib import Path
 
 from .callable_regions import add_callable_arguments, run_callable
@@ -85,9 +86,26 @@ def cmd_prepare_resources(args: argparse.Namespace) -> int:
 
 
 def cmd_align(args: argparse.Namespace) -> int:
+    import signal
+
     from .locus_bam import align_fastq
 
-    align_fastq(args.fq1, args.fq2, args.index, args.sample, args.out, args.threads, not args.no_markdup)
+    # SIGTERM (Snakemake or Slurm cancelling the job) unwinds like an error, so temporary files are removed.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    summary = align_fastq(args.fq1, args.fq2, args.index, args.sample, args.out, args.threads,
+                          not args.no_markdup, args.recruit_index, args.recruit_stride)  # fmt: skip
+    log.info("alignment: %s", summary)
+    return 0
+
+
+def cmd_recruit_index(args: argparse.Namespace) -> int:
+    from .locus_bam import merged_regions
+    from .recruit import write_recruit_index
+
+    info = write_recruit_index(args.reference, merged_regions(args.regions), args.max_count, args.out)
+    log.info("recruitment index of %s: %d k-mers in the regions, %d unique, %d shared (at most %d times in the "
+             "reference), the rest frequent", args.reference, info.region_kmers, info.unique_kmers,
+             info.shared_kmers, info.max_count)  # fmt: skip
     return 0
 
 
@@ -157,8 +175,17 @@ def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
     p.add_argument("--sample", required=True)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--no-markdup", action="store_true")
+    p.add_argument("--recruit-index", help="k-mer index from `recruit-index`: align only the recruited pairs")
+    p.add_argument("--recruit-stride", type=int, default=4, help="look up every n-th k-mer of a read")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_align)
+
+    p = sub.add_parser("recruit-index", help="k-mers of the window + control regions that are rare in the reference")
+    p.add_argument("--reference", required=True)
+    p.add_argument("--regions", nargs="+", required=True, help="BED files")
+    p.add_argument("--max-count", type=int, default=8, help="leave out k-mers seen more often in the reference")
+    p.add_argument("--out", required=True, help=".npy file (a .json description is written beside it)")
+    p.set_defaults(func=cmd_recruit_index)
 
     p = sub.add_parser("extract", help="copy the IL-1 cluster window + control regions to a small BAM")
     p.add_argument("--input", required=True, help="BAM or CRAM")

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import pysam
@@ -56,30 +57,73 @@ def build_bwa_index(reference: str, prefix: str) -> None:
     subprocess.run([require_bwa(), "index", "-p", prefix, reference], check=True)
 
 
+def remove_stale_temp(out_dir: Path, sample: str) -> None:
+    """Temporary folders of an earlier alignment of this sample that was killed (SIGKILL leaves them)."""
+    for stale in out_dir.glob(f".{sample}.align.*"):
+        log.warning("removing %s left by an interrupted alignment", stale)
+        shutil.rmtree(stale, ignore_errors=True)
+
+
 def align_fastq(fq1: str, fq2: str, index_prefix: str, sample: str, out_bam: str, threads: int = 2,
-                mark_duplicates: bool = True) -> None:
-    """BWA-MEM with a read group, then fixmate -> coordinate sort -> markdup -> index (pysam in-process)."""
+                mark_duplicates: bool = True, recruit_index: str | None = None, recruit_stride: int = 4) -> dict:
+    """BWA-MEM with a read group, then fixmate -> coordinate sort -> markdup -> index (pysam in-process).
+
+    With `recruit_index` (``alignment.mode: recruit``) only the pairs recruited by :mod:`.recruit` reach BWA:
+    the recruiter streams them into BWA's standard input, so nothing of the whole genome is written to disk.
+    Temporary files live in a hidden folder beside `out_bam` and are removed on success, error or SIGTERM
+    (and, after a SIGKILL, by the next run).
+    """
     bwa = require_bwa()
     out_dir = Path(out_bam).parent
     out_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temp(out_dir, sample)
+    summary: dict = {"mode": "recruit" if recruit_index else "full"}
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=f".{sample}.align.") as tmp:
         sam = os.path.join(tmp, "aligned.sam")
         read_group = f"@RG\\tID:{sample}\\tSM:{sample}\\tLB:{sample}\\tPL:ILLUMINA"
         # -K fixes the batch size so that output does not depend on the thread count (reproducible runs).
-        cmd = [bwa, "mem", "-K", "10000000", "-t", str(threads), "-R", read_group, index_prefix, fq1, fq2]
-        log.info("running %s", " ".join(cmd))
-        with open(sam, "w") as out:
-            subprocess.run(cmd, stdout=out, check=True)
+        cmd = [bwa, "mem", "-K", "10000000", "-t", str(threads), "-R", read_group, index_prefix]
+        if recruit_index:
+            from .recruit import load_recruit_index, recruit_pairs
+
+            kmers = load_recruit_index(recruit_index)
+            cmd += ["-p", "/dev/stdin"]  # interleaved pairs from the recruiter
+            log.info("recruiting pairs with %s (%d k-mers), aligning them with %s", recruit_index, len(kmers),
+                     " ".join(cmd))  # fmt: skip
+            with open(sam, "w") as out:
+                proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=out)
+                start = time.perf_counter()
+                try:
+                    stats = recruit_pairs(fq1, fq2, kmers, proc.stdin, stride=recruit_stride)
+                except BaseException:
+                    proc.kill()
+                    proc.wait()
+                    raise
+                log.info("recruitment pass: %.1f s (BWA still aligning the last batch)", time.perf_counter() - start)
+                proc.stdin.close()
+                if proc.wait() != 0:
+                    raise subprocess.CalledProcessError(proc.returncode, cmd)
+            log.info("recruited %d of %d pairs (%.4f%%)", stats.recruited, stats.pairs, 100 * stats.fraction)
+            summary.update(pairs=stats.pairs, recruited=stats.recruited)
+        else:
+            cmd += [fq1, fq2]
+            log.info("running %s", " ".join(cmd))
+            with open(sam, "w") as out:
+                subprocess.run(cmd, stdout=out, check=True)
         fixed = os.path.join(tmp, "fixmate.bam")
         pysam.samtools.fixmate("-m", "-O", "bam", sam, fixed, catch_stdout=False)
+        os.remove(sam)
         ordered = os.path.join(tmp, "sorted.bam")
-        pysam.samtools.sort("-@", str(threads), "-o", ordered, fixed, catch_stdout=False)
+        pysam.samtools.sort("-@", str(threads), "-T", os.path.join(tmp, "sort"), "-o", ordered, fixed,
+                            catch_stdout=False)  # fmt: skip
+        os.remove(fixed)
         final = ordered
         if mark_duplicates:
             final = os.path.join(tmp, "markdup.bam")
             pysam.samtools.markdup(ordered, final, catch_stdout=False)
         os.replace(final, out_bam)
     pysam.index(out_bam)
+    return summary
 
 
 def ensure_index(path: str, kind: str, fallback_index: str) -> str | None:

@@ -148,6 +148,13 @@ def get_bwa_index(wildcards):
     ]
 
 
+def get_recruit_index(wildcards):
+    """The k-mer index of the window and controls when FASTQ pairs are recruited before alignment."""
+    if cfg("alignment", "mode") == "recruit":
+        return "results/reference/recruit/kmers.npy"
+    return []
+
+
 def get_alignment(wildcards):
     """The sample's BAM/CRAM as given, or the BWA-MEM alignment of its FASTQ."""
     sample = SAMPLES[wildcards.sample]

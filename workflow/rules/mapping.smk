@@ -19,12 +19,41 @@ rule bwa_index:
         "bwa index -p {params.prefix:q} {input:q} > {log:q} 2>&1"
 
 
+rule recruit_index:
+    input:
+        ref=REF,
+        window=f"{LOCUS_RES}/window.bed",
+        controls=f"{LOCUS_RES}/controls.bed",
+    output:
+        kmers="results/reference/recruit/kmers.npy",
+        info="results/reference/recruit/kmers.npy.json",
+    log:
+        "logs/mapping/recruit_index.log",
+    benchmark:
+        "benchmarks/mapping/recruit_index.tsv"
+    conda:
+        "../../envs/tools.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=120,
+    params:
+        python=PYTHON,
+        pythonpath=PACKAGE_DIR,
+        max_count=cfg("alignment", "recruit_max_kmer_count"),
+    shell:
+        "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper recruit-index "
+        "--reference {input.ref:q} --regions {input.window:q} {input.controls:q} "
+        "--max-count {params.max_count:q} --out {output.kmers:q} > {log:q} 2>&1"
+
+
 rule align:
     input:
         fq1=lambda wc: SAMPLES[wc.sample].fq1,
         fq2=lambda wc: SAMPLES[wc.sample].fq2,
         checked="results/qc/{sample}.input.json",
         index=get_bwa_index,
+        recruit=get_recruit_index,
     output:
         bam="results/mapping/{sample}.bam",
         bai="results/mapping/{sample}.bam.bai",
@@ -45,10 +74,14 @@ rule align:
         pythonpath=PACKAGE_DIR,
         prefix=lambda wc, input: input.index[0][: -len(".amb")],
         markdup=[] if cfg("alignment", "mark_duplicates") else ["--no-markdup"],
+        recruit=lambda wc, input: (
+            ["--recruit-index", input.recruit] if input.recruit else []
+        ),
     shell:
         "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper align "
         "--fq1 {input.fq1:q} --fq2 {input.fq2:q} --index {params.prefix:q} "
-        "--sample {wildcards.sample:q} --threads {threads:q} {params.markdup:q} --out {output.bam:q} > {log:q} 2>&1"
+        "--sample {wildcards.sample:q} --threads {threads:q} {params.markdup:q} {params.recruit:q} "
+        "--out {output.bam:q} > {log:q} 2>&1"
 
 
 rule extract_locus:

@@ -1,0 +1,165 @@
+"""The FASTQ recruiter: which pairs it keeps (junction, SNV, reverse strand, mates) and which not (repeats)."""
+
+from __future__ import annotations
+
+import gzip
+import io
+
+import numpy as np
+import pysam
+import pytest
+
+from dira_genotyper import recruit
+from dira_genotyper.errors import InputError
+
+RNG = np.random.default_rng(12)
+BASES = np.frombuffer(b"ACGT", dtype=np.uint8)
+COMP = bytes.maketrans(b"ACGT", b"TGCA")
+
+
+def random_seq(n: int) -> bytes:
+    return BASES[RNG.integers(0, 4, n)].tobytes()
+
+
+def revcomp(seq: bytes) -> bytes:
+    return seq.translate(COMP)[::-1]
+
+
+def mutate(seq: bytes, positions: list[int]) -> bytes:
+    out = bytearray(seq)
+    for p in positions:
+        out[p] = {65: 67, 67: 71, 71: 84, 84: 65}[out[p]]
+    return bytes(out)
+
+
+ALU = random_seq(300)
+WINDOW = random_seq(6_000) + ALU + random_seq(6_000)  # the locus window, with one copy of a repeat
+ELSEWHERE = b"".join(random_seq(2_000) + ALU for _ in range(12)) + b"CA" * 500 + random_seq(3_000)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("ref") / "ref.fa"
+    path.write_text(f">chr2\n{WINDOW.decode()}\n>other\n{ELSEWHERE.decode()}\n")
+    pysam.faidx(str(path))
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def kmers(reference) -> recruit.KmerSet:
+    found, info = recruit.build_recruit_index(reference, [("chr2", 0, len(WINDOW))], max_count=8, pad=0)
+    assert len(found) == info.region_kmers > info.unique_kmers + info.shared_kmers  # the repeat's are frequent
+    return recruit.KmerSet(found)
+
+
+def test_repeat_kmers_are_left_out_and_unique_ones_kept(kmers):
+    assert kmers.read_hits([ALU[100:250], WINDOW[100:250]]) == [False, True]
+
+
+def test_reads_that_must_be_recruited(kmers):
+    deleted = WINDOW[1_000:1_045] + WINDOW[9_000:9_105]  # junction of a deletion: 45 bp left, 105 bp right
+    snvs = mutate(WINDOW[2_000:2_150], [20, 60, 100, 140])  # an SNV every 40 bp
+    flank = random_seq(110) + WINDOW[:40]  # spans into the flank: 40 bp of the window
+    insertion = WINDOW[3_000:3_060] + random_seq(40) + WINDOW[3_060:3_110]
+    reverse = revcomp(WINDOW[11_000:11_150])
+    assert kmers.read_hits([deleted, snvs, flank, insertion, reverse], stride=4) == [True] * 5
+
+
+def test_reads_that_must_not_be_recruited(kmers):
+    repeat_copy = ELSEWHERE[2_000:2_150]  # within an ALU copy elsewhere
+    low_complexity = b"CA" * 75
+    unique_elsewhere = ELSEWHERE[:150]
+    assert kmers.read_hits([repeat_copy, low_complexity, unique_elsewhere, b"N" * 150], stride=1) == [False] * 4
+
+
+def fastq(records: list[tuple[str, bytes]]) -> bytes:
+    return b"".join(f"@{name}\n".encode() + seq + b"\n+\n" + b"F" * len(seq) + b"\n" for name, seq in records)
+
+
+def write_pair(tmp_path, pairs: list[tuple[str, bytes, bytes]], gz: bool = True) -> tuple[str, str]:
+    paths = []
+    for mate in (1, 2):
+        data = fastq([(f"{name}/{mate}", r1 if mate == 1 else r2) for name, r1, r2 in pairs])
+        path = tmp_path / f"reads_R{mate}.fastq{'.gz' if gz else ''}"
+        path.write_bytes(gzip.compress(data) if gz else data)
+        paths.append(str(path))
+    return paths[0], paths[1]
+
+
+def test_pass_keeps_either_mate_and_writes_pairs_interleaved(tmp_path, kmers):
+    pairs = []
+    for i in range(300):  # many records: the small chunk below splits records across reads
+        other = ELSEWHERE[7 * i : 7 * i + 150]
+        if i % 3 == 0:  # R1 in the window, R2 elsewhere: the mate comes along
+            pairs.append((f"p{i}", WINDOW[20 * i : 20 * i + 150], other))
+        elif i % 3 == 1:  # R2 only, reverse strand
+            pairs.append((f"p{i}", other, revcomp(WINDOW[20 * i : 20 * i + 150])))
+        else:
+            pairs.append((f"p{i}", other, ELSEWHERE[7 * i + 300 : 7 * i + 450]))
+    for gz in (True, False):
+        fq1, fq2 = write_pair(tmp_path, pairs, gz)
+        out = io.BytesIO()
+        stats = recruit.recruit_pairs(fq1, fq2, kmers, out, chunk=1_000)
+        lines = out.getvalue().decode().splitlines()
+        names = [line[1:] for line in lines[::4]]
+        expected = [name for i, (name, _, _) in enumerate(pairs) if i % 3 != 2]
+        assert stats.pairs == 300 and stats.recruited == 200
+        assert names == [f"{n}/{m}" for n in expected for m in (1, 2)]
+        assert lines[1] == pairs[0][1].decode() and lines[5] == pairs[0][2].decode()  # both mates as given
+
+
+def test_pass_rejects_files_that_are_not_one_pair(tmp_path, kmers):
+    fq1, fq2 = write_pair(tmp_path, [("a", WINDOW[:150], WINDOW[200:350]), ("b", WINDOW[:150], WINDOW[:150])])
+    short = tmp_path / "short.fastq"
+    short.write_bytes(fastq([("a/2", WINDOW[:150])]))
+    with pytest.raises(InputError, match="fewer reads"):
+        recruit.recruit_pairs(fq1, str(short), kmers, io.BytesIO())
+    swapped = tmp_path / "swapped.fastq"
+    swapped.write_bytes(fastq([("b/2", WINDOW[:150]), ("a/2", WINDOW[:150])]))
+    with pytest.raises(InputError, match="out of step"):
+        recruit.recruit_pairs(fq1, str(swapped), kmers, io.BytesIO())
+    truncated = tmp_path / "truncated.fastq"
+    truncated.write_bytes(fastq([("a/2", WINDOW[:150]), ("b/2", WINDOW[:150])])[:-40])
+    with pytest.raises(InputError, match="truncated"):
+        recruit.recruit_pairs(fq1, str(truncated), kmers, io.BytesIO())
+    not_fastq = tmp_path / "not.fastq"
+    not_fastq.write_bytes(b">a\nACGT\n")
+    with pytest.raises(InputError, match="not FASTQ"):
+        recruit.recruit_pairs(fq1, str(not_fastq), kmers, io.BytesIO())
+
+
+def test_index_round_trip_and_description(tmp_path, reference):
+    out = tmp_path / "idx" / "kmers.npy"
+    info = recruit.write_recruit_index(reference, [("chr2", 0, 6_000)], 8, str(out))
+    loaded = recruit.load_recruit_index(str(out))
+    assert len(loaded) == info.region_kmers > 0
+    assert loaded.read_hits([WINDOW[500:650], WINDOW[8_000:8_150]]) == [True, False]
+
+
+def test_align_recruited_pairs_leaves_no_temporary_files(tmp_path, reference):
+    """Recruit mode end to end on a tiny reference: the BAM holds the recruited pairs only; temporary folders
+    (a stale one from a killed run too) are gone after success and after an error."""
+    from dira_genotyper.locus_bam import align_fastq, build_bwa_index
+
+    build_bwa_index(reference, str(tmp_path / "bwa" / "ref"))
+    index = tmp_path / "kmers.npy"
+    recruit.write_recruit_index(reference, [("chr2", 0, len(WINDOW))], 8, str(index))
+    pairs = [(f"w{i}", WINDOW[40 * i : 40 * i + 150], revcomp(WINDOW[40 * i + 250 : 40 * i + 400])) for i in range(50)]
+    pairs += [
+        (f"o{i}", ELSEWHERE[i * 80 : i * 80 + 150], revcomp(ELSEWHERE[i * 80 + 300 : i * 80 + 450])) for i in range(50)
+    ]
+    fq1, fq2 = write_pair(tmp_path, pairs)
+    out = tmp_path / "mapping" / "S.bam"
+    (tmp_path / "mapping" / ".S.align.stale").mkdir(parents=True)
+    summary = align_fastq(fq1, fq2, str(tmp_path / "bwa" / "ref"), "S", str(out), 1, True, str(index))
+    assert summary == {"mode": "recruit", "pairs": 100, "recruited": 50}
+    with pysam.AlignmentFile(str(out)) as bam:
+        names = {read.query_name for read in bam}
+    assert names == {f"w{i}" for i in range(50)}
+    assert sorted(p.name for p in out.parent.iterdir()) == ["S.bam", "S.bam.bai"]
+    short = tmp_path / "short.fastq"
+    short.write_bytes(fastq([("w0/2", WINDOW[:150])]))
+    with pytest.raises(InputError):
+        align_fastq(fq1, str(short), str(tmp_path / "bwa" / "ref"), "T", str(tmp_path / "mapping" / "T.bam"), 1,
+                    True, str(index))  # fmt: skip
+    assert sorted(p.name for p in out.parent.iterdir()) == ["S.bam", "S.bam.bai"]

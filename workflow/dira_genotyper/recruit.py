@@ -1,0 +1,544 @@
+"""Recruit the read pairs of the locus from a whole-genome FASTQ pair before alignment.
+
+One streaming pass over the pair: every read's canonical 31-mers (sampled at a stride) are looked up in the set
+of the window's and control regions' 31-mers, each classed by its count in the whole reference (unique, shared
+up to ``max_count``, frequent); a pair is kept when either mate has a unique k-mer, or shared ones with no more
+misses than one mismatch makes (:func:`_hits`). Frequent k-mers (Alu, L1, low-complexity sequence) count neither
+way, so repeats in the window do not recruit their copies from the rest of the genome. Only the kept pairs are
+aligned (with BWA-MEM to the full reference, so mapping qualities stay honest). The set is built once per
+reference and cached (``write_recruit_index``).
+
+Why this and not an aligner: decompression is the floor (``zcat`` of the pair), and the filter must keep up with
+it. A k-mer lookup per few bases in compiled code (numba) runs beside two ISA-L inflater threads; minimap2 -x sr
+against the window alone took 4-5x the ``zcat`` time (issue #12). Figures: README, "FASTQ mode".
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numba
+import numpy as np
+import pysam
+
+from .errors import InputError
+from .inputs import contig_candidates
+
+log = logging.getLogger(__name__)
+
+K = 31  # odd: a k-mer is never its own reverse complement
+PAD = 1_000  # bases added to each side of a region: about a fragment
+INDEX_VERSION = 2
+_EMPTY = np.uint64(0xFFFFFFFFFFFFFFFF)  # no 31-mer (62 bits) has this value
+_SHARED = np.uint64(1 << 62)  # tag: the k-mer also occurs elsewhere, at most max_count times in all
+_FREQUENT = np.uint64(1 << 63)  # tag: the k-mer occurs more than max_count times (Alu, L1, simple repeats)
+_VALUE = _SHARED - np.uint64(1)
+_MULT = np.uint64(0x9E3779B97F4A7C15)
+_BITMAP_BITS_PER_KMER = 8  # prefilter size (1 MiB for a 1 Mb window: ~12% false positives, cache-resident)
+
+_CODE = np.full(256, 4, dtype=np.uint8)
+for _i, _b in enumerate(b"ACGT"):
+    _CODE[_b] = _i
+    _CODE[_b + 32] = _i  # lower case (soft-masked FASTA)
+
+
+@dataclass(frozen=True)
+class RecruitStats:
+    """What one recruitment pass saw and kept."""
+
+    pairs: int
+    recruited: int
+    bases: int
+
+    @property
+    def fraction(self) -> float:
+        return self.recruited / self.pairs if self.pairs else 0.0
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """How a recruitment index was made; stored beside it (``.json``) so a stale cache is rebuilt."""
+
+    version: int
+    k: int
+    max_count: int
+    reference: str
+    reference_size: int
+    reference_mtime: float
+    regions: list[list]
+    region_kmers: int
+    unique_kmers: int
+    shared_kmers: int
+
+
+# ---------------------------------------------------------------------------------------------- compiled kernels
+
+
+@numba.njit(nogil=True, cache=True)
+def _canonical_kmers(seq, code, k):  # pragma: no cover - compiled
+    """All canonical k-mers of a sequence (k-mers with a non-ACGT base skipped)."""
+    mask = (np.uint64(1) << np.uint64(2 * k)) - np.uint64(1)
+    top = np.uint64(2 * (k - 1))
+    out = np.empty(max(len(seq) - k + 1, 0), dtype=np.uint64)
+    n = 0
+    fwd = np.uint64(0)
+    rev = np.uint64(0)
+    valid = 0
+    for i in range(len(seq)):
+        c = code[seq[i]]
+        if c > 3:
+            valid = 0
+            continue
+        fwd = ((fwd << np.uint64(2)) | np.uint64(c)) & mask
+        rev = (rev >> np.uint64(2)) | (np.uint64(3 - c) << top)
+        valid += 1
+        if valid >= k:
+            out[n] = fwd if fwd < rev else rev
+            n += 1
+    return out[:n]
+
+
+@numba.njit(nogil=True, cache=True)
+def _table_insert(table, bitmap, kmers, shift, bitmap_shift):  # pragma: no cover - compiled
+    size_mask = np.uint64(len(table) - 1)
+    for x in kmers:
+        h = x * _MULT
+        b = h >> bitmap_shift
+        bitmap[b >> np.uint64(3)] |= np.uint8(1) << np.uint8(b & np.uint64(7))
+        slot = h >> shift
+        while table[slot] != _EMPTY and table[slot] != x:
+            slot = (slot + np.uint64(1)) & size_mask
+        table[slot] = x
+
+
+@numba.njit(nogil=True, cache=True)
+def _table_find(table, x, shift):  # pragma: no cover - compiled
+    size_mask = np.uint64(len(table) - 1)
+    slot = (x * _MULT) >> shift
+    while True:
+        v = table[slot]
+        if v == x:
+            return np.int64(slot)
+        if v == _EMPTY:
+            return np.int64(-1)
+        slot = (slot + np.uint64(1)) & size_mask
+
+
+@numba.njit(nogil=True, cache=True)
+def _table_slots(table, kmers, shift):  # pragma: no cover - compiled
+    out = np.empty(len(kmers), dtype=np.int64)
+    for i in range(len(kmers)):
+        out[i] = _table_find(table, kmers[i], shift)
+    return out
+
+
+@numba.njit(nogil=True, cache=True)
+def _count_in(table, bitmap, shift, bitmap_shift, counts, seq, code, k):  # pragma: no cover - compiled
+    """Add the occurrences in `seq` of the table's k-mers to `counts` (saturating at 65535)."""
+    mask = (np.uint64(1) << np.uint64(2 * k)) - np.uint64(1)
+    top = np.uint64(2 * (k - 1))
+    fwd = np.uint64(0)
+    rev = np.uint64(0)
+    valid = 0
+    for i in range(len(seq)):
+        c = code[seq[i]]
+        if c > 3:
+            valid = 0
+            continue
+        fwd = ((fwd << np.uint64(2)) | np.uint64(c)) & mask
+        rev = (rev >> np.uint64(2)) | (np.uint64(3 - c) << top)
+        valid += 1
+        if valid >= k:
+            x = fwd if fwd < rev else rev
+            b = (x * _MULT) >> bitmap_shift
+            if bitmap[b >> np.uint64(3)] & (np.uint8(1) << np.uint8(b & np.uint64(7))):
+                slot = _table_find(table, x, shift)
+                if slot >= 0 and counts[slot] < 65535:
+                    counts[slot] += 1
+
+
+@numba.njit(nogil=True, cache=True)
+def _parse_fastq(buf, n):  # pragma: no cover - compiled
+    """Complete 4-line records in buf[:n]: (record starts, sequence starts, sequence ends, record ends, count).
+
+    count is -1 - offset when a record does not start with '@' (not FASTQ, or the file is damaged there).
+    """
+    cap = n // 8 + 1
+    rec_start = np.empty(cap, dtype=np.int64)
+    seq_start = np.empty(cap, dtype=np.int64)
+    seq_end = np.empty(cap, dtype=np.int64)
+    rec_end = np.empty(cap, dtype=np.int64)
+    count = 0
+    pos = 0
+    while pos < n:
+        if buf[pos] != 64:  # '@'
+            return rec_start, seq_start, seq_end, rec_end, -1 - pos
+        lines = np.empty(4, dtype=np.int64)  # end (newline) of each of the 4 lines
+        p = pos
+        complete = True
+        for line in range(4):
+            while p < n and buf[p] != 10:
+                p += 1
+            if p >= n:
+                complete = False
+                break
+            lines[line] = p
+            p += 1
+        if not complete:
+            break
+        rec_start[count] = pos
+        seq_start[count] = lines[0] + 1
+        end = lines[1]
+        if end > seq_start[count] and buf[end - 1] == 13:  # CRLF
+            end -= 1
+        seq_end[count] = end
+        rec_end[count] = lines[3] + 1
+        count += 1
+        pos = lines[3] + 1
+    return rec_start, seq_start, seq_end, rec_end, count
+
+
+@numba.njit(nogil=True, cache=True)
+def _hits(buf, seq_start, seq_end, count, table, klass, bitmap, shift, bitmap_shift, code, k, stride):
+    """1 for each read to recruit: a sampled k-mer unique to the regions, or shared ones and no more misses
+    than one mismatch makes.
+
+    Sampled k-mers are unique (recruit), shared (a hit), frequent (no evidence either way) or absent from the
+    regions (a miss). A read from a close copy elsewhere (a young repeat, a paralog) differs from the regions
+    at a few bases and misses more often; a read of the regions whose every k-mer also occurs elsewhere (a
+    mosaic of copies) still matches the regions from end to end.
+    """
+    mask = (np.uint64(1) << np.uint64(2 * k)) - np.uint64(1)
+    top = np.uint64(2 * (k - 1))
+    max_miss = (k + stride - 1) // stride
+    two = np.uint64(2)
+    three = np.uint64(3)
+    out = np.zeros(count, dtype=np.uint8)
+    for r in range(count):
+        fwd = np.uint64(0)
+        rev = np.uint64(0)
+        valid = 0
+        shared_hits = 0
+        misses = 0
+        last = seq_end[r] - 1
+        wait = 0  # k-mers to skip before the next sampled one
+        for i in range(seq_start[r], seq_end[r]):
+            c = np.uint64(code[buf[i]])
+            if c > three:
+                valid = 0
+                wait = 0
+                continue
+            fwd = ((fwd << two) | c) & mask
+            rev = (rev >> two) | ((three - c) << top)
+            valid += 1
+            if valid < k:
+                continue
+            if wait > 0 and i != last:
+                wait -= 1
+                continue
+            wait = stride - 1
+            x = fwd if fwd < rev else rev
+            h = x * _MULT
+            b = h >> bitmap_shift
+            slot = np.int64(-1)
+            if bitmap[b >> np.uint64(3)] & (np.uint8(1) << np.uint8(b & np.uint64(7))):
+                slot = _table_find(table, x, shift)
+            if slot < 0:
+                misses += 1
+            elif klass[slot] == 0:
+                out[r] = 1
+                break
+            elif klass[slot] == 1:
+                shared_hits += 1
+        if shared_hits and misses <= max_miss:
+            out[r] = 1
+    return out
+
+
+@numba.njit(nogil=True, cache=True)
+def _interleave(buf1, start1, end1, buf2, start2, end2, keep):  # pragma: no cover - compiled
+    """The kept pairs as interleaved FASTQ bytes (R1 record, then its R2 record)."""
+    total = 0
+    for i in keep:
+        total += end1[i] - start1[i] + end2[i] - start2[i]
+    out = np.empty(total, dtype=np.uint8)
+    p = 0
+    for i in keep:
+        for j in range(start1[i], end1[i]):
+            out[p] = buf1[j]
+            p += 1
+        for j in range(start2[i], end2[i]):
+            out[p] = buf2[j]
+            p += 1
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- the index
+
+
+class KmerSet:
+    """The regions' canonical k-mers in a hash table, each with its class (0 unique, 1 shared: bit 62 set,
+    2 frequent: bit 63 set), and a small bitmap in front (most reads miss the set entirely)."""
+
+    def __init__(self, kmers: np.ndarray, k: int = K) -> None:
+        kmers = np.unique(np.asarray(kmers, dtype=np.uint64))
+        self.k = k
+        self.kmers = kmers
+        values = kmers & _VALUE
+        bits = max(10, int(np.ceil(np.log2(max(len(kmers), 1) * 4))))
+        self.table = np.full(1 << bits, _EMPTY, dtype=np.uint64)
+        self.shift = np.uint64(64 - bits)
+        # Lookups are bound by memory latency: a small bitmap (measured best at ~8 bits per k-mer) beats a sparse one.
+        bitmap_bits = max(16, int(np.ceil(np.log2(max(len(kmers), 1) * _BITMAP_BITS_PER_KMER))))
+        self.bitmap = np.zeros(1 << (bitmap_bits - 3), dtype=np.uint8)
+        self.bitmap_shift = np.uint64(64 - bitmap_bits)
+        _table_insert(self.table, self.bitmap, values, self.shift, self.bitmap_shift)
+        self.klass = np.zeros(len(self.table), dtype=np.uint8)
+        for tag, code in ((_SHARED, 1), (_FREQUENT, 2)):
+            tagged = values[(kmers & tag) != 0]
+            self.klass[_table_slots(self.table, tagged, self.shift)] = code
+
+    def __len__(self) -> int:
+        return len(self.kmers)
+
+    def read_hits(self, sequences: list[bytes], stride: int = 1) -> list[bool]:
+        """Whether each sequence has a sampled k-mer in the set (for tests and small inputs)."""
+        text = b"".join(b"@r\n" + s + b"\n+\n" + b"I" * len(s) + b"\n" for s in sequences)
+        buf = np.frombuffer(text, dtype=np.uint8)
+        _, starts, ends, _, count = _parse_fastq(buf, len(buf))
+        hits = _hits(
+            buf,
+            starts,
+            ends,
+            count,
+            self.table,
+            self.klass,
+            self.bitmap,
+            self.shift,
+            self.bitmap_shift,
+            _CODE,
+            self.k,
+            stride,
+        )
+        return [bool(h) for h in hits]
+
+
+def _resolve_contig(fasta: pysam.FastaFile, name: str) -> str:
+    found = next((c for c in contig_candidates(name) if c in fasta.references), None)
+    if found is None:
+        raise InputError(f"reference {fasta.filename.decode()} has no contig {name!r} (or its chr/no-chr alias)")
+    return found
+
+
+def _sequence(fasta: pysam.FastaFile, contig: str, start: int = 0, end: int | None = None) -> np.ndarray:
+    return np.frombuffer(fasta.fetch(contig, start, end).encode("ascii"), dtype=np.uint8)
+
+
+def build_recruit_index(
+    reference: str,
+    regions: list[tuple[str, int, int]],
+    max_count: int,
+    k: int = K,
+    chunk: int = 8_000_000,
+    pad: int = PAD,
+) -> tuple[np.ndarray, IndexInfo]:
+    """The canonical k-mers of `regions` (+/- `pad`), tagged by how often they occur in the whole reference.
+
+    The pad recruits reads that overlap a region's end by fewer than k bases (and their mates).
+
+    One pass over the reference (streamed in chunks), counting only the regions' own k-mers: memory is set by
+    the regions (a few MB), not the genome.
+    """
+    with pysam.FastaFile(reference) as fasta:
+        lengths = dict(zip(fasta.references, fasta.lengths))
+        resolved = []
+        for chrom, start, end in regions:
+            contig = _resolve_contig(fasta, chrom)
+            resolved.append((contig, max(0, start - pad), min(lengths[contig], end + pad)))
+        parts = [_canonical_kmers(_sequence(fasta, c, s, e), _CODE, k) for c, s, e in resolved]
+        candidates = KmerSet(np.concatenate(parts) if parts else np.empty(0, np.uint64), k)
+        counts = np.zeros(len(candidates.table), dtype=np.uint16)
+        for contig, length in zip(fasta.references, fasta.lengths):
+            for start in range(0, length, chunk):
+                seq = _sequence(fasta, contig, start, min(length, start + chunk + k - 1))
+                _count_in(
+                    candidates.table,
+                    candidates.bitmap,
+                    candidates.shift,
+                    candidates.bitmap_shift,
+                    counts,
+                    seq,
+                    _CODE,
+                    k,
+                )
+    filled = candidates.table != _EMPTY
+    values, counts = candidates.table[filled], counts[filled]
+    # counts include the regions' own copies: a k-mer twice in the window counts as shared
+    tags = np.where(counts > max_count, _FREQUENT, np.where(counts > 1, _SHARED, np.uint64(0)))
+    kept = np.sort(values | tags)
+    stat = os.stat(reference)
+    info = IndexInfo(
+        INDEX_VERSION,
+        k,
+        max_count,
+        os.path.abspath(reference),
+        stat.st_size,
+        stat.st_mtime,
+        [list(r) for r in resolved],
+        len(kept),
+        int((counts == 1).sum()),
+        int(((counts > 1) & (counts <= max_count)).sum()),
+    )
+    return kept, info
+
+
+def write_recruit_index(reference: str, regions: list[tuple[str, int, int]], max_count: int, out: str) -> IndexInfo:
+    """Build the index and write it to `out` (.npy) with its description beside it (`out` + .json)."""
+    kmers, info = build_recruit_index(reference, regions, max_count)
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    tmp = f"{out}.tmp.npy"
+    np.save(tmp, kmers)
+    os.replace(tmp, out)
+    Path(f"{out}.json").write_text(json.dumps(asdict(info), indent=1) + "\n")
+    return info
+
+
+def load_recruit_index(path: str) -> KmerSet:
+    info = json.loads(Path(f"{path}.json").read_text())
+    return KmerSet(np.load(path), info["k"])
+
+
+# ---------------------------------------------------------------------------------------------- the pass
+
+
+def _open(path: str):  # noqa: ANN202 - a binary file object
+    """A gzipped FASTQ through ISA-L in its own thread (the GIL is released while it inflates); plain as is."""
+    with open(path, "rb") as handle:
+        magic = handle.read(2)
+    if magic == b"\x1f\x8b":
+        from isal import igzip_threaded
+
+        return igzip_threaded.open(path, "rb", threads=1)
+    return open(path, "rb")
+
+
+def _pair_name(buf: np.ndarray, start: int) -> bytes:
+    end = start
+    while end < len(buf) and buf[end] not in (9, 10, 13, 32):
+        end += 1
+    name = bytes(buf[start + 1 : end])
+    return name[:-2] if name[-2:] in (b"/1", b"/2") else name
+
+
+class _Chunks:
+    """Complete FASTQ records of one file, chunk by chunk; what is left of a chunk waits for the next."""
+
+    def __init__(self, path: str, chunk: int) -> None:
+        self.path = path
+        self.handle = _open(path)
+        self.chunk = chunk
+        self.carry = b""
+        self.eof = False
+        self.buf = np.empty(0, dtype=np.uint8)
+        self.records = [np.empty(0, np.int64)] * 4
+        self.count = 0
+        self.used = 0
+
+    def fill(self) -> None:
+        """Called when every parsed record is used: parse the next chunk (with what was left of this one)."""
+        rest = self.buf[self.records[3][self.count - 1] :] if self.count else self.buf
+        data = rest.tobytes()
+        while True:
+            more = b"" if self.eof else self.handle.read(self.chunk)
+            self.eof = not more
+            data += more
+            self.buf = np.frombuffer(data, dtype=np.uint8)
+            *self.records, count = _parse_fastq(self.buf, len(self.buf))
+            if count < 0:
+                raise InputError(
+                    f"{self.path} is not FASTQ at byte {-1 - count} of a chunk (a record must start "
+                    "with '@' and have 4 lines): check the file is an uncorrupted (gzipped) FASTQ"
+                )
+            self.count = count
+            self.used = 0
+            if count:
+                return
+            if self.eof:
+                if data.strip():
+                    raise InputError(f"{self.path} ends with an incomplete FASTQ record: the file is truncated")
+                return
+
+    @property
+    def available(self) -> int:
+        return self.count - self.used
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def recruit_pairs(fq1: str, fq2: str, kmers: KmerSet, out, stride: int = 4, chunk: int = 8 << 20) -> RecruitStats:  # noqa: ANN001
+    """Stream the pair, write kept pairs interleaved (R1 record then R2 record) to the binary file `out`."""
+    reads = (_Chunks(fq1, chunk), _Chunks(fq2, chunk))
+    pairs = recruited = bases = 0
+    try:
+        for r in reads:
+            r.fill()
+        while True:
+            if not all(r.available for r in reads):
+                for r in reads:
+                    if not r.available and not r.eof:
+                        r.fill()
+                if not all(r.available for r in reads):
+                    if any(r.available for r in reads):
+                        short = fq1 if not reads[0].available else fq2
+                        raise InputError(
+                            f"{short} has fewer reads than its mate file: R1 and R2 must hold the "
+                            "same pairs in the same order"
+                        )
+                    break
+            n = min(r.available for r in reads)
+            sel = []
+            for r in reads:
+                a, b = r.used, r.used + n
+                sel.append(tuple(x[a:b] for x in r.records))
+            first = [_pair_name(r.buf, int(s[0][0])) for r, s in zip(reads, sel)]
+            last = [_pair_name(r.buf, int(s[0][-1])) for r, s in zip(reads, sel)]
+            if first[0] != first[1] or last[0] != last[1]:
+                raise InputError(
+                    f"{fq1} and {fq2} are out of step: read {first[0]!r} / {last[0]!r} in R1 against "
+                    f"{first[1]!r} / {last[1]!r} in R2; give the two files of one pair, unsorted"
+                )
+            hit = np.zeros(n, dtype=np.uint8)
+            for r, s in zip(reads, sel):
+                hit |= _hits(
+                    r.buf,
+                    s[1],
+                    s[2],
+                    n,
+                    kmers.table,
+                    kmers.klass,
+                    kmers.bitmap,
+                    kmers.shift,
+                    kmers.bitmap_shift,
+                    _CODE,
+                    kmers.k,
+                    stride,
+                )
+                bases += int((s[2] - s[1]).sum())
+            keep = np.flatnonzero(hit)
+            if len(keep):
+                out.write(
+                    _interleave(reads[0].buf, sel[0][0], sel[0][3], reads[1].buf, sel[1][0], sel[1][3], keep).tobytes()
+                )
+            pairs += n
+            recruited += len(keep)
+            for r in reads:
+                r.used += n
+    finally:
+        for r in reads:
+            r.close()
+    return RecruitStats(pairs, recruited, bases)
