@@ -304,16 +304,12 @@ class Tally:
         conc = self.cn_ok / self.found if self.found else float("nan")
         med = f"{int(np.median(self.bp_err))}" if self.bp_err else "-"
         within = f"{np.mean(np.array(self.bp_err_split) <= 10):.2f}" if self.bp_err_split else "-"
-        return (
-            f"{self.found:>3}/{self.n:<3} sens {sens:4.2f} CN {conc:4.2f} bp-med {med:>5} <=10bp {within:>4}"
-        )
+        return f"{self.found:>3}/{self.n:<3} sens {sens:4.2f} CN {conc:4.2f} bp-med {med:>5} <=10bp {within:>4}"
 
 
 def gene_truth(gene: Gene, events: list[Event]) -> int:
     """Truth as the caller defines it: intact copies of the whole gene span (any overlap removes a copy)."""
-    lost = sum(
-        2 - ev.cn for ev in events if ev.chrom == gene.chrom and ev.start <= gene.end and ev.end >= gene.start
-    )
+    lost = sum(2 - ev.cn for ev in events if ev.chrom == gene.chrom and ev.start <= gene.end and ev.end >= gene.start)
     return max(0, 2 - lost)
 
 
@@ -396,7 +392,7 @@ def evaluate(
 def measure(code: str) -> tuple[float, float]:
     """Wall time (s) and peak RSS (MiB) of `code` run in a fresh Python process (it reports its own peak)."""
     # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so a child would report this process's peak.
-    code += (";import re;print(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1))")
+    code += ";import re;print(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1))"
     t = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     wall = time.perf_counter() - t
@@ -436,9 +432,7 @@ def padded_bam(src: Path, out: Path, extra_reads: int, seed: int) -> Path:
     return out
 
 
-def speed(
-    bam: Path, ref: Path, res_dir: Path, out: Path, extra_reads: int, seed: int, lines: list[str]
-) -> None:
+def speed(bam: Path, ref: Path, res_dir: Path, out: Path, extra_reads: int, seed: int, lines: list[str]) -> None:
     big = padded_bam(bam, out / "bam" / "speed_padded.bam", extra_reads, seed)
     lines.append("--- speed (cnv-count + cnv-call incl. breakpoints, one process each)")
     for label, path in (("30x locus BAM", bam), (f"same + {extra_reads:,} reads elsewhere", big)):
@@ -530,13 +524,9 @@ def main(argv: list[str] | None = None) -> int:
             results[d.name] = run_ours(bam, ref, res_dir, prefix, "auto", params=params)
             if use_delly:
                 delly_calls[d.name] = run_delly(bam, ref, prefix)
-        figures[f"wgs{depth}x"] = evaluate(
-            f"WGS-like {depth}x (single mode)", wgs, results, delly_calls, res, lines
-        )
+        figures[f"wgs{depth}x"] = evaluate(f"WGS-like {depth}x (single mode)", wgs, results, delly_calls, res, lines)
     if exome:
-        counts = {
-            d.name: counts_for(bams[d.name], ref, res_dir, out / "calls" / f"{d.name}.exome") for d in exome
-        }
+        counts = {d.name: counts_for(bams[d.name], ref, res_dir, out / "calls" / f"{d.name}.exome") for d in exome}
         results, delly_calls = {}, ({} if use_delly else None)
         for d in exome:
             others = [c for n, c in counts.items() if n != d.name]

@@ -794,8 +794,10 @@ def evaluate(
                 f"{g:<8}{k:<15}{t.tp:>5}{t.fp:>5}{t.fn:>5}{t.recall:>8.3f}{t.precision:>10.3f}{t.concordance:>9.3f}"
                 f"{t.nocall:>9}{t.flagged:>9}{t.recall_with_flagged:>16.3f}"
             )
-    lines.append("(flagged: FNs written with a FILTER reason, shown to the lab for confirmation; "
-                 "recall+flagged counts them as found)")
+    lines.append(
+        "(flagged: FNs written with a FILTER reason, shown to the lab for confirmation; "
+        "recall+flagged counts them as found)"
+    )
     for g in genes:
         tp = sum(t.tp for t in tally[g].values())
         lines.append(
@@ -976,7 +978,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--strict", action="store_true", help="exit 1 when a goal at >= 20x is not met")
     ap.add_argument("--json", default=None, help="also write the figures as JSON here")
-    ap.add_argument("--calling", default="{}", help='calling parameters to change, JSON: \'{"min_qual": 20}\'')
+    ap.add_argument("--calling", default="{}", help="calling parameters to change, JSON: '{\"min_qual\": 20}'")
     args = ap.parse_args(argv)
     genes = tuple(g for g in GENES if g in {x.strip().upper() for x in args.genes.split(",")})
     if not genes:

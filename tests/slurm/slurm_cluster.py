@@ -98,8 +98,10 @@ def _missing_binaries() -> list[str]:
 def _install_packages() -> None:
     """Install the Debian packages (root only, the same ones scripts/setup.sh --test installs)."""
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    for cmd in (["apt-get", "update", "-qq"],
-                ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *DEBIAN_PACKAGES]):
+    for cmd in (
+        ["apt-get", "update", "-qq"],
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *DEBIAN_PACKAGES],
+    ):
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
         if proc.returncode != 0:
             raise SlurmUnavailable(f"`{' '.join(cmd)}` failed: {proc.stderr.strip()[-500:]}")
@@ -110,15 +112,17 @@ def check_available(install: bool = True) -> None:
     if not sys.platform.startswith("linux"):
         raise SlurmUnavailable("a test Slurm cluster needs Linux")
     if os.geteuid() != 0:
-        raise SlurmUnavailable("starting slurmd/slurmctld/munged needs root (run the Slurm test as root, "
-                               "e.g. in the CI container)")
+        raise SlurmUnavailable(
+            "starting slurmd/slurmctld/munged needs root (run the Slurm test as root, e.g. in the CI container)"
+        )
     missing = _missing_binaries()
     if missing and install and _which("apt-get") and not os.environ.get("DIRA_SLURM_NO_INSTALL"):
         _install_packages()
         missing = _missing_binaries()
     if missing:
-        raise SlurmUnavailable(f"Slurm binaries missing: {', '.join(missing)} "
-                               f"(apt-get install -y {' '.join(DEBIAN_PACKAGES)})")
+        raise SlurmUnavailable(
+            f"Slurm binaries missing: {', '.join(missing)} (apt-get install -y {' '.join(DEBIAN_PACKAGES)})"
+        )
 
 
 def _free_ports(n: int) -> list[int]:
@@ -248,8 +252,14 @@ def _job_processes(base: Path, daemon_pids: list[int]) -> list[int]:
     """Job-step processes our slurmd started (slurmstepd and what runs under it), not the daemons themselves."""
     table = _process_table()
     me = os.getpid()
-    steps = [pid for pid in table if pid not in daemon_pids and pid != me and _uses_dir(pid, base)
-             and "slurmstepd" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")]
+    steps = [
+        pid
+        for pid in table
+        if pid not in daemon_pids
+        and pid != me
+        and _uses_dir(pid, base)
+        and "slurmstepd" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    ]
     found = set(steps) | set(_descendants(steps, table)) | set(_descendants(daemon_pids, table))
     return sorted(found - set(daemon_pids))
 
@@ -309,19 +319,41 @@ def slurm_cluster(base: Path, start_timeout: float = 90, install: bool = True) -
     def start(name: str, cmd: list[str]) -> None:
         out = open(base / f"{name}.out", "w")  # noqa: SIM115 - closed in the finally block
         handles.append(out)
-        procs[name] = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                       env=cluster.env, cwd=base, start_new_session=True,
-                                       preexec_fn=_die_with_parent)
+        procs[name] = subprocess.Popen(
+            cmd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=cluster.env,
+            cwd=base,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
         cluster.pids[name] = procs[name].pid
 
     try:
-        start("munged", [_which("munged"), "--foreground", "--force", f"--key-file={key}",
-                         f"--socket={base}/munge.socket.2", f"--pid-file={base}/munged.pid",
-                         f"--log-file={base}/munged.log", f"--seed-file={base}/munged.seed"])
+        start(
+            "munged",
+            [
+                _which("munged"),
+                "--foreground",
+                "--force",
+                f"--key-file={key}",
+                f"--socket={base}/munge.socket.2",
+                f"--pid-file={base}/munged.pid",
+                f"--log-file={base}/munged.log",
+                f"--seed-file={base}/munged.seed",
+            ],
+        )
         _wait_for(lambda: (base / "munge.socket.2").exists(), 20, "munged socket", cluster, procs)
         start("slurmctld", [_which("slurmctld"), "-D", "-c", "-i", "-f", str(conf)])
-        _wait_for(lambda: cluster.run("scontrol", "ping", timeout=10).stdout.count("UP") > 0, start_timeout,
-                  "slurmctld answering `scontrol ping`", cluster, procs)
+        _wait_for(
+            lambda: cluster.run("scontrol", "ping", timeout=10).stdout.count("UP") > 0,
+            start_timeout,
+            "slurmctld answering `scontrol ping`",
+            cluster,
+            procs,
+        )
         start("slurmd", [_which("slurmd"), "-D", "-N", "localhost", "-f", str(conf)])
         _wait_for(lambda: cluster.node_state() == "idle", start_timeout, "node idle in sinfo", cluster, procs)
         yield cluster
@@ -341,8 +373,9 @@ def _wait_for(check, timeout: float, what: str, cluster: SlurmCluster, procs: di
             if check():
                 return
         time.sleep(0.5)
-    raise RuntimeError(f"timed out after {timeout:.0f} s waiting for {what} (node state: {cluster.node_state()!r})"
-                       f"\n{cluster.logs()}")
+    raise RuntimeError(
+        f"timed out after {timeout:.0f} s waiting for {what} (node state: {cluster.node_state()!r})\n{cluster.logs()}"
+    )
 
 
 def _shutdown(cluster: SlurmCluster, procs: dict[str, subprocess.Popen]) -> None:

@@ -50,9 +50,7 @@ def write_vcf(path: Path, length: int, rows: list[tuple]) -> Path:
         out.write(VCF_HEADER.format(length=length))
         for pos, ref, alt, gt, flt, ad in sorted(rows):
             dp = sum(ad)
-            out.write(
-                f"chr2\t{pos}\t.\t{ref}\t{alt}\t60\t{flt}\t.\tGT:AD:DP:GQ\t{gt}:{ad[0]},{ad[1]}:{dp}:50\n"
-            )
+            out.write(f"chr2\t{pos}\t.\t{ref}\t{alt}\t60\t{flt}\t.\tGT:AD:DP:GQ\t{gt}:{ad[0]},{ad[1]}:{dp}:50\n")
     return path
 
 
@@ -247,16 +245,11 @@ def test_population_af_makes_common_alleles_benign(synth, tmp_path):
         out.write(f"##fileformat=VCFv4.2\n##contig=<ID=chr2,length={len(genome)}>\n")
         out.write('##INFO=<ID=AF,Number=A,Type=Float,Description="Allele frequency">\n')
         out.write("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
-        for pos, ref, alt, af in sorted(
-            [(rows[0][0], rows[0][1], "T", 0.05), (rows[1][0], rows[1][1], "T", 0.0001)]
-        ):
+        for pos, ref, alt, af in sorted([(rows[0][0], rows[0][1], "T", 0.05), (rows[1][0], rows[1][1], "T", 0.0001)]):
             other = "A" if alt != "A" and ref != "A" else "G"
             out.write(f"chr2\t{pos}\t.\t{ref}\t{other},{alt}\t.\tPASS\tAF=0.2,{af}\n")
     indexed = pysam.tabix_index(str(pop), preset="vcf", force=True)
-    by_c = {
-        r["hgvs_c"].split(":")[1]: r
-        for r in annotate_vcf(vcf, fasta, SYNTH_GFF3, KNOWN, population_vcf=indexed)
-    }
+    by_c = {r["hgvs_c"].split(":")[1]: r for r in annotate_vcf(vcf, fasta, SYNTH_GFF3, KNOWN, population_vcf=indexed)}
     assert by_c["c.281G>T"]["population_af"] == pytest.approx(0.05)
     assert by_c["c.281G>T"]["classification"] == "benign"
     assert by_c["c.160C>T"]["population_af"] == pytest.approx(0.0001)
@@ -266,10 +259,7 @@ def test_population_af_makes_common_alleles_benign(synth, tmp_path):
 
 def test_rules_are_configurable():
     rules = resolve_rules({"benign_af": 0.1, "lof_consequences": ["stop_gained"]})
-    assert (
-        rules["benign_af"] == 0.1
-        and rules["uncertain_consequences"] == DEFAULT_RULES["uncertain_consequences"]
-    )
+    assert rules["benign_af"] == 0.1 and rules["uncertain_consequences"] == DEFAULT_RULES["uncertain_consequences"]
     assert classify(("missense_variant",), None, 0.04, rules)[0] == "uncertain"
     assert classify(("missense_variant",), None, 0.04, resolve_rules())[0] == "likely_benign"  # BS1
     assert classify(("missense_variant",), None, 0.05, rules)[0] == "benign"  # BA1 whatever benign_af says
@@ -361,9 +351,7 @@ def test_names_do_not_depend_on_strand(synth):
     for start, end in tx.exons:
         for edge in (start, end):
             for g in range(edge - 6, edge + 7):
-                alleles.append(
-                    (g - 1, g, genome[g - 1], {"A": "C", "C": "G", "G": "T", "T": "A"}[genome[g - 1]])
-                )
+                alleles.append((g - 1, g, genome[g - 1], {"A": "C", "C": "G", "G": "T", "T": "A"}[genome[g - 1]]))
                 for size_bp in (1, 2, 3, 4):
                     alleles.append((g - 1, g - 1 + size_bp, genome[g - 1 : g - 1 + size_bp], ""))
                 for ins in (genome[g : g + 2], "T", "GAC"):
@@ -372,9 +360,7 @@ def test_names_do_not_depend_on_strand(synth):
     for start, end, ref, alt in alleles:
         plus_effect = describe_variant(tx, fetch_plus, *_left_aligned_vcf(genome, start, end, ref, alt))
         m_start, m_end = size - end, size - start
-        minus_vcf = _left_aligned_vcf(
-            mirror, m_start, m_end, reverse_complement(ref), reverse_complement(alt)
-        )
+        minus_vcf = _left_aligned_vcf(mirror, m_start, m_end, reverse_complement(ref), reverse_complement(alt))
         minus_effect = describe_variant(minus, fetch_minus, *minus_vcf)
         assert (minus_effect.hgvs_c, minus_effect.hgvs_p, minus_effect.consequences) == (
             plus_effect.hgvs_c,
@@ -422,10 +408,14 @@ def test_genotype_fields_and_bgzipped_input(synth, tmp_path):
 def test_bcftools_csq_twice_in_one_process(synth, tmp_path):
     """In-process csq keeps state between calls (the second fails "not sorted"); the child process does not."""
     fasta, tx, genome = synth
-    first = write_vcf(tmp_path / "a.vcf", len(genome), [snv(tx, genome, "c.160", "T", gt="1/1", ad=(0, 25)),
-                                                         deletion(tx, genome, "c.213", "c.227")])
-    second = write_vcf(tmp_path / "b.vcf", len(genome), [snv(tx, genome, "c.229", "T"),
-                                                          deletion(tx, genome, "c.150", "c.150")])
+    first = write_vcf(
+        tmp_path / "a.vcf",
+        len(genome),
+        [snv(tx, genome, "c.160", "T", gt="1/1", ad=(0, 25)), deletion(tx, genome, "c.213", "c.227")],
+    )
+    second = write_vcf(
+        tmp_path / "b.vcf", len(genome), [snv(tx, genome, "c.229", "T"), deletion(tx, genome, "c.150", "c.150")]
+    )
     assert len(bcftools_csq(first, fasta, SYNTH_GFF3)) == 2
     again = bcftools_csq(second, fasta, SYNTH_GFF3)
     assert sorted(v.split("|")[0] for v in again.values()) == ["frameshift", "stop_gained"]

@@ -17,11 +17,13 @@ def header():
     h = pysam.VariantHeader()
     h.contigs.add("chr2", length=1000)
     h.add_line('##INFO=<ID=DP,Number=1,Type=Integer,Description="depth">')
-    for line in ('##FORMAT=<ID=GT,Number=1,Type=String,Description="GT">',
-                 '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="DP">',
-                 '##FORMAT=<ID=GQ,Number=1,Type=Integer,Description="GQ">',
-                 '##FORMAT=<ID=AD,Number=R,Type=Integer,Description="AD">',
-                 '##FORMAT=<ID=SP,Number=1,Type=Integer,Description="SP">'):
+    for line in (
+        '##FORMAT=<ID=GT,Number=1,Type=String,Description="GT">',
+        '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="DP">',
+        '##FORMAT=<ID=GQ,Number=1,Type=Integer,Description="GQ">',
+        '##FORMAT=<ID=AD,Number=R,Type=Integer,Description="AD">',
+        '##FORMAT=<ID=SP,Number=1,Type=Integer,Description="SP">',
+    ):
         h.add_line(line)
     h.add_sample("S")
     return h
@@ -42,8 +44,14 @@ def test_good_call_passes(header):
 
 @pytest.mark.parametrize(
     ("kwargs", "reason"),
-    [({"qual": 10.0}, "LowQual"), ({"dp": 5}, "LowDepth"), ({"gq": 5}, "LowGQ"), ({"ad": (27, 3)}, "AlleleBalance"),
-     ({"ad": (10, 2)}, "LowAltReads"), ({"sp": 80}, "StrandBias")],
+    [
+        ({"qual": 10.0}, "LowQual"),
+        ({"dp": 5}, "LowDepth"),
+        ({"gq": 5}, "LowGQ"),
+        ({"ad": (27, 3)}, "AlleleBalance"),
+        ({"ad": (10, 2)}, "LowAltReads"),
+        ({"sp": 80}, "StrandBias"),
+    ],
 )
 def test_each_filter(header, kwargs, reason):
     assert filter_reasons(record(header, **kwargs), CallingParams(), []) == [reason]

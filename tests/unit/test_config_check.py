@@ -57,8 +57,8 @@ def test_typo_is_named_with_the_nearest_key(extra, named, nearest):
 def test_unrelated_key_lists_the_valid_keys():
     with pytest.raises(
         InputError,
-        match=r"unknown key `alignment.zzz`.*valid keys of alignment: mark_duplicates, "
-        r"threads",
+        match=r"unknown key `alignment.zzz`.*valid keys of alignment: mark_duplicates, mode, "
+        r"recruit_max_kmer_count, threads",
     ):
         check_config_keys({"samples": "s", "reference": "r", "alignment": {"zzz": 1}})
 

@@ -43,9 +43,9 @@ def _blocks() -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
 def _model(strand: str) -> tuple[Transcript, str]:
     exons, cds = _blocks()
     if strand == "+":
-        return Transcript(
-            "TX1", "chrT", "+", exons, cds, refseq="NM_000001.1", protein_refseq="NP_000001.1"
-        ), (PLUS_GENOME)
+        return Transcript("TX1", "chrT", "+", exons, cds, refseq="NM_000001.1", protein_refseq="NP_000001.1"), (
+            PLUS_GENOME
+        )
     size = len(PLUS_GENOME)
     flip = [(size - e + 1, size - s + 1) for s, e in exons]
     flip_cds = [(size - e + 1, size - s + 1) for s, e in cds]

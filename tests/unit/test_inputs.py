@@ -24,19 +24,31 @@ def sheet(tmp_path: Path, rows: list[str], header: str = HEADER) -> Path:
 
 
 def test_good_sheet_parses_with_family(tmp_path):
-    path = sheet(tmp_path, ["kid\ta_R1.fq.gz\ta_R2.fq.gz\t\tF1\tdad\tmum\tF", "dad\t\t\tdad.bam\tF1\t\t\tM",
-                            "mum\t\t\tmum.cram\tF1\t\t\t"])
+    path = sheet(
+        tmp_path,
+        [
+            "kid\ta_R1.fq.gz\ta_R2.fq.gz\t\tF1\tdad\tmum\tF",
+            "dad\t\t\tdad.bam\tF1\t\t\tM",
+            "mum\t\t\tmum.cram\tF1\t\t\t",
+        ],
+    )
     samples = inputs.read_sample_sheet(path)
-    assert [(s.name, s.kind, s.sex) for s in samples] == [("kid", "fastq", "female"), ("dad", "bam", "male"),
-                                                           ("mum", "cram", "unknown")]
+    assert [(s.name, s.kind, s.sex) for s in samples] == [
+        ("kid", "fastq", "female"),
+        ("dad", "bam", "male"),
+        ("mum", "cram", "unknown"),
+    ]
     assert samples[0].father == "dad" and samples[0].mother == "mum"
 
 
 @pytest.mark.parametrize(
     ("rows", "header", "expected"),
     [
-        (["a\tx_R1.fq.gz\tx_R2.fq.gz\t\t\t\t\t"], "sample\tfq1\tfq2\tbam\tfamily\tfather\tmother\tsex\tbatch\n",
-         "unknown column(s) batch"),
+        (
+            ["a\tx_R1.fq.gz\tx_R2.fq.gz\t\t\t\t\t"],
+            "sample\tfq1\tfq2\tbam\tfamily\tfather\tmother\tsex\tbatch\n",
+            "unknown column(s) batch",
+        ),
         (["a\t\t\ta.bam\t\t\t\t", "a\t\t\tb.bam\t\t\t\t"], HEADER, "sample 'a' appears twice (lines 2 and 3)"),
         (["a\tx_R1.fq.gz\tx_R2.fq.gz\ta.bam\t\t\t\t"], HEADER, "both FASTQ (fq1/fq2) and bam are given"),
         (["a\t\t\t\t\t\t\t"], HEADER, "no input; give fq1+fq2 or bam"),
@@ -45,19 +57,33 @@ def test_good_sheet_parses_with_family(tmp_path):
         (["a\t\t\ta.bam\t\tnobody\t\t"], HEADER, "father 'nobody' is not a sample in the sheet"),
         (["a\t\t\ta.bam\t\t\t\tX"], HEADER, "sex 'X' is not one of M, F or empty"),
         # pedigree (issue 13, item 4)
-        (["kid\t\t\tk.bam\tF1\tdad\t\t", "dad\t\t\td.bam\tF1\t\t\tF"], HEADER,
-         "sample kid (sheet line 2): father dad has sex female in the sheet"),
-        (["kid\t\t\tk.bam\tF1\t\tmum\t", "mum\t\t\tm.bam\tF1\t\t\tM"], HEADER,
-         "sample kid (sheet line 2): mother mum has sex male in the sheet"),
-        (["kid\t\t\tk.bam\tF1\tp\tp\t", "p\t\t\tp.bam\tF1\t\t\t"], HEADER,
-         "'p' is named as both father and mother"),
+        (
+            ["kid\t\t\tk.bam\tF1\tdad\t\t", "dad\t\t\td.bam\tF1\t\t\tF"],
+            HEADER,
+            "sample kid (sheet line 2): father dad has sex female in the sheet",
+        ),
+        (
+            ["kid\t\t\tk.bam\tF1\t\tmum\t", "mum\t\t\tm.bam\tF1\t\t\tM"],
+            HEADER,
+            "sample kid (sheet line 2): mother mum has sex male in the sheet",
+        ),
+        (["kid\t\t\tk.bam\tF1\tp\tp\t", "p\t\t\tp.bam\tF1\t\t\t"], HEADER, "'p' is named as both father and mother"),
         (["a\t\t\ta.bam\t\ta\t\t"], HEADER, "sample a (sheet line 2) is named as its own father"),
-        (["kid\t\t\tk.bam\tF1\tdad\t\t", "dad\t\t\td.bam\tF2\t\t\tM"], HEADER,
-         "family F1 but its father dad has family F2"),
-        (["a\t\t\ta.bam\tF\tb\t\t", "b\t\t\tb.bam\tF\tc\t\t", "c\t\t\tc.bam\tF\ta\t\t"], HEADER,
-         "the pedigree has a cycle (a's parent is b, b's parent is c, c's parent is a)"),
-        (["a\tx_R1.fq.gz\tx_R2.fq.gz\t\t\t\t\t\tother"], HEADER.replace("sex\n", "sex\tbam_sm\n"),
-         "bam_sm 'other' is set but the sample has no bam"),
+        (
+            ["kid\t\t\tk.bam\tF1\tdad\t\t", "dad\t\t\td.bam\tF2\t\t\tM"],
+            HEADER,
+            "family F1 but its father dad has family F2",
+        ),
+        (
+            ["a\t\t\ta.bam\tF\tb\t\t", "b\t\t\tb.bam\tF\tc\t\t", "c\t\t\tc.bam\tF\ta\t\t"],
+            HEADER,
+            "the pedigree has a cycle (a's parent is b, b's parent is c, c's parent is a)",
+        ),
+        (
+            ["a\tx_R1.fq.gz\tx_R2.fq.gz\t\t\t\t\t\tother"],
+            HEADER.replace("sex\n", "sex\tbam_sm\n"),
+            "bam_sm 'other' is set but the sample has no bam",
+        ),
     ],
 )
 def test_bad_sheets(tmp_path, rows, header, expected):
@@ -77,12 +103,24 @@ def test_one_parser_bom_hash_in_path_and_whitespace(tmp_path):
     """A UTF-8 BOM is ignored; a `#` inside a path is kept (only lines starting with # are comments); cells are
     stripped the same way for the schema and the samples (one parser: read_sheet_rows)."""
     path = tmp_path / "samples.tsv"
-    path.write_bytes(("\ufeff" + HEADER + "# a comment line\r\n"
-                      + "a \t\t\t run#2/a.bam \t\t\t\t\r\n").encode("utf-8"))
+    path.write_bytes(("\ufeff" + HEADER + "# a comment line\r\n" + "a \t\t\t run#2/a.bam \t\t\t\t\r\n").encode("utf-8"))
     header, rows = inputs.read_sheet_rows(path)
     assert header[0] == "sample"
-    assert rows == [(3, {"sample": "a", "fq1": "", "fq2": "", "bam": "run#2/a.bam", "family": "", "father": "",
-                         "mother": "", "sex": ""})]
+    assert rows == [
+        (
+            3,
+            {
+                "sample": "a",
+                "fq1": "",
+                "fq2": "",
+                "bam": "run#2/a.bam",
+                "family": "",
+                "father": "",
+                "mother": "",
+                "sex": "",
+            },
+        )
+    ]
     [sample] = inputs.read_sample_sheet(path)
     assert (sample.name, sample.bam) == ("a", "run#2/a.bam")
 
@@ -160,15 +198,25 @@ def synth_reference(tmp_path_factory) -> str:
         for name, length in (("chr2", 1_000_000), ("ctrl", 200_000)):
             out.write(f">{name}\n")
             seq = "".join(rng.choices("ACGT", k=length))
-            out.writelines(seq[i:i + 60] + "\n" for i in range(0, length, 60))
+            out.writelines(seq[i : i + 60] + "\n" for i in range(0, length, 60))
     pysam.faidx(str(path))
     return str(path)
 
 
-def write_bam(path: Path, contigs: list[tuple[str, int]], reference: str | None = None, n_reads: int = 20,
-              sms: tuple[str, ...] = ("s1",), order: str = "coordinate", step: int = 10) -> str:
-    header = {"HD": {"VN": "1.6", "SO": order}, "SQ": [{"SN": n, "LN": ln} for n, ln in contigs],
-              "RG": [{"ID": f"rg{i}", "SM": sm} for i, sm in enumerate(sms)]}
+def write_bam(
+    path: Path,
+    contigs: list[tuple[str, int]],
+    reference: str | None = None,
+    n_reads: int = 20,
+    sms: tuple[str, ...] = ("s1",),
+    order: str = "coordinate",
+    step: int = 10,
+) -> str:
+    header = {
+        "HD": {"VN": "1.6", "SO": order},
+        "SQ": [{"SN": n, "LN": ln} for n, ln in contigs],
+        "RG": [{"ID": f"rg{i}", "SM": sm} for i, sm in enumerate(sms)],
+    }
     if not order:
         del header["HD"]["SO"]
     mode = "wc" if str(path).endswith(".cram") else "wb"
@@ -252,8 +300,13 @@ def test_cram_without_its_reference(tmp_path, synth_reference):
     cram = write_bam(tmp_path / "c.cram", [("chr2", 1_000_000), ("ctrl", 200_000)], reference=synth_reference)
     other = tmp_path / "other.fa"
     rng = random.Random(3)
-    other.write_text(">chr2\n" + "".join(rng.choices("ACGT", k=1_000_000)) + "\n>ctrl\n"
-                     + "".join(rng.choices("ACGT", k=200_000)) + "\n")
+    other.write_text(
+        ">chr2\n"
+        + "".join(rng.choices("ACGT", k=1_000_000))
+        + "\n>ctrl\n"
+        + "".join(rng.choices("ACGT", k=200_000))
+        + "\n"
+    )
     pysam.faidx(str(other))
     sample = inputs.Sample("s1", "cram", bam=cram)
     # With its own reference the CRAM decodes.
@@ -303,8 +356,11 @@ def test_bam_without_sm_is_accepted(tmp_path, synth_reference):
 @pytest.mark.parametrize("order", ["queryname", "unsorted"])
 def test_name_sorted_bam_fails_at_parse_time(tmp_path, synth_reference, order):
     bam = write_bam(tmp_path / "q.bam", CONTIGS, order=order)
-    with pytest.raises(InputError, match=rf"is not sorted by coordinate \(its header says @HD SO:{order}\).*"
-                                         "samtools sort"):
+    with pytest.raises(
+        InputError,
+        match=rf"is not sorted by coordinate \(its header says @HD SO:{order}\).*"
+        "samtools sort",
+    ):
         _check(bam, synth_reference)
 
 
@@ -338,25 +394,37 @@ def test_fastq_mates_out_of_order_fail_in_validation(tmp_path):
     write_fastq(tmp_path / "a_R1.fq.gz", 5)
     with gzip.open(tmp_path / "a_R1.fq.gz", "rt") as handle:
         records = handle.read().splitlines(keepends=True)
-    chunks = [records[i:i + 4] for i in range(0, len(records), 4)]
+    chunks = [records[i : i + 4] for i in range(0, len(records), 4)]
     chunks[2], chunks[3] = chunks[3], chunks[2]  # R2 with reads 3 and 4 swapped: first names still agree
     with gzip.open(tmp_path / "a_R2.fq.gz", "wt") as out:
         out.writelines(line for chunk in chunks for line in chunk)
     sample = inputs.Sample("a", "fastq", str(tmp_path / "a_R1.fq.gz"), str(tmp_path / "a_R2.fq.gz"))
     inputs.check_fastq_quick(sample)  # the parse-time check sees only the first records
-    with pytest.raises(InputError, match=r"read 3 of fq1 .* is 'r2' but read 3 of fq2 .* is 'r3'; mates must be "
-                                         "in the same order"):
+    with pytest.raises(
+        InputError,
+        match=r"read 3 of fq1 .* is 'r2' but read 3 of fq2 .* is 'r3'; mates must be "
+        "in the same order",
+    ):
         inputs.validate_fastq_pair(sample)
 
 
 # --- population VCF (issue 13, item 7) ----------------------------------------------------------------------
 
 
-def _vcf(tmp_path: Path, name: str, info: str = "AF", contig: str = "chr2", length: int = 1_000_000,
-         compress: bool = True, index: bool = True) -> str:
-    text = (f"##fileformat=VCFv4.2\n##contig=<ID={contig},length={length}>\n"
-            f"##INFO=<ID={info},Number=A,Type=Float,Description=\"x\">\n"
-            f"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n{contig}\t100\t.\tA\tG\t.\tPASS\t{info}=0.1\n")
+def _vcf(
+    tmp_path: Path,
+    name: str,
+    info: str = "AF",
+    contig: str = "chr2",
+    length: int = 1_000_000,
+    compress: bool = True,
+    index: bool = True,
+) -> str:
+    text = (
+        f"##fileformat=VCFv4.2\n##contig=<ID={contig},length={length}>\n"
+        f'##INFO=<ID={info},Number=A,Type=Float,Description="x">\n'
+        f"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n{contig}\t100\t.\tA\tG\t.\tPASS\t{info}=0.1\n"
+    )
     plain = tmp_path / f"{name}.vcf"
     plain.write_text(text)
     if not compress:

@@ -52,8 +52,13 @@ def test_realign_reads_use_the_filter(tmp_path):
     """Indel realignment reads what the caller reads (no orphans, no low MAPQ), and no supplementary pieces."""
     header = {"HD": {"VN": "1.6", "SO": "coordinate"}, "SQ": [{"SN": "chr2", "LN": 1000}]}
     path = tmp_path / "r.bam"
-    kinds = {"ok": (0x1 | 0x2 | 0x40, 60), "orphan": (0x1 | 0x40, 60), "mq0": (0x1 | 0x2 | 0x40, 0),
-             "supp": (0x1 | 0x2 | 0x40 | 0x800, 60), "dup": (0x1 | 0x2 | 0x40 | 0x400, 60)}
+    kinds = {
+        "ok": (0x1 | 0x2 | 0x40, 60),
+        "orphan": (0x1 | 0x40, 60),
+        "mq0": (0x1 | 0x2 | 0x40, 0),
+        "supp": (0x1 | 0x2 | 0x40 | 0x800, 60),
+        "dup": (0x1 | 0x2 | 0x40 | 0x400, 60),
+    }
     with pysam.AlignmentFile(str(path), "wb", header=header) as out:
         for name, (flag, mapq) in kinds.items():
             a = segment(flag, mapq)
@@ -62,6 +67,8 @@ def test_realign_reads_use_the_filter(tmp_path):
     pysam.index(str(path))
     with pysam.AlignmentFile(str(path)) as bam:
         assert [r.query_name for r in _usable_reads(bam, "chr2", 150, 160, ReadFilter())] == ["ok"]
-        assert sorted(r.query_name for r in _usable_reads(bam, "chr2", 150, 160, ReadFilter(count_orphans=True))) \
-            == ["ok", "orphan"]
+        assert sorted(r.query_name for r in _usable_reads(bam, "chr2", 150, 160, ReadFilter(count_orphans=True))) == [
+            "ok",
+            "orphan",
+        ]
         assert [r.query_name for r in _usable_reads(bam, "chr2", 150, 160, 20)] == ["ok"]

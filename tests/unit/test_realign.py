@@ -28,7 +28,7 @@ def reference(tmp_path_factory):
     rng = random.Random(7)
     seq = "".join(rng.choice("ACGT") for _ in range(1200))
     path = tmp_path_factory.mktemp("ref") / "ref.fa"
-    path.write_text(">chr2\n" + "\n".join(seq[i:i + 60] for i in range(0, len(seq), 60)) + "\n")
+    path.write_text(">chr2\n" + "\n".join(seq[i : i + 60] for i in range(0, len(seq), 60)) + "\n")
     pysam.faidx(str(path))
     return path, seq
 
@@ -42,14 +42,14 @@ def _reads(seq: str, alt_copies: int, ref_copies: int) -> list[tuple[str, int, s
     reads = []
     for copy in range(alt_copies):
         reads += [
-            (f"alt_span_{copy}", ins0 - 50, f"50M{n}I{READ - 50 - n}M", alt[ins0 - 50:ins0 - 50 + READ]),
-            (f"alt_rclip_{copy}", ins0 - (READ - n), f"{READ - n}M{n}S", alt[ins0 - (READ - n):ins0 + n]),
-            (f"alt_lclip_{copy}", ins0, f"8S{READ - 8}M", alt[ins0 + n - 8:ins0 + n - 8 + READ]),
-            (f"away_{copy}", ins0 - READ - 20, f"{READ}M", seq[ins0 - READ - 20:ins0 - 20]),
+            (f"alt_span_{copy}", ins0 - 50, f"50M{n}I{READ - 50 - n}M", alt[ins0 - 50 : ins0 - 50 + READ]),
+            (f"alt_rclip_{copy}", ins0 - (READ - n), f"{READ - n}M{n}S", alt[ins0 - (READ - n) : ins0 + n]),
+            (f"alt_lclip_{copy}", ins0, f"8S{READ - 8}M", alt[ins0 + n - 8 : ins0 + n - 8 + READ]),
+            (f"away_{copy}", ins0 - READ - 20, f"{READ}M", seq[ins0 - READ - 20 : ins0 - 20]),
         ]
     for copy in range(ref_copies):
         for shift in (10, 50, 90):
-            reads.append((f"ref_{shift}_{copy}", ins0 - shift, f"{READ}M", seq[ins0 - shift:ins0 - shift + READ]))
+            reads.append((f"ref_{shift}_{copy}", ins0 - shift, f"{READ}M", seq[ins0 - shift : ins0 - shift + READ]))
     return reads
 
 
@@ -127,8 +127,14 @@ def _vcf_header() -> pysam.VariantHeader:
     header = pysam.VariantHeader()
     header.contigs.add("chr2", length=1200)
     header.add_line('##INFO=<ID=DP,Number=1,Type=Integer,Description="depth">')
-    for key, number, kind in (("GT", 1, "String"), ("DP", 1, "Integer"), ("GQ", 1, "Integer"),
-                              ("AD", "R", "Integer"), ("PL", "G", "Integer"), ("SP", 1, "Integer")):
+    for key, number, kind in (
+        ("GT", 1, "String"),
+        ("DP", 1, "Integer"),
+        ("GQ", 1, "Integer"),
+        ("AD", "R", "Integer"),
+        ("PL", "G", "Integer"),
+        ("SP", 1, "Integer"),
+    ):
         header.formats.add(key, number, kind, key)
     header.add_sample("S")
     return header
@@ -149,8 +155,9 @@ def _bcftools_vcf(path, calls) -> str:
 def _apply(tmp_path, fasta_path, vcf_in: str, bam: str, start: int = 400, end: int = 600) -> tuple[dict, str]:
     """apply_filters with default parameters over the target chr2:start-end; (counts, output VCF)."""
     out_vcf = str(tmp_path / "out.vcf")
-    counts = apply_filters(vcf_in, out_vcf, CallingParams(), [], bam=bam, reference=str(fasta_path),
-                           targets=[("chr2", start, end)])
+    counts = apply_filters(
+        vcf_in, out_vcf, CallingParams(), [], bam=bam, reference=str(fasta_path), targets=[("chr2", start, end)]
+    )
     return counts, out_vcf
 
 
@@ -159,8 +166,9 @@ def test_apply_filters_regenotypes_the_indel(tmp_path, reference):
     fasta_path, seq = reference
     bam = _bam(tmp_path / "x.bam", _reads(seq, 6, 0))
     anchor = seq[INS_AFTER - 1]
-    vcf_in = _bcftools_vcf(tmp_path / "in.vcf",
-                           [(INS_AFTER, anchor, anchor + INSERTED, (0, 1), 24, (18, 6), (80, 0, 30))])
+    vcf_in = _bcftools_vcf(
+        tmp_path / "in.vcf", [(INS_AFTER, anchor, anchor + INSERTED, (0, 1), 24, (18, 6), (80, 0, 30))]
+    )
     counts, out_vcf = _apply(tmp_path, fasta_path, vcf_in, bam)
     # the CIGAR insertion is the called record, not a rescued one
     assert counts == {"records": 1, "pass": 1, "regenotyped": 1, "rescued": 0, "same_event_dropped": 0}
@@ -193,10 +201,13 @@ def left_align_ins(seq: str, after: int, inserted: str) -> tuple[int, str, str]:
     """Left-most VCF form of inserting ``inserted`` after 1-based base ``after`` (independent of realign)."""
     variant = seq[:after] + inserted + seq[after:]
     pos = after
-    while pos > 1 and seq[:pos - 1] + seq[pos - 1:pos - 1] + variant[pos - 1:pos - 1 + len(inserted)] + \
-            seq[pos - 1:] == variant:
+    while (
+        pos > 1
+        and seq[: pos - 1] + seq[pos - 1 : pos - 1] + variant[pos - 1 : pos - 1 + len(inserted)] + seq[pos - 1 :]
+        == variant
+    ):
         pos -= 1
-    return pos, seq[pos - 1], seq[pos - 1] + variant[pos:pos + len(inserted)]
+    return pos, seq[pos - 1], seq[pos - 1] + variant[pos : pos + len(inserted)]
 
 
 @pytest.mark.parametrize(
@@ -238,8 +249,10 @@ def test_same_event_written_twice_keeps_one_record(tmp_path, reference):
     copy = seq[INS_AFTER:shifted_at] + INSERTED[:-3]
     copy = copy[:-1] + ("A" if copy[-1] != "A" else "C")
     hom = ((1, 1), 16, (0, 16), (80, 30, 0))
-    vcf_in = _bcftools_vcf(tmp_path / "in.vcf", [(pos, ref, alt, *hom),
-                                                 (shifted_at, seq[shifted_at - 1], seq[shifted_at - 1] + copy, *hom)])
+    vcf_in = _bcftools_vcf(
+        tmp_path / "in.vcf",
+        [(pos, ref, alt, *hom), (shifted_at, seq[shifted_at - 1], seq[shifted_at - 1] + copy, *hom)],
+    )
     counts, out_vcf = _apply(tmp_path, fasta_path, vcf_in, bam)
     assert counts["same_event_dropped"] == 1 and counts["records"] == 1
     with pysam.VariantFile(str(out_vcf)) as handle:
@@ -251,8 +264,9 @@ def test_indel_without_read_support_is_filtered(tmp_path, reference):
     fasta_path, seq = reference
     bam = _bam(tmp_path / "x.bam", _reads(seq, 0, 5))
     anchor = seq[INS_AFTER - 1]
-    vcf_in = _bcftools_vcf(tmp_path / "in.vcf",
-                           [(INS_AFTER, anchor, anchor + INSERTED, (0, 1), 15, (10, 5), (80, 0, 30))])
+    vcf_in = _bcftools_vcf(
+        tmp_path / "in.vcf", [(INS_AFTER, anchor, anchor + INSERTED, (0, 1), 15, (10, 5), (80, 0, 30))]
+    )
     counts, out_vcf = _apply(tmp_path, fasta_path, vcf_in, bam)
     assert counts["pass"] == 0 and counts["regenotyped"] == 0
     with pysam.VariantFile(str(out_vcf)) as handle:

@@ -212,9 +212,7 @@ def test_normalize_vcf_oracle_agrees_with_production_left_align(reference):
 
 def test_apply_edits_coordinate_map():
     ref = {"x": S.HapSeq.from_reference("ACGTACGTAC").seq}
-    hap = S.apply_edits(ref, [S.snv("x", 2, "T", ref="C"), S.insertion("x", 4, "GG"), S.deletion("x", 7, 8)])[
-        "x"
-    ]
+    hap = S.apply_edits(ref, [S.snv("x", 2, "T", ref="C"), S.insertion("x", 4, "GG"), S.deletion("x", 7, 8)])["x"]
     assert S._BASES[hap.seq].tobytes() == b"ATGTGGACAC"
     assert hap.refpos.tolist() == [0, 1, 2, 3, -1, -1, 4, 5, 8, 9]
     assert hap.ref_to_hap(np.array([6, 8])).tolist() == [8, 8]  # deleted bases map to the next kept base
@@ -266,9 +264,7 @@ def test_error_rates(reference, tmp_path):
     ref = S.load_reference(reference)
     haps = [S.apply_edits(ref, []), S.apply_edits(ref, [])]
     origins = tmp_path / "o.tsv.gz"
-    stats = S.simulate_reads(
-        haps, 3.0, tmp_path / "r1.fq.gz", tmp_path / "r2.fq.gz", "E", seed=5, truth_tsv=origins
-    )
+    stats = S.simulate_reads(haps, 3.0, tmp_path / "r1.fq.gz", tmp_path / "r2.fq.gz", "E", seed=5, truth_tsv=origins)
     r1, r2 = stats.substitution_rate(0), stats.substitution_rate(1)
     assert 0.002 < r1 < 0.006 and r1 * 1.3 < r2 < 0.009
     per_cycle = stats.substitutions[0] / stats.called_bases[0]
@@ -401,9 +397,7 @@ def test_cohort_design_deletions_from_resources(reference):
     t6 = S._sample_truth(by_name["DIRA-06"], ref, genes, 30)
     zyg = {a["kind"]: a["zygosity"] for a in t6["alleles"]}
     assert zyg == {"deletion": "heterozygous", "snv": "hemizygous"}
-    assert (
-        t6["copy_number"]["IL1RN"] == 1 and t6["copy_number"]["IL37"] == 2 and t6["copy_number"]["PSD4"] == 2
-    )
+    assert t6["copy_number"]["IL1RN"] == 1 and t6["copy_number"]["IL37"] == 2 and t6["copy_number"]["PSD4"] == 2
     assert set(t6["deletions"][0]["genes"]) == {"IL36G", "IL36A", "IL36B", "IL36RN", "IL1F10", "IL1RN"}
     t7 = S._sample_truth(by_name["DIRA-07"], ref, genes, 30)
     assert t7["exon_copy_number"]["IL1RN"] == {"1": 2, "2": 2, "3": 0, "4": 2}

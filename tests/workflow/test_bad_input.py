@@ -207,8 +207,10 @@ def test_config_typo_fails_before_any_job_naming_key_and_nearest(cohort_dir, tmp
 @pytest.mark.parametrize(
     ("row", "needles"),
     [
-        ("PATIENT-X\t\t\ttest-data/bam/DIRA-02.bam\t\t\t\t",
-         ["read groups name sample (@RG SM) 'DIRA-02' but the sheet says 'PATIENT-X'", "`bam_sm` cell"]),
+        (
+            "PATIENT-X\t\t\ttest-data/bam/DIRA-02.bam\t\t\t\t",
+            ["read groups name sample (@RG SM) 'DIRA-02' but the sheet says 'PATIENT-X'", "`bam_sm` cell"],
+        ),
         ("PATIENT-X\t\t\ttest-data/bam/DIRA-02.bam\t\t\t\t\tDIRA-02", None),  # the sheet overrides
     ],
 )
@@ -221,8 +223,9 @@ def test_bam_of_another_sample_stops_unless_the_sheet_overrides(cohort_dir, tmp_
 
 
 def test_father_with_sex_f_stops_at_parse_time(cohort_dir, tmp_path):
-    proc = dry_run(tmp_path, [f"KID\t{fq('DIRA-08')}\t\tF1\tDIRA-02\t\t",
-                              "DIRA-02\t\t\ttest-data/bam/DIRA-02.bam\tF1\t\t\tF"])
+    proc = dry_run(
+        tmp_path, [f"KID\t{fq('DIRA-08')}\t\tF1\tDIRA-02\t\t", "DIRA-02\t\t\ttest-data/bam/DIRA-02.bam\tF1\t\t\tF"]
+    )
     assert_fails(proc, "sample KID (sheet line 2): father DIRA-02 has sex female in the sheet")
 
 
@@ -241,8 +244,10 @@ def test_parent_failure_and_stale_report_after_a_failed_rerun(cohort_dir, tmp_pa
         lines = src.readlines()
         dst.writelines(lines[: len(lines) - 40])
     sheet = tmp_path / "sheet.tsv"
-    sheet.write_text(HEADER + "DIRA-02\t\t\ttest-data/bam/DIRA-02.bam\tF1\tDAD\t\t\n"
-                     f"DAD\t{r1}\ttest-data/fastq/DIRA-09_R2.fastq.gz\t\tF1\t\t\tM\n")
+    sheet.write_text(
+        HEADER + "DIRA-02\t\t\ttest-data/bam/DIRA-02.bam\tF1\tDAD\t\t\n"
+        f"DAD\t{r1}\ttest-data/fastq/DIRA-09_R2.fastq.gz\t\tF1\t\t\tM\n"
+    )
     workdir = make_workdir(tmp_path / "run", sheet)
     proc = run_snakemake(workdir, "--cores", "2", "--keep-going")
     assert proc.returncode != 0

@@ -21,9 +21,18 @@ def _sample(args: argparse.Namespace):
     from .inputs import Sample
 
     data = json.loads(args.sample_json)
-    return Sample(data["sample"], data["kind"], data.get("fq1", ""), data.get("fq2", ""), data.get("bam", ""),
-                  data.get("family") or "", data.get("father") or "", data.get("mother") or "",
-                  data.get("sex", "unknown"), data.get("bam_sm") or "")
+    return Sample(
+        data["sample"],
+        data["kind"],
+        data.get("fq1", ""),
+        data.get("fq2", ""),
+        data.get("bam", ""),
+        data.get("family") or "",
+        data.get("father") or "",
+        data.get("mother") or "",
+        data.get("sex", "unknown"),
+        data.get("bam_sm") or "",
+    )
 
 
 def cmd_validate_input(args: argparse.Namespace) -> int:
@@ -113,10 +122,15 @@ def cmd_extract(args: argparse.Namespace) -> int:
     from .locus_bam import extract_locus
 
     meta = json.loads((Path(args.resources) / "build.json").read_text())
-    counts = extract_locus(args.input, args.reference, args.regions, args.out, args.index_fallback,
-                           meta["locus_contig_in_reference"])
-    log.info("extracted %s reads (%s on the locus contig); renamed contigs: %s", counts["reads"],
-             counts["locus_contig_reads"], counts["renamed_contigs"] or "none")
+    counts = extract_locus(
+        args.input, args.reference, args.regions, args.out, args.index_fallback, meta["locus_contig_in_reference"]
+    )
+    log.info(
+        "extracted %s reads (%s on the locus contig); renamed contigs: %s",
+        counts["reads"],
+        counts["locus_contig_reads"],
+        counts["renamed_contigs"] or "none",
+    )
     return 0
 
 
@@ -125,8 +139,14 @@ def cmd_call(args: argparse.Namespace) -> int:
     from .calling import CallingParams, call_variants
 
     params = CallingParams(**json.loads(args.params_json or "{}"))
-    summary = call_variants(args.bam, args.reference, args.targets, args.out, params,
-                            read_uncallable(args.callable) if args.callable else [])
+    summary = call_variants(
+        args.bam,
+        args.reference,
+        args.targets,
+        args.out,
+        params,
+        read_uncallable(args.callable) if args.callable else [],
+    )
     log.info("%s records, %s PASS", summary["records"], summary["pass"])
     return 0
 
@@ -223,8 +243,13 @@ def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
     p.add_argument("--known", help="known-allele table (published deletions are matched by the genes they remove)")
     p.add_argument("--min-alt-reads", type=int, default=3, help="calling.min_alt_reads (depth needed on one copy)")
     p.add_argument("--run-config", help="the run's effective configuration (JSON), recorded in the report")
-    p.add_argument("--failed-parent", dest="failed_parents", action="append", metavar="ROLE=WHY",
-                   help="a parent (father/mother) whose analysis failed: the report says that phase is missing")
+    p.add_argument(
+        "--failed-parent",
+        dest="failed_parents",
+        action="append",
+        metavar="ROLE=WHY",
+        help="a parent (father/mother) whose analysis failed: the report says that phase is missing",
+    )
     p.add_argument("--out-json", required=True)
     p.add_argument("--out-html", required=True)
     p.add_argument("--out-meta", required=True)
@@ -245,4 +270,3 @@ def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
                 raise
             continue
         module.register_cli(sub)
-

@@ -22,11 +22,21 @@ SAMPLE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 KNOWN_COLUMNS = ["sample", "fq1", "fq2", "bam", "family", "father", "mother", "sex", "bam_sm"]
 #: `bam_sm` value that accepts whatever SM (one or several) the BAM/CRAM read groups name.
 ANY_SM = "*"
-SEX_VALUES = {"": "unknown", "unknown": "unknown", "u": "unknown", "0": "unknown", "m": "male", "male": "male",
-              "1": "male", "f": "female", "female": "female", "2": "female"}
+SEX_VALUES = {
+    "": "unknown",
+    "unknown": "unknown",
+    "u": "unknown",
+    "0": "unknown",
+    "m": "male",
+    "male": "male",
+    "1": "male",
+    "f": "female",
+    "female": "female",
+    "2": "female",
+}
 BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
 CRAM3_EOF = bytes.fromhex(  # the CRAM 3.x end-of-file container (CRAM specification, section 9)
-    "0f000000ffffffff0fe0454f46000000000100" "05bdd94f0001000606010001000100ee63014b"
+    "0f000000ffffffff0fe0454f4600000000010005bdd94f0001000606010001000100ee63014b"
 )
 
 
@@ -46,8 +56,14 @@ class Sample:
 
     def to_dict(self) -> dict:
         data = {
-            "sample": self.name, "kind": self.kind, "fq1": self.fq1, "fq2": self.fq2, "bam": self.bam,
-            "family": self.family or None, "father": self.father or None, "mother": self.mother or None,
+            "sample": self.name,
+            "kind": self.kind,
+            "fq1": self.fq1,
+            "fq2": self.fq2,
+            "bam": self.bam,
+            "family": self.family or None,
+            "father": self.father or None,
+            "mother": self.mother or None,
             "sex": self.sex,
         }
         if self.bam_sm:
@@ -70,8 +86,11 @@ def read_sheet_rows(path: str | os.PathLike) -> tuple[list[str], list[tuple[int,
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"sample sheet {path} is not UTF-8 text ({exc}); save it as UTF-8 tab-separated text") from exc
-    numbered = [(n, ln.rstrip("\r\n")) for n, ln in enumerate(text.splitlines(), start=1)
-                if ln.strip() and not ln.startswith("#")]
+    numbered = [
+        (n, ln.rstrip("\r\n"))
+        for n, ln in enumerate(text.splitlines(), start=1)
+        if ln.strip() and not ln.startswith("#")
+    ]
     if not numbered:
         raise InputError(f"sample sheet {path} is empty: add a header row `sample<TAB>fq1<TAB>fq2<TAB>bam` and rows")
     header = [c.strip() for c in numbered[0][1].split("\t")]
@@ -136,9 +155,20 @@ def read_sample_sheet(path: str | os.PathLike) -> list[Sample]:
             kind = "cram" if row["bam"].lower().endswith(".cram") else "bam"
         else:
             kind = "fastq"
-        samples.append(Sample(name, kind, row.get("fq1", ""), row.get("fq2", ""), row.get("bam", ""),
-                              row.get("family", ""), row.get("father", ""), row.get("mother", ""), sex,
-                              row.get("bam_sm", "")))
+        samples.append(
+            Sample(
+                name,
+                kind,
+                row.get("fq1", ""),
+                row.get("fq2", ""),
+                row.get("bam", ""),
+                row.get("family", ""),
+                row.get("father", ""),
+                row.get("mother", ""),
+                sex,
+                row.get("bam_sm", ""),
+            )
+        )
     if not samples:
         raise InputError(f"sample sheet {path} has a header but no samples")
     check_pedigree(samples, {s.name: seen[s.name] for s in samples})
@@ -189,8 +219,10 @@ def read_fai(reference: str) -> dict[str, int]:
 def load_build_meta(resources_dir: str, build: str) -> dict:
     path = Path(resources_dir) / build / "build.json"
     if not path.exists():
-        raise InputError(f"no resources for build {build!r} in {resources_dir}; known builds: "
-                         f"{', '.join(known_builds(resources_dir))}")
+        raise InputError(
+            f"no resources for build {build!r} in {resources_dir}; known builds: "
+            f"{', '.join(known_builds(resources_dir))}"
+        )
     return json.loads(path.read_text())
 
 
@@ -253,13 +285,17 @@ def _ends_with(path: str, marker: bytes) -> bool:
 
 
 def find_index(path: str) -> str | None:
-    candidates = [f"{path}.bai", f"{path}.csi", re.sub(r"\.bam$", ".bai", path), f"{path}.crai",
-                  re.sub(r"\.cram$", ".crai", path)]
+    candidates = [
+        f"{path}.bai",
+        f"{path}.csi",
+        re.sub(r"\.bam$", ".bai", path),
+        f"{path}.crai",
+        re.sub(r"\.cram$", ".crai", path),
+    ]
     return next((c for c in candidates if c != path and os.path.exists(c)), None)
 
 
-def check_alignment_header(sample: Sample, reference: str, build: str, resources_dir: str,
-                           ref_naming: Naming) -> dict:
+def check_alignment_header(sample: Sample, reference: str, build: str, resources_dir: str, ref_naming: Naming) -> dict:
     """Cheap checks of a BAM/CRAM: exists, not truncated, readable header, build and contig naming."""
     path = sample.bam
     label = f"sample {sample.name}: {sample.kind.upper()} {path}"
@@ -268,13 +304,16 @@ def check_alignment_header(sample: Sample, reference: str, build: str, resources
     if os.path.getsize(path) == 0:
         raise InputError(f"{label} is empty (0 bytes); re-export it from your aligner")
     if sample.kind == "bam" and not _ends_with(path, BGZF_EOF):
-        raise InputError(f"{label} is truncated or corrupt (no BGZF end-of-file marker); copy it again or "
-                         "re-create it, then check it with `samtools quickcheck`")
+        raise InputError(
+            f"{label} is truncated or corrupt (no BGZF end-of-file marker); copy it again or "
+            "re-create it, then check it with `samtools quickcheck`"
+        )
     if sample.kind == "cram" and not _ends_with(path, CRAM3_EOF):
         raise InputError(f"{label} is truncated or corrupt (no CRAM end-of-file container); copy it again")
     try:
-        handle = pysam.AlignmentFile(path, "rc" if sample.kind == "cram" else "rb", reference_filename=reference,
-                                     check_sq=False)
+        handle = pysam.AlignmentFile(
+            path, "rc" if sample.kind == "cram" else "rb", reference_filename=reference, check_sq=False
+        )
     except Exception as exc:  # noqa: BLE001
         raise InputError(f"{label} cannot be opened ({exc}); check it with `samtools quickcheck -v`") from exc
     with handle:
@@ -373,9 +412,11 @@ def check_sort_order(handle: pysam.AlignmentFile, header: dict, label: str, path
                 break  # unplaced reads come last in a sorted file
             key = (read.reference_id, read.reference_start)
             if key < last:
-                raise InputError(f"{label} is not sorted by coordinate (record {read.query_name} at "
-                                 f"{read.reference_name}:{read.reference_start + 1} comes after a later position); "
-                                 f"{fix}")
+                raise InputError(
+                    f"{label} is not sorted by coordinate (record {read.query_name} at "
+                    f"{read.reference_name}:{read.reference_start + 1} comes after a later position); "
+                    f"{fix}"
+                )
             last = key
     except InputError:
         raise
@@ -397,12 +438,15 @@ def check_index(path: str, index: str, kind: str, reference: str, contig: str, l
         if problem:
             raise InputError(f"{label}: {problem}; {fix}")
     try:
-        with pysam.AlignmentFile(path, "rc" if kind == "cram" else "rb", reference_filename=reference,
-                                 index_filename=index) as handle:
+        with pysam.AlignmentFile(
+            path, "rc" if kind == "cram" else "rb", reference_filename=reference, index_filename=index
+        ) as handle:
             for _, read in zip(range(100), handle.fetch(contig)):
                 if read.reference_name != contig:
-                    raise InputError(f"{label}: a fetch of {contig} through the index returned a read of "
-                                     f"{read.reference_name}; {fix}")
+                    raise InputError(
+                        f"{label}: a fetch of {contig} through the index returned a read of "
+                        f"{read.reference_name}; {fix}"
+                    )
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001 - pysam raises OSError/ValueError for a stale index
@@ -580,14 +624,16 @@ def check_population_vcf(path: str, locus_contig: str, locus_length: int | None 
     the reference's length when the header gives one). Without these every frequency would silently be missing.
     """
     label = f"population VCF {path} (config key `population_vcf`)"
-    off = "or set `population_vcf: \"\"` to run without population frequencies"
+    off = 'or set `population_vcf: ""` to run without population frequencies'
     if not os.path.exists(path):
         raise InputError(f"{label} does not exist; fix the path, {off}")
     with open(path, "rb") as handle:
         magic = handle.read(18)
     if magic[:2] != b"\x1f\x8b" or magic[12:16] != b"BC\x02\x00":
-        raise InputError(f"{label} is not bgzip-compressed; compress and index it: `bgzip -c in.vcf > "
-                         f"{path}` then `tabix -p vcf {path}`, {off}")
+        raise InputError(
+            f"{label} is not bgzip-compressed; compress and index it: `bgzip -c in.vcf > "
+            f"{path}` then `tabix -p vcf {path}`, {off}"
+        )
     if not _ends_with(path, BGZF_EOF):
         raise InputError(f"{label} is truncated (no BGZF end-of-file marker); copy it again, {off}")
     if not any(os.path.exists(path + ext) for ext in (".tbi", ".csi")):
@@ -600,8 +646,10 @@ def check_population_vcf(path: str, locus_contig: str, locus_length: int | None 
     except Exception as exc:  # noqa: BLE001
         raise InputError(f"{label} cannot be read as VCF ({exc}); {off}") from exc
     if "AF" not in info and not {"AC", "AN"} <= info:
-        raise InputError(f"{label} has no INFO/AF (nor INFO/AC and AN) in its header; use a gnomAD-style "
-                         f"sites VCF with allele frequencies, {off}")
+        raise InputError(
+            f"{label} has no INFO/AF (nor INFO/AC and AN) in its header; use a gnomAD-style "
+            f"sites VCF with allele frequencies, {off}"
+        )
     names = [n for n in contig_candidates(locus_contig) if n in contigs or n in indexed]
     if not names:
         have = sorted(set(contigs) | indexed)

@@ -64,8 +64,17 @@ def remove_stale_temp(out_dir: Path, sample: str) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
-def align_fastq(fq1: str, fq2: str, index_prefix: str, sample: str, out_bam: str, threads: int = 2,
-                mark_duplicates: bool = True, recruit_index: str | None = None, recruit_stride: int = 4) -> dict:
+def align_fastq(
+    fq1: str,
+    fq2: str,
+    index_prefix: str,
+    sample: str,
+    out_bam: str,
+    threads: int = 2,
+    mark_duplicates: bool = True,
+    recruit_index: str | None = None,
+    recruit_stride: int = 4,
+) -> dict:
     """BWA-MEM with a read group, then fixmate -> coordinate sort -> markdup -> index (pysam in-process).
 
     With `recruit_index` (``alignment.mode: recruit``) only the pairs recruited by :mod:`.recruit` reach BWA:
@@ -142,8 +151,9 @@ def ensure_index(path: str, kind: str, fallback_index: str) -> str | None:
     return index
 
 
-def extract_locus(input_path: str, reference: str, beds: list[str], out_bam: str, fallback_index: str,
-                  locus_contig: str) -> dict:
+def extract_locus(
+    input_path: str, reference: str, beds: list[str], out_bam: str, fallback_index: str, locus_contig: str
+) -> dict:
     """Copy reads overlapping the window and control regions to a small BAM in the reference's naming.
 
     Reads are fetched through the index, so the cost depends on the reads in the regions, not the file size.
@@ -161,8 +171,9 @@ def extract_locus(input_path: str, reference: str, beds: list[str], out_bam: str
         raise
 
 
-def _extract_locus(input_path: str, reference: str, beds: list[str], out_bam: str, fallback_index: str,
-                   locus_contig: str) -> dict:
+def _extract_locus(
+    input_path: str, reference: str, beds: list[str], out_bam: str, fallback_index: str, locus_contig: str
+) -> dict:
     kind = "cram" if input_path.lower().endswith(".cram") else "bam"
     index = ensure_index(input_path, kind, fallback_index)
     mode = "rc" if kind == "cram" else "rb"
@@ -180,8 +191,9 @@ def _extract_locus(input_path: str, reference: str, beds: list[str], out_bam: st
             renamed[alias] = contig
         for sq in header.get("SQ", []):
             sq["SN"] = renamed.get(sq["SN"], sq["SN"])
-        header.setdefault("PG", []).append({"ID": "dira-genotyper-extract", "PN": "dira-genotyper",
-                                            "CL": f"extract {os.path.basename(input_path)}"})
+        header.setdefault("PG", []).append(
+            {"ID": "dira-genotyper-extract", "PN": "dira-genotyper", "CL": f"extract {os.path.basename(input_path)}"}
+        )
         inverse = {v: k for k, v in renamed.items()}
         tmp_out = f"{out_bam}.tmp.bam"
         counts = {"reads": 0, "renamed_contigs": renamed}

@@ -95,8 +95,12 @@ def _covered(intervals: list[Interval], chrom: str, start: int, end: int) -> int
     return sum(max(0, min(end, iv.end) - max(start, iv.start) + 1) for iv in intervals if iv.chrom == chrom)
 
 
-def choose_controls(window: Interval, genes: list[Gene], blacklist: list[Interval], repeats: list[Interval],
-                    ) -> tuple[list[Interval], list[dict]]:
+def choose_controls(
+    window: Interval,
+    genes: list[Gene],
+    blacklist: list[Interval],
+    repeats: list[Interval],
+) -> tuple[list[Interval], list[dict]]:
     """Control regions of one build and a record of every tile considered (for build.json).
 
     Candidates: the window left of the first cluster gene and right of the last (each kept
@@ -105,10 +109,17 @@ def choose_controls(window: Interval, genes: list[Gene], blacklist: list[Interva
     CONTROL_MAX_REPEAT_FRACTION of it is RepeatMasker sequence. Qualifying neighbours are merged.
     """
     lo_gene, hi_gene = min(g.start for g in genes), max(g.end for g in genes)
-    sides = [("flank_left", window.start, lo_gene - CONTROL_EXCLUSION_BP - 1),
-             ("flank_right", hi_gene + CONTROL_EXCLUSION_BP, window.end)]
-    bad = merge([Interval(b.chrom, b.start - BLACKLIST_MARGIN_BP, b.end + BLACKLIST_MARGIN_BP)
-                           for b in blacklist if b.chrom == window.chrom])
+    sides = [
+        ("flank_left", window.start, lo_gene - CONTROL_EXCLUSION_BP - 1),
+        ("flank_right", hi_gene + CONTROL_EXCLUSION_BP, window.end),
+    ]
+    bad = merge(
+        [
+            Interval(b.chrom, b.start - BLACKLIST_MARGIN_BP, b.end + BLACKLIST_MARGIN_BP)
+            for b in blacklist
+            if b.chrom == window.chrom
+        ]
+    )
     chosen: list[Interval] = []
     record: list[dict] = []
     for name, start, end in sides:
@@ -178,10 +189,17 @@ def _utr_pieces(s: int, e: int, cds_start: int, cds_end: int, strand: str) -> li
     return pieces
 
 
-def _write_tables(out: Path, build: str, chrom_len: int, tx: ManeTranscript, genes: list[Gene],
-                  il1rn_exons: list[tuple[int, int]], extra_controls: list[Interval],
-                  problems: tuple[list[Interval], list[Interval]],
-                  differential: list[tuple[dict[str, str], ManeTranscript]] = ()) -> None:
+def _write_tables(
+    out: Path,
+    build: str,
+    chrom_len: int,
+    tx: ManeTranscript,
+    genes: list[Gene],
+    il1rn_exons: list[tuple[int, int]],
+    extra_controls: list[Interval],
+    problems: tuple[list[Interval], list[Interval]],
+    differential: list[tuple[dict[str, str], ManeTranscript]] = (),
+) -> None:
     out.mkdir(parents=True, exist_ok=True)
     first, last = min(g.start for g in genes if g.name != "PSD4" and g.name != "PAX8"), tx.exons[-1][1]
     window = Interval("chr2", first - FLANK_BP, last + FLANK_BP, "extraction_window")
@@ -192,8 +210,7 @@ def _write_tables(out: Path, build: str, chrom_len: int, tx: ManeTranscript, gen
     write_bed(out / "controls.bed", [*flanks, *extra_controls])
     # Mask: blacklist + RepeatMasker intervals over the window (cnv.py keeps bins dominated by them out of
     # the copy-number evidence and the normalisation controls).
-    near = [iv for iv in (*blacklist, *repeats)
-            if iv.chrom == window.chrom and iv.end >= 1 and iv.start <= chrom_len]
+    near = [iv for iv in (*blacklist, *repeats) if iv.chrom == window.chrom and iv.end >= 1 and iv.start <= chrom_len]
     write_bed(out / "mask.bed", [Interval(iv.chrom, max(1, iv.start), min(chrom_len, iv.end), iv.name) for iv in near])
     numbered = _in_transcript_order(tx.exons, tx.strand)
     targets = [
@@ -263,8 +280,9 @@ def _write_tables(out: Path, build: str, chrom_len: int, tx: ManeTranscript, gen
             f"{CONTROL_MAX_REPEAT_FRACTION}",
             "regions": [{"chrom": c.chrom, "start": c.start, "end": c.end, "name": c.name} for c in flanks],
             "tiles": tiles,
-            "repeat_fraction_of_window": round(_covered(repeats, window.chrom, window.start, window.end)
-                                               / (window.end - window.start + 1), 3),
+            "repeat_fraction_of_window": round(
+                _covered(repeats, window.chrom, window.start, window.end) / (window.end - window.start + 1), 3
+            ),
         },
         "mask": {
             "file": "mask.bed",
@@ -283,8 +301,17 @@ def build_all(source: Path, out: Path, differential_table: Path = DIFFERENTIAL_T
     # GRCh38
     genes38 = cluster_genes(source, "GRCh38", tx38, {d.gene: d for _, d in diff38})
     problems38 = problem_regions(source, "GRCh38")
-    _write_tables(out / "GRCh38", "GRCh38", BUILD_PARAMETERS["GRCh38"]["chr2_length"], tx38, genes38,
-                  all_il1rn_exons(source, "GRCh38"), [], problems38, diff38)
+    _write_tables(
+        out / "GRCh38",
+        "GRCh38",
+        BUILD_PARAMETERS["GRCh38"]["chr2_length"],
+        tx38,
+        genes38,
+        all_il1rn_exons(source, "GRCh38"),
+        [],
+        problems38,
+        diff38,
+    )
     written.append(out / "GRCh38")
     # GRCh37: IL1RN MANE by the documented offset; the cluster from the hg19 tables.
     offset37 = BUILD_PARAMETERS["GRCh37"]["mane_offset_from_grch38"]
@@ -293,23 +320,39 @@ def build_all(source: Path, out: Path, differential_table: Path = DIFFERENTIAL_T
     for _row, d in diff37:
         check_grch37_exons(source, d)
     genes37 = cluster_genes(source, "GRCh37", tx37, {d.gene: d for _, d in diff37})
-    _write_tables(out / "GRCh37", "GRCh37", BUILD_PARAMETERS["GRCh37"]["chr2_length"], tx37, genes37,
-                  all_il1rn_exons(source, "GRCh37"), [], problem_regions(source, "GRCh37"), diff37)
+    _write_tables(
+        out / "GRCh37",
+        "GRCh37",
+        BUILD_PARAMETERS["GRCh37"]["chr2_length"],
+        tx37,
+        genes37,
+        all_il1rn_exons(source, "GRCh37"),
+        [],
+        problem_regions(source, "GRCh37"),
+        diff37,
+    )
     written.append(out / "GRCh37")
     # SYNTH: GRCh38 shifted onto a 1 Mb contig, plus an unlinked control contig.
     synth = BUILD_PARAMETERS["SYNTH"]
     delta = -synth["grch38_offset"]
     ctrl = Interval(synth["control_contig"], 1_001, synth["control_length"] - 1_000, "unlinked_control")
-    _write_tables(out / "SYNTH", "SYNTH", synth["chr2_length"], tx38.shifted(delta),
-                  [g.shifted(delta) for g in genes38],
-                  [(s + delta, e + delta) for s, e in all_il1rn_exons(source, "GRCh38")], [ctrl],
-                  tuple([iv.shifted(delta) for iv in ivs] for ivs in problems38),
-                  [(row, d.shifted(delta)) for row, d in diff38])
+    _write_tables(
+        out / "SYNTH",
+        "SYNTH",
+        synth["chr2_length"],
+        tx38.shifted(delta),
+        [g.shifted(delta) for g in genes38],
+        [(s + delta, e + delta) for s, e in all_il1rn_exons(source, "GRCh38")],
+        [ctrl],
+        tuple([iv.shifted(delta) for iv in ivs] for ivs in problems38),
+        [(row, d.shifted(delta)) for row, d in diff38],
+    )
     meta = json.loads((out / "SYNTH" / "build.json").read_text())
     meta["extra_contigs"] = {synth["control_contig"]: synth["control_length"]}
     (out / "SYNTH" / "build.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
-    shutil.copyfile(source / "data" / "il1rn-cds-for-synthetic-test-references.fa",
-                    out / "SYNTH" / "il1rn_cds_synthetic.fa")
+    shutil.copyfile(
+        source / "data" / "il1rn-cds-for-synthetic-test-references.fa", out / "SYNTH" / "il1rn_cds_synthetic.fa"
+    )
     for row, d in diff38:
         target = out / "SYNTH" / f"{d.gene.lower()}_cds_synthetic.fa"
         shutil.copyfile(differential_table.parent / row["synthetic_cds"], target)

@@ -20,7 +20,13 @@ TARGET_DISEASE = "DIRA"  # the headline diagnosis, named in the reports (build.j
 
 
 def gene_record(
-    name: str, chrom: str, start: int, end: int, strand: str, transcript: str, exons: list[tuple[int, int]],
+    name: str,
+    chrom: str,
+    start: int,
+    end: int,
+    strand: str,
+    transcript: str,
+    exons: list[tuple[int, int]],
     first_exon: int = 1,
 ) -> Gene:
     """A gene of the locus model from a source-table span and its exons in genomic order; the exons are
@@ -119,6 +125,7 @@ def il1rn_mane_grch38(source: Path) -> ManeTranscript:
     models = _read_tsv(source / "data" / "IL1RN_GENCODE_models_hg38_noIDs.tsv")
     exon_groups = _group_runs([r for r in models if r["feature"] == "exons"])
     cds_groups = _group_runs([r for r in models if r["feature"] == "CDSs"])
+
     # GENCODE lists the coding groups in the order of the coding transcripts: walk both lists together.
     def fits(cds: list[tuple[int, int]], exons: list[tuple[int, int]]) -> bool:
         return all(any(es <= cs and ce <= ee for es, ee in exons) for cs, ce in cds)
@@ -192,8 +199,9 @@ def _spliceai_exons(source: Path, build: str) -> dict[str, tuple[str, list[tuple
     return out
 
 
-def cluster_genes(source: Path, build: str, il1rn: ManeTranscript,
-                  models: dict[str, ManeTranscript] | None = None) -> list[Gene]:
+def cluster_genes(
+    source: Path, build: str, il1rn: ManeTranscript, models: dict[str, ManeTranscript] | None = None
+) -> list[Gene]:
     """Gene spans (MANE on GRCh38, GENCODE on GRCh37) with exons from the SpliceAI tables; the genes in
     ``models`` (the differential) take their MANE model's span and exons."""
     exons = _spliceai_exons(source, build)

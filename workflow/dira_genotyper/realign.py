@@ -76,8 +76,9 @@ def _usable(read: pysam.AlignedSegment, reads: ReadFilter) -> bool:
     return not read.flag & EXTRA_SKIP_FLAGS and reads.passes(read)
 
 
-def _usable_reads(bam: pysam.AlignmentFile, chrom: str, lo: int, hi: int, min_mapq: ReadFilter | int
-                  ) -> list[pysam.AlignedSegment]:
+def _usable_reads(
+    bam: pysam.AlignmentFile, chrom: str, lo: int, hi: int, min_mapq: ReadFilter | int
+) -> list[pysam.AlignedSegment]:
     """Reads the caller uses (``ReadFilter.passes``: skip flags, MAPQ, proper pairs), not supplementary, whose
     span with soft clips touches [lo, hi] (0-based), downsampled."""
     reads, read_filter = [], ReadFilter.coerce(min_mapq)
@@ -101,21 +102,31 @@ class _Site:
     ref_distances: list[int]
 
     @classmethod
-    def load(cls, bam: pysam.AlignmentFile, fasta: pysam.FastaFile, chrom: str, pos: int, ref: str, alt_length: int,
-             min_mapq: ReadFilter | int) -> _Site:
+    def load(
+        cls,
+        bam: pysam.AlignmentFile,
+        fasta: pysam.FastaFile,
+        chrom: str,
+        pos: int,
+        ref: str,
+        alt_length: int,
+        min_mapq: ReadFilter | int,
+    ) -> _Site:
         start0 = pos - 1
         reads = _usable_reads(bam, chrom, start0, start0 + len(ref), min_mapq)
         if not reads:
             return cls([], "", "", [])
         flank = max(r.query_length for r in reads) + len(ref) + alt_length + 20
         ref_hap, empty_hap = haplotypes(fasta, chrom, start0, ref, "", flank)
-        left, right = empty_hap[:min(flank, start0)], empty_hap[min(flank, start0):]
+        left, right = empty_hap[: min(flank, start0)], empty_hap[min(flank, start0) :]
         return cls(reads, left, right, [_distance(r.query_sequence.upper(), ref_hap) for r in reads])
 
     def edits_saved_per_read(self, alt: str) -> list[int]:
         alt_hap = self.left + alt.upper() + self.right
-        return [d - _distance(r.query_sequence.upper(), alt_hap) for r, d in zip(self.reads, self.ref_distances,
-                                                                                 strict=True)]
+        return [
+            d - _distance(r.query_sequence.upper(), alt_hap)
+            for r, d in zip(self.reads, self.ref_distances, strict=True)
+        ]
 
 
 def _downsample(reads: list[pysam.AlignedSegment]) -> list[pysam.AlignedSegment]:
@@ -131,8 +142,15 @@ def _distance(read_seq: str, hap: str) -> int:
     return edlib.align(read_seq, hap, mode="HW", task="distance")["editDistance"]
 
 
-def fragment_lods(bam: pysam.AlignmentFile, fasta: pysam.FastaFile, chrom: str, pos: int, ref: str, alt: str,
-                  min_mapq: ReadFilter | int) -> tuple[list[float], int, int]:
+def fragment_lods(
+    bam: pysam.AlignmentFile,
+    fasta: pysam.FastaFile,
+    chrom: str,
+    pos: int,
+    ref: str,
+    alt: str,
+    min_mapq: ReadFilter | int,
+) -> tuple[list[float], int, int]:
     """log10 P(fragment | alt) - log10 P(fragment | ref) for each fragment overlapping the indel (1-based pos),
     the number of reads, and the edits the alternate haplotype saves over all reads."""
     site = _Site.load(bam, fasta, chrom, pos, ref, len(alt), min_mapq)
@@ -156,7 +174,7 @@ def genotype_from_lods(lods: list[float], reads: int = 0, edits_saved: int = 0) 
         return IndelSupport(ref, alt, ambiguous, reads, edits_saved, None, (0, 0, 0), 0, 0.0)
     gl = [0.0, 0.0, 0.0]  # log10 likelihoods, each fragment relative to P(fragment | ref)
     for x in lods:
-        gl[1] += math.log10(0.5 + 0.5 * 10 ** x)
+        gl[1] += math.log10(0.5 + 0.5 * 10**x)
         gl[2] += x
     best = max(gl)
     pl = tuple(min(9999, round(-10 * (g - best))) for g in gl)
@@ -173,14 +191,26 @@ def qual_from_pl(pl: tuple[int, ...]) -> float:
     return round(min(999.0, -10 * math.log10(max(p_ref, 1e-100))), 2)
 
 
-def indel_support(bam: pysam.AlignmentFile, fasta: pysam.FastaFile, chrom: str, pos: int, ref: str, alt: str,
-                  min_mapq: ReadFilter | int) -> IndelSupport:
+def indel_support(
+    bam: pysam.AlignmentFile,
+    fasta: pysam.FastaFile,
+    chrom: str,
+    pos: int,
+    ref: str,
+    alt: str,
+    min_mapq: ReadFilter | int,
+) -> IndelSupport:
     return genotype_from_lods(*fragment_lods(bam, fasta, chrom, pos, ref, alt, min_mapq))
 
 
 # --- candidates bcftools does not propose ------------------------------------------------------------------
-def cigar_indel_candidates(bam: pysam.AlignmentFile, fasta: pysam.FastaFile, regions: list[tuple[str, int, int]],
-                           min_mapq: ReadFilter | int, min_length: int = 3) -> set[tuple[str, int, str, str]]:
+def cigar_indel_candidates(
+    bam: pysam.AlignmentFile,
+    fasta: pysam.FastaFile,
+    regions: list[tuple[str, int, int]],
+    min_mapq: ReadFilter | int,
+    min_length: int = 3,
+) -> set[tuple[str, int, str, str]]:
     """Indels of >= ``min_length`` bp in the CIGAR of any usable read, inside the 0-based ``regions``, as
     left-aligned VCF alleles (chrom, 1-based pos, REF, ALT with the anchor base).
 
@@ -199,7 +229,7 @@ def cigar_indel_candidates(bam: pysam.AlignmentFile, fasta: pysam.FastaFile, reg
                     rpos, qpos = rpos + length, qpos + length
                 elif op == 1:
                     if length >= min_length and start <= rpos <= end and rpos > 0:
-                        found.add(left_align(fasta, chrom, rpos, "", read.query_sequence[qpos:qpos + length]))
+                        found.add(left_align(fasta, chrom, rpos, "", read.query_sequence[qpos : qpos + length]))
                     qpos += length
                 elif op == 2:
                     if length >= min_length and rpos < end and rpos + length > start and rpos > 0:
@@ -212,8 +242,7 @@ def cigar_indel_candidates(bam: pysam.AlignmentFile, fasta: pysam.FastaFile, reg
     return found
 
 
-def left_align(fasta: pysam.FastaFile, chrom: str, at0: int, deleted: str, inserted: str
-               ) -> tuple[str, int, str, str]:
+def left_align(fasta: pysam.FastaFile, chrom: str, at0: int, deleted: str, inserted: str) -> tuple[str, int, str, str]:
     """VCF form of deleting ``deleted`` at 0-based ``at0`` or inserting ``inserted`` before it, shifted left."""
     deleted, inserted = deleted.upper(), inserted.upper()
     lo = max(0, at0 - 1000)
@@ -222,7 +251,7 @@ def left_align(fasta: pysam.FastaFile, chrom: str, at0: int, deleted: str, inser
     if deleted:
         while i > 1 and window[i - 1] == window[i - 1 + len(deleted)]:
             i -= 1
-        deleted = window[i:i + len(deleted)]
+        deleted = window[i : i + len(deleted)]
     else:
         while i > 1 and window[i - 1] == inserted[-1]:
             inserted = window[i - 1] + inserted[:-1]
@@ -231,8 +260,16 @@ def left_align(fasta: pysam.FastaFile, chrom: str, at0: int, deleted: str, inser
     return chrom, lo + i, anchor + deleted, anchor + inserted
 
 
-def polish_insertion(bam: pysam.AlignmentFile, fasta: pysam.FastaFile, chrom: str, pos: int, ref: str, alt: str,
-                     min_mapq: ReadFilter | int, max_rounds: int = 3) -> tuple[str, int, str, str]:
+def polish_insertion(
+    bam: pysam.AlignmentFile,
+    fasta: pysam.FastaFile,
+    chrom: str,
+    pos: int,
+    ref: str,
+    alt: str,
+    min_mapq: ReadFilter | int,
+    max_rounds: int = 3,
+) -> tuple[str, int, str, str]:
     """The inserted sequence that best explains the reads, from single-base changes to ``alt`` (hill climbing
     on the edits saved over all reads), left-aligned. An insertion proposed from one read's alignment, or by
     bcftools from a few gapped reads, can carry that read's sequencing errors; most reads carry it
@@ -248,7 +285,7 @@ def polish_insertion(bam: pysam.AlignmentFile, fasta: pysam.FastaFile, chrom: st
             for base in "ACGT":
                 if base == inserted[i]:
                     continue
-                trial = inserted[:i] + base + inserted[i + 1:]
+                trial = inserted[:i] + base + inserted[i + 1 :]
                 trial_score = sum(site.edits_saved_per_read(ref + trial))
                 if trial_score > score:
                     score, inserted, improved = trial_score, trial, True
@@ -259,8 +296,13 @@ def polish_insertion(bam: pysam.AlignmentFile, fasta: pysam.FastaFile, chrom: st
     return left_align(fasta, chrom, pos, "", inserted)
 
 
-def unique_support(bam: pysam.AlignmentFile, fasta: pysam.FastaFile, chrom: str,
-                   variants: list[tuple[int, str, str]], min_mapq: ReadFilter | int) -> list[int]:
+def unique_support(
+    bam: pysam.AlignmentFile,
+    fasta: pysam.FastaFile,
+    chrom: str,
+    variants: list[tuple[int, str, str]],
+    min_mapq: ReadFilter | int,
+) -> list[int]:
     """For nearby indels (1-based pos, REF, ALT), the reads each one explains strictly better than the
     reference and every other one (each haplotype carries one indel). Two records of one event (the same
     insertion written at two places) share their reads: the worse one explains none alone."""
@@ -276,7 +318,7 @@ def unique_support(bam: pysam.AlignmentFile, fasta: pysam.FastaFile, chrom: str,
     haps = [window]
     for pos, ref, alt in variants:
         i = pos - 1 - start
-        haps.append(window[:i] + alt.upper() + window[i + len(ref):])
+        haps.append(window[:i] + alt.upper() + window[i + len(ref) :])
     for read in reads:
         seq = read.query_sequence.upper()
         dist = [_distance(seq, hap) for hap in haps]

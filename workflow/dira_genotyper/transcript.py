@@ -359,9 +359,7 @@ def parse_gff3(path: str | Path) -> list[Transcript]:
                 continue
             cols = line.rstrip("\n").split("\t")
             if len(cols) != 9:
-                raise InputError(
-                    f"{path}:{lineno}: a GFF3 row needs 9 tab-separated columns, found {len(cols)}"
-                )
+                raise InputError(f"{path}:{lineno}: a GFF3 row needs 9 tab-separated columns, found {len(cols)}")
             chrom, _src, ftype, start, end, _score, strand, _phase, attr_text = cols
             attrs = _parse_attributes(attr_text)
             start_i, end_i = int(start), int(end)

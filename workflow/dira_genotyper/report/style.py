@@ -21,6 +21,7 @@ def status_style(status: str, disease: str = "DIRA", gene: str = "IL1RN") -> tup
     bg, fg, meaning = STATUS_STYLE.get(status, STATUS_STYLE["inconclusive"])
     return bg, fg, meaning.replace("DIRA", disease).replace("IL1RN", gene)
 
+
 #: Chip colours (background, text) and label for each classification.
 CLASSIFICATION_STYLE = {
     "pathogenic": ("#b3261e", "#ffffff", "Pathogenic"),
