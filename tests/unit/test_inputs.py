@@ -408,6 +408,37 @@ def test_fastq_mates_out_of_order_fail_in_validation(tmp_path):
         inputs.validate_fastq_pair(sample)
 
 
+def test_quick_fastq_check_reads_only_the_head_and_says_who_checks_the_rest(tmp_path):
+    write_fastq(tmp_path / "a_R1.fq.gz", 30)
+    write_fastq(tmp_path / "a_R2.fq.gz", 20)  # 10 reads short, beyond the head
+    sample = inputs.Sample("a", "fastq", str(tmp_path / "a_R1.fq.gz"), str(tmp_path / "a_R2.fq.gz"))
+    info = inputs.check_fastq_head(sample, records=15)
+    assert info["checked_records"] == 15 and "align rule's recruitment pass" in info["full_check"]
+    with pytest.raises(InputError, match=r"sample a: fq1 .* has 30 reads but fq2 .* has 20"):
+        inputs.validate_fastq_pair(sample)  # `full` mode keeps the whole pass
+
+
+def test_quick_fastq_check_catches_problems_within_the_head(tmp_path):
+    write_fastq(tmp_path / "a_R1.fq.gz", 30)
+    write_fastq(tmp_path / "a_R2.fq.gz", 12)
+    sample = inputs.Sample("a", "fastq", str(tmp_path / "a_R1.fq.gz"), str(tmp_path / "a_R2.fq.gz"))
+    with pytest.raises(InputError, match=r"sample a: fq1 .* has 15 reads but fq2 .* has 12; .* re-export both"):
+        inputs.check_fastq_head(sample, records=15)  # counts within the head: R1's head against R2's
+    with gzip.open(tmp_path / "a_R1.fq.gz", "rt") as handle:
+        lines = handle.read().splitlines(keepends=True)
+    lines[4 * 5], lines[4 * 6] = lines[4 * 6], lines[4 * 5]  # names of reads 6 and 7 swapped in R2
+    with gzip.open(tmp_path / "a_R2.fq.gz", "wt") as out:
+        out.writelines(lines)
+    with pytest.raises(InputError, match=r"sample a: read 6 of fq1 .* is 'r5' but read 6 of fq2 .* is 'r6'"):
+        inputs.check_fastq_head(sample, records=15)
+    lines[4 * 5], lines[4 * 6] = lines[4 * 6], lines[4 * 5]
+    lines[4 * 8 + 3] = "II\n"  # read 9: fewer qualities than bases
+    with gzip.open(tmp_path / "a_R2.fq.gz", "wt") as out:
+        out.writelines(lines)
+    with pytest.raises(InputError, match=r"sample a: fq2 .*: malformed FASTQ record 9 "):
+        inputs.check_fastq_head(sample, records=15)
+
+
 # --- population VCF (issue 13, item 7) ----------------------------------------------------------------------
 
 

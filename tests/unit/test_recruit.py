@@ -112,11 +112,11 @@ def test_pass_rejects_files_that_are_not_one_pair(tmp_path, kmers):
     fq1, fq2 = write_pair(tmp_path, [("a", WINDOW[:150], WINDOW[200:350]), ("b", WINDOW[:150], WINDOW[:150])])
     short = tmp_path / "short.fastq"
     short.write_bytes(fastq([("a/2", WINDOW[:150])]))
-    with pytest.raises(InputError, match="fewer reads"):
+    with pytest.raises(InputError, match=r"fq1 .* has 2 reads but fq2 .*short.fastq has 1; .* re-export both"):
         recruit.recruit_pairs(fq1, str(short), kmers, io.BytesIO())
     swapped = tmp_path / "swapped.fastq"
     swapped.write_bytes(fastq([("b/2", WINDOW[:150]), ("a/2", WINDOW[:150])]))
-    with pytest.raises(InputError, match="out of step"):
+    with pytest.raises(InputError, match="mates must be in the same order"):
         recruit.recruit_pairs(fq1, str(swapped), kmers, io.BytesIO())
     truncated = tmp_path / "truncated.fastq"
     truncated.write_bytes(fastq([("a/2", WINDOW[:150]), ("b/2", WINDOW[:150])])[:-40])
@@ -163,3 +163,57 @@ def test_align_recruited_pairs_leaves_no_temporary_files(tmp_path, reference):
         align_fastq(fq1, str(short), str(tmp_path / "bwa" / "ref"), "T", str(tmp_path / "mapping" / "T.bam"), 1,
                     True, str(index))  # fmt: skip
     assert sorted(p.name for p in out.parent.iterdir()) == ["S.bam", "S.bam.bai"]
+
+
+def many_pairs(n: int) -> list[tuple[str, bytes, bytes]]:
+    return [(f"p{i}", ELSEWHERE[7 * i : 7 * i + 100], ELSEWHERE[7 * i + 300 : 7 * i + 400]) for i in range(n)]
+
+
+def test_pass_checks_every_pair_not_only_the_ends_of_a_chunk(tmp_path, kmers):
+    fq1, _ = write_pair(tmp_path, many_pairs(200))
+    pairs = many_pairs(200)
+    pairs[150], pairs[151] = pairs[151], pairs[150]  # R2 out of order in the middle of the second chunk
+    swapped = tmp_path / "swapped_R2.fastq"
+    swapped.write_bytes(fastq([(f"{name}/2", r2) for name, _, r2 in pairs]))
+    with pytest.raises(
+        InputError,
+        match=r"sample S: read 151 of fq1 .* is 'p150/1' but read 151 of fq2 .*swapped_R2.fastq is 'p151/2'; "
+        "mates must be in the same order",
+    ):
+        recruit.recruit_pairs(fq1, str(swapped), kmers, io.BytesIO(), chunk=16_000, sample="S")
+
+
+def test_pass_names_the_record_that_is_malformed(tmp_path, kmers):
+    fq1, fq2 = write_pair(tmp_path, many_pairs(200))
+    good = gzip.decompress(open(fq2, "rb").read()).decode().splitlines(keepends=True)
+    for line, damage in ((4 * 120 + 2, "-\n"), (4 * 120 + 3, "FFF\n")):  # no '+' line; qualities too short
+        lines = list(good)
+        lines[line] = damage
+        bad = tmp_path / "bad_R2.fastq.gz"
+        bad.write_bytes(gzip.compress("".join(lines).encode()))
+        with pytest.raises(InputError, match=r"sample S: fq2 .*bad_R2.fastq.gz: malformed FASTQ record 121 "):
+            recruit.recruit_pairs(fq1, str(bad), kmers, io.BytesIO(), chunk=4_000, sample="S")
+
+
+def test_pass_counts_both_files_when_one_is_short(tmp_path, kmers):
+    fq1, _ = write_pair(tmp_path, many_pairs(300))
+    short = tmp_path / "short_R2.fastq"
+    short.write_bytes(fastq([(f"{name}/2", r2) for name, _, r2 in many_pairs(300)[:211]]))
+    with pytest.raises(InputError, match=r"sample S: fq1 .* has 300 reads but fq2 .*short_R2.fastq has 211"):
+        recruit.recruit_pairs(fq1, str(short), kmers, io.BytesIO(), chunk=4_000, sample="S")
+    with pytest.raises(InputError, match=r"fq1 .*short_R2.fastq has 211 reads but fq2 .* has 300"):
+        recruit.recruit_pairs(str(short), fq1, kmers, io.BytesIO(), chunk=4_000)
+
+
+def test_pass_rejects_a_cut_gzip_stream_and_empty_files(tmp_path, kmers):
+    fq1, fq2 = write_pair(tmp_path, many_pairs(2_000))
+    data = open(fq2, "rb").read()
+    cut = tmp_path / "cut_R2.fastq.gz"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match=r"sample S: fq2 .*cut_R2.fastq.gz is truncated or not gzip .* copy it again"):
+        recruit.recruit_pairs(fq1, str(cut), kmers, io.BytesIO(), sample="S")
+    empty1, empty2 = tmp_path / "e_R1.fastq.gz", tmp_path / "e_R2.fastq.gz"
+    empty1.write_bytes(gzip.compress(b""))
+    empty2.write_bytes(gzip.compress(b""))
+    with pytest.raises(InputError, match="have no reads"):
+        recruit.recruit_pairs(str(empty1), str(empty2), kmers, io.BytesIO())

@@ -103,7 +103,7 @@ def align_fastq(
                 proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=out)
                 start = time.perf_counter()
                 try:
-                    stats = recruit_pairs(fq1, fq2, kmers, proc.stdin, stride=recruit_stride)
+                    stats = recruit_pairs(fq1, fq2, kmers, proc.stdin, stride=recruit_stride, sample=sample)
                 except BaseException:
                     proc.kill()
                     proc.wait()

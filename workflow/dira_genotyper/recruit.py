@@ -26,7 +26,7 @@ import numpy as np
 import pysam
 
 from .errors import InputError
-from .inputs import contig_candidates
+from .inputs import contig_candidates, malformed_record_error, mate_order_error, pair_count_error
 
 log = logging.getLogger(__name__)
 
@@ -260,6 +260,51 @@ def _hits(buf, seq_start, seq_end, count, table, klass, bitmap, shift, bitmap_sh
 
 
 @numba.njit(nogil=True, cache=True)
+def _malformed(buf, seq_start, rec_end, count):  # pragma: no cover - compiled
+    """Index of the first record whose third line does not start with '+' or whose qualities are not as long
+    as its sequence; -1 when all are well formed."""
+    for r in range(count):
+        p = seq_start[r]
+        while buf[p] != 10:
+            p += 1
+        seq_len = p - seq_start[r]
+        if buf[p + 1] != 43:  # '+'
+            return r
+        q = p + 1
+        while buf[q] != 10:
+            q += 1
+        if rec_end[r] - 1 - (q + 1) != seq_len:
+            return r
+    return -1
+
+
+@numba.njit(nogil=True, cache=True)
+def _name_span(buf, start):  # pragma: no cover - compiled
+    """The read name of the record at `start` (after '@', up to white space), a /1 or /2 suffix aside."""
+    a = start + 1
+    b = a
+    while buf[b] != 10 and buf[b] != 13 and buf[b] != 32 and buf[b] != 9:
+        b += 1
+    if b - a >= 2 and buf[b - 2] == 47 and (buf[b - 1] == 49 or buf[b - 1] == 50):  # "/1", "/2"
+        b -= 2
+    return a, b
+
+
+@numba.njit(nogil=True, cache=True)
+def _first_unmated(buf1, start1, buf2, start2, n):  # pragma: no cover - compiled
+    """Index of the first pair whose R1 and R2 names differ; -1 when every pair agrees."""
+    for i in range(n):
+        a0, a1 = _name_span(buf1, start1[i])
+        b0, b1 = _name_span(buf2, start2[i])
+        if a1 - a0 != b1 - b0:
+            return i
+        for j in range(a1 - a0):
+            if buf1[a0 + j] != buf2[b0 + j]:
+                return i
+    return -1
+
+
+@numba.njit(nogil=True, cache=True)
 def _interleave(buf1, start1, end1, buf2, start2, end2, keep):  # pragma: no cover - compiled
     """The kept pairs as interleaved FASTQ bytes (R1 record, then its R2 record)."""
     total = 0
@@ -426,63 +471,102 @@ def _open(path: str):  # noqa: ANN202 - a binary file object
     return open(path, "rb")
 
 
-def _pair_name(buf: np.ndarray, start: int) -> bytes:
+def _read_name(buf: np.ndarray, start: int) -> str:
     end = start
     while end < len(buf) and buf[end] not in (9, 10, 13, 32):
         end += 1
-    name = bytes(buf[start + 1 : end])
-    return name[:-2] if name[-2:] in (b"/1", b"/2") else name
+    return bytes(buf[start + 1 : end]).decode(errors="replace")
 
 
 class _Chunks:
-    """Complete FASTQ records of one file, chunk by chunk; what is left of a chunk waits for the next."""
+    """Complete FASTQ records of one file, chunk by chunk; what is left of a chunk waits for the next.
 
-    def __init__(self, path: str, chunk: int) -> None:
+    Checks every record as it parses it (4 lines, '@' and '+', qualities as long as the sequence) and the file's
+    end (gzip stream complete, no partial record): the full-file checks that `validate_input` leaves to this pass.
+    """
+
+    def __init__(self, path: str, chunk: int, label: str) -> None:
         self.path = path
+        self.label = label
         self.handle = _open(path)
         self.chunk = chunk
-        self.carry = b""
         self.eof = False
         self.buf = np.empty(0, dtype=np.uint8)
         self.records = [np.empty(0, np.int64)] * 4
         self.count = 0
         self.used = 0
+        self.before = 0  # records in the chunks before this one
+
+    def _read(self) -> bytes:
+        try:
+            return self.handle.read(self.chunk)
+        except (OSError, EOFError, ValueError) as exc:  # isal: "incomplete", "not a gzipped file", CRC
+            raise InputError(
+                f"{self.label} is truncated or not gzip ({exc}) after about {self.before + self.count:,} reads; "
+                "copy it again"
+            ) from exc
 
     def fill(self) -> None:
         """Called when every parsed record is used: parse the next chunk (with what was left of this one)."""
         rest = self.buf[self.records[3][self.count - 1] :] if self.count else self.buf
+        self.before += self.count
+        self.count = 0
         data = rest.tobytes()
         while True:
-            more = b"" if self.eof else self.handle.read(self.chunk)
+            more = b"" if self.eof else self._read()
             self.eof = not more
             data += more
             self.buf = np.frombuffer(data, dtype=np.uint8)
             *self.records, count = _parse_fastq(self.buf, len(self.buf))
             if count < 0:
-                raise InputError(
-                    f"{self.path} is not FASTQ at byte {-1 - count} of a chunk (a record must start "
-                    "with '@' and have 4 lines): check the file is an uncorrupted (gzipped) FASTQ"
-                )
+                good = _parse_fastq(self.buf, -1 - count)[4]  # the records before the bad one
+                raise InputError(malformed_record_error(self.label, self.before + good + 1))
+            bad = _malformed(self.buf, self.records[1], self.records[3], count)
+            if bad >= 0:
+                raise InputError(malformed_record_error(self.label, self.before + bad + 1))
             self.count = count
             self.used = 0
             if count:
                 return
             if self.eof:
                 if data.strip():
-                    raise InputError(f"{self.path} ends with an incomplete FASTQ record: the file is truncated")
+                    raise InputError(
+                        f"{self.label} ends with an incomplete FASTQ record (record {self.before + 1:,}): the "
+                        "file is truncated; copy it again"
+                    )
                 return
 
     @property
     def available(self) -> int:
         return self.count - self.used
 
+    @property
+    def position(self) -> int:
+        """Records used so far."""
+        return self.before + self.used
+
+    def drain(self) -> int:
+        """Read (and check) the rest of the file; the total number of records."""
+        while self.available:
+            self.used = self.count
+            self.fill()
+        return self.position
+
     def close(self) -> None:
         self.handle.close()
 
 
-def recruit_pairs(fq1: str, fq2: str, kmers: KmerSet, out, stride: int = 4, chunk: int = 8 << 20) -> RecruitStats:  # noqa: ANN001
-    """Stream the pair, write kept pairs interleaved (R1 record then R2 record) to the binary file `out`."""
-    reads = (_Chunks(fq1, chunk), _Chunks(fq2, chunk))
+def recruit_pairs(  # noqa: ANN001 - out: a binary file object
+    fq1: str, fq2: str, kmers: KmerSet, out, stride: int = 4, chunk: int = 8 << 20, sample: str | None = None
+) -> RecruitStats:
+    """Stream the pair, write kept pairs interleaved (R1 record then R2 record) to the binary file `out`.
+
+    Every record of both files is checked on the way (see :class:`_Chunks`), and so are the pair counts and the
+    mate names of every pair: InputError names the file, the record and the fix.
+    """
+    prefix = f"sample {sample}: " if sample else ""
+    label1, label2 = f"{prefix}fq1 {fq1}", f"{prefix}fq2 {fq2}"
+    reads = (_Chunks(fq1, chunk, label1), _Chunks(fq2, chunk, label2))
     pairs = recruited = bases = 0
     try:
         for r in reads:
@@ -494,24 +578,17 @@ def recruit_pairs(fq1: str, fq2: str, kmers: KmerSet, out, stride: int = 4, chun
                         r.fill()
                 if not all(r.available for r in reads):
                     if any(r.available for r in reads):
-                        short = fq1 if not reads[0].available else fq2
-                        raise InputError(
-                            f"{short} has fewer reads than its mate file: R1 and R2 must hold the "
-                            "same pairs in the same order"
-                        )
+                        raise InputError(pair_count_error(prefix, fq1, reads[0].drain(), fq2, reads[1].drain()))
                     break
             n = min(r.available for r in reads)
             sel = []
             for r in reads:
                 a, b = r.used, r.used + n
                 sel.append(tuple(x[a:b] for x in r.records))
-            first = [_pair_name(r.buf, int(s[0][0])) for r, s in zip(reads, sel)]
-            last = [_pair_name(r.buf, int(s[0][-1])) for r, s in zip(reads, sel)]
-            if first[0] != first[1] or last[0] != last[1]:
-                raise InputError(
-                    f"{fq1} and {fq2} are out of step: read {first[0]!r} / {last[0]!r} in R1 against "
-                    f"{first[1]!r} / {last[1]!r} in R2; give the two files of one pair, unsorted"
-                )
+            bad = _first_unmated(reads[0].buf, sel[0][0], reads[1].buf, sel[1][0], n)
+            if bad >= 0:
+                names = [_read_name(r.buf, int(s[0][bad])) for r, s in zip(reads, sel)]
+                raise InputError(mate_order_error(prefix, fq1, fq2, pairs + bad + 1, *names))
             hit = np.zeros(n, dtype=np.uint8)
             for r, s in zip(reads, sel):
                 hit |= _hits(
@@ -541,4 +618,6 @@ def recruit_pairs(fq1: str, fq2: str, kmers: KmerSet, out, stride: int = 4, chun
     finally:
         for r in reads:
             r.close()
+    if pairs == 0:
+        raise InputError(f"{prefix}FASTQ files {fq1} and {fq2} have no reads; check the sequencing export")
     return RecruitStats(pairs, recruited, bases)
