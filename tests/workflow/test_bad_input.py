@@ -67,7 +67,9 @@ def test_empty_fastq(cohort_dir, tmp_path):
     assert_fails(proc, "sample S1: fq1", "is empty (no reads)")
 
 
-def test_read_count_mismatch_fails_in_validation_rule_before_alignment(cohort_dir, tmp_path):
+def test_read_count_mismatch_fails_at_alignment_with_a_clear_message(cohort_dir, tmp_path):
+    """`alignment.mode: recruit` (the default): `validate_input` reads only the first records, the recruitment
+    pass of the `align` rule reads every record and stops on the mismatch, naming both files and the fix."""
     r1 = tmp_path / "S1_R1.fastq.gz"
     with gzip.open(cohort_dir / "fastq" / "DIRA-09_R1.fastq.gz", "rt") as src, gzip.open(r1, "wt") as dst:
         lines = src.readlines()
@@ -75,12 +77,14 @@ def test_read_count_mismatch_fails_in_validation_rule_before_alignment(cohort_di
     sheet = tmp_path / "sheet.tsv"
     sheet.write_text(HEADER + f"S1\t{r1}\ttest-data/fastq/DIRA-09_R2.fastq.gz\t\t\t\t\t\n")
     workdir = make_workdir(tmp_path / "run", sheet)
-    proc = run_snakemake(workdir, "--cores", "1", "results/qc/S1.input.json")
+    proc = run_snakemake(workdir, "--cores", "1", "results/mapping/S1.bam")
     assert proc.returncode != 0
-    log = (workdir / "logs" / "qc" / "S1.validate_input.log").read_text()
-    assert "sample S1: fq1" in log and "reads but fq2" in log and "re-export both files" in log
-    assert not (workdir / "results" / "qc" / "S1.input.json").exists()
-    assert not (workdir / "results" / "mapping").exists()
+    checked = json.loads((workdir / "results" / "qc" / "S1.input.json").read_text())
+    assert "align rule's recruitment pass" in checked["full_check"]
+    log = (workdir / "logs" / "mapping" / "S1.align.log").read_text()
+    assert "sample S1: fq1" in log and "reads but fq2" in log and "re-export both files" in log, log[-2000:]
+    assert f"has {len(lines) // 4 - 100:,} reads but fq2" in log
+    assert not (workdir / "results" / "mapping" / "S1.bam").exists()
 
 
 def test_truncated_bam(cohort_dir, tmp_path):

@@ -39,8 +39,11 @@ def cmd_validate_input(args: argparse.Namespace) -> int:
     from . import inputs
 
     sample = _sample(args)
-    if sample.kind == "fastq":
-        info = inputs.validate_fastq_pair(sample)
+    if sample.kind == "fastq" and args.alignment_mode == "recruit":
+        info = inputs.check_fastq_head(sample)  # the recruiter checks every record when it aligns
+        log.info("sample %s: first %d pairs OK; %s", sample.name, info["checked_records"], info["full_check"])
+    elif sample.kind == "fastq":
+        info = inputs.validate_fastq_pair(sample)  # `full` mode: BWA alone would not stop on unequal counts
     else:
         _build, naming = inputs.resolve_reference(args.reference, args.build, args.resources_dir)
         info = inputs.check_alignment_header(sample, args.reference, args.build, args.resources_dir, naming)
@@ -179,6 +182,12 @@ def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
     p.add_argument("--reference", required=True)
     p.add_argument("--build", required=True)
     p.add_argument("--resources-dir", default="resources")
+    p.add_argument(
+        "--alignment-mode",
+        choices=("recruit", "full"),
+        default="full",
+        help="recruit: check only the first FASTQ records here (the recruitment pass checks the rest)",
+    )
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_validate_input)
 

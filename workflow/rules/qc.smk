@@ -24,9 +24,11 @@ rule validate_input:
         sample=lambda wc: sample_info_json(wc.sample),
         build=BUILD,
         resources_dir=config["resources_dir"],
+        # recruit: only the first records here, the align rule's recruitment pass checks every record
+        mode=cfg("alignment", "mode"),
     shell:
         "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper validate-input "
-        "--sample-json {params.sample:q} "
+        "--sample-json {params.sample:q} --alignment-mode {params.mode:q} "
         "--reference {input.ref:q} "
         "--build {params.build:q} --resources-dir {params.resources_dir:q} --out {output:q} > {log:q} 2>&1"
 
