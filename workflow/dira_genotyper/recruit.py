@@ -165,7 +165,8 @@ def _count_in(table, bitmap, shift, bitmap_shift, counts, seq, code, k):  # prag
 def _parse_fastq(buf, n):  # pragma: no cover - compiled
     """Complete 4-line records in buf[:n]: (record starts, sequence starts, sequence ends, record ends, count).
 
-    count is -1 - offset when a record does not start with '@' (not FASTQ, or the file is damaged there).
+    count is -1 - offset of the first malformed record: not starting with '@', no '+' line, or qualities not as
+    long as the sequence (not FASTQ, or the file is damaged there).
     """
     cap = n // 8 + 1
     rec_start = np.empty(cap, dtype=np.int64)
@@ -190,6 +191,8 @@ def _parse_fastq(buf, n):  # pragma: no cover - compiled
             p += 1
         if not complete:
             break
+        if buf[lines[1] + 1] != 43 or lines[3] - lines[2] != lines[1] - lines[0]:  # '+'; quality per base
+            return rec_start, seq_start, seq_end, rec_end, -1 - pos
         rec_start[count] = pos
         seq_start[count] = lines[0] + 1
         end = lines[1]
@@ -257,25 +260,6 @@ def _hits(buf, seq_start, seq_end, count, table, klass, bitmap, shift, bitmap_sh
         if shared_hits and misses <= max_miss:
             out[r] = 1
     return out
-
-
-@numba.njit(nogil=True, cache=True)
-def _malformed(buf, seq_start, rec_end, count):  # pragma: no cover - compiled
-    """Index of the first record whose third line does not start with '+' or whose qualities are not as long
-    as its sequence; -1 when all are well formed."""
-    for r in range(count):
-        p = seq_start[r]
-        while buf[p] != 10:
-            p += 1
-        seq_len = p - seq_start[r]
-        if buf[p + 1] != 43:  # '+'
-            return r
-        q = p + 1
-        while buf[q] != 10:
-            q += 1
-        if rec_end[r] - 1 - (q + 1) != seq_len:
-            return r
-    return -1
 
 
 @numba.njit(nogil=True, cache=True)
@@ -481,7 +465,7 @@ def _read_name(buf: np.ndarray, start: int) -> str:
 class _Chunks:
     """Complete FASTQ records of one file, chunk by chunk; what is left of a chunk waits for the next.
 
-    Checks every record as it parses it (4 lines, '@' and '+', qualities as long as the sequence) and the file's
+    Checks every record as it parses it (4 lines, '@' and '+', one quality per base) and the file's
     end (gzip stream complete, no partial record): the full-file checks that `validate_input` leaves to this pass.
     """
 
@@ -521,9 +505,6 @@ class _Chunks:
             if count < 0:
                 good = _parse_fastq(self.buf, -1 - count)[4]  # the records before the bad one
                 raise InputError(malformed_record_error(self.label, self.before + good + 1))
-            bad = _malformed(self.buf, self.records[1], self.records[3], count)
-            if bad >= 0:
-                raise InputError(malformed_record_error(self.label, self.before + bad + 1))
             self.count = count
             self.used = 0
             if count:
