@@ -484,3 +484,25 @@ def test_population_vcf_checks(tmp_path):
         with pytest.raises(InputError) as err:
             inputs.check_population_vcf(path, "chr2", 1_000_000)
         assert expected in str(err.value) and "population_vcf" in str(err.value), (path, str(err.value))
+
+
+def test_validate_input_command_defers_full_fastq_checks_only_in_recruit_mode(tmp_path):
+    import json
+
+    from dira_genotyper.cli import main
+
+    write_fastq(tmp_path / "a_R1.fq.gz", 10)
+    write_fastq(tmp_path / "a_R2.fq.gz", 10)
+    sample = {"sample": "a", "kind": "fastq", "fq1": str(tmp_path / "a_R1.fq.gz"), "fq2": str(tmp_path / "a_R2.fq.gz")}
+    reference = str(tmp_path / "ref.fa")
+    Path(reference).write_text(">chr2\n" + "ACGT" * 50 + "\n")
+    pysam.faidx(reference)
+    found = {}
+    for mode in ("recruit", "full"):
+        out = tmp_path / f"{mode}.json"
+        argv = ["validate-input", "--sample-json", json.dumps(sample), "--reference", reference, "--build", "GRCh38"]
+        assert main([*argv, "--alignment-mode", mode, "--out", str(out)]) == 0
+        found[mode] = json.loads(out.read_text())
+    assert found["recruit"]["checked_records"] == 10 and "recruitment pass" in found["recruit"]["full_check"]
+    assert "read_pairs" not in found["recruit"]
+    assert found["full"]["read_pairs"] == 10 and "full_check" not in found["full"]
