@@ -38,23 +38,10 @@ class Interpretation:
     limitations: list[str]
 
 
-def copy_number_at(cnv: dict, chrom: str, pos: int, model: GeneModel | None = None) -> int | None:
+def copy_number_at(cnv: dict, chrom: str, pos: int, model: GeneModel) -> int | None:
     """Copy number at a position: a called deletion, else the exon there, else the gene call; None if not
     called (a missing call is never two copies)."""
-    model = model or default_model(cnv, {})
     return copy_state(cnv, model).at(model, chrom, pos)
-
-
-def default_model(cnv: dict, coverage: dict, gene: str = "IL1RN") -> GeneModel:
-    """A gene model from the CNV exon entries and the callable step's CDS exons (for callers without resources:
-    tests and old intermediates). CDS = the callable exons' intervals, else the exons themselves."""
-    exons = [e for e in cnv.get("exons", []) if e.get("gene") == gene]
-    rows = tuple(sorted((int(e["exon"]), int(e["start"]), int(e["end"])) for e in exons))
-    chrom = next((e.get("chrom") for e in exons if e.get("chrom")), None) or next(
-        (d["chrom"] for d in cnv.get("deletions", [])), "chr2"
-    )
-    cds = tuple((int(e["exon"]), int(e["start"]), int(e["end"])) for e in coverage.get("exons", [])) or rows
-    return GeneModel(gene, chrom, "+", rows, cds)
 
 
 def interpret(
@@ -65,16 +52,15 @@ def interpret(
     parents: dict[str, dict] | None = None,
     bam: str | None = None,
     strict_phase: bool = False,
-    model: GeneModel | None = None,
     known_deletion=None,
     min_alt_reads: int = 3,
     *,
+    model: GeneModel,
     disease: str,
 ) -> Interpretation:
-    """The genotype of ``model.gene`` (IL1RN by default). ``known_deletion(genes) -> dict | None`` matches a
+    """The genotype of ``model.gene`` (named by the caller). ``known_deletion(genes) -> dict | None`` matches a
     deletion call against published deletions by gene content."""
     parents = parents or {}
-    model = model or default_model(cnv, coverage)
     state = copy_state(cnv, model)
     callability = Callability.from_json(coverage)
     reasons: list[Reason] = []

@@ -16,7 +16,7 @@ STATUS_STYLE = {
 }
 
 
-def status_style(status: str, disease: str = "DIRA", gene: str = "IL1RN") -> tuple[str, str, str]:
+def status_style(status: str, disease: str, gene: str) -> tuple[str, str, str]:
     """Badge colours and meaning of a status, worded for the disease and gene it is about."""
     bg, fg, meaning = STATUS_STYLE.get(status, STATUS_STYLE["inconclusive"])
     return bg, fg, meaning.replace("DIRA", disease).replace("IL1RN", gene)
