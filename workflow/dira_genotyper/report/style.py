@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-TARGET_GENE = "IL1RN"
+
+def headline_gene(report: dict) -> str:
+    """The gene the report is about (build.json `transcript`, copied into every report)."""
+    return report["transcript"]["gene"]
+
 
 DASH = "\u2014"
 
