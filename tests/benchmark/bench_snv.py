@@ -558,7 +558,7 @@ def annotate_safely(vcf: Path, ref: str, run_csq: bool = True) -> tuple[list[dic
     gff3 = RES / "il1rn.gff3"
     more = differential_genes(str(RES), str(KNOWN))
     try:
-        return annotate_vcf(vcf, ref, gff3, KNOWN, run_csq=run_csq, more_genes=more), []
+        return annotate_vcf(vcf, ref, gff3, KNOWN, run_csq=run_csq, more_genes=more, disease="DIRA"), []
     except Exception as exc:  # reported by the benchmark, which goes on with the other records
         first = f"{type(exc).__name__}: {exc}"
     txs = [load_transcript(gff3)] + [load_transcript(m["gff3"]) for m in more]
@@ -611,7 +611,7 @@ def annotate_safely(vcf: Path, ref: str, run_csq: bool = True) -> tuple[list[dic
     if not errors:
         errors.append(f"annotate_vcf failed: {first}")
         return failed, errors
-    records = annotate_vcf(clean, ref, gff3, KNOWN, run_csq=run_csq, more_genes=more) if kept else []
+    records = annotate_vcf(clean, ref, gff3, KNOWN, run_csq=run_csq, more_genes=more, disease="DIRA") if kept else []
     return records + failed, errors
 
 

@@ -92,7 +92,7 @@ def cohort(synth, tmp_path_factory):
         snv(tx, genome, "c.206-40", "A" if genome[tx.c_to_genomic("c.206-40") - 1] != "A" else "C"),
     ]
     vcf = write_vcf(tmp_path_factory.mktemp("vcf") / "s1.vcf", len(genome), rows)
-    records = annotate_vcf(vcf, fasta, SYNTH_GFF3, KNOWN)
+    records = annotate_vcf(vcf, fasta, SYNTH_GFF3, KNOWN, disease="DIRA")
     return {r["hgvs_c"].split(":")[1]: r for r in records}, records
 
 
@@ -249,7 +249,10 @@ def test_population_af_makes_common_alleles_benign(synth, tmp_path):
             other = "A" if alt != "A" and ref != "A" else "G"
             out.write(f"chr2\t{pos}\t.\t{ref}\t{other},{alt}\t.\tPASS\tAF=0.2,{af}\n")
     indexed = pysam.tabix_index(str(pop), preset="vcf", force=True)
-    by_c = {r["hgvs_c"].split(":")[1]: r for r in annotate_vcf(vcf, fasta, SYNTH_GFF3, KNOWN, population_vcf=indexed)}
+    by_c = {
+        r["hgvs_c"].split(":")[1]: r
+        for r in annotate_vcf(vcf, fasta, SYNTH_GFF3, KNOWN, population_vcf=indexed, disease="DIRA")
+    }
     assert by_c["c.281G>T"]["population_af"] == pytest.approx(0.05)
     assert by_c["c.281G>T"]["classification"] == "benign"
     assert by_c["c.160C>T"]["population_af"] == pytest.approx(0.0001)
@@ -260,14 +263,20 @@ def test_population_af_makes_common_alleles_benign(synth, tmp_path):
 def test_rules_are_configurable():
     rules = resolve_rules({"benign_af": 0.1, "lof_consequences": ["stop_gained"]})
     assert rules["benign_af"] == 0.1 and rules["uncertain_consequences"] == DEFAULT_RULES["uncertain_consequences"]
-    assert classify(("missense_variant",), None, 0.04, rules)[0] == "uncertain"
-    assert classify(("missense_variant",), None, 0.04, resolve_rules())[0] == "likely_benign"  # BS1
-    assert classify(("missense_variant",), None, 0.05, rules)[0] == "benign"  # BA1 whatever benign_af says
-    assert classify(("frameshift_variant",), None, None, rules)[0] == "uncertain"  # no longer in any list
-    assert classify(("splice_region_variant", "synonymous_variant"), None, None, rules)[0] == "uncertain"
+    assert classify(("missense_variant",), None, 0.04, rules, disease="DIRA")[0] == "uncertain"
+    assert classify(("missense_variant",), None, 0.04, resolve_rules(), disease="DIRA")[0] == "likely_benign"  # BS1
+    assert (
+        classify(("missense_variant",), None, 0.05, rules, disease="DIRA")[0] == "benign"
+    )  # BA1 whatever benign_af says
+    assert (
+        classify(("frameshift_variant",), None, None, rules, disease="DIRA")[0] == "uncertain"
+    )  # no longer in any list
+    assert (
+        classify(("splice_region_variant", "synonymous_variant"), None, None, rules, disease="DIRA")[0] == "uncertain"
+    )
     # outside the MANE transcript (another isoform's exon): cannot change IL-1Ra, never makes a sample inconclusive
-    assert classify(("upstream_gene_variant",), None, None, rules)[0] == "likely_benign"
-    assert classify(("intergenic_variant",), None, None, rules)[0] == "likely_benign"
+    assert classify(("upstream_gene_variant",), None, None, rules, disease="DIRA")[0] == "likely_benign"
+    assert classify(("intergenic_variant",), None, None, rules, disease="DIRA")[0] == "likely_benign"
     with pytest.raises(InputError, match="unknown classification rule"):
         resolve_rules({"lof": []})
     with pytest.raises(InputError):
@@ -300,7 +309,7 @@ def test_reference_mismatch_is_an_input_error(synth, tmp_path):
         tmp_path / "bad.vcf", len(genome), [(g, wrong, "G" if wrong != "G" else "T", "0/1", "PASS", (5, 5))]
     )
     with pytest.raises(InputError, match="same reference build"):
-        annotate_vcf(vcf, fasta, SYNTH_GFF3, KNOWN, run_csq=False)
+        annotate_vcf(vcf, fasta, SYNTH_GFF3, KNOWN, run_csq=False, disease="DIRA")
 
 
 def test_cli_writes_sorted_deterministic_json(synth, tmp_path):
@@ -373,7 +382,7 @@ def test_wrong_build_is_an_input_error(synth, tmp_path):
     fasta, tx, genome = synth
     vcf = write_vcf(tmp_path / "s.vcf", len(genome), [snv(tx, genome, "c.160", "T")])
     with pytest.raises(InputError, match="different builds"):
-        annotate_vcf(vcf, fasta, RESOURCES / "GRCh38" / "il1rn.gff3", KNOWN, run_csq=False)
+        annotate_vcf(vcf, fasta, RESOURCES / "GRCh38" / "il1rn.gff3", KNOWN, run_csq=False, disease="DIRA")
     shifted = tmp_path / "shifted.gff3"  # the model moved by 1 bp: the CDS no longer reads ATG...stop
     lines = []
     for line in SYNTH_GFF3.read_text().splitlines():
@@ -383,7 +392,7 @@ def test_wrong_build_is_an_input_error(synth, tmp_path):
         lines.append("\t".join(cols))
     shifted.write_text("\n".join(lines) + "\n")
     with pytest.raises(InputError, match="different builds"):
-        annotate_vcf(vcf, fasta, shifted, KNOWN, run_csq=False)
+        annotate_vcf(vcf, fasta, shifted, KNOWN, run_csq=False, disease="DIRA")
 
 
 def test_genotype_fields_and_bgzipped_input(synth, tmp_path):
@@ -395,7 +404,7 @@ def test_genotype_fields_and_bgzipped_input(synth, tmp_path):
     ]
     plain = write_vcf(tmp_path / "s.vcf", len(genome), rows)
     packed = pysam.tabix_index(str(plain), preset="vcf", force=True)
-    records = {r["hgvs_c"].split(":")[1]: r for r in annotate_vcf(packed, fasta, SYNTH_GFF3, KNOWN)}
+    records = {r["hgvs_c"].split(":")[1]: r for r in annotate_vcf(packed, fasta, SYNTH_GFF3, KNOWN, disease="DIRA")}
     assert (records["c.160C>T"]["genotype"], records["c.160C>T"]["zygosity"]) == ("0/0", None)
     assert records["c.160C>T"]["allele_fraction"] == 0.0
     assert (records["c.229G>T"]["genotype"], records["c.229G>T"]["zygosity"]) == ("./.", None)

@@ -115,7 +115,7 @@ def deletion(start, end, cn, genes=("IL1RN",)):
 
 
 def run(variants, copy_number=None, coverage=None, **kw):
-    return interpret(SAMPLE, variants, copy_number or cnv(), coverage or FULL, model=MODEL, **kw)
+    return interpret(SAMPLE, variants, copy_number or cnv(), coverage or FULL, model=MODEL, disease="DIRA", **kw)
 
 
 Q54X = var(3043, "C", "T")  # c.160 (exon 2)
@@ -190,7 +190,7 @@ def test_row05_a_hemizygous_deletion_is_not_failed_for_its_own_missing_reads():
 def test_row06_compound_heterozygote_in_trans_by_parents_is_affected():
     child = dict(SAMPLE, father="D", mother="M")
     parents = {"father": {"variants": [Q54X], "cnv": cnv()}, "mother": {"variants": [E77X], "cnv": cnv()}}
-    result = interpret(child, [Q54X, E77X], cnv(), FULL, parents=parents, model=MODEL)
+    result = interpret(child, [Q54X, E77X], cnv(), FULL, parents=parents, model=MODEL, disease="DIRA")
     assert result.status == "affected" and result.phase["status"] == "in_trans"
     assert {a["hgvs_c"]: a["origin"] for a in result.alleles} == {
         "NM_173842.3:c.160C>T": "paternal",
@@ -208,7 +208,7 @@ def test_row07_two_het_lof_of_unknown_phase_is_affected_with_a_caveat_or_inconcl
 def test_row08_two_lof_in_cis_is_carrier():
     child = dict(SAMPLE, father="D", mother="M")
     parents = {"father": {"variants": [Q54X, E77X], "cnv": cnv()}, "mother": {"variants": [], "cnv": cnv()}}
-    result = interpret(child, [Q54X, E77X], cnv(), FULL, parents=parents, model=MODEL)
+    result = interpret(child, [Q54X, E77X], cnv(), FULL, parents=parents, model=MODEL, disease="DIRA")
     assert result.status == "carrier" and result.phase["status"] == "in_cis"
 
 
@@ -365,7 +365,9 @@ def test_row27_filtered_lof_is_not_an_allele_but_blocks():
 def test_homozygous_child_of_non_carrier_parent_is_flagged():
     child = dict(SAMPLE, father="D", mother="M")
     parents = {"father": {"variants": [Q54X], "cnv": cnv()}, "mother": {"variants": [], "cnv": cnv()}}
-    result = interpret(child, [var(3043, "C", "T", gt="1/1")], cnv(), FULL, parents=parents, model=MODEL)
+    result = interpret(
+        child, [var(3043, "C", "T", gt="1/1")], cnv(), FULL, parents=parents, model=MODEL, disease="DIRA"
+    )
     assert result.status == "affected" and result.family["mendelian_consistent"] is False
 
 

@@ -178,6 +178,15 @@ def test_truncated_fastq_is_rejected(tmp_path):
         inputs.count_fastq(str(tmp_path / "a_R1.fq.gz"))
 
 
+def test_count_fastq_counts_reads_and_bases_and_names_a_malformed_record(tmp_path):
+    write_fastq(tmp_path / "a_R1.fq.gz", 7)
+    assert inputs.count_fastq(str(tmp_path / "a_R1.fq.gz")) == (7, 350)
+    with gzip.open(tmp_path / "bad.fq.gz", "wt") as out:
+        out.write("@r0\nACGT\n+\nIIII\n@r1\nACGT\n+\nIII\n")
+    with pytest.raises(InputError, match="bad.fq.gz: malformed FASTQ record 2"):
+        inputs.count_fastq(str(tmp_path / "bad.fq.gz"))
+
+
 def test_fastq_mates_must_pair(tmp_path):
     write_fastq(tmp_path / "a_R1.fq.gz", 3, prefix="x")
     write_fastq(tmp_path / "a_R2.fq.gz", 3, prefix="y")

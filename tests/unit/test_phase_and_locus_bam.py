@@ -9,7 +9,7 @@ import pysam
 import pytest
 
 from dira_genotyper.locus_bam import extract_locus, merged_regions
-from dira_genotyper.phase import phase_from_reads
+from dira_genotyper.phase import family_check, phase_from_reads
 
 LENGTH = 5000
 FIRST, SECOND = 1200, 1320  # 1-based positions of two SNVs 120 bp apart (read pairs cover both)
@@ -109,3 +109,17 @@ def test_extract_locus_keeps_only_the_regions(tmp_path):
     assert counts["reads"] == len(reads)
     with pysam.AlignmentFile(str(bam)) as whole:
         assert len(reads) < whole.mapped  # reads over the second SNV only were left out
+
+
+def test_family_check_names_the_gene_it_is_given():
+    """A deletion of the differential gene is named after that gene, not the headline one (#11)."""
+    deletion = {
+        "kind": "deletion",
+        "consequence": "transcript_ablation",
+        "zygosity": "homozygous",
+        "genomic": {"chrom": "chr2", "pos": 113_000_000, "end": 113_010_000},
+    }
+    parents = {"father": {"variants": [], "cnv": {"status": "called", "deletions": []}}}
+    info = family_check({"sample": "c", "father": "f"}, [deletion], parents, "IL36RN")
+    assert info["mendelian_consistent"] is False
+    assert "whole-IL36RN deletion" in info["detail"] and "IL1RN" not in info["detail"]

@@ -76,7 +76,7 @@ def test_stop_in_the_last_exon_escapes_nmd(model):
     effect, pvs1 = _effect(model, *_stop_at(tx, genome, coding, codon))
     assert "stop_gained" in effect.consequences
     assert pvs1.strength == STRONG and "last exon" in pvs1.branch and "NMD not predicted" in pvs1.branch
-    label, reason = classify(effect.consequences, None, None, resolve_rules(), pvs1)
+    label, reason = classify(effect.consequences, None, None, resolve_rules(), pvs1, disease="DIRA")
     assert label == "likely_pathogenic" and reason.startswith("PVS1_Strong")
 
 
@@ -85,7 +85,7 @@ def test_late_stop_removing_little_protein_is_only_moderate(model):
     codon = next(c for c in range(177, 165, -1) if _stop_at(tx, genome, coding, c))
     effect, pvs1 = _effect(model, *_stop_at(tx, genome, coding, codon))
     assert pvs1.strength == MODERATE
-    assert classify(effect.consequences, None, None, resolve_rules(), pvs1)[0] == "uncertain"
+    assert classify(effect.consequences, None, None, resolve_rules(), pvs1, disease="DIRA")[0] == "uncertain"
 
 
 def test_stop_in_the_last_50_nt_of_the_penultimate_exon_escapes_nmd(model):
@@ -101,7 +101,7 @@ def test_frameshift_through_the_stop_is_not_a_null_variant(model):
     effect, pvs1 = _effect(model, g - 1, genome[g - 2 : g], genome[g - 2])
     assert "stop_lost" in effect.consequences or (effect.hgvs_p or "").endswith("fs*?)")
     assert pvs1.strength is None and "PM4" in pvs1.branch
-    assert classify(effect.consequences, None, None, resolve_rules(), pvs1)[0] == "uncertain"
+    assert classify(effect.consequences, None, None, resolve_rules(), pvs1, disease="DIRA")[0] == "uncertain"
 
 
 def test_stop_retained_is_likely_benign(model):
@@ -116,7 +116,7 @@ def test_stop_retained_is_likely_benign(model):
         alt = third
     effect, pvs1 = _effect(model, g, genome[g - 1], alt)
     assert effect.hgvs_p == "p.(*178=)"
-    label, reason = classify(effect.consequences, None, None, resolve_rules(), pvs1)
+    label, reason = classify(effect.consequences, None, None, resolve_rules(), pvs1, disease="DIRA")
     assert label == "likely_benign" and reason.startswith("BP7")
 
 
@@ -127,7 +127,7 @@ def test_last_residue_deleted_in_frame_is_uncertain(model):
         a, b = a - 1, b - 1
     effect, pvs1 = _effect(model, a - 1, genome[a - 2 : b], genome[a - 2])
     assert effect.hgvs_p == "p.(Glu177del)" and effect.consequences == ("inframe_deletion",)
-    assert classify(effect.consequences, None, None, resolve_rules(), pvs1)[0] == "uncertain"
+    assert classify(effect.consequences, None, None, resolve_rules(), pvs1, disease="DIRA")[0] == "uncertain"
 
 
 @pytest.mark.parametrize(

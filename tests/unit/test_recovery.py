@@ -152,7 +152,7 @@ def test_empty_log_is_named_as_a_full_disk_or_kill(tmp_path):
 
 def test_failed_parent_is_named_and_phase_is_missing():
     child = dict(tg.SAMPLE, father="DAD", mother="MUM", family="F1")
-    interp = tg.interpret(child, [tg.Q54X, tg.E77X], tg.cnv(), tg.FULL, model=tg.MODEL)
+    interp = tg.interpret(child, [tg.Q54X, tg.E77X], tg.cnv(), tg.FULL, model=tg.MODEL, disease="DIRA")
     assert interp.phase["status"] == "unknown"
     failed = parse_failed_parents(["father=DAD (validate_input failed)"])
     note_failed_parents(interp, failed, child)

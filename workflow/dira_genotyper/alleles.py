@@ -254,7 +254,7 @@ def lof_count(allele: dict) -> int:
     return 2 if allele["zygosity"] == "homozygous" else 1
 
 
-def allele_label(allele: dict, gene: str = "IL1RN") -> str:
+def allele_label(allele: dict, gene: str) -> str:
     g = allele["genomic"]
     if allele["kind"] == "deletion":
         size = g["end"] - g["pos"] + 1

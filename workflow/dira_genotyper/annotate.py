@@ -31,6 +31,7 @@ from .errors import InputError
 from .hgvs import VariantEffect, describe_variant, translate, trim_allele
 from .known_alleles import KnownAlleles
 from .locus import Locus
+from .locus_sources import TARGET_DISEASE
 from .pvs1 import assess
 from .transcript import Transcript, load_transcript
 from .vcf_sites import Call, Site, format_value, genotype_string, read_sites
@@ -49,7 +50,8 @@ def _allele_record(
     bcsq: str | None,
     rules: dict[str, Any],
     coding: str | None = None,
-    disease: str = "DIRA",
+    *,
+    disease: str,
 ) -> dict[str, Any]:
     alt = record.alts[alt_index]
     genotype, alleles = genotype_string(sample)
@@ -78,7 +80,7 @@ def _allele_record(
     filters = [f for f in record.filters if f != "."]
     consequences = effect.consequences if effect else ("intergenic_variant",)
     pvs1 = assess(effect, tx, coding) if effect is not None and coding else None
-    classification, reason = classify(consequences, known, population_af, rules, pvs1, disease)
+    classification, reason = classify(consequences, known, population_af, rules, pvs1, disease=disease)
     protein = tx.protein_accession()
     outside = set(consequences) <= OUTSIDE_TRANSCRIPT
     return {
@@ -208,7 +210,8 @@ def annotate_vcf(
     sample: str | None = None,
     run_csq: bool = True,
     more_genes: list[dict[str, str]] | None = None,
-    disease: str = "DIRA",
+    *,
+    disease: str,
 ) -> list[dict[str, Any]]:
     """One flat record per ALT allele of each VCF record, sorted by contig (header order) and position.
 
@@ -295,7 +298,7 @@ def annotate_vcf(
                     bcsq.get((record.chrom, record.pos, record.ref, alt)),
                     rules,
                     gene.coding,
-                    gene.disease,
+                    disease=gene.disease,
                 )
                 if not gene.usable:
                     row["classification"] = "uncertain"
@@ -323,7 +326,7 @@ def _run_annotate(args: argparse.Namespace) -> int:
         rules=rules,
         sample=args.sample,
         more_genes=differential_genes(args.resources, args.known) if args.resources else None,
-        **({"disease": Locus.load(args.resources).disease} if args.resources else {}),
+        disease=Locus.load(args.resources).disease if args.resources else TARGET_DISEASE,
     )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -75,7 +75,8 @@ def classify(
     population_af: float | None,
     rules: dict[str, Any],
     pvs1: Pvs1 | None = None,
-    disease: str = "DIRA",
+    *,
+    disease: str,
 ) -> tuple[str, str]:
     """Classification and a reason naming the ACMG/AMP criterion that decided it (module docstring: order).
 

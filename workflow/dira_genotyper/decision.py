@@ -38,23 +38,10 @@ class Interpretation:
     limitations: list[str]
 
 
-def copy_number_at(cnv: dict, chrom: str, pos: int, model: GeneModel | None = None) -> int | None:
+def copy_number_at(cnv: dict, chrom: str, pos: int, model: GeneModel) -> int | None:
     """Copy number at a position: a called deletion, else the exon there, else the gene call; None if not
     called (a missing call is never two copies)."""
-    model = model or default_model(cnv, {})
     return copy_state(cnv, model).at(model, chrom, pos)
-
-
-def default_model(cnv: dict, coverage: dict, gene: str = "IL1RN") -> GeneModel:
-    """A gene model from the CNV exon entries and the callable step's CDS exons (for callers without resources:
-    tests and old intermediates). CDS = the callable exons' intervals, else the exons themselves."""
-    exons = [e for e in cnv.get("exons", []) if e.get("gene") == gene]
-    rows = tuple(sorted((int(e["exon"]), int(e["start"]), int(e["end"])) for e in exons))
-    chrom = next((e.get("chrom") for e in exons if e.get("chrom")), None) or next(
-        (d["chrom"] for d in cnv.get("deletions", [])), "chr2"
-    )
-    cds = tuple((int(e["exon"]), int(e["start"]), int(e["end"])) for e in coverage.get("exons", [])) or rows
-    return GeneModel(gene, chrom, "+", rows, cds)
 
 
 def interpret(
@@ -65,15 +52,15 @@ def interpret(
     parents: dict[str, dict] | None = None,
     bam: str | None = None,
     strict_phase: bool = False,
-    model: GeneModel | None = None,
     known_deletion=None,
     min_alt_reads: int = 3,
-    disease: str = "DIRA",
+    *,
+    model: GeneModel,
+    disease: str,
 ) -> Interpretation:
-    """The genotype of ``model.gene`` (IL1RN by default). ``known_deletion(genes) -> dict | None`` matches a
+    """The genotype of ``model.gene`` (named by the caller). ``known_deletion(genes) -> dict | None`` matches a
     deletion call against published deletions by gene content."""
     parents = parents or {}
-    model = model or default_model(cnv, coverage)
     state = copy_state(cnv, model)
     callability = Callability.from_json(coverage)
     reasons: list[Reason] = []
@@ -90,14 +77,18 @@ def interpret(
         allele = variant_allele(v, judgement)
         if v.get("classification") not in REPORTED_CLASSES:
             if not judgement.filters:
-                other_variants.append(_other(allele))
+                other_variants.append(_other(allele, model.gene))
             continue
         if judgement.filters:
             if v.get("classification") in LOF_CLASSES:
                 failed_lof.append(allele)
             elif v.get("classification") == "uncertain":
                 blockers.append(
-                    Reason("vus_failed_filters", label=allele_label(allele), filter=allele["evidence"]["filter"])
+                    Reason(
+                        "vus_failed_filters",
+                        label=allele_label(allele, model.gene),
+                        filter=allele["evidence"]["filter"],
+                    )
                 )
             continue
         alleles.append(allele)
@@ -107,7 +98,7 @@ def interpret(
         if allele["classification"] in REPORTED_CLASSES:
             alleles.append(allele)
         else:
-            other_variants.append(_other(allele))
+            other_variants.append(_other(allele, model.gene))
     alleles.sort(key=lambda a: (a["genomic"]["chrom"], a["genomic"]["pos"], a["kind"]))
 
     flagged = [a for a in alleles if a["flags"]]
@@ -118,7 +109,7 @@ def interpret(
     n_lof = sum(lof_count(a) for a in lof)
     uncertain = [a for a in firm if a["classification"] == "uncertain"]
     for v in failed_lof:
-        blockers.append(Reason("lof_failed_filters", label=allele_label(v), filter=v["evidence"]["filter"]))
+        blockers.append(Reason("lof_failed_filters", label=allele_label(v, model.gene), filter=v["evidence"]["filter"]))
 
     explained = [b for a in firm if a["kind"] != "deletion" for b in own_bases(a["genomic"])]
     exon_table = callability.exon_table(model, state, explained)
@@ -126,7 +117,7 @@ def interpret(
     if uncallable:
         needs = sorted({row["required_depth"] for row in exon_table if not row["callable"] and row["required_depth"]})
         blockers.append(Reason("exons_not_callable", gene=model.gene, exons=tuple(uncallable), depths=tuple(needs)))
-    family = family_check(sample, alleles, parents)
+    family = family_check(sample, alleles, parents, model.gene)
     phase = {"status": "not_applicable", "method": None, "detail": "fewer than two heterozygous LoF events"}
 
     for allele in lof:
@@ -165,7 +156,7 @@ def interpret(
                 blockers.append(
                     Reason(
                         "lof_and_vus",
-                        labels=tuple(allele_label(a) for a in uncertain),
+                        labels=tuple(allele_label(a, model.gene) for a in uncertain),
                         phase=vus_phase["status"],
                         detail=vus_phase["detail"],
                     )
@@ -181,7 +172,7 @@ def interpret(
             reasons.extend(blockers)
         elif uncertain:
             status = "inconclusive"
-            reasons.append(Reason("vus_only", labels=tuple(allele_label(a) for a in uncertain)))
+            reasons.append(Reason("vus_only", labels=tuple(allele_label(a, model.gene) for a in uncertain)))
         else:
             status = "negative"
             reasons.append(
@@ -195,7 +186,7 @@ def interpret(
     if status == "affected" and blockers:
         reasons.append(Reason("also_noted", blockers=tuple(blockers)))
     if uncertain and status not in ("inconclusive",):
-        reasons.append(Reason("also_found_vus", labels=tuple(allele_label(a) for a in uncertain)))
+        reasons.append(Reason("also_found_vus", labels=tuple(allele_label(a, model.gene) for a in uncertain)))
     for other in other_variants:
         reasons.append(
             Reason(
@@ -222,10 +213,10 @@ def interpret(
     )
 
 
-def _other(allele: dict) -> dict:
+def _other(allele: dict, gene: str) -> dict:
     g = allele["genomic"]
     return {
-        "name": allele_label(allele),
+        "name": allele_label(allele, gene),
         "hgvs_c": allele["hgvs_c"],
         "hgvs_g": allele.get("hgvs_g"),
         "chrom": g["chrom"],
@@ -250,7 +241,7 @@ def _allele_reason(allele: dict, gene: str) -> Reason:
     )
 
 
-def _summary(status: str, lof: list[dict], phase: dict, gene: str, disease: str = "DIRA") -> str:
+def _summary(status: str, lof: list[dict], phase: dict, gene: str, disease: str) -> str:
     names = "; ".join(f"{a['zygosity']} {allele_label(a, gene)}" for a in lof)
     if status == "affected":
         return f"Affected: two loss-of-function {gene} alleles consistent with {disease} — {names}."
@@ -267,7 +258,7 @@ def _summary(status: str, lof: list[dict], phase: dict, gene: str, disease: str 
 
 
 def limitations(
-    status: str, alleles: list[dict], phase: dict, state, exon_table: list[dict], gene: str, disease: str = "DIRA"
+    status: str, alleles: list[dict], phase: dict, state, exon_table: list[dict], gene: str, disease: str
 ) -> list[str]:
     """What was and was not tested, in words a clinician reads; the same list goes to the JSON and the HTML."""
     items = [

@@ -251,7 +251,7 @@ def run_genotype(args) -> dict:
             parents,
             args.bam,
             args.strict_phase,
-            gene_model(locus.gene(gene)),
+            model=gene_model(locus.gene(gene)),
             known_deletion=known,
             min_alt_reads=args.min_alt_reads,
             disease=disease,

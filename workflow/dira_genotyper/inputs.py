@@ -540,21 +540,10 @@ def check_fastq_quick(sample: Sample) -> dict:
 
 def count_fastq(path: str) -> tuple[int, int]:
     """Reads and bases in a (gzipped) FASTQ; raises InputError on a truncated or malformed file."""
-    opener = gzip.open if path.endswith(".gz") else open
     reads = bases = 0
-    try:
-        with opener(path, "rb") as handle:
-            while True:
-                header = handle.readline()
-                if not header:
-                    break
-                seq, plus, qual = handle.readline(), handle.readline(), handle.readline()
-                if not header.startswith(b"@") or not plus.startswith(b"+") or len(seq) != len(qual):
-                    raise InputError(f"{path}: malformed FASTQ record {reads + 1}")
-                reads += 1
-                bases += len(seq) - 1
-    except (OSError, EOFError) as exc:
-        raise InputError(f"{path} is truncated or not gzip ({exc}) after {reads} reads; copy it again") from exc
+    for _name, length in _fastq_records(path, path):
+        reads += 1
+        bases += length
     return reads, bases
 
 

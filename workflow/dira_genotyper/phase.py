@@ -98,7 +98,7 @@ def resolve_phase(lof: list[dict], bam: str | None, parents: dict[str, dict]) ->
     return {"status": "unknown", "method": None, "detail": "phase could not be told"}
 
 
-def family_check(sample: dict, alleles: list[dict], parents: dict[str, dict]) -> dict:
+def family_check(sample: dict, alleles: list[dict], parents: dict[str, dict], gene: str) -> dict:
     info = {
         "family": sample.get("family"),
         "father": sample.get("father"),
@@ -112,7 +112,7 @@ def family_check(sample: dict, alleles: list[dict], parents: dict[str, dict]) ->
     problems = []
     for allele in alleles:
         carried = {role: _carries(allele, data["variants"], data["cnv"]) for role, data in present.items()}
-        label = allele_label(allele)
+        label = allele_label(allele, gene)
         if allele["zygosity"] == "homozygous":
             missing = [role for role, has in carried.items() if has is False]
             if missing:

@@ -78,6 +78,12 @@ class IndexInfo:
 # ---------------------------------------------------------------------------------------------- compiled kernels
 
 
+@numba.njit(nogil=True, cache=True, inline="always")
+def _roll(fwd, rev, c, mask, top):  # pragma: no cover - compiled
+    """One step of the rolling k-mer: base code `c` (0-3, uint64) onto the forward and reverse-complement k-mers."""
+    return ((fwd << np.uint64(2)) | c) & mask, (rev >> np.uint64(2)) | ((np.uint64(3) - c) << top)
+
+
 @numba.njit(nogil=True, cache=True)
 def _canonical_kmers(seq, code, k):  # pragma: no cover - compiled
     """All canonical k-mers of a sequence (k-mers with a non-ACGT base skipped)."""
@@ -93,8 +99,7 @@ def _canonical_kmers(seq, code, k):  # pragma: no cover - compiled
         if c > 3:
             valid = 0
             continue
-        fwd = ((fwd << np.uint64(2)) | np.uint64(c)) & mask
-        rev = (rev >> np.uint64(2)) | (np.uint64(3 - c) << top)
+        fwd, rev = _roll(fwd, rev, np.uint64(c), mask, top)
         valid += 1
         if valid >= k:
             out[n] = fwd if fwd < rev else rev
@@ -149,8 +154,7 @@ def _count_in(table, bitmap, shift, bitmap_shift, counts, seq, code, k):  # prag
         if c > 3:
             valid = 0
             continue
-        fwd = ((fwd << np.uint64(2)) | np.uint64(c)) & mask
-        rev = (rev >> np.uint64(2)) | (np.uint64(3 - c) << top)
+        fwd, rev = _roll(fwd, rev, np.uint64(c), mask, top)
         valid += 1
         if valid >= k:
             x = fwd if fwd < rev else rev
@@ -218,7 +222,6 @@ def _hits(buf, seq_start, seq_end, count, table, klass, bitmap, shift, bitmap_sh
     mask = (np.uint64(1) << np.uint64(2 * k)) - np.uint64(1)
     top = np.uint64(2 * (k - 1))
     max_miss = (k + stride - 1) // stride
-    two = np.uint64(2)
     three = np.uint64(3)
     out = np.zeros(count, dtype=np.uint8)
     for r in range(count):
@@ -235,8 +238,7 @@ def _hits(buf, seq_start, seq_end, count, table, klass, bitmap, shift, bitmap_sh
                 valid = 0
                 wait = 0
                 continue
-            fwd = ((fwd << two) | c) & mask
-            rev = (rev >> two) | ((three - c) << top)
+            fwd, rev = _roll(fwd, rev, c, mask, top)
             valid += 1
             if valid < k:
                 continue

@@ -101,8 +101,8 @@ class CnvResult:
     deletions: list[Deletion]
     segments: list[Segment]
     bins: pd.DataFrame
-    sample: str | None = None
-    target_gene: str = "IL1RN"
+    sample: str | None
+    target_gene: str  # the headline gene (build.json `transcript`), from CnvResources
     n_cohort: int = 0
     expected_depth: np.ndarray | None = field(default=None, repr=False)
     kappa: float = 1.0

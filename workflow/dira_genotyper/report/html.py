@@ -23,9 +23,9 @@ from .style import (
     NO_CALL_COLOUR,
     ORIGIN_LABELS,
     STATUS_STYLE,
-    TARGET_GENE,
     af,
     classification_style,
+    headline_gene,
     num,
     pct,
     status_style,
@@ -145,14 +145,14 @@ def _copy_number(report: dict, genes: list[dict]) -> dict:
     order = [g["gene"] for g in sorted(genes, key=lambda g: g["start"]) if g["gene"] in cn]
     order += sorted(k for k in cn if k not in order)
     other_exons = sorted(
-        (e for e in report.get("exon_copy_number", []) if e.get("gene") != TARGET_GENE),
+        (e for e in report.get("exon_copy_number", []) if e.get("gene") != headline_gene(report)),
         key=lambda e: (e["gene"], e["exon"]),
     )
     return {
         "genes": [
             {
                 "name": gene,
-                "target": gene == TARGET_GENE,
+                "target": gene == headline_gene(report),
                 "copy_number": "no call" if cn.get(gene) is None else str(cn[gene]),
                 "abnormal": cn.get(gene) != 2,
                 "quality": num(cnq.get(gene), 1),
@@ -190,7 +190,7 @@ def _coverage_row(c: dict, cn_text: str, deleted: bool) -> dict:
 
 
 def _exon_coverage(report: dict) -> list[dict]:
-    exon_cn = {c["exon"]: c for c in report.get("exon_copy_number", []) if c.get("gene") == TARGET_GENE}
+    exon_cn = {c["exon"]: c for c in report.get("exon_copy_number", []) if c.get("gene") == headline_gene(report)}
     deleted = deleted_exons(report)
     rows = []
     for c in sorted(report.get("exon_coverage", []), key=lambda c: c["exon"]):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from .style import TARGET_GENE, cn_colour, text
+from .style import cn_colour, headline_gene, text
 from .svg import Element, coord
 
 WIDTH = 1040.0
@@ -38,10 +38,10 @@ def _text_width(label: str, px: float = 12.0) -> float:
     return 0.62 * px * len(label)
 
 
-def _locus_chrom(bins: list[dict], genes: list[dict], exons: list[dict]) -> str | None:
+def _locus_chrom(bins: list[dict], genes: list[dict], exons: list[dict], target: str) -> str | None:
     """The contig to draw: the one IL1RN is on, or the bins' contig that overlaps the most gene models."""
     for item in (*genes, *exons):
-        if item.get("gene") == TARGET_GENE and item.get("chrom"):
+        if item.get("gene") == target and item.get("chrom"):
             return item["chrom"]
     spans = [(g["start"], g["end"]) for g in genes]
     counts: dict[str, int] = {}
@@ -67,11 +67,10 @@ def _segments(bins: list[dict]) -> list[tuple[int, int, int]]:
 
 
 def deleted_exons(report: dict) -> set[int]:
-    """IL1RN exons with copy number 0: no reads there is the finding, not a coverage failure."""
+    """Headline-gene exons with copy number 0: no reads there is the finding, not a coverage failure."""
+    target = headline_gene(report)
     deleted = {
-        c["exon"]
-        for c in report.get("exon_copy_number", [])
-        if c.get("gene") == TARGET_GENE and c.get("copy_number") == 0
+        c["exon"] for c in report.get("exon_copy_number", []) if c.get("gene") == target and c.get("copy_number") == 0
     }
     for d in report.get("deletions", []):
         if d.get("copy_number") == 0:
@@ -89,7 +88,8 @@ def cluster_plot_svg(report: dict, bins: list[dict], genes: list[dict], exons: l
 
     None when there is neither a depth bin nor a gene model to draw.
     """
-    chrom = _locus_chrom(bins, genes, exons)
+    target = headline_gene(report)
+    chrom = _locus_chrom(bins, genes, exons, target)
     loc_bins = sorted(
         (b for b in bins if (chrom is None or b.get("chrom") == chrom) and b.get("ratio") is not None),
         key=lambda b: (b["start"], b["end"]),
@@ -98,7 +98,7 @@ def cluster_plot_svg(report: dict, bins: list[dict], genes: list[dict], exons: l
         (g for g in genes if chrom is None or g.get("chrom", chrom) == chrom),
         key=lambda g: (g["start"], g["end"], g["gene"]),
     )
-    target_exons = sorted((e for e in exons if e.get("gene") == TARGET_GENE), key=lambda e: e["start"])
+    target_exons = sorted((e for e in exons if e.get("gene") == target), key=lambda e: e["start"])
     starts = [b["start"] for b in loc_bins] + [g["start"] for g in loc_genes]
     ends = [b["end"] for b in loc_bins] + [g["end"] for g in loc_genes]
     if not starts:
@@ -121,10 +121,10 @@ def cluster_plot_svg(report: dict, bins: list[dict], genes: list[dict], exons: l
     out: list[Element] = []
     # IL1RN band and deletion shading behind the data.
     for g in loc_genes:
-        if g["gene"] == TARGET_GENE:
+        if g["gene"] == target:
             x0, x1 = x(g["start"]), x(g["end"])
             w = max(x1 - x0, 4.0)
-            band = Element("title", TARGET_GENE)
+            band = Element("title", target)
             out.append(
                 Element("rect", band, x=(x0 + x1 - w) / 2, y=top, width=w, height=plot_h, fill="#f6e7a8", opacity="0.8")
             )
@@ -216,7 +216,7 @@ def cluster_plot_svg(report: dict, bins: list[dict], genes: list[dict], exons: l
         labels.append((name, cx, (cx - half, cx + half)))
     lanes = _label_lanes([span for _, _, span in labels])
     for g, (name, cx, _), lane in zip(loc_genes, labels, lanes, strict=True):
-        is_target = g["gene"] == TARGET_GENE
+        is_target = g["gene"] == target
         x0, x1 = x(g["start"]), x(g["end"])
         w = max(x1 - x0, 3.0)
         fill = "#c2185b" if is_target else "#78909c"
@@ -246,15 +246,16 @@ def cluster_plot_svg(report: dict, bins: list[dict], genes: list[dict], exons: l
 
 def il1rn_exon_svg(report: dict, genes: list[dict], exons: list[dict]) -> Element | None:
     """IL1RN gene model to scale with each exon's coverage and copy number written under it; None without exons."""
-    target_exons = sorted((e for e in exons if e.get("gene") == TARGET_GENE), key=lambda e: e["start"])
+    target = headline_gene(report)
+    target_exons = sorted((e for e in exons if e.get("gene") == target), key=lambda e: e["start"])
     if not target_exons:
         return None
-    gene = next((g for g in genes if g.get("gene") == TARGET_GENE), None)
+    gene = next((g for g in genes if g.get("gene") == target), None)
     lo = min([e["start"] for e in target_exons] + ([gene["start"]] if gene else []))
     hi = max([e["end"] for e in target_exons] + ([gene["end"]] if gene else []))
     strand = gene.get("strand", "+") if gene else "+"
     coverage = {c["exon"]: c for c in report.get("exon_coverage", [])}
-    exon_cn = {c["exon"]: c for c in report.get("exon_copy_number", []) if c.get("gene") == TARGET_GENE}
+    exon_cn = {c["exon"]: c for c in report.get("exon_copy_number", []) if c.get("gene") == target}
     deleted = deleted_exons(report)
     width, left, right, top = WIDTH, 70.0, 70.0, 24.0
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-TARGET_GENE = "IL1RN"
+
+def headline_gene(report: dict) -> str:
+    """The gene the report is about (build.json `transcript`, copied into every report)."""
+    return report["transcript"]["gene"]
+
 
 DASH = "\u2014"
 
@@ -16,7 +20,7 @@ STATUS_STYLE = {
 }
 
 
-def status_style(status: str, disease: str = "DIRA", gene: str = "IL1RN") -> tuple[str, str, str]:
+def status_style(status: str, disease: str, gene: str) -> tuple[str, str, str]:
     """Badge colours and meaning of a status, worded for the disease and gene it is about."""
     bg, fg, meaning = STATUS_STYLE.get(status, STATUS_STYLE["inconclusive"])
     return bg, fg, meaning.replace("DIRA", disease).replace("IL1RN", gene)
