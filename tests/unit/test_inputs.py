@@ -9,7 +9,7 @@ from pathlib import Path
 import pysam
 import pytest
 
-from dira_genotyper import inputs
+from dira_genotyper import fastq_checks, inputs, population_checks
 from dira_genotyper.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -151,14 +151,14 @@ def test_fastq_pair_counts_must_match(tmp_path):
     write_fastq(tmp_path / "a_R2.fq.gz", 9)
     sample = inputs.Sample("a", "fastq", str(tmp_path / "a_R1.fq.gz"), str(tmp_path / "a_R2.fq.gz"))
     with pytest.raises(InputError, match=r"sample a: fq1 .* has 10 reads but fq2 .* has 9"):
-        inputs.validate_fastq_pair(sample)
+        fastq_checks.validate_fastq_pair(sample)
 
 
 def test_fastq_pair_ok_counts(tmp_path):
     write_fastq(tmp_path / "a_R1.fq.gz", 10)
     write_fastq(tmp_path / "a_R2.fq.gz", 10)
     sample = inputs.Sample("a", "fastq", str(tmp_path / "a_R1.fq.gz"), str(tmp_path / "a_R2.fq.gz"))
-    info = inputs.validate_fastq_pair(sample)
+    info = fastq_checks.validate_fastq_pair(sample)
     assert info["read_pairs"] == 10 and info["bases"] == 1000
 
 
@@ -167,7 +167,7 @@ def test_empty_fastq_is_rejected(tmp_path):
     write_fastq(tmp_path / "a_R2.fq.gz", 3)
     sample = inputs.Sample("a", "fastq", str(tmp_path / "a_R1.fq.gz"), str(tmp_path / "a_R2.fq.gz"))
     with pytest.raises(InputError, match=r"sample a: fq1 .* is empty \(no reads\)"):
-        inputs.check_fastq_quick(sample)
+        fastq_checks.check_fastq_quick(sample)
 
 
 def test_truncated_fastq_is_rejected(tmp_path):
@@ -175,16 +175,16 @@ def test_truncated_fastq_is_rejected(tmp_path):
     data = (tmp_path / "a_R1.fq.gz").read_bytes()
     (tmp_path / "a_R1.fq.gz").write_bytes(data[: len(data) // 2])
     with pytest.raises(InputError, match="truncated"):
-        inputs.count_fastq(str(tmp_path / "a_R1.fq.gz"))
+        fastq_checks.count_fastq(str(tmp_path / "a_R1.fq.gz"))
 
 
 def test_count_fastq_counts_reads_and_bases_and_names_a_malformed_record(tmp_path):
     write_fastq(tmp_path / "a_R1.fq.gz", 7)
-    assert inputs.count_fastq(str(tmp_path / "a_R1.fq.gz")) == (7, 350)
+    assert fastq_checks.count_fastq(str(tmp_path / "a_R1.fq.gz")) == (7, 350)
     with gzip.open(tmp_path / "bad.fq.gz", "wt") as out:
         out.write("@r0\nACGT\n+\nIIII\n@r1\nACGT\n+\nIII\n")
     with pytest.raises(InputError, match="bad.fq.gz: malformed FASTQ record 2"):
-        inputs.count_fastq(str(tmp_path / "bad.fq.gz"))
+        fastq_checks.count_fastq(str(tmp_path / "bad.fq.gz"))
 
 
 def test_fastq_mates_must_pair(tmp_path):
@@ -192,7 +192,7 @@ def test_fastq_mates_must_pair(tmp_path):
     write_fastq(tmp_path / "a_R2.fq.gz", 3, prefix="y")
     sample = inputs.Sample("a", "fastq", str(tmp_path / "a_R1.fq.gz"), str(tmp_path / "a_R2.fq.gz"))
     with pytest.raises(InputError, match="are not mates"):
-        inputs.check_fastq_quick(sample)
+        fastq_checks.check_fastq_quick(sample)
 
 
 # --- reference, BAM, CRAM ------------------------------------------------------------------------------
@@ -408,23 +408,23 @@ def test_fastq_mates_out_of_order_fail_in_validation(tmp_path):
     with gzip.open(tmp_path / "a_R2.fq.gz", "wt") as out:
         out.writelines(line for chunk in chunks for line in chunk)
     sample = inputs.Sample("a", "fastq", str(tmp_path / "a_R1.fq.gz"), str(tmp_path / "a_R2.fq.gz"))
-    inputs.check_fastq_quick(sample)  # the parse-time check sees only the first records
+    fastq_checks.check_fastq_quick(sample)  # the parse-time check sees only the first records
     with pytest.raises(
         InputError,
         match=r"read 3 of fq1 .* is 'r2' but read 3 of fq2 .* is 'r3'; mates must be "
         "in the same order",
     ):
-        inputs.validate_fastq_pair(sample)
+        fastq_checks.validate_fastq_pair(sample)
 
 
 def test_quick_fastq_check_reads_only_the_head_and_says_who_checks_the_rest(tmp_path):
     write_fastq(tmp_path / "a_R1.fq.gz", 30)
     write_fastq(tmp_path / "a_R2.fq.gz", 20)  # 10 reads short, beyond the head
     sample = inputs.Sample("a", "fastq", str(tmp_path / "a_R1.fq.gz"), str(tmp_path / "a_R2.fq.gz"))
-    info = inputs.check_fastq_head(sample, records=15)
+    info = fastq_checks.check_fastq_head(sample, records=15)
     assert info["checked_records"] == 15 and "align rule's recruitment pass" in info["full_check"]
     with pytest.raises(InputError, match=r"sample a: fq1 .* has 30 reads but fq2 .* has 20"):
-        inputs.validate_fastq_pair(sample)  # `full` mode keeps the whole pass
+        fastq_checks.validate_fastq_pair(sample)  # `full` mode keeps the whole pass
 
 
 def test_quick_fastq_check_catches_problems_within_the_head(tmp_path):
@@ -432,20 +432,20 @@ def test_quick_fastq_check_catches_problems_within_the_head(tmp_path):
     write_fastq(tmp_path / "a_R2.fq.gz", 12)
     sample = inputs.Sample("a", "fastq", str(tmp_path / "a_R1.fq.gz"), str(tmp_path / "a_R2.fq.gz"))
     with pytest.raises(InputError, match=r"sample a: fq1 .* has 15 reads but fq2 .* has 12; .* re-export both"):
-        inputs.check_fastq_head(sample, records=15)  # counts within the head: R1's head against R2's
+        fastq_checks.check_fastq_head(sample, records=15)  # counts within the head: R1's head against R2's
     with gzip.open(tmp_path / "a_R1.fq.gz", "rt") as handle:
         lines = handle.read().splitlines(keepends=True)
     lines[4 * 5], lines[4 * 6] = lines[4 * 6], lines[4 * 5]  # names of reads 6 and 7 swapped in R2
     with gzip.open(tmp_path / "a_R2.fq.gz", "wt") as out:
         out.writelines(lines)
     with pytest.raises(InputError, match=r"sample a: read 6 of fq1 .* is 'r5' but read 6 of fq2 .* is 'r6'"):
-        inputs.check_fastq_head(sample, records=15)
+        fastq_checks.check_fastq_head(sample, records=15)
     lines[4 * 5], lines[4 * 6] = lines[4 * 6], lines[4 * 5]
     lines[4 * 8 + 3] = "II\n"  # read 9: fewer qualities than bases
     with gzip.open(tmp_path / "a_R2.fq.gz", "wt") as out:
         out.writelines(lines)
     with pytest.raises(InputError, match=r"sample a: fq2 .*: malformed FASTQ record 9 "):
-        inputs.check_fastq_head(sample, records=15)
+        fastq_checks.check_fastq_head(sample, records=15)
 
 
 # --- population VCF (issue 13, item 7) ----------------------------------------------------------------------
@@ -479,8 +479,10 @@ def _vcf(
 
 def test_population_vcf_checks(tmp_path):
     good = _vcf(tmp_path, "good")
-    assert inputs.check_population_vcf(good, "chr2", 1_000_000)["contig"] == "chr2"
-    assert inputs.check_population_vcf(_vcf(tmp_path, "nochr", contig="2"), "chr2", 1_000_000)["contig"] == "2"
+    assert population_checks.check_population_vcf(good, "chr2", 1_000_000)["contig"] == "chr2"
+    assert (
+        population_checks.check_population_vcf(_vcf(tmp_path, "nochr", contig="2"), "chr2", 1_000_000)["contig"] == "2"
+    )
     cases = [
         (str(tmp_path / "missing.vcf.gz"), "does not exist"),
         (_vcf(tmp_path, "plain", compress=False), "is not bgzip-compressed"),
@@ -491,7 +493,7 @@ def test_population_vcf_checks(tmp_path):
     ]
     for path, expected in cases:
         with pytest.raises(InputError) as err:
-            inputs.check_population_vcf(path, "chr2", 1_000_000)
+            population_checks.check_population_vcf(path, "chr2", 1_000_000)
         assert expected in str(err.value) and "population_vcf" in str(err.value), (path, str(err.value))
 
 

@@ -36,14 +36,14 @@ def _sample(args: argparse.Namespace):
 
 
 def cmd_validate_input(args: argparse.Namespace) -> int:
-    from . import inputs
+    from . import fastq_checks, inputs
 
     sample = _sample(args)
     if sample.kind == "fastq" and args.alignment_mode == "recruit":
-        info = inputs.check_fastq_head(sample)  # the recruiter checks every record when it aligns
+        info = fastq_checks.check_fastq_head(sample)  # the recruiter checks every record when it aligns
         log.info("sample %s: first %d pairs OK; %s", sample.name, info["checked_records"], info["full_check"])
     elif sample.kind == "fastq":
-        info = inputs.validate_fastq_pair(sample)  # `full` mode: BWA alone would not stop on unequal counts
+        info = fastq_checks.validate_fastq_pair(sample)  # `full` mode: BWA alone would not stop on unequal counts
     else:
         _build, naming = inputs.resolve_reference(args.reference, args.build, args.resources_dir)
         info = inputs.check_alignment_header(sample, args.reference, args.build, args.resources_dir, naming)

@@ -25,7 +25,8 @@ import numpy as np
 import pysam
 
 from .errors import InputError
-from .inputs import contig_candidates, malformed_record_error, mate_order_error, pair_count_error
+from .fastq_checks import malformed_record_error, mate_order_error, pair_count_error
+from .inputs import contig_candidates
 from .recruit_kernels import (
     _BITMAP_BITS_PER_KMER,
     _CODE,

@@ -23,7 +23,7 @@ if PACKAGE_DIR not in sys.path:
     sys.path.insert(0, PACKAGE_DIR)
 
 from dira_genotyper import __version__ as DIRA_VERSION  # noqa: E402
-from dira_genotyper import inputs  # noqa: E402
+from dira_genotyper import fastq_checks, inputs, population_checks  # noqa: E402
 from dira_genotyper.config_check import check_config_keys  # noqa: E402
 from dira_genotyper.errors import InputError  # noqa: E402
 from dira_genotyper.provenance import write_run_config  # noqa: E402
@@ -88,7 +88,7 @@ def _check_inputs():
             config["reference"], config["build"], config["resources_dir"]
         )
         if config["population_vcf"]:
-            inputs.check_population_for_run(
+            population_checks.check_population_for_run(
                 config["population_vcf"],
                 config["reference"],
                 build,
@@ -98,7 +98,7 @@ def _check_inputs():
         checked = {}
         for sample in samples:
             if sample.kind == "fastq":
-                checked[sample.name] = inputs.check_fastq_quick(sample)
+                checked[sample.name] = fastq_checks.check_fastq_quick(sample)
             else:
                 checked[sample.name] = inputs.check_alignment_header(
                     sample, config["reference"], build, config["resources_dir"], naming

@@ -1,0 +1,252 @@
+"""Compiled kernels of the FASTQ recruiter (numba): the rolling canonical 31-mer, the k-mer hash table and its
+bitmap prefilter, the FASTQ chunk parser with its record checks, the per-read hit count, mate-name checks and
+the interleaving of kept pairs. The logic around them (the index, the streaming pass) is in ``recruit.py``.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+K = 31  # odd: a k-mer is never its own reverse complement
+_EMPTY = np.uint64(0xFFFFFFFFFFFFFFFF)  # no 31-mer (62 bits) has this value
+_SHARED = np.uint64(1 << 62)  # tag: the k-mer also occurs elsewhere, at most max_count times in all
+_FREQUENT = np.uint64(1 << 63)  # tag: the k-mer occurs more than max_count times (Alu, L1, simple repeats)
+_VALUE = _SHARED - np.uint64(1)
+_MULT = np.uint64(0x9E3779B97F4A7C15)
+_BITMAP_BITS_PER_KMER = 8  # prefilter size (1 MiB for a 1 Mb window: ~12% false positives, cache-resident)
+
+_CODE = np.full(256, 4, dtype=np.uint8)
+for _i, _b in enumerate(b"ACGT"):
+    _CODE[_b] = _i
+    _CODE[_b + 32] = _i  # lower case (soft-masked FASTA)
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _roll(fwd, rev, c, mask, top):  # pragma: no cover - compiled
+    """One step of the rolling k-mer: base code `c` (0-3, uint64) onto the forward and reverse-complement k-mers."""
+    return ((fwd << np.uint64(2)) | c) & mask, (rev >> np.uint64(2)) | ((np.uint64(3) - c) << top)
+
+
+@numba.njit(nogil=True, cache=True)
+def _canonical_kmers(seq, code, k):  # pragma: no cover - compiled
+    """All canonical k-mers of a sequence (k-mers with a non-ACGT base skipped)."""
+    mask = (np.uint64(1) << np.uint64(2 * k)) - np.uint64(1)
+    top = np.uint64(2 * (k - 1))
+    out = np.empty(max(len(seq) - k + 1, 0), dtype=np.uint64)
+    n = 0
+    fwd = np.uint64(0)
+    rev = np.uint64(0)
+    valid = 0
+    for i in range(len(seq)):
+        c = code[seq[i]]
+        if c > 3:
+            valid = 0
+            continue
+        fwd, rev = _roll(fwd, rev, np.uint64(c), mask, top)
+        valid += 1
+        if valid >= k:
+            out[n] = fwd if fwd < rev else rev
+            n += 1
+    return out[:n]
+
+
+@numba.njit(nogil=True, cache=True)
+def _table_insert(table, bitmap, kmers, shift, bitmap_shift):  # pragma: no cover - compiled
+    size_mask = np.uint64(len(table) - 1)
+    for x in kmers:
+        h = x * _MULT
+        b = h >> bitmap_shift
+        bitmap[b >> np.uint64(3)] |= np.uint8(1) << np.uint8(b & np.uint64(7))
+        slot = h >> shift
+        while table[slot] != _EMPTY and table[slot] != x:
+            slot = (slot + np.uint64(1)) & size_mask
+        table[slot] = x
+
+
+@numba.njit(nogil=True, cache=True)
+def _table_find(table, x, shift):  # pragma: no cover - compiled
+    size_mask = np.uint64(len(table) - 1)
+    slot = (x * _MULT) >> shift
+    while True:
+        v = table[slot]
+        if v == x:
+            return np.int64(slot)
+        if v == _EMPTY:
+            return np.int64(-1)
+        slot = (slot + np.uint64(1)) & size_mask
+
+
+@numba.njit(nogil=True, cache=True)
+def _table_slots(table, kmers, shift):  # pragma: no cover - compiled
+    out = np.empty(len(kmers), dtype=np.int64)
+    for i in range(len(kmers)):
+        out[i] = _table_find(table, kmers[i], shift)
+    return out
+
+
+@numba.njit(nogil=True, cache=True)
+def _count_in(table, bitmap, shift, bitmap_shift, counts, seq, code, k):  # pragma: no cover - compiled
+    """Add the occurrences in `seq` of the table's k-mers to `counts` (saturating at 65535)."""
+    mask = (np.uint64(1) << np.uint64(2 * k)) - np.uint64(1)
+    top = np.uint64(2 * (k - 1))
+    fwd = np.uint64(0)
+    rev = np.uint64(0)
+    valid = 0
+    for i in range(len(seq)):
+        c = code[seq[i]]
+        if c > 3:
+            valid = 0
+            continue
+        fwd, rev = _roll(fwd, rev, np.uint64(c), mask, top)
+        valid += 1
+        if valid >= k:
+            x = fwd if fwd < rev else rev
+            b = (x * _MULT) >> bitmap_shift
+            if bitmap[b >> np.uint64(3)] & (np.uint8(1) << np.uint8(b & np.uint64(7))):
+                slot = _table_find(table, x, shift)
+                if slot >= 0 and counts[slot] < 65535:
+                    counts[slot] += 1
+
+
+@numba.njit(nogil=True, cache=True)
+def _parse_fastq(buf, n):  # pragma: no cover - compiled
+    """Complete 4-line records in buf[:n]: (record starts, sequence starts, sequence ends, record ends, count).
+
+    count is -1 - offset of the first malformed record: not starting with '@', no '+' line, or qualities not as
+    long as the sequence (not FASTQ, or the file is damaged there).
+    """
+    cap = n // 8 + 1
+    rec_start = np.empty(cap, dtype=np.int64)
+    seq_start = np.empty(cap, dtype=np.int64)
+    seq_end = np.empty(cap, dtype=np.int64)
+    rec_end = np.empty(cap, dtype=np.int64)
+    count = 0
+    pos = 0
+    while pos < n:
+        if buf[pos] != 64:  # '@'
+            return rec_start, seq_start, seq_end, rec_end, -1 - pos
+        lines = np.empty(4, dtype=np.int64)  # end (newline) of each of the 4 lines
+        p = pos
+        complete = True
+        for line in range(4):
+            while p < n and buf[p] != 10:
+                p += 1
+            if p >= n:
+                complete = False
+                break
+            lines[line] = p
+            p += 1
+        if not complete:
+            break
+        if buf[lines[1] + 1] != 43 or lines[3] - lines[2] != lines[1] - lines[0]:  # '+'; quality per base
+            return rec_start, seq_start, seq_end, rec_end, -1 - pos
+        rec_start[count] = pos
+        seq_start[count] = lines[0] + 1
+        end = lines[1]
+        if end > seq_start[count] and buf[end - 1] == 13:  # CRLF
+            end -= 1
+        seq_end[count] = end
+        rec_end[count] = lines[3] + 1
+        count += 1
+        pos = lines[3] + 1
+    return rec_start, seq_start, seq_end, rec_end, count
+
+
+@numba.njit(nogil=True, cache=True)
+def _hits(buf, seq_start, seq_end, count, table, klass, bitmap, shift, bitmap_shift, code, k, stride):
+    """1 for each read to recruit: a sampled k-mer unique to the regions, or shared ones and no more misses
+    than one mismatch makes.
+
+    Sampled k-mers are unique (recruit), shared (a hit), frequent (no evidence either way) or absent from the
+    regions (a miss). A read from a close copy elsewhere (a young repeat, a paralog) differs from the regions
+    at a few bases and misses more often; a read of the regions whose every k-mer also occurs elsewhere (a
+    mosaic of copies) still matches the regions from end to end.
+    """
+    mask = (np.uint64(1) << np.uint64(2 * k)) - np.uint64(1)
+    top = np.uint64(2 * (k - 1))
+    max_miss = (k + stride - 1) // stride
+    three = np.uint64(3)
+    out = np.zeros(count, dtype=np.uint8)
+    for r in range(count):
+        fwd = np.uint64(0)
+        rev = np.uint64(0)
+        valid = 0
+        shared_hits = 0
+        misses = 0
+        last = seq_end[r] - 1
+        wait = 0  # k-mers to skip before the next sampled one
+        for i in range(seq_start[r], seq_end[r]):
+            c = np.uint64(code[buf[i]])
+            if c > three:
+                valid = 0
+                wait = 0
+                continue
+            fwd, rev = _roll(fwd, rev, c, mask, top)
+            valid += 1
+            if valid < k:
+                continue
+            if wait > 0 and i != last:
+                wait -= 1
+                continue
+            wait = stride - 1
+            x = fwd if fwd < rev else rev
+            h = x * _MULT
+            b = h >> bitmap_shift
+            slot = np.int64(-1)
+            if bitmap[b >> np.uint64(3)] & (np.uint8(1) << np.uint8(b & np.uint64(7))):
+                slot = _table_find(table, x, shift)
+            if slot < 0:
+                misses += 1
+            elif klass[slot] == 0:
+                out[r] = 1
+                break
+            elif klass[slot] == 1:
+                shared_hits += 1
+        if shared_hits and misses <= max_miss:
+            out[r] = 1
+    return out
+
+
+@numba.njit(nogil=True, cache=True)
+def _name_span(buf, start):  # pragma: no cover - compiled
+    """The read name of the record at `start` (after '@', up to white space), a /1 or /2 suffix aside."""
+    a = start + 1
+    b = a
+    while buf[b] != 10 and buf[b] != 13 and buf[b] != 32 and buf[b] != 9:
+        b += 1
+    if b - a >= 2 and buf[b - 2] == 47 and (buf[b - 1] == 49 or buf[b - 1] == 50):  # "/1", "/2"
+        b -= 2
+    return a, b
+
+
+@numba.njit(nogil=True, cache=True)
+def _first_unmated(buf1, start1, buf2, start2, n):  # pragma: no cover - compiled
+    """Index of the first pair whose R1 and R2 names differ; -1 when every pair agrees."""
+    for i in range(n):
+        a0, a1 = _name_span(buf1, start1[i])
+        b0, b1 = _name_span(buf2, start2[i])
+        if a1 - a0 != b1 - b0:
+            return i
+        for j in range(a1 - a0):
+            if buf1[a0 + j] != buf2[b0 + j]:
+                return i
+    return -1
+
+
+@numba.njit(nogil=True, cache=True)
+def _interleave(buf1, start1, end1, buf2, start2, end2, keep):  # pragma: no cover - compiled
+    """The kept pairs as interleaved FASTQ bytes (R1 record, then its R2 record)."""
+    total = 0
+    for i in keep:
+        total += end1[i] - start1[i] + end2[i] - start2[i]
+    out = np.empty(total, dtype=np.uint8)
+    p = 0
+    for i in keep:
+        for j in range(start1[i], end1[i]):
+            out[p] = buf1[j]
+            p += 1
+        for j in range(start2[i], end2[i]):
+            out[p] = buf2[j]
+            p += 1
+    return out
