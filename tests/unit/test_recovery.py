@@ -69,6 +69,29 @@ def test_stale_reasons_follow_inputs_reference_and_config(tmp_path):
     ]
 
 
+def test_provenance_holds_contents_not_locations(tmp_path):
+    """The same files and settings in another folder give the same provenance (the JSON report stays byte-identical
+    across runs); a changed analysis setting or file content does not."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    sample_a, ref_a = _sheet_sample(tmp_path / "a")
+    sample_b, ref_b = _sheet_sample(tmp_path / "b")
+    config_a = {"samples": "a/sheet.tsv", "reference": ref_a, "calling": {"min_depth": 10}}
+    config_b = {"samples": "/elsewhere/sheet.tsv", "reference": ref_b, "calling": {"min_depth": 10}}
+
+    def prov(sample, ref, config):
+        checked = {"digests": provenance.input_digests(sample, ref)}
+        return provenance.report_provenance(checked, config, "SYNTH:x", [])
+
+    first, second = prov(sample_a, ref_a, config_a), prov(sample_b, ref_b, config_b)
+    assert first == second
+    assert str(tmp_path) not in json.dumps(first)
+    assert first["config"] == {"calling": {"min_depth": 10}}
+    assert prov(sample_b, ref_b, {**config_b, "calling": {"min_depth": 5}})["config_sha256"] != first["config_sha256"]
+    Path(sample_b["bam"]).write_bytes(b"bam-2")
+    assert prov(sample_b, ref_b, config_b)["inputs"] != first["inputs"]
+
+
 # --- stale reports and the cohort table after a failed run ---------------------------------------------------
 
 

@@ -57,8 +57,26 @@ def input_digests(sample: dict, reference: str) -> dict:
     return {"files": digests, "reference": ref}
 
 
+#: Config keys that only say where a file is: the report records the file's content digest instead (the inputs,
+#: the reference, the known-allele tables, the resources, the population VCF), so the same data and settings give
+#: the same report wherever the files sit; where they sat is in `{sample}.run.json`.
+LOCATION_KEYS = ("samples", "reference", "population_vcf", "resources_dir", "known_variants")
+
+
+def analysis_settings(config: dict) -> dict:
+    """The effective configuration without the file locations (:data:`LOCATION_KEYS`)."""
+    return {key: value for key, value in config.items() if key not in LOCATION_KEYS}
+
+
 def config_digest(config: dict) -> str:
-    return hashlib.sha256(json.dumps(config, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    """SHA-256 of the analysis settings (the configuration without file locations)."""
+    settings = analysis_settings(config)
+    return hashlib.sha256(json.dumps(settings, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def _content(digest: dict | None) -> dict | None:
+    """A file digest without its path (the report keeps what the file held, not where it was)."""
+    return None if digest is None else {key: value for key, value in digest.items() if key != "path"}
 
 
 def write_run_config(config: dict, path: str | os.PathLike, log: str | os.PathLike | None = None) -> None:
@@ -73,14 +91,16 @@ def write_run_config(config: dict, path: str | os.PathLike, log: str | os.PathLi
 def report_provenance(checked: dict, config: dict | None, resources: str, known_tables: list[str]) -> dict:
     """The report's ``provenance`` object from the validated-input record and the run configuration."""
     digests = checked.get("digests") or {}
+    population = (config or {}).get("population_vcf")
     return {
         "package_version": __version__,
-        "inputs": digests.get("files", {}),
-        "reference": digests.get("reference"),
+        "inputs": {key: _content(d) for key, d in digests.get("files", {}).items()},
+        "reference": _content(digests.get("reference")),
         "resources": resources,
         "known_alleles": {Path(t).name: file_digest(t)["sha256"] for t in known_tables if os.path.exists(t)},
+        "population_vcf": _content(file_digest(population)) if population and os.path.exists(population) else None,
         "config_sha256": config_digest(config) if config is not None else None,
-        "config": config,
+        "config": analysis_settings(config) if config is not None else None,
     }
 
 
@@ -104,7 +124,7 @@ def stale_reasons(report: dict, sample: dict, reference: str, config: dict | Non
         recorded = prov.get("inputs", {})
         for key, now in current["files"].items():
             before = recorded.get(key)
-            if not before or (before["path"], before["sha256"]) != (now["path"], now["sha256"]):
+            if not before or before["sha256"] != now["sha256"]:
                 reasons.append(f"its {key} file {now['path']} changed since the report was made")
         if (prov.get("reference") or {}).get("sha256") != current["reference"]["sha256"]:
             reasons.append(f"the reference {reference} changed since the report was made")
