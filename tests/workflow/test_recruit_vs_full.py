@@ -24,17 +24,24 @@ def genotype(path: Path) -> dict:
     return out
 
 
+# Three FASTQ samples without parents, one per kind of evidence the alignment mode could change: SNVs/indels in
+# trans (DIRA-03), the ~175 kb founder deletion with its breakpoints (DIRA-05) and an exon-level deletion
+# (DIRA-07). Single-sample copy-number normalisation makes their reports independent of the rest of the sheet.
+# (All eight bundled FASTQ samples in `full` mode would add a 9-sample run to CI's time budget.)
+SUBSET = ("DIRA-03", "DIRA-05", "DIRA-07")
+
+
 def fastq_sheet(out: Path) -> list[str]:
-    """The FASTQ samples of the bundled sheet and the parents their family checks read."""
+    """The sheet of SUBSET (FASTQ samples of the bundled sheet, none with parents)."""
     with open(ROOT / "config" / "samples.tsv") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t"))
-    fastq = {r["sample"] for r in rows if r["fq1"]}
-    keep = fastq | {r[p] for r in rows if r["sample"] in fastq for p in ("father", "mother") if r[p]}
+    keep = [r for r in rows if r["sample"] in SUBSET]
+    assert all(r["fq1"] and not r["father"] and not r["mother"] for r in keep)
     with open(out, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]), delimiter="\t")
         writer.writeheader()
-        writer.writerows(r for r in rows if r["sample"] in keep)
-    return sorted(fastq)
+        writer.writerows(keep)
+    return sorted(r["sample"] for r in keep)
 
 
 @pytest.fixture(scope="module")
@@ -47,14 +54,14 @@ def full_run(workflow_run, tmp_path_factory) -> tuple[Path, list[str]]:
     text = config.read_text()
     assert "  mode: recruit" in text
     config.write_text(text.replace("  mode: recruit", "  mode: full"))
-    proc = run_snakemake(workdir, "--cores", "2")
+    proc = run_snakemake(workdir, "--cores", "2", *[f"results/reports/{s}.dira.json" for s in samples])
     assert proc.returncode == 0, proc.stderr[-5000:]
     return workdir, samples
 
 
 def test_reports_equal_in_both_modes(workflow_run, full_run):
     full, samples = full_run
-    assert len(samples) >= 8
+    assert samples == sorted(SUBSET)
     for sample in samples:
         name = f"{sample}.dira.json"
         assert genotype(workflow_run / "results" / "reports" / name) == genotype(full / "results" / "reports" / name)
