@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -257,7 +258,9 @@ def test_parent_failure_and_stale_report_after_a_failed_rerun(cohort_dir, tmp_pa
     assert proc.returncode != 0
     report = json.loads((workdir / "results" / "reports" / "DIRA-02.dira.json").read_text())
     assert report["schema_version"] == "1.2"
-    assert report["provenance"]["inputs"]["bam"]["path"] == "test-data/bam/DIRA-02.bam"
+    bam_digest = report["provenance"]["inputs"]["bam"]
+    assert "path" not in bam_digest  # contents, not locations (paths are in DIRA-02.run.json)
+    assert bam_digest["sha256"] == hashlib.sha256((cohort_dir / "bam" / "DIRA-02.bam").read_bytes()).hexdigest()
     assert report["provenance"]["config"]["calling"]["min_depth"] == 10
     assert report["family"]["failed_parents"][0]["sample"] == "DAD"
     assert any("reported without parental phase: the analysis of the father DAD" in r for r in report["reasons"])
