@@ -10,7 +10,15 @@ Data (cached under --cache, default /tmp/dira-bench-fastq; rebuilt only when mis
   low-complexity tracts (CA)n, (GAA)n, ... A draw is a simple repeat (10%), a "young family" (15%: 25 copies of
   one window repeat, each 0.5-3% diverged) or one old copy (10-25% diverged). As a young family plants 25
   copies, young copies are ~80% of the planted bases (~25% of the contig) and most window repeats have one:
-  harsher than a real genome, where young Alu/L1 copies are a few % of the sequence. Few near-identical
+  harsher than a real genome, where young Alu/L1 copies are a few % of the sequence. How a young family is
+  related to the window's copy (--young-model):
+  ``sibling`` (default): the window's copy is one member of the family, like every copy in a real genome: the 25
+  copies and the window's copy each differ from a consensus by 0.5-3% (the consensus is the window's copy with
+  its own mutations reverted, i.e. mutated);
+  ``master``: the 25 copies are mutated from the window's copy itself, which is then the family's consensus (as
+  if the locus held the source element of a family: a stress case, as no read of the window's copy carries a
+  base of its own);
+  Few near-identical
   copies (a segmental duplication, a young repeat with one sibling) are what the bundled reference's decoy
   contig holds: the cohort test covers them;
 - reads = the locus pairs of one bundled sample (--sample) spread through --pairs off-target pairs from
@@ -80,8 +88,8 @@ def revcomp(seq: np.ndarray) -> np.ndarray:
     return _COMP[seq[..., ::-1]]
 
 
-def make_reference(cache: Path, mb: int, rng: np.random.Generator) -> Path:
-    ref = cache / "bench.fa"
+def make_reference(cache: Path, mb: int, rng: np.random.Generator, young_model: str) -> Path:
+    ref = cache / f"bench-{young_model}.fa"
     if ref.with_suffix(".fa.sa").exists():
         return ref
     locus = Locus.load(ROOT / "resources" / "SYNTH")
@@ -105,7 +113,8 @@ def make_reference(cache: Path, mb: int, rng: np.random.Generator) -> Path:
         else:
             source = repeats[int(rng.integers(len(repeats)))]
             if draw < 0.25:  # a young family: many near-identical copies (AluY, L1HS)
-                copies = [mutate(rng, source, rng.uniform(0.005, 0.03)) for _ in range(YOUNG_FAMILY)]
+                consensus = source if young_model == "master" else mutate(rng, source, rng.uniform(0.005, 0.03))
+                copies = [mutate(rng, consensus, rng.uniform(0.005, 0.03)) for _ in range(YOUNG_FAMILY)]
             else:  # old copies: diverged, as most copies of a family are from any one of them
                 copies = [mutate(rng, source, rng.uniform(*OLD_DIVERGENCE))]
         for copy in copies:
@@ -160,7 +169,7 @@ def make_reads(
     and again up to `pairs`, the locus pairs spread between the members; plus the subsample pair."""
     from isal import igzip
 
-    tag = f"{sample}-{pairs}"
+    tag = f"{sample}-{pairs}-{ref.stem.removeprefix('bench-')}"
     files = {k: cache / f"{tag}_{k}.fastq.gz" for k in ("R1", "R2", "sub_R1", "sub_R2")}
     if all(p.exists() for p in files.values()):
         return files
@@ -253,7 +262,8 @@ def report_run(work: Path, ref: Path, bams: dict[str, Path]) -> tuple[float, flo
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     sheet = work / "sheet.tsv"
-    sheet.write_text("sample\tfq1\tfq2\tbam\n" + "".join(f"{name}\t\t\t{bam}\n" for name, bam in bams.items()))
+    # every BAM's read group is named S (see align): bam_sm says so
+    sheet.write_text("sample\tfq1\tfq2\tbam\tbam_sm\n" + "".join(f"{n}\t\t\t{bam}\tS\n" for n, bam in bams.items()))
     make_workdir(work, sheet)
     config = work / "config" / "config.yaml"
     config.write_text(config.read_text().replace("reference: test-data/reference/synth.fa", f"reference: {ref}"))
@@ -291,14 +301,18 @@ def main() -> int:
     ap.add_argument("--offgenome-mb", type=int, default=40)
     ap.add_argument("--sample", default="DIRA-01")
     ap.add_argument("--cache", default="/tmp/dira-bench-fastq")
+    ap.add_argument(
+        "--young-model", choices=("sibling", "master"), default="sibling", help="young repeat families: see above"
+    )
     ap.add_argument("--skip-full", action="store_true", help="no full-mode run (no sensitivity, no comparison)")
+    ap.add_argument("--reuse-full", action="store_true", help="reuse the full-mode BAM of an earlier run if present")
     ap.add_argument("--data-only", action="store_true", help="make the cached data and stop")
     ap.add_argument("--zcat", nargs=2, type=float, metavar=("WALL", "CPU"), help="reuse a zcat measurement")
     args = ap.parse_args()
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(20261130)
-    ref = make_reference(cache, args.offgenome_mb, rng)
+    ref = make_reference(cache, args.offgenome_mb, rng, args.young_model)
     files = make_reads(cache, ref, args.sample, args.pairs, args.sensitivity_pairs, args.distinct_pairs, rng)
     if args.data_only:
         return 0
@@ -313,11 +327,11 @@ def main() -> int:
         zcat, zcat_cpu = timed(["sh", "-c", f"zcat '{files['R1']}' '{files['R2']}' > /dev/null"])
     log(f"zcat wall {zcat:.1f} s, CPU {zcat_cpu:.1f} s; load {os.getloadavg()}")
 
-    work = cache / "work"
+    work = cache / "work" / args.young_model
     # Index build once per reference (cached by the workflow's recruit_index rule): timed apart from the pass.
     regions = merged_regions([str(ROOT / "resources/SYNTH/window.bed"), str(ROOT / "resources/SYNTH/controls.bed")])
     start = time.perf_counter()
-    index_path = cache / "kmers.npy"
+    index_path = cache / f"kmers-{args.young_model}.npy"
     info = recruit.write_recruit_index(str(ref), regions, 8, str(index_path))
     index_wall = time.perf_counter() - start
     kmers = recruit.load_recruit_index(str(index_path))
@@ -337,8 +351,11 @@ def main() -> int:
     bams = {"RECRUIT": bam}
     if not args.skip_full:
         log("full mode on the subsample (locus pairs + off-target pairs) for sensitivity")
-        full = align(files["sub_R1"], files["sub_R2"], ref, full_bam, None)
-        log(f"full mode on the subsample: {full}")
+        if args.reuse_full and full_bam.exists():
+            log(f"full mode: reusing {full_bam}")
+        else:
+            full = align(files["sub_R1"], files["sub_R2"], ref, full_bam, None)
+            log(f"full mode on the subsample: {full}")
         bams["FULL"] = full_bam
     report_wall, report_cpu, results = report_run(work / f"report-{args.pairs}", ref, bams)
     total_wall, total_cpu = run["wall"] + report_wall, run["cpu"] + report_cpu

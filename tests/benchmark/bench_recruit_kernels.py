@@ -56,7 +56,7 @@ def main() -> None:
         return int(counts.sum())
 
     def hits() -> int:
-        found = r._hits(buf, starts, ends, args.reads, kset.table, klass, *tables[1:], r._CODE, k, args.stride)
+        found, _ = r._hits(buf, starts, ends, args.reads, kset.table, klass, *tables[1:], r._CODE, k, args.stride)
         return int(found.sum())
 
     hits(), count_in(), canonical()  # compile (or load the cache)

@@ -217,3 +217,44 @@ def test_pass_rejects_a_cut_gzip_stream_and_empty_files(tmp_path, kmers):
     empty2.write_bytes(gzip.compress(b""))
     with pytest.raises(InputError, match="have no reads"):
         recruit.recruit_pairs(str(empty1), str(empty2), kmers, io.BytesIO())
+
+
+# A young repeat family: the window holds one copy of a 1,200 bp element (L1-like); 30 copies elsewhere each
+# differ from it at one base in 60, staggered, so every 31-mer of the window's copy occurs in well over 8 copies
+# (frequent) and no read of it has a unique k-mer. A satellite: the window holds 200 bp of (GGAAT)n, the rest
+# of the genome 6 kb of it.
+L1 = random_seq(1_200)
+L1_COPIES = [mutate(L1, list(range(2 * c % 60, 1_200, 60))) for c in range(30)]
+SAT = b"GGAAT" * 40
+YOUNG_WINDOW = random_seq(5_000) + L1 + random_seq(3_000) + SAT + random_seq(3_000)
+YOUNG_ELSEWHERE = b"".join(random_seq(500) + copy for copy in L1_COPIES) + b"GGAAT" * 1_200 + random_seq(500)
+
+
+@pytest.fixture(scope="module")
+def young(tmp_path_factory) -> recruit.KmerSet:
+    path = tmp_path_factory.mktemp("young") / "ref.fa"
+    path.write_text(f">chr2\n{YOUNG_WINDOW.decode()}\n>other\n{YOUNG_ELSEWHERE.decode()}\n")
+    pysam.faidx(str(path))
+    found, _ = recruit.build_recruit_index(str(path), [("chr2", 0, len(YOUNG_WINDOW))], max_count=8, pad=0)
+    return recruit.KmerSet(found)
+
+
+def test_fragment_inside_a_young_repeat_of_the_window_is_recruited_by_its_pair(young):
+    """Neither mate alone (all k-mers frequent), but both match the window's copy: full mode places such a pair
+    (no other copy matches both mates as well), so it is kept; a pair from a copy elsewhere (about 5 mismatches
+    between its mates) and a pair of satellite reads are not."""
+    window_pair = (L1[100:250], revcomp(L1[500:650]))
+    with_errors = (mutate(L1[100:250], [75]), revcomp(mutate(L1[500:650], [40])))  # two sequencing errors
+    copy = L1_COPIES[7]
+    elsewhere_pair = (copy[100:250], revcomp(copy[500:650]))
+    satellite = (SAT[:150], revcomp(SAT[50:200]))
+    assert young.read_hits(list(window_pair), stride=4) == [False, False]
+    assert young.pair_hits([window_pair, with_errors, elsewhere_pair, satellite]) == [True, True, False, False]
+
+
+def test_low_complexity_kmers_are_told_apart():
+    def pack(seq: bytes) -> int:
+        return int("".join("ACGT".index(chr(b)).__str__() for b in seq), 4)
+
+    kmers = np.array([pack(s) for s in (b"CA" * 15 + b"C", b"GGAAT" * 6 + b"G", b"A" * 31, random_seq(31))], np.uint64)
+    assert recruit.low_complexity(kmers).tolist() == [True, True, True, False]

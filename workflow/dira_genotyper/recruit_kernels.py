@@ -12,7 +12,9 @@ K = 31  # odd: a k-mer is never its own reverse complement
 _EMPTY = np.uint64(0xFFFFFFFFFFFFFFFF)  # no 31-mer (62 bits) has this value
 _SHARED = np.uint64(1 << 62)  # tag: the k-mer also occurs elsewhere, at most max_count times in all
 _FREQUENT = np.uint64(1 << 63)  # tag: the k-mer occurs more than max_count times (Alu, L1, simple repeats)
+_LOW_COMPLEXITY = _SHARED | _FREQUENT  # tag: frequent and low-complexity ((GGAAT)n, poly-A): never a hit
 _VALUE = _SHARED - np.uint64(1)
+LOW_COMPLEXITY_TRIPLETS = 12  # a 31-mer with at most this many distinct trinucleotides (random sequence: ~25)
 _MULT = np.uint64(0x9E3779B97F4A7C15)
 _BITMAP_BITS_PER_KMER = 8  # prefilter size (1 MiB for a 1 Mb window: ~12% false positives, cache-resident)
 
@@ -153,26 +155,33 @@ def _parse_fastq(buf, n):  # pragma: no cover - compiled
     return rec_start, seq_start, seq_end, rec_end, count
 
 
+_NO_HIT = np.uint16(0xFFFF)  # a read's misses when none of its sampled k-mers is in the regions
+
+
 @numba.njit(nogil=True, cache=True)
 def _hits(buf, seq_start, seq_end, count, table, klass, bitmap, shift, bitmap_shift, code, k, stride):
-    """1 for each read to recruit: a sampled k-mer unique to the regions, or shared ones and no more misses
-    than one mismatch makes.
+    """Each read's verdict (1: recruit) and its misses (for the pair rule of :func:`_pair_verdict`).
 
-    Sampled k-mers are unique (recruit), shared (a hit), frequent (no evidence either way) or absent from the
-    regions (a miss). A read from a close copy elsewhere (a young repeat, a paralog) differs from the regions
-    at a few bases and misses more often; a read of the regions whose every k-mer also occurs elsewhere (a
-    mosaic of copies) still matches the regions from end to end.
+    Sampled k-mers are unique (recruit), shared (a hit), frequent (a hit that cannot recruit a read alone),
+    frequent and low-complexity (no evidence either way) or absent from the regions (a miss). A read is
+    recruited alone by a unique k-mer, or by shared ones with no more misses than one mismatch makes
+    (``max_miss``): a read from a close copy elsewhere (a young repeat, a paralog) differs from the regions at a
+    few bases and misses more often; a read of the regions whose every k-mer also occurs elsewhere (a mosaic of
+    copies) still matches the regions from end to end. `misses` is the read's count of missed sampled k-mers
+    when it has any hit (shared or frequent), else ``_NO_HIT``.
     """
     mask = (np.uint64(1) << np.uint64(2 * k)) - np.uint64(1)
     top = np.uint64(2 * (k - 1))
     max_miss = (k + stride - 1) // stride
     three = np.uint64(3)
     out = np.zeros(count, dtype=np.uint8)
+    miss_out = np.full(count, _NO_HIT, dtype=np.uint16)
     for r in range(count):
         fwd = np.uint64(0)
         rev = np.uint64(0)
         valid = 0
         shared_hits = 0
+        frequent_hits = 0
         misses = 0
         last = seq_end[r] - 1
         wait = 0  # k-mers to skip before the next sampled one
@@ -203,8 +212,28 @@ def _hits(buf, seq_start, seq_end, count, table, klass, bitmap, shift, bitmap_sh
                 break
             elif klass[slot] == 1:
                 shared_hits += 1
+            elif klass[slot] == 2:
+                frequent_hits += 1
         if shared_hits and misses <= max_miss:
             out[r] = 1
+        if shared_hits + frequent_hits:
+            miss_out[r] = min(misses, 0xFFFE)
+    return out, miss_out
+
+
+@numba.njit(nogil=True, cache=True)
+def _pair_verdict(hit1, miss1, hit2, miss2, pair_max_miss):  # pragma: no cover - compiled
+    """1 for each pair to recruit: either mate recruited alone, or both mates hit the regions with at most
+    `pair_max_miss` misses between them (a fragment inside a repeat of the regions whose every k-mer also
+    occurs elsewhere, placed by its pair: BWA gives such pairs a high MAPQ when no other copy matches both
+    mates as well)."""
+    n = len(hit1)
+    out = np.zeros(n, dtype=np.uint8)
+    for i in range(n):
+        if hit1[i] or hit2[i]:
+            out[i] = 1
+        elif miss1[i] != _NO_HIT and miss2[i] != _NO_HIT and np.int64(miss1[i]) + np.int64(miss2[i]) <= pair_max_miss:
+            out[i] = 1
     return out
 
 
