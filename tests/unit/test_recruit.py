@@ -258,3 +258,18 @@ def test_low_complexity_kmers_are_told_apart():
 
     kmers = np.array([pack(s) for s in (b"CA" * 15 + b"C", b"GGAAT" * 6 + b"G", b"A" * 31, random_seq(31))], np.uint64)
     assert recruit.low_complexity(kmers).tolist() == [True, True, True, False]
+
+
+def test_index_rule_is_rerun_when_the_index_format_changes(tmp_path, reference):
+    """The rule's params carry the index version (Snakemake reruns it when params change), and an index of
+    another version is refused with the fix rather than misread."""
+    from tests.conftest import ROOT
+
+    rule = (ROOT / "workflow" / "rules" / "mapping.smk").read_text()
+    assert f"index_version={recruit.INDEX_VERSION}," in rule
+    out = tmp_path / "kmers.npy"
+    recruit.write_recruit_index(reference, [("chr2", 0, 6_000)], 8, str(out))
+    info = out.with_name("kmers.npy.json")
+    info.write_text(info.read_text().replace(f'"version": {recruit.INDEX_VERSION}', '"version": 2'))
+    with pytest.raises(InputError, match=r"index version 2, this one reads 3\): remove .* and run again"):
+        recruit.load_recruit_index(str(out))

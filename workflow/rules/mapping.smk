@@ -41,6 +41,8 @@ rule recruit_index:
         python=PYTHON,
         pythonpath=PACKAGE_DIR,
         max_count=cfg("alignment", "recruit_max_kmer_count"),
+        # = recruit.INDEX_VERSION (a unit test checks): a new version re-makes an index left by an older one
+        index_version=3,
     shell:
         "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper recruit-index "
         "--reference {input.ref:q} --regions {input.window:q} {input.controls:q} "
