@@ -62,6 +62,7 @@ SAMPLE = "DIRA-01"
 PAIRS = 1_000_000
 MAPPY_VERSION = "2.31"
 WANTED_MAPQ = 20
+READ = 150
 
 OURS = """
 import sys
@@ -403,20 +404,38 @@ def main() -> int:
                           run.load)))  # fmt: skip
 
     mask = Locus.load(ROOT / "resources" / "SYNTH").mask
-    print("\nWhat each recruiter missed (wanted pairs not kept on the subsample; position, MAPQ, CIGAR and NM of the")
-    print("first mate full mode placed in the regions; 'repeat' = inside a RepeatMasker interval of mask.bed):")
+    ends = {c: e for c, _, e in padded}
+
+    def kind(contig: str, pos: int) -> str:
+        if ends[contig] - pos < READ:
+            return "end"  # the read runs out of the padded region: only part of it is region sequence
+        return "repeat" if any(iv.chrom == contig and iv.start0 <= pos < iv.end for iv in mask) else "other"
+
+    print("\nWhat each recruiter missed (wanted pairs not kept on the subsample). Position, MAPQ, CIGAR and NM of the")
+    print(f"first mate full mode placed in the regions; 'end' = it starts < {READ} bp before a padded region's end,")
+    print("'repeat' = in a RepeatMasker interval of resources/SYNTH/mask.bed, 'other' = neither:")
+    every = None
     for row in table:
-        if len(row) == 2 or not row[5]:
+        if len(row) == 2:
             continue
         label, missed = row[0], row[5]
-        info = [placed[n] for n in missed]
-        in_repeat = sum(any(iv.chrom == c and iv.start0 <= p < iv.end for iv in mask) for c, p, *_ in info)
-        nm = [x[4] for x in info]
-        print(f"- {label}: {len(missed):,} missed, {in_repeat:,} in repeats, NM median {statistics.median(nm):g} "
-              f"(max {max(nm)}), {sum(1 for c, *_ in info if c == 'ctrl'):,} on ctrl")  # fmt: skip
-        for name in missed[: args.examples]:
+        every = set(missed) if every is None else every & set(missed)
+        if not missed:
+            print(f"- {label}: none")
+            continue
+        kinds = [kind(*placed[n][:2]) for n in missed]
+        nm = [placed[n][4] for n in missed]
+        counts = ", ".join(f"{kinds.count(k):,} {k}" for k in ("end", "repeat", "other"))
+        on_ctrl = sum(1 for n in missed if placed[n][0] == "ctrl")
+        print(f"- {label}: {len(missed):,} missed ({counts}; {on_ctrl:,} on ctrl), NM median "
+              f"{statistics.median(nm):g} (max {max(nm)})")  # fmt: skip
+        rank = {"other": 0, "repeat": 1, "end": 2}  # the most telling first
+        order = sorted(missed, key=lambda n: (rank[kind(*placed[n][:2])], n))
+        for name in order[: args.examples]:
             c, p, q, cigar, n = placed[name]
-            print(f"    {name} {c}:{p + 1} MAPQ {q} {cigar} NM {n}")
+            print(f"    {name} {c}:{p + 1} MAPQ {q} {cigar} NM {n} ({kind(c, p)})")
+    if every is not None:
+        print(f"missed by every recruiter above: {len(every):,} ({', '.join(sorted(every)[: args.examples])})")
     return 0
 
 
