@@ -7,7 +7,7 @@ Data: made by ``tests/benchmark/bench_fastq.py --pairs 1000000 --young-model MOD
 /tmp/dira-bench-fastq): the reference ``bench-MODEL.fa``, the subsample pair ``DIRA-01-1000000-MODEL_sub_R{1,2}``
 (the sample's locus pairs + 200,000 off-target pairs, names starting with ``o``), the 1 M-pair file
 ``DIRA-01-1000000-MODEL_R{1,2}`` (1 M off-target pairs + the locus pairs) and the truth, full mode on the
-subsample (``work/MODEL/full-1000000/results/mapping/DIRA-01.bam``, BWA-MEM of every pair against the whole
+subsample (``work/MODEL/full-1000000/S.bam``, BWA-MEM of every pair against the whole
 reference). Wanted pairs: a primary alignment with MAPQ >= 20 (either mate) starting in a recruited region, the
 window and control regions +/- 1 kb (our index's pad; the peers get the same sequences as their reference).
 
@@ -302,7 +302,7 @@ def main() -> int:
     ref = cache / f"bench-{model}.fa"
     tag = f"{SAMPLE}-{PAIRS}-{model}"
     files = {k: cache / f"{tag}_{k}.fastq.gz" for k in ("R1", "R2", "sub_R1", "sub_R2")}
-    truth = cache / "work" / model / f"full-{PAIRS}" / "results" / "mapping" / f"{SAMPLE}.bam"
+    truth = cache / "work" / model / f"full-{PAIRS}" / "S.bam"  # bench_fastq.py: full mode on the subsample
     missing = [p for p in (ref, Path(f"{ref}.fai"), *files.values(), truth) if not p.exists()]
     if missing:
         sys.exit(
