@@ -428,3 +428,27 @@ def test_bcftools_csq_twice_in_one_process(synth, tmp_path):
     assert len(bcftools_csq(first, fasta, SYNTH_GFF3)) == 2
     again = bcftools_csq(second, fasta, SYNTH_GFF3)
     assert sorted(v.split("|")[0] for v in again.values()) == ["frameshift", "stop_gained"]
+
+
+def test_genomic_names_follow_the_hgvs_3prime_rule():
+    """A VCF left-aligns indels; HGVS names them at their most 3' position on the genome, and an insertion of
+    the bases just before it is a duplication (c. names already do this in transcript orientation)."""
+    from dira_genotyper.annotate import _g_name
+
+    seq = "GGACTTTTGCAGCAGTATT"  # 1-based: T run at 5-8, CAG repeat at 10-15
+
+    def fetch(chrom: str, start: int, end: int) -> str:
+        return seq[max(start, 0) : end]
+
+    # one T deleted from the run: VCF pos 4 (C, TTTT -> TTT) -> the last T, g.8
+    assert _g_name("chr2", 4, "CT", "C", fetch) == "chr2:g.8del"
+    assert _g_name("chr2", 4, "CT", "C") == "chr2:g.5del"  # without the reference: the VCF's position
+    # CAG deleted from CAGCAG (VCF anchor at the G before it, pos 9): the 3'-most copy, g.13_15
+    assert _g_name("chr2", 9, "GCAG", "G", fetch) == "chr2:g.13_15del"
+    # an extra T in the run: a duplication of the last T; an extra CAG: dup of the last CAG
+    assert _g_name("chr2", 4, "C", "CT", fetch) == "chr2:g.8dup"
+    assert _g_name("chr2", 9, "G", "GCAG", fetch) == "chr2:g.13_15dup"
+    # an insertion that copies nothing stays an insertion; substitutions do not move
+    assert _g_name("chr2", 2, "G", "GTC", fetch) == "chr2:g.2_3insTC"
+    assert _g_name("chr2", 2, "G", "GAA", fetch) == "chr2:g.3_4insAA"  # after the A at 3, the 3'-most place
+    assert _g_name("chr2", 6, "T", "A", fetch) == "chr2:g.6T>A"

@@ -53,11 +53,21 @@ class Lift:
         return pos1 + self.delta[synth_contig]
 
 
-def plan_lift(synth_fasta: str | Path, resources: str | Path) -> Lift:
+def _exon_start(resources: Path, build: str) -> int:
+    """The first IL1RN exon's start in `build` (the genes of the cluster shift together between the builds;
+    the window's edges do not quite: they come from gene spans that differ by a few bases)."""
+    rows = [line.split("\t") for line in (resources / build / "exons.tsv").read_text().splitlines()[1:]]
+    return min(int(r[3]) for r in rows if r[0] == "IL1RN")
+
+
+def plan_lift(synth_fasta: str | Path, resources: str | Path, build: str = "GRCh38") -> Lift:
+    """The lift onto `build`'s chr2: GRCh38 by the SYNTH build's offset; GRCh37 by that offset plus the shift
+    of the cluster's genes between the builds (a constant 757,577 bp)."""
     resources = Path(resources)
     synth = json.loads((resources / "SYNTH" / "build.json").read_text())
-    grch38 = json.loads((resources / "GRCh38" / "build.json").read_text())
+    grch38 = json.loads((resources / build / "build.json").read_text())
     offset = int(synth["parameters"]["grch38_offset"])
+    offset += _exon_start(resources, build) - _exon_start(resources, "GRCh38")
     locus = synth["locus_contig"]
     with pysam.FastaFile(str(synth_fasta)) as fasta:
         lengths = dict(zip(fasta.references, fasta.lengths, strict=True))

@@ -16,6 +16,10 @@ The cohort has no carrier of a heterozygous whole-IL1RN deletion alone, so DIRA-
 DIRA-01 and DIRA-08 are FASTQ samples in the cohort: their alignments are taken from the session's default
 workflow run (`workflow_run`, results/mapping/), so nothing is aligned twice. The population VCF is lifted
 too (DIRA-08's common missense is benign by its frequency).
+
+GRCh37 gets the same treatment on two samples (a full-length GRCh37 chr2, 243,199,373 bp, the cluster's genes at
+GRCh38 + 757,577 as FACTS.md says; `build: auto` must pick resources/GRCh37): DIRA-01 as a BAM whose contig is
+named `2` (the b37 convention) and DIRA-06 (~175 kb deletion + c.229G>T hemizygous).
 """
 
 from __future__ import annotations
@@ -38,6 +42,9 @@ GRCH38_POSITIONS = {"c.160C>T": 113_129_619, "c.229G>T": 113_131_068}
 GRCH38 = json.loads((ROOT / "resources" / "GRCh38" / "build.json").read_text())
 SYNTH = json.loads((ROOT / "resources" / "SYNTH" / "build.json").read_text())
 OFFSET = SYNTH["parameters"]["grch38_offset"]
+GRCH37_SHIFT = 757_577  # FACTS.md: GRCh37 = GRCh38 + 757,577 across the cluster
+OFFSETS = {"GRCh38": OFFSET, "GRCh37": OFFSET + GRCH37_SHIFT}
+LENGTHS = {"GRCh38": 242_193_529, "GRCh37": 243_199_373}
 
 # sample -> (where its SYNTH alignment comes from, contig name on the lifted input, output suffix)
 SAMPLES = {
@@ -46,24 +53,27 @@ SAMPLES = {
     "DIRA-06": ("cohort", "chr2", ".bam"),
     "DIRA-08": ("mapping", "chr2", ".bam"),
 }
+SAMPLES_GRCH37 = {name: SAMPLES[name] for name in ("DIRA-01", "DIRA-06")}
 
 
-def lift_and_run(cohort_dir: Path, mapping_dir: Path, base: Path) -> dict:
-    """Build the chr2 FASTA and the lifted inputs under ``base``, run the workflow once there.
+def lift_and_run(
+    cohort_dir: Path, mapping_dir: Path, base: Path, build: str = "GRCh38", samples: dict = SAMPLES
+) -> dict:
+    """Build the chr2 FASTA of `build` and the lifted inputs under ``base``, run the workflow once there.
 
     ``cohort_dir``: the synthetic cohort (reference, BAM/CRAM, truth, population VCF); ``mapping_dir``: the
     SYNTH alignments of its FASTQ samples (a default run's results/mapping)."""
     t0 = time.perf_counter()
     synth_fa = cohort_dir / "reference" / "synth.fa"
-    lift = plan_lift(synth_fa, ROOT / "resources")
-    assert lift.length == GRCH38["locus_contig_length"] == 242_193_529
+    lift = plan_lift(synth_fa, ROOT / "resources", build)
+    assert lift.length == LENGTHS[build] and lift.delta["chr2"] == OFFSETS[build]
     fasta = write_chr2_fasta(synth_fa, lift, base / "ref" / "chr2.fa.gz")
     t_fasta = time.perf_counter() - t0
 
     inputs = base / "inputs"
     inputs.mkdir()
     rows = ["sample\tbam\n"]
-    for sample, (source, contig, suffix) in SAMPLES.items():
+    for sample, (source, contig, suffix) in samples.items():
         if source == "mapping":
             src = mapping_dir / f"{sample}.bam"
         else:
@@ -87,23 +97,31 @@ def lift_and_run(cohort_dir: Path, mapping_dir: Path, base: Path) -> dict:
     )
     t1 = time.perf_counter()
     # the reports only (no cohort table, locus QC or MultiQC page: the default run makes those)
-    proc = run_snakemake(workdir, "--cores", "2", *(f"results/reports/{s}.dira.json" for s in SAMPLES))
+    proc = run_snakemake(workdir, "--cores", "2", *(f"results/reports/{s}.dira.json" for s in samples))
     t_run = time.perf_counter() - t1
     if proc.returncode != 0:
-        pytest.fail(f"workflow on GRCh38 coordinates failed:\n{proc.stdout[-5000:]}\n{proc.stderr[-8000:]}")
+        pytest.fail(f"workflow on {build} coordinates failed:\n{proc.stdout[-5000:]}\n{proc.stderr[-8000:]}")
     timings = {"fasta": t_fasta, "inputs": t_inputs, "workflow": t_run, "total": time.perf_counter() - t0}
-    print(f"GRCh38 lift timings (s): {json.dumps({k: round(v, 1) for k, v in timings.items()})}")
+    print(f"{build} lift timings (s): {json.dumps({k: round(v, 1) for k, v in timings.items()})}")
     return {
         "workdir": workdir,
         "fasta": fasta,
         "truth": json.loads((cohort_dir / "truth.json").read_text()),
         "timings": timings,
+        "build": build,
+        "samples": samples,
     }
 
 
 @pytest.fixture(scope="module")
 def lifted_run(cohort_dir, workflow_run, tmp_path_factory) -> dict:
     return lift_and_run(cohort_dir, workflow_run / "results" / "mapping", tmp_path_factory.mktemp("grch38"))
+
+
+@pytest.fixture(scope="module")
+def lifted37_run(cohort_dir, workflow_run, tmp_path_factory) -> dict:
+    mapping = workflow_run / "results" / "mapping"
+    return lift_and_run(cohort_dir, mapping, tmp_path_factory.mktemp("grch37"), "GRCh37", SAMPLES_GRCH37)
 
 
 def report(run: dict, sample: str) -> dict:
@@ -128,13 +146,36 @@ def test_lifted_reference_is_grch38_chr2(lifted_run):
 
 @pytest.mark.parametrize("sample", sorted(SAMPLES))
 def test_report_on_grch38_matches_truth(lifted_run, sample):
-    expected = lifted_run["truth"][sample]
-    got = report(lifted_run, sample)
-    assert got["build"] == "GRCh38"
+    check_against_truth(lifted_run, sample)
+
+
+@pytest.mark.parametrize("sample", sorted(SAMPLES_GRCH37))
+def test_report_on_grch37_matches_truth(lifted37_run, sample):
+    check_against_truth(lifted37_run, sample)
+
+
+def test_grch37_reference_and_contig_naming(lifted37_run):
+    with pysam.FastaFile(str(lifted37_run["fasta"])) as fasta:
+        assert dict(zip(fasta.references, fasta.lengths, strict=True)) == {"chr2": 243_199_373}
+        # FACTS.md: the GRCh37 CDS starts at 113,885,202 (ATG); c.160 and c.229 at GRCh38 + 757,577
+        assert fasta.fetch("chr2", 113_885_201, 113_885_204) == "ATG"
+        assert fasta.fetch("chr2", 113_129_618 + GRCH37_SHIFT, 113_129_619 + GRCH37_SHIFT) == "C"
+    with pysam.AlignmentFile(str(lifted37_run["workdir"] / "results" / "locus" / "DIRA-01.bam")) as bam:
+        assert list(bam.references) == ["chr2"] and bam.lengths[0] == 243_199_373
+
+
+def check_against_truth(run: dict, sample: str) -> None:
+    """The report on real coordinates of run["build"] says what the truth says, at the lifted positions."""
+    build, offset = run["build"], OFFSETS[run["build"]]
+    expected = run["truth"][sample]
+    got = report(run, sample)
+    assert got["build"] == build
     assert got["transcript"]["refseq"] == "NM_173842.3"
     assert got["transcript"]["ensembl"] == "ENST00000409930.4"
     assert got["status"] == expected["status"], got["reasons"]
-    assert got["qc"]["input_kind"] == SAMPLES[sample][2].lstrip(".")
+    ditra = got["differential"]["DITRA"]
+    assert ditra["status"] == expected["differential"]["DITRA"], ditra["reasons"]
+    assert got["qc"]["input_kind"] == run["samples"][sample][2].lstrip(".")
 
     # every small truth allele is reported, at its real GRCh38 position
     small = {c_name(a["hgvs_c"]): a for a in got["alleles"] if a["kind"] != "deletion"}
@@ -148,23 +189,24 @@ def test_report_on_grch38_matches_truth(lifted_run, sample):
             continue
         call = small[name]
         assert call["zygosity"] == allele["zygosity"], call
-        pos = allele["pos"] + OFFSET
+        pos = allele["pos"] + offset
         if name in GRCH38_POSITIONS:
-            assert pos == GRCH38_POSITIONS[name]
+            assert pos == GRCH38_POSITIONS[name] + (GRCH37_SHIFT if build == "GRCh37" else 0)
         assert call["genomic"]["chrom"] == "chr2" and call["genomic"]["pos"] == pos, call["genomic"]
-        assert call["hgvs_g"] and call["hgvs_g"].startswith(f"chr2:g.{pos}"), call["hgvs_g"]
+        if allele["kind"] == "snv":  # an indel's g. name takes its 3'-most position, not the VCF's
+            assert call["hgvs_g"] and call["hgvs_g"].startswith(f"chr2:g.{pos}"), call["hgvs_g"]
     assert set(small) <= {a["hgvs_c"] for a in expected["alleles"]}, sorted(small)
 
-    # deletions at GRCh38 coordinates
+    # deletions at the build's coordinates
     assert len(got["deletions"]) == len(expected["deletions"]), got["deletions"]
     for deletion in expected["deletions"]:
-        start, end = deletion["start"] + OFFSET, deletion["end"] + OFFSET
+        start, end = deletion["start"] + offset, deletion["end"] + offset
         match = [d for d in got["deletions"] if abs(d["start"] - start) <= 10 and abs(d["end"] - end) <= 10]
         assert match, f"deletion {start}-{end} not found in {got['deletions']}"
         assert match[0]["chrom"] == "chr2" and match[0]["zygosity"] == deletion["zygosity"]
         assert set(match[0]["genes"]) >= set(deletion["genes"]) & set(REPORT_GENES)
 
-    # copy number is called (all four samples are 30x WGS-like) and right, with the GRCh38 controls
+    # copy number is called (the samples are 30x WGS-like) and right, with the build's controls
     assert got["qc"]["cnv_status"] == "called", got["reasons"]
     assert got["qc"]["mean_depth"] > 7 * expected["copy_number"]["IL1RN"]  # 30x: ~15x per copy
     for gene in REPORT_GENES:

@@ -28,12 +28,12 @@ import pysam.utils
 from .annotation_sources import PopulationFrequencies, bcftools_csq
 from .classification import OUTSIDE_TRANSCRIPT, classify, read_rules_json, resolve_rules
 from .errors import InputError
-from .hgvs import VariantEffect, describe_variant, translate, trim_allele
+from .hgvs import VariantEffect, describe_variant, shift_3prime, translate, trim_allele
 from .known_alleles import KnownAlleles
 from .locus import Locus
 from .locus_sources import TARGET_DISEASE
 from .pvs1 import assess
-from .transcript import Transcript, load_transcript
+from .transcript import Fetch, Transcript, load_transcript
 from .vcf_sites import Call, Site, format_value, genotype_string, read_sites
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,7 @@ def _allele_record(
     coding: str | None = None,
     *,
     disease: str,
+    fetch: Fetch | None = None,
 ) -> dict[str, Any]:
     alt = record.alts[alt_index]
     genotype, alleles = genotype_string(sample)
@@ -100,7 +101,7 @@ def _allele_record(
         "consequence": "&".join(consequences),
         "hgvs_c": effect.c_name(tx.accession("refseq")) if effect and not outside else None,
         "hgvs_c_ensembl": effect.c_name(tx.accession("ensembl")) if effect and not outside else None,
-        "hgvs_g": _g_name(record.chrom, record.pos, record.ref, alt),
+        "hgvs_g": _g_name(record.chrom, record.pos, record.ref, alt, fetch),
         "hgvs_p": effect.p_name(protein) if effect else None,
         "bcsq": bcsq,
         "classification": classification,
@@ -117,9 +118,13 @@ def _gq(value: Any) -> int | float | None:
     return int(value) if float(value).is_integer() else float(value)
 
 
-def _g_name(chrom: str, pos: int, ref: str, alt: str) -> str:
-    """HGVS-style genomic name on the contig (``chr2:g.113129619C>T``), trimmed and left-aligned as in the VCF."""
+def _g_name(chrom: str, pos: int, ref: str, alt: str, fetch: Fetch | None = None) -> str:
+    """HGVS genomic name on the contig (``chr2:g.113129619C>T``). With the reference (`fetch`), a deletion or
+    insertion takes its most 3' position on the genome (the HGVS 3' rule; a VCF left-aligns them) and an
+    insertion of the bases just before it is a ``dup``; without it, the VCF's left-aligned position."""
     allele = trim_allele(chrom, pos, ref, alt)
+    if fetch is not None:
+        allele = shift_3prime(allele, "+", fetch)
     first, last = allele.start + 1, allele.end
     span = f"{first}" if first == last else f"{first}_{last}"
     if allele.kind == "substitution":
@@ -127,6 +132,14 @@ def _g_name(chrom: str, pos: int, ref: str, alt: str) -> str:
     if allele.kind == "deletion":
         return f"{chrom}:g.{span}del"
     if allele.kind == "insertion":
+        n = len(allele.alt)
+        if (
+            fetch is not None
+            and allele.start >= n
+            and fetch(chrom, allele.start - n, allele.start).upper() == allele.alt
+        ):
+            dup = f"{allele.start}" if n == 1 else f"{allele.start - n + 1}_{allele.start}"
+            return f"{chrom}:g.{dup}dup"
         return f"{chrom}:g.{allele.start}_{allele.start + 1}ins{allele.alt}"
     return f"{chrom}:g.{span}delins{allele.alt}"
 
@@ -299,6 +312,7 @@ def annotate_vcf(
                     rules,
                     gene.coding,
                     disease=gene.disease,
+                    fetch=fasta.fetch,
                 )
                 if not gene.usable:
                     row["classification"] = "uncertain"
