@@ -102,3 +102,11 @@ def workflow_run(cohort_dir, tmp_path_factory) -> Path:
     if run["returncode"] != 0:
         pytest.fail(f"workflow failed:\n{run['output']}")
     return Path(run["workdir"])
+
+
+def pytest_collection_modifyitems(config, items) -> None:  # noqa: ANN001
+    """Modules of tests/workflow that need the default run (`workflow_run`) go after those that do not. Under xdist a
+    worker that reached them while the other worker makes the run (tests/slurm, collected first, starts it) would only
+    wait; this way it first does the bad-input runs and the module run."""
+    waits = {item.module.__name__ for item in items if "workflow_run" in item.fixturenames}
+    items.sort(key=lambda item: item.path.parent.name == "workflow" and item.module.__name__ in waits)
