@@ -33,5 +33,8 @@ step "snakemake --lint"
 step "dry run (snakemake -n)"
 .venv/bin/snakemake -n --quiet rules --cores 2 || fail "dry run" "the workflow does not build its job graph: see above"
 
-step "pytest"
-.venv/bin/python -m pytest "$@"
+step "pytest (2 pytest-xdist workers, one test module each at a time)"
+# Two workers: while one waits on a single-threaded step (a unit test, a dry run, Snakemake's own start-up), the
+# other keeps the second core busy. A module stays on one worker (its module fixtures are made once); the session's
+# workflow runs are made once for both workers (tests/conftest.py, once_per_session).
+.venv/bin/python -m pytest -n 2 --dist loadscope --no-loadscope-reorder "$@"

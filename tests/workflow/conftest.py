@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SNAKEMAKE
+from tests.conftest import ROOT, SNAKEMAKE, once_per_session
 
 MODULE_SAMPLES = ("DIRA-01-F", "DIRA-03", "DIRA-04")  # BAM, FASTQ, CRAM; none with parents in the sheet
 HOSTILE_SAMPLE = "DIRA-04"  # gets the hostile family cell (its report's `family.family` shows it)
@@ -84,11 +84,26 @@ def snakemake_in(workdir: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([*SNAKEMAKE, *args], cwd=workdir, capture_output=True, text=True, env=env, timeout=1800)
 
 
+def _as_json(proc: subprocess.CompletedProcess) -> dict:
+    return {"args": proc.args, "returncode": proc.returncode, "stdout": proc.stdout, "stderr": proc.stderr}
+
+
 @pytest.fixture(scope="session")
 def module_run(cohort_dir, tmp_path_factory) -> dict:
-    base = tmp_path_factory.mktemp("module")
-    marker = base / "INJECTED"
-    workdir = module_workdir(base, cohort_dir, marker)
-    dry = snakemake_in(workdir, "-n", "--printshellcmds", "--cores", "2")
-    run = snakemake_in(workdir, "--cores", "2")
-    return {"workdir": workdir, "marker": marker, "dry": dry, "run": run, "base": base}
+    """The module run, once per test session (shared by the xdist workers)."""
+
+    def make(base: Path) -> dict:
+        marker = base / "INJECTED"
+        workdir = module_workdir(base, cohort_dir, marker)
+        dry = snakemake_in(workdir, "-n", "--printshellcmds", "--cores", "2")
+        run = snakemake_in(workdir, "--cores", "2")
+        return {"workdir": str(workdir), "marker": str(marker), "dry": _as_json(dry), "run": _as_json(run)}
+
+    got = once_per_session(tmp_path_factory, "module", make)
+    return {
+        "workdir": Path(got["workdir"]),
+        "marker": Path(got["marker"]),
+        "dry": subprocess.CompletedProcess(**got["dry"]),
+        "run": subprocess.CompletedProcess(**got["run"]),
+        "base": Path(got["marker"]).parent,
+    }

@@ -21,7 +21,13 @@ def _build_resources(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, tuple[str, callable]] = {}
 
 
-def _parser() -> argparse.ArgumentParser:
+def _command(argv: list[str]) -> str | None:
+    """The sub-command named in ``argv``: its first word that is no option."""
+    return next((arg for arg in argv if not arg.startswith("-")), None)
+
+
+def _parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command-line parser; ``command`` (see :func:`_command`): only what that command needs is imported."""
     parser = argparse.ArgumentParser(
         prog="dira-genotyper",
         description="IL1RN genotyping for DIRA. The Snakemake workflow calls these commands; "
@@ -38,12 +44,13 @@ def _parser() -> argparse.ArgumentParser:
 
     from . import commands
 
-    commands.register(sub)
+    commands.register(sub, command)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = _parser(_command(argv))
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,

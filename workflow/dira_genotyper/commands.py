@@ -9,12 +9,28 @@ import logging
 import sys
 from pathlib import Path
 
-from .callable_regions import add_callable_arguments, run_callable
-
 log = logging.getLogger("dira_genotyper")
 
-#: Modules that add their own sub-commands through `register_cli(subparsers)`.
-PLUGIN_MODULES = ["simulate", "annotate", "cnv"]
+#: Modules that add their own sub-commands through `register_cli(subparsers)`, with the commands each adds. A run of
+#: one command imports only the module of that command: importing them all (pandas, the simulator) cost every
+#: Snakemake job about a second of CPU.
+PLUGIN_MODULES = {
+    "simulate": ("test-cohort",),
+    "annotate": ("annotate",),
+    "cnv": ("cnv-mode", "cnv-count", "cnv-call"),
+}
+#: The commands of this module (see :func:`register`).
+CORE_COMMANDS = (
+    "validate-input",
+    "prepare-resources",
+    "align",
+    "recruit-index",
+    "extract",
+    "callable",
+    "call",
+    "genotype",
+    "cohort",
+)
 
 
 def _sample(args: argparse.Namespace):
@@ -176,7 +192,12 @@ def cmd_cohort(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
+def register(sub, command: str | None = None) -> None:  # noqa: ANN001 - argparse's private subparsers type
+    """Add the sub-commands to ``sub``. With ``command`` (the one about to run), the `callable` command and the plugin
+    modules are added only if it is theirs, so that a job does not import what it does not run; without it (help,
+    or a name that is no command), every command is added."""
+    if command not in CORE_COMMANDS and all(command not in names for names in PLUGIN_MODULES.values()):
+        command = None
     p = sub.add_parser("validate-input", help="check one sample's input files (run by the workflow)")
     p.add_argument("--sample-json", required=True)
     p.add_argument("--reference", required=True)
@@ -225,9 +246,12 @@ def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_extract)
 
-    p = sub.add_parser("callable", help="callable regions and per-exon coverage, with the caller's read filter")
-    add_callable_arguments(p)
-    p.set_defaults(func=run_callable)
+    if command in (None, "callable"):
+        from .callable_regions import add_callable_arguments, run_callable
+
+        p = sub.add_parser("callable", help="callable regions and per-exon coverage, with the caller's read filter")
+        add_callable_arguments(p)
+        p.set_defaults(func=run_callable)
 
     p = sub.add_parser("call", help="SNV/indel calls over the targets (bcftools mpileup/call/norm + filters)")
     p.add_argument("--bam", required=True)
@@ -271,7 +295,9 @@ def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
     p.add_argument("--out-mqc", required=True)
     p.set_defaults(func=cmd_cohort)
 
-    for name in PLUGIN_MODULES:
+    for name, names in PLUGIN_MODULES.items():
+        if command is not None and command not in names:
+            continue
         try:
             module = importlib.import_module(f".{name}", __package__)
         except ModuleNotFoundError as exc:
