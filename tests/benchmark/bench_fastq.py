@@ -70,11 +70,29 @@ for _a, _b in zip(b"ACGTN", b"TGCAN"):
 YOUNG_FAMILY = 25  # copies of a window repeat planted at 0.5-3% (its k-mers then occur > 8 times)
 OLD_DIVERGENCE = (0.10, 0.25)
 SIMPLE_UNITS = ("CA", "GAA", "TTTC", "AATG", "GGGAGA", "TG", "CCT", "A")
+WANTED_MAPQ = 20  # the pairs full mode places in the regions at this MAPQ or more must be recruited
 GOALS = {"wall_vs_zcat": 2.0, "rss_gib": 2.0, "temp_gib": 1.0, "offtarget": 0.005, "sensitivity": 0.999}
 
 
 def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def wanted_pairs(bam: Path, regions: list[tuple[str, int, int]]) -> dict[str, tuple]:
+    """Pairs that full mode places in the regions: name -> (contig, start, MAPQ, CIGAR, NM) of the first such mate."""
+    placed: dict[str, tuple] = {}
+    with pysam.AlignmentFile(str(bam)) as handle:
+        for contig, start, end in regions:
+            for read in handle.fetch(contig, start, end):
+                if read.is_unmapped or read.is_secondary or read.is_supplementary:
+                    continue
+                if read.mapping_quality < WANTED_MAPQ or not start <= read.reference_start < end:
+                    continue
+                placed.setdefault(
+                    read.query_name,
+                    (contig, read.reference_start, read.mapping_quality, read.cigarstring, read.get_tag("NM")),
+                )
+    return placed
 
 
 def mutate(rng: np.random.Generator, seq: np.ndarray, rate: float) -> np.ndarray:
@@ -381,18 +399,7 @@ def main() -> int:
 
     if args.skip_full:
         return 0
-    regions_iv = [(c, s, e) for c, s, e in regions]
-    placed: dict[str, tuple] = {}
-    with pysam.AlignmentFile(str(full_bam)) as handle:
-        for read in handle:
-            if read.is_unmapped or read.is_secondary or read.is_supplementary or read.mapping_quality < 20:
-                continue
-            pos = read.reference_start
-            if any(read.reference_name == c and s <= pos < e for c, s, e in regions_iv):
-                placed.setdefault(
-                    read.query_name,
-                    (read.reference_name, pos, read.mapping_quality, read.cigarstring, read.get_tag("NM")),
-                )
+    placed = wanted_pairs(full_bam, regions)
     sub_rec = cache / "sub_recruited.fq"
     with open(sub_rec, "wb") as out:
         recruit.recruit_pairs(str(files["sub_R1"]), str(files["sub_R2"]), kmers, out)

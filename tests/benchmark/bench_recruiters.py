@@ -52,16 +52,17 @@ from pathlib import Path
 import pysam
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "workflow"))
 
 from dira_genotyper import recruit  # noqa: E402
 from dira_genotyper.locus import Locus  # noqa: E402
 from dira_genotyper.locus_bam import merged_regions  # noqa: E402
+from tests.benchmark.bench_fastq import WANTED_MAPQ, log, wanted_pairs  # noqa: E402
 
 SAMPLE = "DIRA-01"
 PAIRS = 1_000_000
 MAPPY_VERSION = "2.31"
-WANTED_MAPQ = 20
 READ = 150
 
 OURS = """
@@ -96,10 +97,6 @@ with open(out, "w") as handle:
         if best >= 0:
             handle.write(f"@{n1} {best}\\n{s1}\\n+\\n{q1}\\n@{n2} {best}\\n{s2}\\n+\\n{q2}\\n")
 """
-
-
-def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
 def load() -> str:
@@ -253,23 +250,6 @@ def build_mappy(work: Path) -> Run:
     cmd = [str(venv / "bin/python"), "-m", "pip", "install", "--no-cache-dir", "--no-binary", "mappy",
            f"mappy=={MAPPY_VERSION}"]  # fmt: skip
     return measure(cmd, work / "mappy-build.log")
-
-
-def wanted_pairs(bam: Path, regions: list[tuple[str, int, int]]) -> dict[str, tuple]:
-    """Pairs that full mode places in the regions: name -> (contig, start, MAPQ, CIGAR, NM) of the first such mate."""
-    placed: dict[str, tuple] = {}
-    with pysam.AlignmentFile(str(bam)) as handle:
-        for contig, start, end in regions:
-            for read in handle.fetch(contig, start, end):
-                if read.is_unmapped or read.is_secondary or read.is_supplementary:
-                    continue
-                if read.mapping_quality < WANTED_MAPQ or not start <= read.reference_start < end:
-                    continue
-                placed.setdefault(
-                    read.query_name,
-                    (contig, read.reference_start, read.mapping_quality, read.cigarstring, read.get_tag("NM")),
-                )
-    return placed
 
 
 def count_pairs(path: Path) -> tuple[int, int]:
