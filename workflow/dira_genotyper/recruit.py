@@ -114,12 +114,18 @@ class KmerSet:
     def __len__(self) -> int:
         return len(self.kmers)
 
+    def hits(
+        self, buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, count: int, stride: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each read's verdict and misses (:func:`_hits`), the reads being ``buf[starts[i]:ends[i]]``."""
+        table = (self.table, self.klass, self.bitmap, self.shift, self.bitmap_shift)
+        return _hits(buf, starts, ends, count, *table, _CODE, self.k, stride)
+
     def _scan(self, sequences: list[bytes], stride: int) -> tuple[np.ndarray, np.ndarray]:
         text = b"".join(b"@r\n" + s + b"\n+\n" + b"I" * len(s) + b"\n" for s in sequences)
         buf = np.frombuffer(text, dtype=np.uint8)
         _, starts, ends, _, count = _parse_fastq(buf, len(buf))
-        args = (self.table, self.klass, self.bitmap, self.shift, self.bitmap_shift, _CODE, self.k, stride)
-        return _hits(buf, starts, ends, count, *args)
+        return self.hits(buf, starts, ends, count, stride)
 
     def read_hits(self, sequences: list[bytes], stride: int = 1) -> list[bool]:
         """Whether each sequence is recruited on its own (for tests and small inputs)."""
@@ -354,6 +360,7 @@ def recruit_pairs(  # noqa: ANN001 - out: a binary file object
     label1, label2 = f"{prefix}fq1 {fq1}", f"{prefix}fq2 {fq2}"
     reads = (_Chunks(fq1, chunk, label1), _Chunks(fq2, chunk, label2))
     pairs = recruited = bases = 0
+    max_miss = pair_max_miss(kmers.k, stride)
     try:
         for r in reads:
             r.fill()
@@ -377,10 +384,9 @@ def recruit_pairs(  # noqa: ANN001 - out: a binary file object
                 raise InputError(mate_order_error(prefix, fq1, fq2, pairs + bad + 1, *names))
             verdicts = []
             for r, s in zip(reads, sel):
-                args = (kmers.table, kmers.klass, kmers.bitmap, kmers.shift, kmers.bitmap_shift, _CODE, kmers.k, stride)
-                verdicts.extend(_hits(r.buf, s[1], s[2], n, *args))
+                verdicts.extend(kmers.hits(r.buf, s[1], s[2], n, stride))
                 bases += int((s[2] - s[1]).sum())
-            hit = _pair_verdict(*verdicts, pair_max_miss(kmers.k, stride))
+            hit = _pair_verdict(*verdicts, max_miss)
             keep = np.flatnonzero(hit)
             if len(keep):
                 out.write(
