@@ -33,6 +33,8 @@ from pathlib import Path
 import pysam
 import pysam.libcbgzf
 
+from dira_genotyper.locus import read_genes
+
 LINE = 60
 CHUNK_LINES = 100_000  # 6 Mb of sequence per write
 PARK_START = 150_000_001  # 1-based chr2 position of the first parked non-locus contig (after the locus, so a
@@ -56,8 +58,8 @@ class Lift:
 def _exon_start(resources: Path, build: str) -> int:
     """The first IL1RN exon's start in `build` (the genes of the cluster shift together between the builds;
     the window's edges do not quite: they come from gene spans that differ by a few bases)."""
-    rows = [line.split("\t") for line in (resources / build / "exons.tsv").read_text().splitlines()[1:]]
-    return min(int(r[3]) for r in rows if r[0] == "IL1RN")
+    il1rn = next(gene for gene in read_genes(resources / build) if gene.name == "IL1RN")
+    return min(exon.start for exon in il1rn.exons)
 
 
 def plan_lift(synth_fasta: str | Path, resources: str | Path, build: str = "GRCh38") -> Lift:
@@ -65,7 +67,7 @@ def plan_lift(synth_fasta: str | Path, resources: str | Path, build: str = "GRCh
     of the cluster's genes between the builds (a constant 757,577 bp)."""
     resources = Path(resources)
     synth = json.loads((resources / "SYNTH" / "build.json").read_text())
-    grch38 = json.loads((resources / build / "build.json").read_text())
+    target = json.loads((resources / build / "build.json").read_text())
     offset = int(synth["parameters"]["grch38_offset"])
     offset += _exon_start(resources, build) - _exon_start(resources, "GRCh38")
     locus = synth["locus_contig"]
@@ -78,7 +80,7 @@ def plan_lift(synth_fasta: str | Path, resources: str | Path, build: str = "GRCh
             continue
         delta[name] = park - 1
         park += length + PARK_GAP
-    lift = Lift(grch38["locus_contig"], int(grch38["locus_contig_length"]), delta, lengths)
+    lift = Lift(target["locus_contig"], int(target["locus_contig_length"]), delta, lengths)
     spans = sorted((d + 1, d + lengths[c]) for c, d in delta.items())
     for (_, e1), (s2, _) in zip(spans, spans[1:], strict=False):
         if s2 <= e1:
