@@ -28,12 +28,12 @@ import pysam.utils
 from .annotation_sources import PopulationFrequencies, bcftools_csq
 from .classification import OUTSIDE_TRANSCRIPT, classify, read_rules_json, resolve_rules
 from .errors import InputError
-from .hgvs import VariantEffect, describe_variant, shift_3prime, translate, trim_allele
+from .hgvs import VariantEffect, change_name, describe_variant, shift_3prime, translate, trim_allele
 from .known_alleles import KnownAlleles
 from .locus import Locus
 from .locus_sources import TARGET_DISEASE
 from .pvs1 import assess
-from .transcript import Fetch, Transcript, load_transcript
+from .transcript import CachedReference, Fetch, Transcript, load_transcript
 from .vcf_sites import Call, Site, format_value, genotype_string, read_sites
 
 log = logging.getLogger(__name__)
@@ -123,25 +123,14 @@ def _g_name(chrom: str, pos: int, ref: str, alt: str, fetch: Fetch | None = None
     insertion takes its most 3' position on the genome (the HGVS 3' rule; a VCF left-aligns them) and an
     insertion of the bases just before it is a ``dup``; without it, the VCF's left-aligned position."""
     allele = trim_allele(chrom, pos, ref, alt)
-    if fetch is not None:
-        allele = shift_3prime(allele, "+", fetch)
-    first, last = allele.start + 1, allele.end
-    span = f"{first}" if first == last else f"{first}_{last}"
-    if allele.kind == "substitution":
-        return f"{chrom}:g.{first}{allele.ref}>{allele.alt}"
-    if allele.kind == "deletion":
-        return f"{chrom}:g.{span}del"
-    if allele.kind == "insertion":
-        n = len(allele.alt)
-        if (
-            fetch is not None
-            and allele.start >= n
-            and fetch(chrom, allele.start - n, allele.start).upper() == allele.alt
-        ):
-            dup = f"{allele.start}" if n == 1 else f"{allele.start - n + 1}_{allele.start}"
-            return f"{chrom}:g.{dup}dup"
-        return f"{chrom}:g.{allele.start}_{allele.start + 1}ins{allele.alt}"
-    return f"{chrom}:g.{span}delins{allele.alt}"
+    reference = CachedReference(fetch, chrom) if fetch is not None else None
+    if reference is not None:
+        allele = shift_3prime(allele, "+", reference)
+    return f"{chrom}:g." + change_name(allele, reference, "+", _g_span, lambda s: s)
+
+
+def _g_span(first: int, last: int) -> str:
+    return str(first) if first == last else f"{first}_{last}"
 
 
 def check_transcript_on_reference(tx: Transcript, fasta: pysam.FastaFile, fasta_path, gff3_path) -> None:

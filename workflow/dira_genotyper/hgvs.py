@@ -19,9 +19,10 @@ exon-intron junction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from .transcript import Fetch, Transcript, reverse_complement
+from .transcript import CachedReference, Fetch, Transcript, reverse_complement
 
 AA3 = {
     "A": "Ala", "R": "Arg", "N": "Asn", "D": "Asp", "C": "Cys", "Q": "Gln", "E": "Glu", "G": "Gly",
@@ -134,34 +135,6 @@ class VariantEffect:
         return f"{accession}:{self.hgvs_p}" if accession else self.hgvs_p
 
 
-class CachedReference:
-    """Block-cached access to one contig through ``fetch``; bases past either end read as ''."""
-
-    BLOCK = 1024
-
-    def __init__(self, fetch: Fetch, chrom: str) -> None:
-        self._fetch = fetch
-        self._chrom = chrom
-        self._blocks: dict[int, str] = {}
-
-    def _block(self, index: int) -> str:
-        if index not in self._blocks:
-            start = index * self.BLOCK
-            self._blocks[index] = self._fetch(self._chrom, start, start + self.BLOCK).upper()
-        return self._blocks[index]
-
-    def seq(self, start: int, end: int) -> str:
-        start = max(start, 0)
-        if end <= start:
-            return ""
-        parts = [self._block(b) for b in range(start // self.BLOCK, (end - 1) // self.BLOCK + 1)]
-        offset = start - (start // self.BLOCK) * self.BLOCK
-        return "".join(parts)[offset : offset + end - start]
-
-    def base(self, index: int) -> str:
-        return self.seq(index, index + 1) if index >= 0 else ""
-
-
 def trim_allele(chrom: str, pos: int, ref: str, alt: str) -> Allele:
     """Drop the bases that REF and ALT share (suffix first, then prefix) from a VCF-style allele."""
     ref, alt = ref.upper(), alt.upper()
@@ -212,21 +185,33 @@ def _c_range(tx: Transcript, g_first: int, g_last: int) -> str:
     return str(a) if g_first == g_last else f"{a}_{b}"
 
 
+def change_name(
+    allele: Allele,
+    reference: CachedReference | None,
+    strand: str,
+    span: Callable[[int, int], str],
+    orient: Callable[[str], str],
+) -> str:
+    """The change of a 3'-shifted allele as HGVS writes it after ``c.``/``g.``: ``160C>T``, ``213_227del``,
+    ``8dup``, ``2_3insTC``, ``..delinsAT``. `span(first, last)` names genomic positions first <= last in the
+    name's coordinates; `orient` turns + strand bases into the name's strand; an insertion of the bases just 5'
+    of it on `strand` is a ``dup`` (not looked for without a `reference`)."""
+    if allele.kind == "substitution":
+        return f"{span(allele.end, allele.end)}{orient(allele.ref)}>{orient(allele.alt)}"
+    if allele.kind != "insertion":
+        kind = "del" if allele.kind == "deletion" else f"delins{orient(allele.alt)}"
+        return f"{span(allele.start + 1, allele.end)}{kind}"
+    size = len(allele.alt)
+    if reference is not None and strand == "+" and reference.seq(allele.start - size, allele.start) == allele.alt:
+        return f"{span(allele.start - size + 1, allele.start)}dup"
+    if reference is not None and strand == "-" and reference.seq(allele.start, allele.start + size) == allele.alt:
+        return f"{span(allele.start + 1, allele.start + size)}dup"
+    return f"{span(allele.start, allele.start + 1)}ins{orient(allele.alt)}"
+
+
 def _c_name(tx: Transcript, allele: Allele, reference: CachedReference) -> str:
     orient = (lambda s: s) if tx.strand == "+" else reverse_complement
-    prefix = f"{tx.prefix}."
-    if allele.kind == "substitution":
-        return f"{prefix}{tx.genomic_to_c(allele.end)}{orient(allele.ref)}>{orient(allele.alt)}"
-    if allele.kind == "deletion":
-        return f"{prefix}{_c_range(tx, allele.start + 1, allele.end)}del"
-    if allele.kind == "delins":
-        return f"{prefix}{_c_range(tx, allele.start + 1, allele.end)}delins{orient(allele.alt)}"
-    size = len(allele.alt)
-    if tx.strand == "+" and reference.seq(allele.start - size, allele.start) == allele.alt:
-        return f"{prefix}{_c_range(tx, allele.start - size + 1, allele.start)}dup"
-    if tx.strand == "-" and reference.seq(allele.start, allele.start + size) == allele.alt:
-        return f"{prefix}{_c_range(tx, allele.start + 1, allele.start + size)}dup"
-    return f"{prefix}{_c_range(tx, allele.start, allele.start + 1)}ins{orient(allele.alt)}"
+    return f"{tx.prefix}." + change_name(allele, reference, tx.strand, lambda a, b: _c_range(tx, a, b), orient)
 
 
 # --------------------------------------------------------------------------------------------- p. names

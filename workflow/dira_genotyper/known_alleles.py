@@ -31,8 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
-from .hgvs import CachedReference
-from .transcript import Fetch, Transcript, reverse_complement
+from .transcript import CachedReference, Fetch, Transcript, reverse_complement
 
 CLASSIFICATIONS = ("pathogenic", "likely_pathogenic", "uncertain", "likely_benign", "benign")
 EVIDENCE_LEVELS = ("established", "reported", "uncertain")
@@ -149,7 +148,7 @@ class KnownAllele:
 # ------------------------------------------------------------------------------------------- reference
 class _Genome:
     """Base access to one contig through a fetch(chrom, start0, end0), 1-based and cached
-    (:class:`dira_genotyper.hgvs.CachedReference`); a contig the fetch does not know reads as ''."""
+    (:class:`dira_genotyper.transcript.CachedReference`); a contig the fetch does not know reads as ''."""
 
     def __init__(self, fetch: Fetch, chrom: str) -> None:
         self.chrom = chrom

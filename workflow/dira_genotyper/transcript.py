@@ -25,6 +25,34 @@ Fetch = Callable[[str, int, int], str]
 _COMPLEMENT = str.maketrans("ACGTNacgtn", "TGCANtgcan")
 
 
+class CachedReference:
+    """Block-cached access to one contig through ``fetch``; bases past either end read as ''."""
+
+    BLOCK = 1024
+
+    def __init__(self, fetch: Fetch, chrom: str) -> None:
+        self._fetch = fetch
+        self._chrom = chrom
+        self._blocks: dict[int, str] = {}
+
+    def _block(self, index: int) -> str:
+        if index not in self._blocks:
+            start = index * self.BLOCK
+            self._blocks[index] = self._fetch(self._chrom, start, start + self.BLOCK).upper()
+        return self._blocks[index]
+
+    def seq(self, start: int, end: int) -> str:
+        start = max(start, 0)
+        if end <= start:
+            return ""
+        parts = [self._block(b) for b in range(start // self.BLOCK, (end - 1) // self.BLOCK + 1)]
+        offset = start - (start // self.BLOCK) * self.BLOCK
+        return "".join(parts)[offset : offset + end - start]
+
+    def base(self, index: int) -> str:
+        return self.seq(index, index + 1) if index >= 0 else ""
+
+
 def reverse_complement(seq: str) -> str:
     return seq.translate(_COMPLEMENT)[::-1]
 
