@@ -16,8 +16,9 @@ report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/inputs.smk"
 include: "workflow/rules/qc.smk"
-include: "workflow/rules/mapping.smk"
+include: "workflow/rules/alignment.smk"
 include: "workflow/rules/calling.smk"
 include: "workflow/rules/cnv.smk"
 include: "workflow/rules/annotation.smk"

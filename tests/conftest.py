@@ -57,7 +57,7 @@ def once_per_session(tmp_path_factory, name: str, make) -> dict:  # noqa: ANN001
 @pytest.fixture(scope="session")
 def cohort_dir(tmp_path_factory) -> Path:
     """test-data/ in the project (what README command 1 uses); cheap when already generated."""
-    from dira_genotyper.simulate import make_test_cohort
+    from dira_devtools.simulate import make_test_cohort
 
     with session_lock(tmp_path_factory, "cohort"):
         make_test_cohort(str(ROOT / "test-data"), seed=20261125, depth=30, threads=2)

@@ -31,8 +31,8 @@ from pathlib import Path
 import numpy as np
 import pysam
 
+from dira_devtools import simulate as sim
 from dira_genotyper import cnv
-from dira_genotyper import simulate as sim
 from dira_genotyper.locus import Gene
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -56,9 +56,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "workflow"))
 
-from dira_genotyper import recruit  # noqa: E402
+from dira_genotyper.alignment import recruit  # noqa: E402
+from dira_genotyper.alignment.locus_bam import merged_regions  # noqa: E402
 from dira_genotyper.locus import Locus  # noqa: E402
-from dira_genotyper.locus_bam import merged_regions  # noqa: E402
 from tests.conftest import make_workdir, run_snakemake  # noqa: E402
 
 READ = 150

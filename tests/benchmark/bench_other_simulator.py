@@ -1,6 +1,6 @@
 """Does the workflow answer right on reads from another simulator? The bundled cohort re-simulated with ART or dwgsim.
 
-The bundled cohort's reads come from ``dira_genotyper.simulate``, whose error model the caller and the copy-number
+The bundled cohort's reads come from ``dira_devtools.simulate``, whose error model the caller and the copy-number
 code were developed on. This benchmark keeps everything else of the cohort (reference, haplotypes, truth, sample
 sheet columns, default configuration) and replaces the reads: for every sample of ``test-data/truth.json`` it
 builds the two haplotype sequences from ``test-data/reference/synth.fa`` with ``simulate.apply_edits`` (the same
@@ -56,9 +56,9 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from dira_genotyper.simulate import Edit, apply_edits
-from dira_genotyper.simulate.reference import load_reference
-from dira_genotyper.simulate.sequence import _BASES
+from dira_devtools.simulate import Edit, apply_edits
+from dira_devtools.simulate.reference import load_reference
+from dira_devtools.simulate.sequence import _BASES
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_DATA = ROOT / "test-data"

@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from dira_genotyper import recruit as r
+from dira_genotyper.alignment import recruit as r
 
 CHUNK = 8_000_000
 

@@ -13,7 +13,8 @@ window and control regions +/- 1 kb (our index's pad; the peers get the same seq
 
 Recruiters (each run as its own process, at --threads where it has threads; kept pairs written as FASTQ, except
 minimap2 which writes PAF):
-1. ours, ``dira_genotyper.recruit`` (index built once per reference with ``write_recruit_index(ref, regions, 8)``);
+1. ours, ``dira_genotyper.alignment.recruit`` (index built once per reference with
+   ``write_recruit_index(ref, regions, 8)``);
 2. BBDuk (BBTools), ``ref=`` the region sequences, k=31, both mates kept when either matches (``outm``/``outm2``,
    its default pairing), at its default (hdist=0) and hdist=1;
 3. minimap2 -x sr against the region sequences only: a pair is kept when either mate maps (any MAPQ), or in the
@@ -55,9 +56,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "workflow"))
 
-from dira_genotyper import recruit  # noqa: E402
+from dira_genotyper.alignment import recruit  # noqa: E402
+from dira_genotyper.alignment.locus_bam import merged_regions  # noqa: E402
 from dira_genotyper.locus import Locus  # noqa: E402
-from dira_genotyper.locus_bam import merged_regions  # noqa: E402
 from tests.benchmark.bench_fastq import WANTED_MAPQ, log, wanted_pairs  # noqa: E402
 
 SAMPLE = "DIRA-01"
@@ -67,7 +68,7 @@ READ = 150
 
 OURS = """
 import sys
-from dira_genotyper import recruit
+from dira_genotyper.alignment import recruit
 index, fq1, fq2, out = sys.argv[1:5]
 with open(out, "wb") as handle:
     stats = recruit.recruit_pairs(fq1, fq2, recruit.load_recruit_index(index), handle)
@@ -76,7 +77,7 @@ print(stats, file=sys.stderr)
 
 OURS_INDEX = """
 import sys
-from dira_genotyper import recruit
+from dira_genotyper.alignment import recruit
 ref, out, *flat = sys.argv[1:]
 regions = [(flat[i], int(flat[i + 1]), int(flat[i + 2])) for i in range(0, len(flat), 3)]
 print(recruit.write_recruit_index(ref, regions, 8, out), file=sys.stderr)

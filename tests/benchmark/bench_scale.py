@@ -130,7 +130,7 @@ def cluster_jobs(text: str) -> tuple[int, dict[str, int]]:
 
 
 def job_count_part(n: int, base: Path) -> bool:
-    from dira_genotyper.simulate import make_test_cohort
+    from dira_devtools.simulate import make_test_cohort
 
     make_test_cohort(str(ROOT / "test-data"), seed=20261125, depth=30, threads=2)
     sheet = scaled_sheet(ROOT / "config" / "samples.tsv", n, base / f"samples-{n}.tsv")
@@ -173,7 +173,7 @@ def job_count_part(n: int, base: Path) -> bool:
 
 
 def dry_run_part(n: int, base: Path, profile: bool) -> bool:
-    from dira_genotyper.simulate import make_test_cohort
+    from dira_devtools.simulate import make_test_cohort
 
     make_test_cohort(str(ROOT / "test-data"), seed=20261125, depth=30, threads=2)
     sheet = scaled_sheet(ROOT / "config" / "samples.tsv", n, base / f"samples-{n}.tsv")
@@ -252,7 +252,7 @@ def dry_run_part(n: int, base: Path, profile: bool) -> bool:
 
 
 def scaling_part(sizes: list[int], depth: float, cores: int, base: Path) -> bool:
-    from dira_genotyper.simulate import make_test_cohort
+    from dira_devtools.simulate import make_test_cohort
 
     print(f"\n== Part 2: local runs (--cores {cores}) on {', '.join(map(str, sizes))} samples at {depth}x")
     started = time.monotonic()

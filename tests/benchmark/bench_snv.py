@@ -31,8 +31,8 @@ call is a FN (with the filters of a non-PASS call shown); a PASS call matching n
 alleles overlapping an interval that ``callable_report`` reports uncallable are no-calls: not counted as
 FN, reported separately. Genotype concordance is over TPs (het/hom).
 
-HGVS names: the expected c. names are computed here, independently of :mod:`dira_genotyper.hgvs` and
-:mod:`dira_genotyper.transcript` (own GFF3 parser and coordinate mapping, own 3' shifting by comparing
+HGVS names: the expected c. names are computed here, independently of :mod:`dira_genotyper.annotation.hgvs` and
+:mod:`dira_genotyper.annotation.transcript` (own GFF3 parser and coordinate mapping, own 3' shifting by comparing
 sequence, own dup detection). The check is restricted to unambiguous alleles: an indel whose equivalent
 placements (from left-aligned to 3'-shifted) cross an exon/intron or CDS/UTR boundary is counted as
 "not checked", since the HGVS exception at exon/intron borders makes its name convention-dependent.
@@ -71,14 +71,14 @@ import numpy as np
 import pysam
 import yaml
 
-from dira_genotyper import simulate as sim
-from dira_genotyper.annotate import annotate_vcf, differential_genes
-from dira_genotyper.annotation_sources import bcsq_consequences
-from dira_genotyper.callable_regions import callable_report, read_uncallable
-from dira_genotyper.calling import CallingParams, call_variants
-from dira_genotyper.hgvs import describe_variant
-from dira_genotyper.locus_bam import extract_locus
-from dira_genotyper.transcript import load_transcript
+from dira_devtools import simulate as sim
+from dira_genotyper.alignment.locus_bam import extract_locus
+from dira_genotyper.annotation.annotate import annotate_vcf, differential_genes
+from dira_genotyper.annotation.hgvs import describe_variant
+from dira_genotyper.annotation.sources import bcsq_consequences
+from dira_genotyper.annotation.transcript import load_transcript
+from dira_genotyper.calling.callable_regions import callable_report, read_uncallable
+from dira_genotyper.calling.caller import CallingParams, call_variants
 
 ROOT = Path(__file__).resolve().parents[2]
 RES = ROOT / "resources" / "SYNTH"
@@ -1045,7 +1045,7 @@ def main(argv: list[str] | None = None) -> int:
             )
     # one fresh (forked from a preloaded server) process per sample: htslib's stderr is redirected per sample
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["__main__", "dira_genotyper.annotate", "dira_genotyper.calling"])
+    ctx.set_forkserver_preload(["__main__", "dira_genotyper.annotation.annotate", "dira_genotyper.calling.caller"])
     with ProcessPoolExecutor(max_workers=max(1, args.threads), mp_context=ctx, max_tasks_per_child=1) as pool:
         results = list(pool.map(run_sample, jobs))
     t_run = time.perf_counter() - t0

@@ -49,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from status_classes import StatusClass, status_classes  # noqa: E402
 
-from dira_genotyper import simulate as sim  # noqa: E402
+from dira_devtools import simulate as sim  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 RES = ROOT / "resources" / "SYNTH"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pysam
 
-from dira_genotyper import simulate as sim
+from dira_devtools import simulate as sim
 
 INTRON_DELETION = 1500  # bp, wholly inside IL1RN intron 1
 INTRON_MARGIN = 100  # minimum distance (bp) from the deletion to an exon (clear of every splice region)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pysam
 import pytest
 
-from dira_genotyper.transcript import load_transcript
+from dira_genotyper.annotation.transcript import load_transcript
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 SYNTH_GFF3 = RESOURCES / "SYNTH" / "il1rn.gff3"

@@ -180,13 +180,13 @@ def third_party_imports(paths) -> set[str]:
                 names |= {alias.name.split(".")[0] for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 names.add(node.module.split(".")[0])
-    return {n for n in names if n not in sys.stdlib_module_names and n not in ("dira_genotyper", "__future__")}
+    return {n for n in names if n not in sys.stdlib_module_names and n not in ("dira_genotyper", "dira_devtools", "__future__")}
 
 
 def package_imports() -> set[str]:
-    """What `python -m dira_genotyper` may import: every module of the package except the test-cohort simulator
-    (a developer tool no rule runs)."""
-    return third_party_imports(p for p in PACKAGE.rglob("*.py") if "simulate" not in p.parts)
+    """What `python -m dira_genotyper` may import: every module of the runtime package (the developer tools, in
+    ``dira_devtools``, are no rule's)."""
+    return third_party_imports(PACKAGE.rglob("*.py"))
 
 
 def shell_commands(shell: str) -> list[list[str]]:

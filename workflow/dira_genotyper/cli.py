@@ -7,11 +7,11 @@ import logging
 import sys
 from pathlib import Path
 
-from . import __version__
+from dira_genotyper import __version__
 
 
 def _build_resources(args: argparse.Namespace) -> int:
-    from .locus_resources import build_all
+    from dira_devtools.resources.build import build_all
 
     for path in build_all(Path(args.source), Path(args.out)):
         print(f"wrote {path}")
@@ -42,7 +42,7 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--out", default="resources", help="output folder (default: %(default)s)")
     p.set_defaults(func=_build_resources)
 
-    from . import commands
+    from dira_genotyper import commands
 
     commands.register(sub, command)
     return parser
@@ -60,12 +60,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except Exception as exc:  # user-facing errors are printed without a traceback
-        from .errors import InputError
+        from dira_genotyper.errors import InputError
 
         if isinstance(exc, InputError):
             print(f"ERROR: {exc}", file=sys.stderr)
             return 2
-        from .diagnose import diagnose
+        from dira_genotyper.inputs.diagnose import diagnose
 
         message = diagnose(exc, args)
         if message is None:

@@ -15,9 +15,9 @@ log = logging.getLogger("dira_genotyper")
 #: one command imports only the module of that command: importing them all (pandas, the simulator) cost every
 #: Snakemake job about a second of CPU.
 PLUGIN_MODULES = {
-    "simulate": ("test-cohort",),
-    "annotate": ("annotate",),
-    "cnv": ("cnv-mode", "cnv-count", "cnv-call"),
+    "dira_devtools.simulate": ("test-cohort",),
+    "dira_genotyper.annotation.annotate": ("annotate",),
+    "dira_genotyper.cnv": ("cnv-mode", "cnv-count", "cnv-call"),
 }
 #: The commands of this module (see :func:`register`).
 CORE_COMMANDS = (
@@ -34,7 +34,7 @@ CORE_COMMANDS = (
 
 
 def _sample(args: argparse.Namespace):
-    from .inputs import Sample
+    from dira_genotyper.inputs.sheet import Sample
 
     data = json.loads(args.sample_json)
     return Sample(
@@ -52,7 +52,8 @@ def _sample(args: argparse.Namespace):
 
 
 def cmd_validate_input(args: argparse.Namespace) -> int:
-    from . import fastq_checks, inputs
+    from dira_genotyper.inputs import fastq_checks
+    from dira_genotyper.inputs import sheet as inputs
 
     sample = _sample(args)
     if sample.kind == "fastq" and args.alignment_mode == "recruit":
@@ -65,7 +66,7 @@ def cmd_validate_input(args: argparse.Namespace) -> int:
         info = inputs.check_alignment_header(sample, args.reference, args.build, args.resources_dir, naming)
         info.pop("index", None)
     info["sex"] = sample.sex
-    from .provenance import input_digests
+    from dira_genotyper.run.provenance import input_digests
 
     info["digests"] = input_digests(sample.to_dict(), args.reference)  # the report's provenance
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -90,7 +91,7 @@ def translate_naming(text: str, mapping: dict[str, str], tsv_header: bool) -> st
 
 
 def cmd_prepare_resources(args: argparse.Namespace) -> int:
-    from . import inputs
+    from dira_genotyper.inputs import sheet as inputs
 
     meta = json.loads((Path(args.resources) / "build.json").read_text())
     build, naming = inputs.resolve_reference(args.reference, meta["build"], str(Path(args.resources).parent))
@@ -116,7 +117,7 @@ def cmd_prepare_resources(args: argparse.Namespace) -> int:
 def cmd_align(args: argparse.Namespace) -> int:
     import signal
 
-    from .locus_bam import align_fastq
+    from dira_genotyper.alignment.locus_bam import align_fastq
 
     # SIGTERM (Snakemake or Slurm cancelling the job) unwinds like an error, so temporary files are removed.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
@@ -127,8 +128,8 @@ def cmd_align(args: argparse.Namespace) -> int:
 
 
 def cmd_recruit_index(args: argparse.Namespace) -> int:
-    from .locus_bam import merged_regions
-    from .recruit import write_recruit_index
+    from dira_genotyper.alignment.locus_bam import merged_regions
+    from dira_genotyper.alignment.recruit import write_recruit_index
 
     info = write_recruit_index(args.reference, merged_regions(args.regions), args.max_count, args.out)
     log.info("recruitment index of %s: %d k-mers in the regions, %d unique, %d shared (at most %d times in the "
@@ -138,7 +139,7 @@ def cmd_recruit_index(args: argparse.Namespace) -> int:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from .locus_bam import extract_locus
+    from dira_genotyper.alignment.locus_bam import extract_locus
 
     meta = json.loads((Path(args.resources) / "build.json").read_text())
     counts = extract_locus(
@@ -154,8 +155,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_call(args: argparse.Namespace) -> int:
-    from .callable_regions import read_uncallable
-    from .calling import CallingParams, call_variants
+    from dira_genotyper.calling.callable_regions import read_uncallable
+    from dira_genotyper.calling.caller import CallingParams, call_variants
 
     params = CallingParams(**json.loads(args.params_json or "{}"))
     summary = call_variants(
@@ -171,14 +172,14 @@ def cmd_call(args: argparse.Namespace) -> int:
 
 
 def cmd_genotype(args: argparse.Namespace) -> int:
-    from .genotype import run_genotype
+    from dira_genotyper.interpretation.genotype import run_genotype
 
     run_genotype(args)
     return 0
 
 
 def cmd_cohort(args: argparse.Namespace) -> int:
-    from .cohort import cohort_rows, write_cohort_tsv, write_multiqc
+    from dira_genotyper.run.cohort import cohort_rows, write_cohort_tsv, write_multiqc
 
     reports = [json.loads(Path(p).read_text()) for p in args.reports]
     failed = {}
@@ -247,7 +248,7 @@ def register(sub, command: str | None = None) -> None:  # noqa: ANN001 - argpars
     p.set_defaults(func=cmd_extract)
 
     if command in (None, "callable"):
-        from .callable_regions import add_callable_arguments, run_callable
+        from dira_genotyper.calling.callable_regions import add_callable_arguments, run_callable
 
         p = sub.add_parser("callable", help="callable regions and per-exon coverage, with the caller's read filter")
         add_callable_arguments(p)
@@ -299,9 +300,9 @@ def register(sub, command: str | None = None) -> None:  # noqa: ANN001 - argpars
         if command is not None and command not in names:
             continue
         try:
-            module = importlib.import_module(f".{name}", __package__)
+            module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            if exc.name != f"{__package__}.{name}":
+            if exc.name != name:
                 raise
             continue
         module.register_cli(sub)

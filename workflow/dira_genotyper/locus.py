@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .errors import InputError
+from dira_genotyper.errors import InputError
 
+TARGET_DISEASE = "DIRA"  # the headline diagnosis, named in the reports (build.json `disease`)
 REQUIRED_FILES = ("build.json", "window.bed", "controls.bed", "targets.bed", "cds.bed", "genes.tsv", "exons.tsv")
 
 

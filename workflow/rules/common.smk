@@ -23,10 +23,11 @@ if PACKAGE_DIR not in sys.path:
     sys.path.insert(0, PACKAGE_DIR)
 
 from dira_genotyper import __version__ as DIRA_VERSION  # noqa: E402
-from dira_genotyper import fastq_checks, inputs, population_checks  # noqa: E402
-from dira_genotyper.config_check import check_config_keys  # noqa: E402
+from dira_genotyper.inputs import fastq_checks, population_checks  # noqa: E402
+from dira_genotyper.inputs import sheet as inputs  # noqa: E402
+from dira_genotyper.inputs.config_check import check_config_keys  # noqa: E402
 from dira_genotyper.errors import InputError  # noqa: E402
-from dira_genotyper.provenance import write_run_config  # noqa: E402
+from dira_genotyper.run.provenance import write_run_config  # noqa: E402
 
 try:  # a misspelt key names itself and the nearest valid one, before any job
     check_config_keys(config)
@@ -137,7 +138,7 @@ def sample_info_json(sample):
 
 
 def get_bwa_index(wildcards):
-    from dira_genotyper.locus_bam import bwa_index_prefix
+    from dira_genotyper.alignment.locus_bam import bwa_index_prefix
 
     prefix = bwa_index_prefix(REF)
     if prefix:
@@ -164,7 +165,7 @@ def get_alignment(wildcards):
 
 
 def sample_input_files(sample):
-    from dira_genotyper.provenance import sample_files
+    from dira_genotyper.run.provenance import sample_files
 
     return list(sample_files(SAMPLES[sample].to_dict()).values())
 
@@ -215,10 +216,10 @@ def get_final_outputs():
 def write_partial_cohort():
     """After a failed run (e.g. with --keep-going): stale reports moved to results/reports/stale/, probands of
     failed parents reported without parental phase, the cohort table written with every failure's reason
-    (logic: dira_genotyper.recovery)."""
+    (logic: dira_genotyper.run.recovery)."""
     from snakemake.logging import logger
 
-    from dira_genotyper.recovery import recover
+    from dira_genotyper.run.recovery import recover
 
     try:
         recover(

@@ -29,7 +29,7 @@ Package map (each module owns one concern; this module re-exports the names call
 
 from __future__ import annotations
 
-from .bins import (
+from dira_genotyper.cnv.bins import (
     BIN_COLUMNS,
     COUNT_COLUMNS,
     OPTIONAL_BIN_COLUMNS,
@@ -38,12 +38,12 @@ from .bins import (
     bin_mask,
     count_bins,
 )
-from .cli import needs_cohort, register_cli, run_cnv_call
-from .evidence import _poisson_cdf as _poisson_cdf
-from .evidence import _poisson_logcdf as _poisson_logcdf
-from .evidence import evidence_against_loss, junction_loglik
-from .hmm import CopyNumberHmm
-from .io import (
+from dira_genotyper.cnv.cli import needs_cohort, register_cli, run_cnv_call
+from dira_genotyper.cnv.evidence import _poisson_cdf as _poisson_cdf
+from dira_genotyper.cnv.evidence import _poisson_logcdf as _poisson_logcdf
+from dira_genotyper.cnv.evidence import evidence_against_loss, junction_loglik
+from dira_genotyper.cnv.hmm import CopyNumberHmm
+from dira_genotyper.cnv.io import (
     contigs_from,
     read_counts_tsv,
     write_bins_bedgraph,
@@ -53,12 +53,18 @@ from .io import (
     write_segments_tsv,
     write_segments_vcf,
 )
-from .normalise import looks_targeted
-from .params import MAX_QUALITY, CnvParams, phred
-from .reads import add_junction_evidence, add_read_evidence, apply_refined, genotype_deletion, refine_breakpoints
-from .resources import LocusResources, Region, load_resources, mask_fractions, merged_spans
-from .result import CnvResult, Deletion, Segment
-from .segments import call_copy_number, copy_number_at
+from dira_genotyper.cnv.normalise import looks_targeted
+from dira_genotyper.cnv.params import MAX_QUALITY, CnvParams, phred
+from dira_genotyper.cnv.reads import (
+    add_junction_evidence,
+    add_read_evidence,
+    apply_refined,
+    genotype_deletion,
+    refine_breakpoints,
+)
+from dira_genotyper.cnv.resources import LocusResources, Region, load_resources, mask_fractions, merged_spans
+from dira_genotyper.cnv.result import CnvResult, Deletion, Segment
+from dira_genotyper.cnv.segments import call_copy_number, copy_number_at
 
 __all__ = [
     "BIN_COLUMNS",

@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 import pysam
 
-from .. import breakpoints as bp
-from ..errors import InputError
-from ..read_filter import MPILEUP_SKIP_FLAGS
-from .params import CnvParams
-from .resources import LocusResources, load_resources, mask_fractions, merged_spans
+from dira_genotyper.calling.read_filter import MPILEUP_SKIP_FLAGS
+from dira_genotyper.cnv import breakpoints as bp
+from dira_genotyper.cnv.params import CnvParams
+from dira_genotyper.cnv.resources import LocusResources, load_resources, mask_fractions, merged_spans
+from dira_genotyper.errors import InputError
 
 COUNT_COLUMNS = ["chrom", "start", "end", "kind", "name", "gc", "reads", "depth"]
 # Optional count columns (written by cnv-count since the mask; readers work without them): share of the

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .bins import count_bins
-from .io import (
+from dira_genotyper.cnv.bins import count_bins
+from dira_genotyper.cnv.io import (
     contigs_from,
     read_counts_tsv,
     write_bins_tsv,
@@ -18,12 +18,12 @@ from .io import (
     write_segments_tsv,
     write_segments_vcf,
 )
-from .normalise import looks_targeted
-from .params import CnvParams
-from .reads import add_read_evidence
-from .resources import load_resources
-from .result import CnvResult
-from .segments import call_copy_number
+from dira_genotyper.cnv.normalise import looks_targeted
+from dira_genotyper.cnv.params import CnvParams
+from dira_genotyper.cnv.reads import add_read_evidence
+from dira_genotyper.cnv.resources import load_resources
+from dira_genotyper.cnv.result import CnvResult
+from dira_genotyper.cnv.segments import call_copy_number
 
 log = logging.getLogger(__name__)
 

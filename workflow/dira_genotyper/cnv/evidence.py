@@ -6,9 +6,9 @@ import math
 
 import numpy as np
 
-from .. import breakpoints as bp
-from .. import junctions as jn
-from .params import CnvParams
+from dira_genotyper.cnv import breakpoints as bp
+from dira_genotyper.cnv import junctions as jn
+from dira_genotyper.cnv.params import CnvParams
 
 
 def evidence_against_loss(

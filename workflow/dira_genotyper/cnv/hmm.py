@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .params import CnvParams
+from dira_genotyper.cnv.params import CnvParams
 
 
 def _log_emissions(

@@ -9,12 +9,12 @@ from pathlib import Path
 import pandas as pd
 import pysam
 
-from .. import breakpoints as bp
-from ..errors import InputError
-from .bins import BIN_COLUMNS, COUNT_COLUMNS, OPTIONAL_BIN_COLUMNS, OPTIONAL_COUNT_COLUMNS, _present
-from .params import _round
-from .resources import _overlap_names, load_resources
-from .result import CnvResult
+from dira_genotyper.cnv import breakpoints as bp
+from dira_genotyper.cnv.bins import BIN_COLUMNS, COUNT_COLUMNS, OPTIONAL_BIN_COLUMNS, OPTIONAL_COUNT_COLUMNS, _present
+from dira_genotyper.cnv.params import _round
+from dira_genotyper.cnv.resources import _overlap_names, load_resources
+from dira_genotyper.cnv.result import CnvResult
+from dira_genotyper.errors import InputError
 
 
 def write_counts_tsv(counts: pd.DataFrame, path: str | os.PathLike) -> Path:

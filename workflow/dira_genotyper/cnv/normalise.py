@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
-from ..reasons import Reason
-from .bins import _BinMask
-from .params import CnvParams
-from .resources import LocusResources, Region
+from dira_genotyper.cnv.bins import _BinMask
+from dira_genotyper.cnv.params import CnvParams
+from dira_genotyper.cnv.resources import LocusResources, Region
+from dira_genotyper.errors import InputError
+from dira_genotyper.reasons import Reason
 
 
 @dataclass

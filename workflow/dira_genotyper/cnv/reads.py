@@ -10,14 +10,14 @@ from dataclasses import replace
 import numpy as np
 import pysam
 
-from .. import breakpoints as bp
-from .. import junctions as jn
-from .evidence import junction_loglik
-from .hmm import _log_emissions
-from .params import CnvParams, phred
-from .resources import LocusResources, Region, _overlap_names, load_resources, merged_spans
-from .result import CnvResult, Deletion
-from .segments import _finalise_calls
+from dira_genotyper.cnv import breakpoints as bp
+from dira_genotyper.cnv import junctions as jn
+from dira_genotyper.cnv.evidence import junction_loglik
+from dira_genotyper.cnv.hmm import _log_emissions
+from dira_genotyper.cnv.params import CnvParams, phred
+from dira_genotyper.cnv.resources import LocusResources, Region, _overlap_names, load_resources, merged_spans
+from dira_genotyper.cnv.result import CnvResult, Deletion
+from dira_genotyper.cnv.segments import _finalise_calls
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
-from ..locus import Exon, Gene, Interval, contig_order, merge, read_bed, read_genes
+from dira_genotyper.errors import InputError
+from dira_genotyper.locus import Exon, Gene, Interval, contig_order, merge, read_bed, read_genes
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..reasons import Reason
-from .params import _round
+from dira_genotyper.cnv.params import _round
+from dira_genotyper.reasons import Reason
 
 
 @dataclass

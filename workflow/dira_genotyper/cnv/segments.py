@@ -9,15 +9,15 @@ import os
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
-from ..reasons import Reason
-from .bins import COUNT_COLUMNS, OPTIONAL_COUNT_COLUMNS, _BinMask, _present, bin_mask
-from .evidence import evidence_against_loss
-from .hmm import CopyNumberHmm, _log_emissions
-from .normalise import _normalise_cohort, _normalise_single, _Normalised, looks_targeted
-from .params import MAX_QUALITY, CnvParams, _round, phred
-from .resources import LocusResources, _overlap_names, load_resources
-from .result import CnvResult, Deletion, Segment, _CallSpec
+from dira_genotyper.cnv.bins import COUNT_COLUMNS, OPTIONAL_COUNT_COLUMNS, _BinMask, _present, bin_mask
+from dira_genotyper.cnv.evidence import evidence_against_loss
+from dira_genotyper.cnv.hmm import CopyNumberHmm, _log_emissions
+from dira_genotyper.cnv.normalise import _normalise_cohort, _normalise_single, _Normalised, looks_targeted
+from dira_genotyper.cnv.params import MAX_QUALITY, CnvParams, _round, phred
+from dira_genotyper.cnv.resources import LocusResources, _overlap_names, load_resources
+from dira_genotyper.cnv.result import CnvResult, Deletion, Segment, _CallSpec
+from dira_genotyper.errors import InputError
+from dira_genotyper.reasons import Reason
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ attributes and text), ``style`` (colours, labels, number formats), ``io`` (the d
 
 from __future__ import annotations
 
-from .html import page_context, render_html, write_html
-from .io import read_bins_tsv
-from .plots import cluster_plot_svg, il1rn_exon_svg
+from dira_genotyper.report.html import page_context, render_html, write_html
+from dira_genotyper.report.io import read_bins_tsv
+from dira_genotyper.report.plots import cluster_plot_svg, il1rn_exon_svg
 
 __all__ = ["cluster_plot_svg", "il1rn_exon_svg", "page_context", "read_bins_tsv", "render_html", "write_html"]

@@ -16,8 +16,8 @@ import jinja2
 from jinja2.ext import Extension
 from markupsafe import Markup
 
-from .plots import cluster_plot_svg, deleted_exons, il1rn_exon_svg
-from .style import (
+from dira_genotyper.report.plots import cluster_plot_svg, deleted_exons, il1rn_exon_svg
+from dira_genotyper.report.style import (
     CN_COLOURS,
     DASH,
     NO_CALL_COLOUR,

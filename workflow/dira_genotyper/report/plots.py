@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from .style import cn_colour, headline_gene, text
-from .svg import Element, coord
+from dira_genotyper.report.style import cn_colour, headline_gene, text
+from dira_genotyper.report.svg import Element, coord
 
 WIDTH = 1040.0
 FONT = "system-ui, Arial, sans-serif"

@@ -1,0 +1,412 @@
+"""The DIRA interpretation, one test per row of the README's clinical decision table (hand-made calls).
+
+The gene model has IL1RN's real coding layout (exon 1: 27 nt 5' UTR + c.1-116; exon 2: c.117-205 (89 nt);
+exon 3: c.206-318 (113 nt); exon 4: c.319-534 + 3' UTR), placed at small test coordinates.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dira_genotyper.interpretation.decision import copy_number_at, interpret
+from dira_genotyper.interpretation.gene_state import GeneModel
+from dira_genotyper.interpretation.genotype import load_known_deletions
+
+KNOWN = Path(__file__).resolve().parents[3] / "resources" / "known_dira_variants.tsv"
+MODEL = GeneModel(
+    "IL1RN", "chr2", "+",
+    exons=((1, 1000, 1142), (2, 3000, 3088), (3, 4400, 4512), (4, 6000, 7400)),
+    cds=((1, 1027, 1142), (2, 3000, 3088), (3, 4400, 4512), (4, 6000, 6215)),
+)  # fmt: skip
+SAMPLE = {"sample": "S", "father": None, "mother": None, "family": None, "sex": "unknown"}
+CDS_EXONS = [{"exon": n, "start": s, "end": e} for n, s, e in MODEL.cds]
+FULL = {
+    "callable_fraction_cds": 1.0,
+    "mean_depth_cds": 30.0,
+    "exons": CDS_EXONS,
+    "uncallable_exons": [],
+    "min_depth": 10,
+    "min_depth_hemizygous": 5,
+    "splice_bp": 2,
+    "uncallable_intervals": [],
+    "uncallable_intervals_hemizygous": [],
+}
+CLUSTER = ("IL36G", "IL36A", "IL36B", "IL36RN", "IL1F10", "IL1RN")
+
+
+def exons(cn=2, **override):
+    return [
+        {"gene": "IL1RN", "exon": n, "start": s, "end": e, "copy_number": override.get(f"e{n}", cn), "quality": 50.0}
+        for n, s, e in MODEL.exons
+    ]
+
+
+def cnv(gene_cn: int | None = 2, deletions=(), status="called", exon_cn=None):
+    genes = {g: {"copy_number": gene_cn, "quality": 50.0} for g in CLUSTER}
+    return {
+        "status": status,
+        "mode": "single",
+        "mad": 0.05,
+        "reasons": [] if status == "called" else ["too shallow"],
+        "genes": genes,
+        "exons": exon_cn if exon_cn is not None else exons(),
+        "deletions": list(deletions),
+    }
+
+
+def var(
+    pos,
+    ref,
+    alt,
+    gt="0/1",
+    cls="pathogenic",
+    hgvs="c.160C>T",
+    known="Q54X",
+    flt="PASS",
+    af=None,
+    depth=30,
+    alt_depth=None,
+    consequence="stop_gained",
+):
+    hom = gt == "1/1"
+    fraction = 1.0 if hom else 0.5
+    if alt_depth is not None:
+        fraction = round(alt_depth / depth, 4)
+    zyg = "homozygous" if hom else "unknown" if "." in gt else "heterozygous"
+    return {
+        "chrom": "chr2",
+        "pos": pos,
+        "ref": ref,
+        "alt": alt,
+        "genotype": gt,
+        "zygosity": zyg,
+        "classification": cls,
+        "classification_reason": "test.",
+        "hgvs_c": f"NM_173842.3:{hgvs}",
+        "hgvs_p": "NP_776214.1:p.(Gln54*)",
+        "hgvs_c_ensembl": None,
+        "consequence": consequence,
+        "known_as": known,
+        "filter": flt,
+        "depth": depth,
+        "alt_depth": alt_depth if alt_depth is not None else round(depth * fraction),
+        "allele_fraction": fraction,
+        "qual": 200.0,
+        "genotype_quality": 99,
+        "kind": "snv" if len(ref) == len(alt) else "indel",
+        "population_af": af,
+    }
+
+
+def deletion(start, end, cn, genes=("IL1RN",)):
+    return {
+        "chrom": "chr2",
+        "start": start,
+        "end": end,
+        "size": end - start + 1,
+        "copy_number": cn,
+        "quality": 60.0,
+        "genes": list(genes),
+        "il1rn_exons": [],
+        "breakpoint_support": {"split_reads": 5, "discordant_pairs": 7, "precise": True},
+    }
+
+
+def run(variants, copy_number=None, coverage=None, **kw):
+    return interpret(SAMPLE, variants, copy_number or cnv(), coverage or FULL, model=MODEL, disease="DIRA", **kw)
+
+
+Q54X = var(3043, "C", "T")  # c.160 (exon 2)
+E77X = var(4423, "G", "T", hgvs="c.229G>T", known="E77X")  # c.229 (exon 3)
+FOUNDER_HET = deletion(1, 200_000, 1, genes=CLUSTER)
+FOUNDER_HOM = deletion(1, 200_000, 0, genes=CLUSTER)
+ONE_COPY = exons(1)
+
+
+# ---- affected ------------------------------------------------------------------------------------------------
+def test_row01_homozygous_lof_variant_is_affected():
+    result = run([var(3043, "C", "T", gt="1/1")])
+    assert result.status == "affected"
+    assert result.alleles[0]["zygosity"] == "homozygous" and result.alleles[0]["copy_number"] == 2
+
+
+def test_row02_homozygous_whole_gene_deletion_is_affected_and_matches_the_founder_by_gene_content():
+    cov = dict(FULL, uncallable_intervals=[["chr2", 0, 10_000]], uncallable_intervals_hemizygous=[["chr2", 0, 10_000]])
+    result = run([], cnv(0, [FOUNDER_HOM], exon_cn=exons(0)), cov, known_deletion=load_known_deletions(KNOWN))
+    assert result.status == "affected"
+    allele = result.alleles[0]
+    assert (allele["kind"], allele["zygosity"], allele["consequence"]) == (
+        "deletion",
+        "homozygous",
+        "transcript_ablation",
+    )
+    assert "Puerto Rican" in allele["known_as"] and allele["classification"] == "pathogenic"
+    assert all(row["callable"] for row in result.exon_callability)  # its own bases never count against it
+
+
+def test_row03_homozygous_deletion_of_a_coding_exon_is_affected():
+    exon3 = deletion(4000, 5800, 0)
+    result = run([], cnv(0, [exon3], exon_cn=exons(e3=0)))
+    assert result.status == "affected"
+    assert result.alleles[0]["classification"] == "likely_pathogenic"
+    assert "out of frame" in result.alleles[0]["classification_reason"]
+
+
+def test_row04_het_founder_deletion_and_a_lof_on_the_other_copy_is_affected_by_zygosity():
+    result = run(
+        [var(4423, "G", "T", gt="1/1", hgvs="c.229G>T", known="E77X", depth=14)],
+        cnv(1, [FOUNDER_HET], exon_cn=ONE_COPY),
+    )
+    assert result.status == "affected"
+    snv = next(a for a in result.alleles if a["kind"] == "snv")
+    assert snv["zygosity"] == "hemizygous" and snv["copy_number"] == 1
+    assert result.phase["status"] == "in_trans" and result.phase["method"] == "zygosity"
+
+
+def test_row05_a_hemizygous_deletion_is_not_failed_for_its_own_missing_reads():
+    """c.213_227del on the only copy left: its deleted bases have no reads, and LowDepth/LowGQ/Uncallable were
+    written by the two-copy caller; at copy number 1 they do not stand."""
+    small = var(
+        4405,
+        "CAGATGTGGTACCCAT",
+        "C",
+        gt="1/1",
+        hgvs="c.213_227del",
+        known="213-228del",
+        depth=9,
+        flt=["LowDepth", "LowGQ", "Uncallable"],
+        consequence="inframe_deletion",
+    )
+    cov = dict(
+        FULL, uncallable_intervals=[["chr2", 4400, 4420]], uncallable_intervals_hemizygous=[["chr2", 4405, 4420]]
+    )
+    result = run([small], cnv(1, [FOUNDER_HET], exon_cn=ONE_COPY), cov)
+    assert result.status == "affected", result.reasons
+    assert next(a for a in result.alleles if a["kind"] == "indel")["evidence"]["filter"] == "PASS"
+
+
+def test_row06_compound_heterozygote_in_trans_by_parents_is_affected():
+    child = dict(SAMPLE, father="D", mother="M")
+    parents = {"father": {"variants": [Q54X], "cnv": cnv()}, "mother": {"variants": [E77X], "cnv": cnv()}}
+    result = interpret(child, [Q54X, E77X], cnv(), FULL, parents=parents, model=MODEL, disease="DIRA")
+    assert result.status == "affected" and result.phase["status"] == "in_trans"
+    assert {a["hgvs_c"]: a["origin"] for a in result.alleles} == {
+        "NM_173842.3:c.160C>T": "paternal",
+        "NM_173842.3:c.229G>T": "maternal",
+    }
+
+
+def test_row07_two_het_lof_of_unknown_phase_is_affected_with_a_caveat_or_inconclusive_when_strict():
+    relaxed = run([Q54X, E77X])
+    assert relaxed.status == "affected" and relaxed.phase["status"] == "unknown"
+    assert any("confirm by testing the parents" in r for r in relaxed.reasons)
+    assert run([Q54X, E77X], strict_phase=True).status == "inconclusive"
+
+
+def test_row08_two_lof_in_cis_is_carrier():
+    child = dict(SAMPLE, father="D", mother="M")
+    parents = {"father": {"variants": [Q54X, E77X], "cnv": cnv()}, "mother": {"variants": [], "cnv": cnv()}}
+    result = interpret(child, [Q54X, E77X], cnv(), FULL, parents=parents, model=MODEL, disease="DIRA")
+    assert result.status == "carrier" and result.phase["status"] == "in_cis"
+
+
+def test_row09_exon_deletion_on_one_copy_and_a_lof_on_the_other_is_affected():
+    exon4 = deletion(5800, 6500, 1)
+    result = run([Q54X], cnv(1, [exon4], exon_cn=exons(e4=1)))
+    assert result.status == "affected"
+    assert {a["kind"] for a in result.alleles} == {"snv", "deletion"}
+
+
+# ---- carrier ---------------------------------------------------------------------------------------------------
+def test_row10_one_het_lof_with_the_rest_complete_is_carrier():
+    result = run([Q54X])
+    assert result.status == "carrier" and "a working copy remains" in result.summary
+
+
+def test_row11_carrier_of_the_founder_deletion_at_shallow_depth_is_carrier():
+    """One copy left at ~15x: bases under the two-copy depth (10) but over the one-copy depth (5) are callable."""
+    cov = dict(FULL, uncallable_intervals=[["chr2", 3010, 3030], ["chr2", 6100, 6120]])
+    result = run([], cnv(1, [FOUNDER_HET], exon_cn=ONE_COPY), cov)
+    assert result.status == "carrier", result.reasons
+    assert {row["required_depth"] for row in result.exon_callability} == {5}
+
+
+def test_row12_founder_carrier_with_an_exon_below_the_one_copy_depth_is_inconclusive():
+    cov = dict(
+        FULL, uncallable_intervals=[["chr2", 3010, 3030]], uncallable_intervals_hemizygous=[["chr2", 3010, 3030]]
+    )
+    result = run([], cnv(1, [FOUNDER_HET], exon_cn=ONE_COPY), cov)
+    assert result.status == "inconclusive"
+    assert any("exon(s) 2 not callable" in r for r in result.reasons)
+
+
+# ---- inconclusive ----------------------------------------------------------------------------------------------
+def test_row13_lof_plus_het_vus_is_a_possible_compound_heterozygote():
+    vus = var(4470, "G", "T", cls="uncertain", hgvs="c.276G>T", known=None, consequence="missense_variant")
+    result = run([Q54X, vus])
+    assert result.status == "inconclusive"
+    assert any("possible compound heterozygote" in r and "parental testing" in r for r in result.reasons)
+
+
+def test_row14_lof_plus_uncallable_exon_is_inconclusive():
+    cov = dict(FULL, uncallable_intervals=[["chr2", 4450, 4460]])
+    result = run([Q54X], coverage=cov)
+    assert result.status == "inconclusive"
+    assert any("exon(s) 3 not callable" in r for r in result.reasons)
+
+
+def test_row15_nothing_found_with_everything_checked_is_negative():
+    assert run([]).status == "negative"
+
+
+def test_row16_copy_number_not_called_is_inconclusive():
+    result = run([], cnv(None, status="no_call", exon_cn=exons(None)))
+    assert result.status == "inconclusive" and any("copy number not called" in r for r in result.reasons)
+
+
+def test_row17_exon_at_one_copy_that_no_deletion_explains_is_inconclusive_even_with_a_homozygous_looking_lof():
+    result = run([var(3043, "C", "T", gt="1/1")], cnv(2, exon_cn=exons(e2=1)))
+    assert result.status == "inconclusive"
+    assert any("no called deletion explains it" in r for r in result.reasons)
+    assert result.alleles[0]["zygosity"] == "hemizygous"
+    assert run([], cnv(2, exon_cn=exons(e2=1))).status == "inconclusive"
+
+
+@pytest.mark.parametrize("gene_cn", [1, 3])
+def test_row18_gene_copy_number_other_than_two_without_a_segment_is_inconclusive(gene_cn):
+    result = run([], cnv(gene_cn))
+    assert result.status == "inconclusive"
+
+
+def test_row19_duplication_is_reported_not_ignored():
+    result = run([Q54X], cnv(2, exon_cn=exons(e3=3)))
+    assert result.status == "inconclusive"
+    assert any("duplication" in r and "exon 3 at copy number 3" in r for r in result.reasons)
+
+
+def test_row20_heterozygous_snv_inside_a_one_copy_region_is_a_conflict():
+    result = run(
+        [var(4423, "G", "T", gt="0/1", hgvs="c.229G>T", known="E77X", depth=14)],
+        cnv(1, [FOUNDER_HET], exon_cn=ONE_COPY),
+    )
+    assert result.status == "inconclusive"
+    assert any("where only one copy is present" in r for r in result.reasons)
+
+
+def test_row21_lof_in_a_minority_of_reads_flags_mosaicism():
+    low = var(3043, "C", "T", depth=50, alt_depth=10)
+    result = run([low])
+    assert result.status == "inconclusive"
+    assert any("mosaicism or sample contamination" in r for r in result.reasons)
+
+
+def test_row22_incomplete_genotype_is_not_homozygous():
+    result = run([var(3043, "C", "T", gt="./1")])
+    assert result.status == "inconclusive"
+    assert result.alleles[0]["zygosity"] == "unknown"
+    assert any("incomplete" in r for r in result.reasons)
+
+
+def test_row23_intron_only_deletion_is_not_lof():
+    intronic = deletion(1500, 2800, 1)  # intron 1 only
+    alone = run([], cnv(1, [intronic]))
+    assert alone.status == "negative", alone.reasons
+    assert alone.other_variants[0]["classification"] == "likely_benign"
+    with_q54x = run([Q54X], cnv(1, [intronic]))
+    assert with_q54x.status == "carrier"
+
+
+@pytest.mark.parametrize("precise", [True, False])
+def test_row23b_exon_beside_an_intron_deletion(precise):
+    """Depth alone leaves the exon next to a real intron deletion uncalled; precise breakpoints that spare it (and
+    the exon's own two-copy depth) settle it, imprecise ones do not."""
+    intronic = deletion(1200, 2800, 1)
+    intronic["breakpoint_support"]["precise"] = precise
+    cn = exons(e1=None, e2=None)
+    for row in cn:
+        row["ratio"] = 0.95
+    result = run([], cnv(1, [intronic], exon_cn=cn))
+    if precise:
+        assert result.status == "negative", result.reasons
+        assert any("precise breakpoints that spare it" in r for r in result.reasons)
+    else:
+        assert result.status == "inconclusive"
+        assert any("exon 1: copy number not called" in r for r in result.reasons)
+
+
+def test_row24_three_prime_utr_only_deletion_is_not_lof():
+    utr = deletion(6600, 7000, 1)
+    result = run([Q54X], cnv(2, [utr], exon_cn=exons(e4=1)))
+    assert result.status == "carrier", result.reasons
+
+
+def test_row25_uncertain_only_is_inconclusive():
+    vus = var(4470, "G", "T", cls="uncertain", hgvs="c.276G>T", known=None, consequence="missense_variant")
+    assert run([vus]).status == "inconclusive"
+
+
+def test_row26_benign_and_likely_benign_are_listed_not_dropped():
+    common = var(6100, "A", "G", cls="benign", hgvs="c.400A>G", known=None, af=0.25)
+    isoform = var(900, "G", "A", cls="likely_benign", hgvs="c.-40G>A", known=None, consequence="upstream_gene_variant")
+    result = run([common, isoform])
+    assert result.status == "negative" and result.alleles == []
+    assert {o["classification"] for o in result.other_variants} == {"benign", "likely_benign"}
+    assert any("classified benign" in r for r in result.reasons)
+
+
+def test_row27_filtered_lof_is_not_an_allele_but_blocks():
+    result = run([var(3043, "C", "T", flt=["LowDepth"], depth=6)])
+    assert result.alleles == [] and result.status == "inconclusive"
+    assert any("failed filters" in r for r in result.reasons)
+
+
+def test_homozygous_child_of_non_carrier_parent_is_flagged():
+    child = dict(SAMPLE, father="D", mother="M")
+    parents = {"father": {"variants": [Q54X], "cnv": cnv()}, "mother": {"variants": [], "cnv": cnv()}}
+    result = interpret(
+        child, [var(3043, "C", "T", gt="1/1")], cnv(), FULL, parents=parents, model=MODEL, disease="DIRA"
+    )
+    assert result.status == "affected" and result.family["mendelian_consistent"] is False
+
+
+def test_limitations_follow_the_evidence():
+    deleted = run([], cnv(0, [FOUNDER_HOM], exon_cn=exons(0)))
+    assert any("deleted on both copies" in text for text in deleted.limitations)
+    low = run(
+        [], cnv(None, status="no_call", exon_cn=exons(None)), dict(FULL, uncallable_intervals=[["chr2", 4450, 4460]])
+    )
+    assert any("exon(s) 3 did not reach the depth" in text for text in low.limitations)
+    assert any("Copy number could not be called" in text for text in low.limitations)
+    assert not any("did not reach" in text for text in run([]).limitations)
+
+
+def test_limitations_travel_with_the_answer():
+    result = run([])
+    assert any(text.startswith("Tested:") for text in result.limitations)
+    assert any(text.startswith("Not tested:") for text in result.limitations)
+    assert any("research use" in text for text in result.limitations)
+
+
+@pytest.mark.parametrize(("pos", "expected"), [(3043, 2), (100, 1), (4450, 2)])
+def test_copy_number_at(pos, expected):
+    result = cnv(2, [deletion(1, 500, 1, genes=())])
+    assert copy_number_at(result, "chr2", pos, MODEL) == expected
+    assert copy_number_at(cnv(status="no_call"), "chr2", pos, MODEL) is None
+    no_entry = cnv(2, exon_cn=[])  # a missing exon call is never two copies
+    assert copy_number_at(no_entry, "chr2", 3043, MODEL) is None
+
+
+def test_a_report_that_breaks_its_contract_is_an_error_not_a_file():
+    from dira_genotyper.interpretation.genotype import validate_report
+
+    try:
+        import dira_report_examples as ex
+    except ImportError:  # tests/unit imported as a package
+        from . import dira_report_examples as ex
+    report, _bins = ex.all_examples()["carrier"]
+    validate_report(report)  # a good one passes
+    report["status"] = "probably fine"
+    with pytest.raises(ValueError, match="breaks its schema.*status"):
+        validate_report(report)

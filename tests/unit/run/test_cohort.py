@@ -1,0 +1,85 @@
+"""Cohort table and MultiQC custom content from the per-sample reports."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+import yaml
+
+from dira_genotyper.run.cohort import COLUMNS, cohort_rows, multiqc_config, write_cohort_tsv, write_multiqc
+
+try:  # tests/unit as a package or as a plain folder on sys.path (pytest's default import mode)
+    from . import dira_report_examples as ex
+except ImportError:
+    import dira_report_examples as ex
+
+
+@pytest.fixture(scope="module")
+def reports() -> list[dict]:
+    return [report for report, _ in ex.all_examples().values()]
+
+
+def test_rows_one_per_sample_sorted_with_failures(reports):
+    rows = cohort_rows(reports, {"ZZ-9": "FASTQ truncated", "CTRL-42": "MultiQC step failed"})
+    assert [r["sample"] for r in rows] == sorted([r["sample"] for r in reports] + ["ZZ-9"])
+    by = {r["sample"]: r for r in rows}
+    assert by["ZZ-9"]["status"] == "failed" and by["ZZ-9"]["failed_reason"] == "FASTQ truncated"
+    assert by["ZZ-9"]["il1rn_copy_number"] is None
+    # A sample with a report keeps it; the reason is shown beside it.
+    assert by["CTRL-42"]["status"] == "negative" and by["CTRL-42"]["failed_reason"] == "MultiQC step failed"
+    assert by["NF-017"]["alleles"] == "NM_173842.3:c.229G>T NP_776214.1:p.(Glu77*) heterozygous"
+    assert by["PAL-2"]["alleles"] == (
+        "NM_173842.3:c.160C>T NP_776214.1:p.(Gln54*) hemizygous; deletion chr2:640001-700000 heterozygous"
+    )
+    assert by["PR-001"]["deletions"].startswith("chr2:520001-690000 170.0kb CN0 homozygous (IL36G,")
+    assert by["PR-001"]["il1rn_copy_number"] == 0
+    assert by["LOWQ-3"]["il1rn_copy_number"] is None and by["LOWQ-3"]["cnv_status"] == "no_call"
+
+
+def test_failed_without_reason_is_not_silent():
+    (row,) = cohort_rows([], {"S1": ""})
+    assert row["status"] == "failed" and row["failed_reason"]
+
+
+def test_cohort_tsv(tmp_path, reports):
+    rows = cohort_rows(reports, {"ZZ-9": "bad\tinput\nfile"})
+    path = write_cohort_tsv(tmp_path / "results" / "cohort.tsv", rows)
+    with open(path, newline="") as fh:
+        table = list(csv.DictReader(fh, delimiter="\t"))
+    assert list(table[0]) == COLUMNS
+    by = {r["sample"]: r for r in table}
+    assert by["ZZ-9"]["failed_reason"] == "bad input file"  # no tab or newline can break the table
+    assert by["LOWQ-3"]["il1rn_copy_number"] == ""
+    assert by["PR-001"]["il1rn_copy_number"] == "0"
+    assert by["CTRL-42"]["callable_fraction_cds"] == "1"
+    assert by["LOWQ-3"]["callable_fraction_cds"] == "0.79"
+    assert by["CTRL-42"]["mean_depth"] == "46.3"
+    assert path.read_text() == write_cohort_tsv(tmp_path / "again.tsv", rows).read_text()
+
+
+def test_multiqc_custom_content(tmp_path, reports):
+    rows = cohort_rows(reports, {"ZZ-9": "FASTQ truncated"})
+    path = write_multiqc(tmp_path / "dira_mqc.tsv", rows)
+    text = path.read_text()
+    # MultiQC strips the leading '#' of each comment line and reads the rest as YAML.
+    header = "\n".join(line[1:] for line in text.splitlines() if line.startswith("#"))
+    config = yaml.safe_load(header)
+    assert config == multiqc_config()
+    assert config["id"] == "dira_genotyper"
+    assert config["plot_type"] == "table"
+    assert config["section_name"]
+    assert set(config["headers"]) == set(COLUMNS[1:])
+    assert "# plot_type: table" in text.splitlines()  # written by yaml.safe_dump, one key per line
+    body = [line for line in text.splitlines() if not line.startswith("#")]
+    assert body[0].split("\t") == ["Sample", *COLUMNS[1:]]
+    assert len(body) == len(rows) + 1
+    by = {line.split("\t")[0]: line.split("\t") for line in body[1:]}
+    # MultiQC shows the callable fraction as a percentage.
+    assert by["LOWQ-3"][COLUMNS.index("callable_fraction_cds")] == "79"
+    assert by["ZZ-9"][COLUMNS.index("status")] == "failed"
+
+
+def test_multiqc_file_name_must_end_in_mqc(tmp_path):
+    with pytest.raises(ValueError, match="_mqc.tsv"):
+        write_multiqc(tmp_path / "dira.tsv", [])

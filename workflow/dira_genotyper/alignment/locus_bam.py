@@ -1,0 +1,221 @@
+"""Alignment (BWA-MEM) and extraction of the IL1RN locus + control regions into a small indexed BAM."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pysam
+
+from dira_genotyper.errors import InputError
+from dira_genotyper.inputs.sheet import contig_candidates
+from dira_genotyper.locus import merge, read_bed
+
+log = logging.getLogger(__name__)
+
+
+def merged_regions(beds: list[str]) -> list[tuple[str, int, int]]:
+    """The regions of BED files merged, as (chrom, start0, end) for region fetches."""
+    return [iv.bed() for iv in merge(iv for bed in beds for iv in read_bed(bed))]
+
+
+def bwa_version() -> str:
+    exe = shutil.which("bwa")
+    if exe is None:
+        return "not installed"
+    proc = subprocess.run([exe], capture_output=True, text=True)
+    for line in proc.stderr.splitlines():
+        if line.startswith("Version:"):
+            return line.split(":", 1)[1].strip()
+    return "unknown"
+
+
+def require_bwa() -> str:
+    exe = shutil.which("bwa")
+    if exe is None:
+        raise InputError(
+            "BWA is not installed but FASTQ samples need it: `sudo apt-get install -y bwa` (Debian/Ubuntu), or "
+            "`conda install -c bioconda bwa=0.7.17`, or run with `--sdm conda`"
+        )
+    return exe
+
+
+def bwa_index_prefix(reference: str) -> str | None:
+    """The reference's BWA index prefix if all five index files exist beside it."""
+    if all(os.path.exists(f"{reference}.{ext}") for ext in ("amb", "ann", "bwt", "pac", "sa")):
+        return reference
+    return None
+
+
+def build_bwa_index(reference: str, prefix: str) -> None:
+    Path(prefix).parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run([require_bwa(), "index", "-p", prefix, reference], check=True)
+
+
+def remove_stale_temp(out_dir: Path, sample: str) -> None:
+    """Temporary folders of an earlier alignment of this sample that was killed (SIGKILL leaves them)."""
+    for stale in out_dir.glob(f".{sample}.align.*"):
+        log.warning("removing %s left by an interrupted alignment", stale)
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def align_fastq(
+    fq1: str,
+    fq2: str,
+    index_prefix: str,
+    sample: str,
+    out_bam: str,
+    threads: int = 2,
+    mark_duplicates: bool = True,
+    recruit_index: str | None = None,
+    recruit_stride: int = 4,
+) -> dict:
+    """BWA-MEM with a read group, then fixmate -> coordinate sort -> markdup -> index (pysam in-process).
+
+    With `recruit_index` (``alignment.mode: recruit``) only the pairs recruited by :mod:`.recruit` reach BWA:
+    the recruiter streams them into BWA's standard input, so nothing of the whole genome is written to disk.
+    Temporary files live in a hidden folder beside `out_bam` and are removed on success, error or SIGTERM
+    (and, after a SIGKILL, by the next run).
+    """
+    bwa = require_bwa()
+    out_dir = Path(out_bam).parent
+    out_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temp(out_dir, sample)
+    summary: dict = {"mode": "recruit" if recruit_index else "full"}
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=f".{sample}.align.") as tmp:
+        sam = os.path.join(tmp, "aligned.sam")
+        read_group = f"@RG\\tID:{sample}\\tSM:{sample}\\tLB:{sample}\\tPL:ILLUMINA"
+        # -K fixes the batch size so that output does not depend on the thread count (reproducible runs).
+        cmd = [bwa, "mem", "-K", "10000000", "-t", str(threads), "-R", read_group, index_prefix]
+        if recruit_index:
+            from dira_genotyper.alignment.recruit import load_recruit_index, recruit_pairs
+
+            kmers = load_recruit_index(recruit_index)
+            cmd += ["-p", "/dev/stdin"]  # interleaved pairs from the recruiter
+            log.info("recruiting pairs with %s (%d k-mers), aligning them with %s", recruit_index, len(kmers),
+                     " ".join(cmd))  # fmt: skip
+            with open(sam, "w") as out:
+                proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=out)
+                start = time.perf_counter()
+                try:
+                    stats = recruit_pairs(fq1, fq2, kmers, proc.stdin, stride=recruit_stride, sample=sample)
+                except BaseException:
+                    proc.kill()
+                    proc.wait()
+                    raise
+                log.info("recruitment pass: %.1f s (BWA still aligning the last batch)", time.perf_counter() - start)
+                proc.stdin.close()
+                if proc.wait() != 0:
+                    raise subprocess.CalledProcessError(proc.returncode, cmd)
+            log.info("recruited %d of %d pairs (%.4f%%)", stats.recruited, stats.pairs, 100 * stats.fraction)
+            summary.update(pairs=stats.pairs, recruited=stats.recruited)
+        else:
+            cmd += [fq1, fq2]
+            log.info("running %s", " ".join(cmd))
+            with open(sam, "w") as out:
+                subprocess.run(cmd, stdout=out, check=True)
+        fixed = os.path.join(tmp, "fixmate.bam")
+        pysam.samtools.fixmate("-m", "-O", "bam", sam, fixed, catch_stdout=False)
+        os.remove(sam)
+        ordered = os.path.join(tmp, "sorted.bam")
+        pysam.samtools.sort("-@", str(threads), "-T", os.path.join(tmp, "sort"), "-o", ordered, fixed,
+                            catch_stdout=False)  # fmt: skip
+        os.remove(fixed)
+        final = ordered
+        if mark_duplicates:
+            final = os.path.join(tmp, "markdup.bam")
+            pysam.samtools.markdup(ordered, final, catch_stdout=False)
+        os.replace(final, out_bam)
+    pysam.index(out_bam)
+    return summary
+
+
+def ensure_index(path: str, kind: str, fallback_index: str) -> str | None:
+    """The existing index of a BAM/CRAM, or build one at `fallback_index` (the input may be read-only)."""
+    from dira_genotyper.inputs.sheet import find_index
+
+    index = find_index(path)
+    if index and os.path.getmtime(index) + 1 < os.path.getmtime(path):
+        log.warning("index %s is older than %s; re-indexing into %s", index, path, fallback_index)
+        index = None
+    if index is None:
+        Path(fallback_index).parent.mkdir(parents=True, exist_ok=True)
+        log.info("%s has no index: indexing it into %s", path, fallback_index)
+        pysam.index(path, fallback_index)
+        index = fallback_index
+    return index
+
+
+def extract_locus(
+    input_path: str, reference: str, beds: list[str], out_bam: str, fallback_index: str, locus_contig: str
+) -> dict:
+    """Copy reads overlapping the window and control regions to a small BAM in the reference's naming.
+
+    Reads are fetched through the index, so the cost depends on the reads in the regions, not the file size.
+    Contigs named the other way (`2` vs `chr2`) are renamed in the output header. On any failure (a full disk,
+    a damaged input) the partial output, its index and the temporary files are removed.
+    """
+    from dira_genotyper.inputs.diagnose import remove_partial
+
+    try:
+        return _extract_locus(input_path, reference, beds, out_bam, fallback_index, locus_contig)
+    except BaseException:
+        removed = remove_partial([f"{out_bam}.tmp.bam", out_bam, f"{out_bam}.bai"], [f"{out_bam}.tmp.*"])
+        if removed:
+            log.info("removed the partial outputs %s", ", ".join(removed))
+        raise
+
+
+def _extract_locus(
+    input_path: str, reference: str, beds: list[str], out_bam: str, fallback_index: str, locus_contig: str
+) -> dict:
+    kind = "cram" if input_path.lower().endswith(".cram") else "bam"
+    index = ensure_index(input_path, kind, fallback_index)
+    mode = "rc" if kind == "cram" else "rb"
+    regions = merged_regions(beds)
+    with pysam.AlignmentFile(input_path, mode, reference_filename=reference, index_filename=index) as src:
+        names = list(src.references)
+        header = src.header.to_dict()
+        renamed = {}
+        for contig in {c for c, _, _ in regions}:
+            if contig in names:
+                continue
+            alias = next((c for c in contig_candidates(contig) if c in names), None)
+            if alias is None:
+                raise InputError(f"{input_path} has no contig {contig!r} (or its chr/no-chr alias)")
+            renamed[alias] = contig
+        for sq in header.get("SQ", []):
+            sq["SN"] = renamed.get(sq["SN"], sq["SN"])
+        header.setdefault("PG", []).append(
+            {"ID": "dira-genotyper-extract", "PN": "dira-genotyper", "CL": f"extract {os.path.basename(input_path)}"}
+        )
+        inverse = {v: k for k, v in renamed.items()}
+        tmp_out = f"{out_bam}.tmp.bam"
+        counts = {"reads": 0, "renamed_contigs": renamed}
+        seen: set[tuple] = set()
+        with pysam.AlignmentFile(tmp_out, "wb", header=header) as dst:
+            for chrom, start, end in regions:
+                source_contig = inverse.get(chrom, chrom)
+                for read in src.fetch(source_contig, start, end):
+                    if read.reference_start < start:  # may have been written with the previous region
+                        key = (read.query_name, read.flag, read.reference_start, read.cigarstring)
+                        if key in seen:
+                            continue
+                    if read.reference_end is not None and read.reference_end > end:
+                        seen.add((read.query_name, read.flag, read.reference_start, read.cigarstring))
+                    dst.write(read)
+                    counts["reads"] += 1
+    pysam.sort("-o", out_bam, tmp_out, catch_stdout=False)
+    os.remove(tmp_out)
+    pysam.index(out_bam)
+    if counts["reads"] == 0:
+        log.warning("no reads in the locus regions of %s", input_path)
+    counts["locus_contig_reads"] = sum(
+        s.mapped for s in pysam.AlignmentFile(out_bam).get_index_statistics() if s.contig == locus_contig
+    )
+    return counts

@@ -1,0 +1,1 @@
+"""Annotation: transcript model, HGVS, consequence, known alleles, PVS1 and classification."""

@@ -1,0 +1,1 @@
+"""Calling: callable bases, SNV/indel calls (bcftools), and indel realignment."""

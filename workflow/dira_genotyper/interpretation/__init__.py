@@ -1,0 +1,1 @@
+"""Interpretation: alleles, gene state, phase, pedigree and the decision table."""

@@ -1,0 +1,311 @@
+"""The decision table: one gene's genotype from its calls, copy number, coverage and family.
+
+Status rules (README "Clinical decision table"): `affected` = two loss-of-function (LoF) alleles of the gene;
+`carrier` = one, with the rest of the gene checked; `negative` = none, with the whole CDS +/- splice sites
+callable at its copy number and every exon and the gene at two copies (or the deletion that explains a loss);
+`inconclusive` = anything else, with the reasons. A region that was not covered is never reported as "no
+variant"; a copy-number state no call explains is never read as normal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dira_genotyper.interpretation.alleles import (
+    LOF_CLASSES,
+    REPORTED_CLASSES,
+    allele_label,
+    deletion_allele,
+    judge_small,
+    lof_count,
+    variant_allele,
+)
+from dira_genotyper.interpretation.gene_state import Callability, GeneModel, copy_state, own_bases
+from dira_genotyper.interpretation.phase import family_check, resolve_phase
+from dira_genotyper.reasons import Reason
+
+
+@dataclass
+class Interpretation:
+    status: str
+    summary: str
+    reasons: list[Reason]
+    alleles: list[dict]
+    phase: dict
+    family: dict
+    exon_callability: list[dict]
+    other_variants: list[dict]
+    limitations: list[str]
+
+
+def copy_number_at(cnv: dict, chrom: str, pos: int, model: GeneModel) -> int | None:
+    """Copy number at a position: a called deletion, else the exon there, else the gene call; None if not
+    called (a missing call is never two copies)."""
+    return copy_state(cnv, model).at(model, chrom, pos)
+
+
+def interpret(
+    sample: dict,
+    variants: list[dict],
+    cnv: dict,
+    coverage: dict,
+    parents: dict[str, dict] | None = None,
+    bam: str | None = None,
+    strict_phase: bool = False,
+    known_deletion=None,
+    min_alt_reads: int = 3,
+    *,
+    model: GeneModel,
+    disease: str,
+) -> Interpretation:
+    """The genotype of ``model.gene`` (named by the caller). ``known_deletion(genes) -> dict | None`` matches a
+    deletion call against published deletions by gene content."""
+    parents = parents or {}
+    state = copy_state(cnv, model)
+    callability = Callability.from_json(coverage)
+    reasons: list[Reason] = []
+    blockers: list[Reason] = list(state.blockers)
+
+    alleles: list[dict] = []
+    other_variants: list[dict] = []
+    failed_lof: list[dict] = []
+    for v in variants:
+        if v.get("zygosity") is None:  # not carried (0/0, ./.)
+            continue
+        cn = state.at(model, v["chrom"], v["pos"])
+        judgement = judge_small(v, cn, callability, min_alt_reads)
+        allele = variant_allele(v, judgement)
+        if v.get("classification") not in REPORTED_CLASSES:
+            if not judgement.filters:
+                other_variants.append(_other(allele, model.gene))
+            continue
+        if judgement.filters:
+            if v.get("classification") in LOF_CLASSES:
+                failed_lof.append(allele)
+            elif v.get("classification") == "uncertain":
+                blockers.append(
+                    Reason(
+                        "vus_failed_filters",
+                        label=allele_label(allele, model.gene),
+                        filter=allele["evidence"]["filter"],
+                    )
+                )
+            continue
+        alleles.append(allele)
+    for deletion in state.deletions:
+        known = known_deletion(deletion.get("genes", [])) if known_deletion else None
+        allele = deletion_allele(deletion, model, known)
+        if allele["classification"] in REPORTED_CLASSES:
+            alleles.append(allele)
+        else:
+            other_variants.append(_other(allele, model.gene))
+    alleles.sort(key=lambda a: (a["genomic"]["chrom"], a["genomic"]["pos"], a["kind"]))
+
+    flagged = [a for a in alleles if a["flags"]]
+    for allele in flagged:
+        blockers.extend(allele["flags"])
+    firm = [a for a in alleles if not a["flags"]]
+    lof = [a for a in firm if lof_count(a)]
+    n_lof = sum(lof_count(a) for a in lof)
+    uncertain = [a for a in firm if a["classification"] == "uncertain"]
+    for v in failed_lof:
+        blockers.append(Reason("lof_failed_filters", label=allele_label(v, model.gene), filter=v["evidence"]["filter"]))
+
+    explained = [b for a in firm if a["kind"] != "deletion" for b in own_bases(a["genomic"])]
+    exon_table = callability.exon_table(model, state, explained)
+    uncallable = [row["exon"] for row in exon_table if not row["callable"]]
+    if uncallable:
+        needs = sorted({row["required_depth"] for row in exon_table if not row["callable"] and row["required_depth"]})
+        blockers.append(Reason("exons_not_callable", gene=model.gene, exons=tuple(uncallable), depths=tuple(needs)))
+    family = family_check(sample, alleles, parents, model.gene)
+    phase = {"status": "not_applicable", "method": None, "detail": "fewer than two heterozygous LoF events"}
+
+    for allele in lof:
+        reasons.append(_allele_reason(allele, model.gene))
+
+    het_events = [a for a in lof if a["zygosity"] in ("heterozygous", "unknown")]
+    hemi = [a for a in lof if a["zygosity"] == "hemizygous"]
+    if len(het_events) >= 2 and n_lof == len(het_events):
+        phase = resolve_phase(het_events, bam, parents)
+    elif hemi and any(a["kind"] == "deletion" and a["zygosity"] == "heterozygous" for a in lof):
+        phase = {
+            "status": "in_trans",
+            "method": "zygosity",
+            "detail": f"the variant shows in every read where one {model.gene} copy is deleted: it is on the "
+            "other copy",
+        }
+
+    if n_lof >= 2 and phase["status"] != "in_cis":
+        if phase["status"] == "unknown" and strict_phase:
+            status = "inconclusive"
+            reasons.append(Reason("phase_unknown_strict", detail=phase["detail"]))
+        else:
+            status = "affected"
+            if phase["status"] == "unknown":
+                reasons.append(Reason("phase_unknown", detail=phase["detail"]))
+            elif phase["status"] == "in_trans":
+                reasons.append(Reason("in_trans", detail=phase["detail"]))
+    elif n_lof >= 1:
+        if phase["status"] == "in_cis":
+            reasons.append(Reason("in_cis", gene=model.gene, detail=phase["detail"]))
+        status = "carrier"
+        vus_phase = None
+        if uncertain:
+            vus_phase = resolve_phase([lof[0], uncertain[0]], bam, parents)
+            if vus_phase["status"] != "in_cis":
+                blockers.append(
+                    Reason(
+                        "lof_and_vus",
+                        labels=tuple(allele_label(a, model.gene) for a in uncertain),
+                        phase=vus_phase["status"],
+                        detail=vus_phase["detail"],
+                    )
+                )
+        if blockers:
+            status = "inconclusive"
+            reasons.append(Reason("second_not_excluded", blockers=tuple(blockers)))
+        else:
+            reasons.append(Reason("second_excluded", gene=model.gene))
+    else:
+        if blockers:
+            status = "inconclusive"
+            reasons.extend(blockers)
+        elif uncertain:
+            status = "inconclusive"
+            reasons.append(Reason("vus_only", labels=tuple(allele_label(a, model.gene) for a in uncertain)))
+        else:
+            status = "negative"
+            reasons.append(
+                Reason(
+                    "negative",
+                    gene=model.gene,
+                    callable_fraction=coverage.get("callable_fraction_cds", 0),
+                    gene_cn=state.gene_cn,
+                )
+            )
+    if status == "affected" and blockers:
+        reasons.append(Reason("also_noted", blockers=tuple(blockers)))
+    if uncertain and status not in ("inconclusive",):
+        reasons.append(Reason("also_found_vus", labels=tuple(allele_label(a, model.gene) for a in uncertain)))
+    for other in other_variants:
+        reasons.append(
+            Reason(
+                "not_reported",
+                name=other["name"],
+                classification=other["classification"],
+                why=other["classification_reason"],
+            )
+        )
+    reasons.extend(Reason("copy_number_note", note=note) for note in state.notes)
+    if family["mendelian_consistent"] is False:
+        reasons.append(Reason("family_check", detail=family["detail"]))
+    summary = _summary(status, lof, phase, model.gene, disease)
+    return Interpretation(
+        status,
+        summary,
+        reasons,
+        alleles,
+        phase,
+        family,
+        exon_table,
+        other_variants,
+        limitations(status, alleles, phase, state, exon_table, model.gene, disease),
+    )
+
+
+def _other(allele: dict, gene: str) -> dict:
+    g = allele["genomic"]
+    return {
+        "name": allele_label(allele, gene),
+        "hgvs_c": allele["hgvs_c"],
+        "hgvs_g": allele.get("hgvs_g"),
+        "chrom": g["chrom"],
+        "pos": g["pos"],
+        "ref": g["ref"],
+        "alt": g["alt"],
+        "zygosity": allele["zygosity"],
+        "classification": allele["classification"],
+        "classification_reason": allele["classification_reason"],
+        "population_af": allele["evidence"]["population_af"],
+    }
+
+
+def _allele_reason(allele: dict, gene: str) -> Reason:
+    return Reason(
+        "lof_allele",
+        label=allele_label(allele, gene),
+        zygosity=allele["zygosity"],
+        gene=gene,
+        classification=allele["classification"].replace("_", " "),
+        why=allele["classification_reason"].rstrip("."),
+    )
+
+
+def _summary(status: str, lof: list[dict], phase: dict, gene: str, disease: str) -> str:
+    names = "; ".join(f"{a['zygosity']} {allele_label(a, gene)}" for a in lof)
+    if status == "affected":
+        return f"Affected: two loss-of-function {gene} alleles consistent with {disease} — {names}."
+    if status == "carrier":
+        return f"Carrier: one loss-of-function {gene} allele — {names}; a working copy remains."
+    if status == "negative":
+        return (
+            f"Negative: no loss-of-function {gene} allele and normal {gene} copy number; {disease} is not supported "
+            "by the regions tested (see limitations)."
+        )
+    if lof:
+        return f"Inconclusive: {names} found, but the genotype is not complete (see reasons)."
+    return f"Inconclusive: the {gene} genotype could not be determined completely (see reasons)."
+
+
+def limitations(
+    status: str, alleles: list[dict], phase: dict, state, exon_table: list[dict], gene: str, disease: str
+) -> list[str]:
+    """What was and was not tested, in words a clinician reads; the same list goes to the JSON and the HTML."""
+    items = [
+        f"Tested: {gene} coding exons and splice sites (+/- 2 bp) of the MANE Select transcript for small variants "
+        "(SNVs, indels up to ~20 bp), and copy number of each exon and of the IL-1 cluster from read depth.",
+        "Not tested: deep intronic and regulatory variants, inversions, insertions and other structural changes "
+        "than deletions, repeat expansions, and other genes with similar presentations.",
+        "Copy number is estimated from read depth: deletions smaller than about 1 kb, or affecting only part of "
+        "an exon, can be missed, and breakpoints are approximate unless marked precise.",
+    ]
+    uncallable = [str(row["exon"]) for row in exon_table if not row["callable"]]
+    if uncallable:
+        items.append(
+            f"{gene} exon(s) {', '.join(uncallable)} did not reach the depth needed at their copy number: "
+            "a variant there may have been missed."
+        )
+    deleted = [str(row["exon"]) for row in exon_table if row["copy_number"] == 0]
+    if deleted:
+        items.append(
+            f"{gene} exon(s) {', '.join(deleted)} are deleted on both copies, so they have no reads and no "
+            "small-variant calls; their coverage is low by design."
+        )
+    if not state.called:
+        items.append(
+            "Copy number could not be called for this sample, so deletions (including the ~175 kb founder "
+            "deletion of the IL-1 cluster) were not assessed."
+        )
+    if phase.get("status") == "unknown":
+        items.append(
+            "Phase unknown: two heterozygous alleles may be on different copies (in trans, consistent with "
+            f"{disease}) or on the same copy (in cis, a carrier). Testing both parents resolves this."
+        )
+    if status == "negative" and not alleles:
+        items.append(
+            "A negative result lowers but does not exclude the diagnosis: the regions not tested above may "
+            "hold a pathogenic variant."
+        )
+    items.append(
+        "Mosaic variants below an allele fraction of about 0.3 are flagged, not called; low-level mosaicism "
+        "may be missed."
+    )
+    items.append(
+        f"Variant classification follows published {disease} alleles, the ClinGen PVS1 decision tree and "
+        "ACMG/AMP population criteria at the time of release; a clinical geneticist should review it."
+    )
+    items.append(
+        "For research use only until this workflow is validated in an accredited laboratory. Confirm any "
+        "clinically relevant finding with an independent method."
+    )
+    return items

@@ -1,0 +1,296 @@
+"""The genotype report of one sample: the headline gene and each differential gene genotyped by the decision
+table (:mod:`dira_genotyper.interpretation.decision`), assembled into the JSON contract (checked against its
+schema) and the HTML page. ``run_genotype`` is the ``dira-genotyper genotype`` command.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import platform
+import sys
+from pathlib import Path
+
+from dira_genotyper import __version__
+from dira_genotyper.interpretation.decision import Interpretation, interpret
+from dira_genotyper.interpretation.gene_state import gene_model
+from dira_genotyper.interpretation.parent_failure import note_failed_parents, parse_failed_parents
+from dira_genotyper.locus import Locus
+from dira_genotyper.run.provenance import provenance_of
+
+log = logging.getLogger(__name__)
+
+REPORT_GENES = ["IL1RN", "IL36G", "IL36A", "IL36B", "IL36RN", "IL1F10"]
+
+
+def is_pass(variant: dict) -> bool:
+    flt = variant.get("filter")
+    return flt in ("PASS", None, ".") or flt == ["PASS"]
+
+
+def resources_digest(resources_dir: str) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(Path(resources_dir).glob("*")):
+        if path.is_file() and path.name != "build.json":
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def tool_versions(input_kind: str) -> dict:
+    from pysam import version
+
+    versions = {
+        "pysam": version.__version__,
+        "htslib": version.__htslib_version__,
+        "samtools": version.__samtools_version__,
+        "bcftools": version.__bcftools_version__,
+    }
+    if input_kind == "fastq":
+        from dira_genotyper.alignment.locus_bam import bwa_version
+
+        versions["bwa"] = bwa_version()
+    return versions
+
+
+def build_report(
+    sample: dict,
+    checked: dict,
+    interp: Interpretation,
+    cnv: dict,
+    coverage: dict,
+    build_meta: dict,
+    resources_dir: str,
+    differential: dict | None = None,
+) -> dict:
+    genes = cnv.get("genes", {})
+    called = cnv.get("status") == "called"
+    names = list(dict.fromkeys(REPORT_GENES + sorted(genes)))
+    sex = sample.get("sex") or "unknown"
+    return {
+        "schema_version": "1.2",
+        "sample": sample["sample"],
+        "status": interp.status,
+        "summary": interp.summary,
+        "reasons": interp.reasons,
+        "alleles": interp.alleles,
+        "copy_number": {g: (genes.get(g, {}).get("copy_number") if called else None) for g in names},
+        "copy_number_quality": {g: genes.get(g, {}).get("quality") for g in names},
+        "exon_copy_number": exon_copy_numbers(cnv, build_meta["transcript"]["gene"]),
+        "deletions": [
+            {
+                "chrom": d["chrom"],
+                "start": d["start"],
+                "end": d["end"],
+                "size": d["size"],
+                "copy_number": d["copy_number"],
+                "zygosity": "homozygous" if d["copy_number"] == 0 else "heterozygous",
+                "genes": d.get("genes", []),
+                "il1rn_exons": d.get("il1rn_exons", []),
+                "quality": d.get("quality", 0),
+                "breakpoint_support": d.get("breakpoint_support")
+                or {"split_reads": 0, "discordant_pairs": 0, "precise": False},
+            }
+            for d in (cnv.get("deletions", []) if called else [])
+        ],
+        "phase": interp.phase,
+        "family": interp.family,
+        "qc": {
+            "mean_depth": coverage.get("mean_depth_cds"),
+            "callable_fraction_cds": coverage.get("callable_fraction_cds", 0.0),
+            "uncallable_exons": [row["exon"] for row in interp.exon_callability if not row["callable"]],
+            "normalisation_mad": cnv.get("mad"),
+            "cnv_mode": cnv.get("mode", "unknown"),
+            "cnv_status": cnv.get("status", "no_call"),
+            "sex": sex,
+            "input_kind": checked["kind"],
+        },
+        "exon_coverage": _exon_coverage(coverage.get("exons", []), interp.exon_callability),
+        "other_variants": interp.other_variants,
+        "limitations": interp.limitations,
+        "differential": differential or {},
+        "build": build_meta["build"],
+        "transcript": build_meta["transcript"],
+        "versions": {
+            "workflow": __version__,
+            "tools": tool_versions(checked.get("kind", "")),
+            "resources": f"{build_meta['build']}:{resources_digest(resources_dir)}",
+        },
+    }
+
+
+SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "dira_report.schema.json"
+
+
+def validate_report(report: dict, schema_path: Path = SCHEMA) -> None:
+    """Check a report against its JSON contract before it is written: a report that breaks its own contract is an
+    error, not a file."""
+    import jsonschema
+
+    if not schema_path.exists():
+        log.warning("report schema %s not found: the report is written unvalidated", schema_path)
+        return
+    schema = json.loads(schema_path.read_text())
+    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(report), key=lambda e: list(e.path))
+    if errors:
+        details = "; ".join(f"{'/'.join(map(str, e.path)) or '(top)'}: {e.message}" for e in errors[:5])
+        raise ValueError(f"the report of {report.get('sample')} breaks its schema {schema_path.name}: {details}")
+
+
+def gene_coverage(coverage: dict, gene: str) -> dict:
+    """The callable step's result restricted to one gene's coding exons (top-level figures per gene when the
+    callable step gives them; older results hold one gene's exons only)."""
+    rows = coverage.get("exons", [])
+    if not any("gene" in r for r in rows):
+        return coverage
+    mine = [r for r in rows if r.get("gene") == gene]
+    figures = (coverage.get("genes") or {}).get(gene, {})
+    return dict(coverage, exons=mine, **figures)
+
+
+def gene_variants(variants: list[dict], gene: str, target: str) -> list[dict]:
+    """The annotated records named on ``gene``'s transcript (records without a gene belong to the target)."""
+    return [v for v in variants if v.get("gene", target) == gene]
+
+
+def exon_copy_numbers(cnv: dict, gene: str) -> list[dict]:
+    """The copy-number call of each exon of ``gene`` (null when copy number was not called)."""
+    called = cnv.get("status") == "called"
+    return [
+        {"gene": e["gene"], "exon": e["exon"], "copy_number": e.get("copy_number") if called else None,
+         "quality": e.get("quality")}
+        for e in cnv.get("exons", []) if e.get("gene") == gene
+    ]  # fmt: skip
+
+
+def differential_section(
+    disease: str, gene: str, transcript: dict, interp: Interpretation, cnv: dict, coverage: dict
+) -> dict:
+    """One differential diagnosis in the report: the same answer, reasons and evidence as the headline's."""
+    called = cnv.get("status") == "called"
+    entry = (cnv.get("genes") or {}).get(gene, {})
+    return {
+        "gene": gene,
+        "transcript": transcript,
+        "status": interp.status,
+        "summary": interp.summary,
+        "reasons": interp.reasons,
+        "alleles": interp.alleles,
+        "phase": interp.phase,
+        "copy_number": entry.get("copy_number") if called else None,
+        "exon_copy_number": exon_copy_numbers(cnv, gene),
+        "exon_coverage": _exon_coverage(coverage.get("exons", []), interp.exon_callability),
+        "callable_fraction_cds": coverage.get("callable_fraction_cds", 0.0),
+        "other_variants": interp.other_variants,
+        "limitations": interp.limitations,
+    }
+
+
+def _exon_coverage(rows: list[dict], callability: list[dict]) -> list[dict]:
+    """The callable step's per-exon coverage with the copy number, the depth needed there and the verdict."""
+    by_exon = {row["exon"]: row for row in callability}
+    out = []
+    for row in rows:
+        judged = by_exon.get(row["exon"], {})
+        out.append(
+            dict(
+                row,
+                copy_number=judged.get("copy_number"),
+                required_depth=judged.get("required_depth"),
+                callable=judged.get("callable", row.get("callable")),
+            )
+        )
+    return out
+
+
+def _load_relative(name: str, variants_path: str, cnv_path: str) -> dict:
+    variants_file = Path(variants_path).parent / f"{name}.variants.json"
+    cnv_file = Path(cnv_path).parent / f"{name}.cnv.json"
+    return {
+        "name": name,
+        "variants": [v for v in json.loads(variants_file.read_text())["variants"] if is_pass(v)],
+        "cnv": json.loads(cnv_file.read_text()),
+    }
+
+
+def load_known_deletions(table: str):
+    """A matcher of deletion calls against the published deletions of the known-allele table (by gene content)."""
+    from dira_genotyper.annotation.known_alleles import KnownAlleles, read_table
+
+    return KnownAlleles(read_table(table), "").match_deletion
+
+
+def run_genotype(args) -> dict:
+    from dira_genotyper.report import read_bins_tsv, render_html
+
+    sample = json.loads(args.sample_json)
+    checked = json.loads(Path(args.checked).read_text())
+    variants = json.loads(Path(args.variants).read_text())["variants"]
+    cnv = json.loads(Path(args.cnv).read_text())
+    coverage = json.loads(Path(args.callable).read_text())
+    build_meta = json.loads((Path(args.resources) / "build.json").read_text())
+    parents = {}
+    for role in ("father", "mother"):
+        name = sample.get(role)
+        if name and name in args.parents:
+            parents[role] = _load_relative(name, args.variants, args.cnv)
+    locus = Locus.load(args.resources)
+    target = locus.target
+    failed_parents = parse_failed_parents(getattr(args, "failed_parents", None))
+
+    def genotype_gene(gene: str, known_table: Path | None, disease: str) -> Interpretation:
+        """The same rules for the headline gene and for each differential gene."""
+        known = load_known_deletions(str(known_table)) if known_table and known_table.exists() else None
+        interp = interpret(
+            sample,
+            gene_variants(variants, gene, target),
+            cnv,
+            gene_coverage(coverage, gene),
+            parents,
+            args.bam,
+            args.strict_phase,
+            model=gene_model(locus.gene(gene)),
+            known_deletion=known,
+            min_alt_reads=args.min_alt_reads,
+            disease=disease,
+        )
+        note_failed_parents(interp, failed_parents, sample)
+        return interp
+
+    known_dir = Path(args.known).parent if getattr(args, "known", None) else None
+    interp = genotype_gene(target, Path(args.known) if known_dir else None, locus.disease)
+    differential = {}
+    for spec in build_meta.get("differential", []):
+        gene = spec["gene"]
+        diff = genotype_gene(gene, known_dir / spec["known"] if known_dir else None, spec["disease"])
+        differential[spec["disease"]] = differential_section(
+            spec["disease"], gene, spec["transcript"], diff, cnv, gene_coverage(coverage, gene)
+        )
+    covered = ", ".join(f"{d} ({sec['gene']})" for d, sec in differential.items())
+    interp.limitations.insert(
+        2,
+        (f"Differential diagnosis: {covered} is reported from the same reads. " if covered else "")
+        + "Majeed syndrome (LPIN2), NLRP3-associated autoinflammatory disease and other causes of pustulosis or "
+        "sterile osteomyelitis (e.g. CRMO) are not covered by this test.",
+    )
+    report = build_report(
+        sample, checked, interp, cnv, gene_coverage(coverage, target), build_meta, args.resources, differential
+    )
+    report["provenance"] = provenance_of(args, checked, report["versions"]["resources"], build_meta)
+    validate_report(report)
+    Path(args.out_json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out_json).write_text(json.dumps(report, indent=2, sort_keys=False) + "\n")
+    bins = [b for b in read_bins_tsv(args.bins) if b["chrom"] == build_meta["locus_contig_in_reference"]]
+    Path(args.out_html).write_text(render_html(report, bins, locus.gene_rows(), locus.exon_rows()))
+    meta = {
+        "sample": sample["sample"],
+        "inputs": {k: os.path.abspath(v) for k, v in vars(args).items() if isinstance(v, str) and os.path.exists(v)},
+        "python": sys.version.split()[0],
+        "host": platform.node(),
+        "strict_phase": args.strict_phase,
+    }
+    Path(args.out_meta).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    log.info("sample %s: %s — %s", sample["sample"], report["status"], report["summary"])
+    return report

@@ -1,0 +1,55 @@
+"""A proband reported without a parent whose analysis failed.
+
+The genotype job of a proband reads its parents' variants and copy number for the phase and the family check, so
+Snakemake cannot run it when a parent fails. After the failed run the workflow's error handler
+(:func:`dira_genotyper.run.recovery.recover`) genotypes such a proband from its own evidence, passing the failed
+parents here: the report then says which parent failed, that the parental phase and the family check are missing,
+and how to add them (fix the parent's data and rerun: the report is then remade with the parents).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dira_genotyper.interpretation.genotype import Interpretation
+
+
+def parse_failed_parents(values: list[str] | dict[str, str] | None) -> dict[str, str]:
+    """``ROLE=description`` items (CLI) or a dict -> {role: description}; roles are father and mother."""
+    if not values:
+        return {}
+    if isinstance(values, dict):
+        items = values.items()
+    else:
+        items = [v.split("=", 1) if "=" in v else (v, "") for v in values]
+    out = {}
+    for role, description in items:
+        if role not in ("father", "mother"):
+            raise ValueError(f"--failed-parent {role}={description}: the role must be father or mother")
+        out[role] = description
+    return out
+
+
+def note_failed_parents(interp: Interpretation, failed: dict[str, str], sample: dict) -> None:
+    """Say in the interpretation (reasons, limitations, phase, family) which parent failed and what is missing."""
+    if not failed:
+        return
+    named = [f"{role} {sample.get(role) or '?'}" + (f" ({why})" if why else "") for role, why in sorted(failed.items())]
+    who = " and ".join(named)
+    interp.reasons.append(
+        f"reported without parental phase: the analysis of the {who} failed in this run, so the parents' data "
+        "could not be used for phase or the family check"
+    )
+    interp.limitations.insert(
+        0,
+        f"Parental phase missing: the analysis of the {who} failed. Phase was judged from this sample's reads "
+        "alone and the family (Mendelian) check was not done. Fix the parent's data and rerun the workflow to "
+        "add them.",
+    )
+    if interp.phase.get("method") != "parents" and interp.phase.get("status") in ("unknown", "not_applicable"):
+        interp.phase["detail"] = f"{interp.phase['detail']}; parental data missing (failed: {who})"
+    interp.family["detail"] = f"not checked against the failed {who}; " + interp.family.get("detail", "")
+    interp.family["failed_parents"] = [
+        {"role": role, "sample": sample.get(role), "reason": why} for role, why in sorted(failed.items())
+    ]

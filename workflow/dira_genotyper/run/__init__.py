@@ -1,0 +1,1 @@
+"""Run: provenance, the cohort summary, and recovery after a failed run."""

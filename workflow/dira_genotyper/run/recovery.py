@@ -1,0 +1,181 @@
+"""After a failed run (the workflow's ``onerror``): no stale report passes for current, a proband whose parent
+failed is still reported, and the cohort table is written with every failure and its reason.
+
+1. **Stale reports.** A sample's report is stale when this run did not renew it although it should have: a job
+   of the sample (or of its parents) ran after the report was written (its log is newer: a changed input, a
+   damaged intermediate, a changed setting), or the report's ``provenance`` no longer matches the sample's
+   input files, the reference or the configuration. The report (``.dira.json``, ``.dira.html``, ``.run.json``)
+   is moved to ``results/reports/stale/`` and the sample is ``failed`` in ``cohort.tsv`` with the reason; the
+   next successful run writes a new report.
+2. **A parent's failure.** A proband whose own evidence is complete but whose father or mother failed is
+   genotyped without the parents (:mod:`dira_genotyper.interpretation.parent_failure` says so in the report).
+3. **The cohort table** is written (atomically) with one row per sample.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+from pathlib import Path
+
+from dira_genotyper.run.cohort import cohort_rows, write_cohort_tsv, write_multiqc
+from dira_genotyper.run.provenance import stale_reasons
+
+log = logging.getLogger(__name__)
+
+REPORT_SUFFIXES = (".dira.json", ".dira.html", ".run.json")
+#: The proband's own evidence that the genotype step reads (paths under results/).
+OWN_EVIDENCE = {
+    "checked": "qc/{s}.input.json",
+    "variants": "annotation/{s}.variants.json",
+    "cnv": "cnv/{s}.cnv.json",
+    "bins": "cnv/{s}.bins.tsv",
+    "callable": "callable/{s}.callable.json",
+    "bam": "locus/{s}.bam",
+}
+#: A parent's evidence that a proband's genotype step reads.
+PARENT_EVIDENCE = ("annotation/{s}.variants.json", "cnv/{s}.cnv.json", "callable/{s}.callable.json")
+GENERIC = "a job of this sample failed or did not run (see logs/)"
+
+
+def sample_logs(sample: str, logs: str | Path = "logs") -> list[Path]:
+    """The rule logs of one sample, newest first."""
+    found = [p for p in Path(logs).glob(f"*/{sample}.*log") if p.is_file()]
+    return sorted(found, key=os.path.getmtime, reverse=True)
+
+
+def failure_reason(sample: str, logs: str | Path = "logs") -> str:
+    """The last error line from the sample's rule logs; an empty newest log is named (a full disk or a kill)."""
+    found = sample_logs(sample, logs)
+    for path in found:
+        lines = [ln for ln in path.read_text(errors="replace").splitlines() if "ERROR" in ln or "Error" in ln]
+        if lines:
+            return f"{lines[-1].strip()[:300]} (see {path})"
+    if found and found[0].stat().st_size == 0:
+        return (
+            f"the job that writes {found[0]} failed without writing a line (0-byte log): a full disk or a killed "
+            "job; check free space (`df -h .`) and rerun"
+        )
+    return GENERIC
+
+
+def newer_logs(sample: str, than: float, logs: str | Path = "logs") -> list[Path]:
+    """Logs of ``sample`` written after ``than`` (a report's mtime), except the report step's own log."""
+    own = Path(logs) / "reports" / f"{sample}.log"
+    return [p for p in sample_logs(sample, logs) if p != own and os.path.getmtime(p) > than]
+
+
+def move_stale(sample: str, reports: str | Path) -> Path:
+    """Move a sample's report files to ``<reports>/stale/`` (replacing older stale copies); the new folder."""
+    stale = Path(reports) / "stale"
+    stale.mkdir(parents=True, exist_ok=True)
+    for suffix in REPORT_SUFFIXES:
+        path = Path(reports) / f"{sample}{suffix}"
+        if path.exists():
+            os.replace(path, stale / path.name)
+    return stale
+
+
+def has_evidence(sample: str, results: str | Path, patterns) -> bool:
+    return all((Path(results) / p.format(s=sample)).exists() for p in patterns)
+
+
+def genotype_without_parents(sample: dict, failed: dict[str, str], settings: dict, results: str | Path) -> dict:
+    """Run the genotype step of ``sample`` from its own evidence, the failed parents named in the report."""
+    from dira_genotyper.interpretation.genotype import run_genotype
+
+    res = Path(results)
+    name = sample["sample"]
+    run_config = res / "run" / "config.json"
+    args = argparse.Namespace(
+        sample_json=json.dumps(sample, sort_keys=True),
+        **{key: str(res / pattern.format(s=name)) for key, pattern in OWN_EVIDENCE.items()},
+        resources=str(res / "resources"),
+        parents=[],
+        strict_phase=bool(settings.get("strict_phase")),
+        known=settings.get("known"),
+        min_alt_reads=int(settings.get("min_alt_reads", 3)),
+        run_config=str(run_config) if run_config.exists() else None,
+        failed_parents=failed,
+        out_json=str(res / "reports" / f"{name}.dira.json"),
+        out_html=str(res / "reports" / f"{name}.dira.html"),
+        out_meta=str(res / "reports" / f"{name}.run.json"),
+    )
+    return run_genotype(args)
+
+
+def recover(
+    samples: list[dict],
+    reference: str,
+    config: dict | None,
+    settings: dict,
+    results: str | Path = "results",
+    logs: str | Path = "logs",
+) -> list[dict]:
+    """Mark stale reports, report probands of failed parents, write cohort.tsv + the MultiQC table; the rows.
+
+    ``samples`` are sheet dicts (:meth:`Sample.to_dict`); ``settings`` holds ``known`` (the known-allele table),
+    ``strict_phase`` and ``min_alt_reads`` as the genotype rule passes them.
+    """
+    reports_dir = Path(results) / "reports"
+    by_name = {s["sample"]: s for s in samples}
+    failed: dict[str, str] = {}
+    reports: dict[str, dict] = {}
+    for name, sample in by_name.items():
+        path = reports_dir / f"{name}.dira.json"
+        if not path.exists():
+            failed[name] = failure_reason(name, logs)
+            continue
+        try:
+            report = json.loads(path.read_text())
+        except ValueError:
+            report, why = None, [f"{path} is not valid JSON (truncated)"]
+        else:
+            relatives = [name, *(sample.get(r) for r in ("father", "mother") if sample.get(r))]
+            mtime = os.path.getmtime(path)
+            renewed = [str(p) for rel in relatives for p in newer_logs(rel, mtime, logs)]
+            why = [f"jobs ran after it was made ({', '.join(renewed[:3])}) but it was not renewed"] if renewed else []
+            why += stale_reasons(report, sample, reference, config)
+        if why:
+            stale = move_stale(name, reports_dir)
+            own = failure_reason(name, logs)
+            failed[name] = (
+                f"this run could not renew the report ({'; '.join(why)}); the previous report was moved to {stale}/"
+                + (f"; {own}" if own != GENERIC else "")
+            )
+            log.warning("sample %s: stale report moved to %s: %s", name, stale, "; ".join(why))
+            continue
+        reports[name] = report
+
+    for name in sorted(failed):
+        sample = by_name[name]
+        broken = {}
+        for role in ("father", "mother"):
+            parent = sample.get(role)
+            if parent and (parent in failed or not has_evidence(parent, results, PARENT_EVIDENCE)):
+                reason = failed.get(parent, GENERIC)
+                broken[role] = (
+                    f"{parent}: {reason}" if reason != GENERIC else f"{parent}: its jobs failed or did not run"
+                )
+        if not broken:
+            continue
+        who = ", ".join(f"its {role} {sample.get(role)} failed" for role in sorted(broken))
+        if not has_evidence(name, results, OWN_EVIDENCE.values()):
+            if failure_reason(name, logs) == GENERIC:
+                failed[name] = f"not genotyped because {who} ({'; '.join(broken.values())})"
+            continue
+        try:
+            reports[name] = genotype_without_parents(sample, {r: sample[r] for r in broken}, settings, results)
+        except Exception as exc:  # noqa: BLE001 - the cohort table must still be written
+            failed[name] = f"{failed[name]}; genotyping without the parents failed too: {exc}"
+            log.exception("sample %s: genotype without parents failed", name)
+            continue
+        failed[name] = f"reported without parental phase: {who}"
+        log.warning("sample %s: reported without parental phase (%s)", name, who)
+
+    rows = cohort_rows([reports[n] for n in sorted(reports)], failed)
+    write_cohort_tsv(Path(results) / "cohort.tsv", rows)
+    write_multiqc(Path(results) / "multiqc" / "dira_mqc.tsv", rows)
+    return rows
