@@ -45,13 +45,20 @@ class SiteCounts:
                 out.write("\t".join(str(v) for v in row) + "\n")
 
     @classmethod
+    def empty(cls) -> SiteCounts:
+        return cls(*(np.array([], dtype=int if c in ("pos", "ref_n", "alt_n") else str) for c in COUNT_COLUMNS))
+
+    @classmethod
     def read(cls, path: str | Path) -> SiteCounts:
         lines = Path(path).read_text().splitlines()
         if not lines or lines[0].split("\t") != list(COUNT_COLUMNS):
             raise InputError(f"{path}: not a site-count table (header {COUNT_COLUMNS}); remove it and rerun")
-        cols = list(zip(*(line.split("\t") for line in lines[1:]), strict=True)) or [()] * len(COUNT_COLUMNS)
-        if any(len(c) != len(cols[0]) for c in cols):
+        rows = [line.split("\t") for line in lines[1:]]
+        if any(len(row) != len(COUNT_COLUMNS) for row in rows):
             raise InputError(f"{path}: truncated site-count table; remove it and rerun")
+        if not rows:
+            return cls.empty()
+        cols = list(zip(*rows, strict=True))
         arr = {name: np.array(values) for name, values in zip(COUNT_COLUMNS, cols, strict=True)}
         for name in ("pos", "ref_n", "alt_n"):
             arr[name] = arr[name].astype(int)
