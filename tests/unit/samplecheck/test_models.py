@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from famsim import Population, layout
 
+from dira_devtools.simulate.families import Population, layout
 from dira_genotyper.samplecheck.models import (
     call_genotypes,
     contamination,

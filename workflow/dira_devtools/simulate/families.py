@@ -1,4 +1,4 @@
-"""Families at common SNP sites, for the sample-check tests and benchmark: haplotypes drawn from allele
+"""Families at common SNP sites, for the sample checks (tests, benchmark): haplotypes drawn from allele
 frequencies, children made of one recombined haplotype from each parent, and read counts drawn at a depth,
 with a sex (one X and a Y for a male) and an optional contaminating person."""
 
