@@ -7,6 +7,8 @@ classification it leads to and that the branch text says why. Expected values co
 
 from __future__ import annotations
 
+import re
+
 import pysam
 import pytest
 
@@ -15,6 +17,7 @@ from dira_genotyper.annotation.hgvs import describe_variant
 from dira_genotyper.annotation.pvs1 import (
     MODERATE,
     STRONG,
+    SUPPORTING,
     VERY_STRONG,
     assess,
     coding_exons,
@@ -147,11 +150,75 @@ def test_canonical_splice_sites(model, c, strength, words):
     assert pvs1.strength == strength and words in pvs1.branch
 
 
-def test_start_loss_is_moderate_and_names_the_next_met(model):
-    tx, genome, _fetch, _coding = model
+def test_start_loss_is_supporting_without_a_known_pathogenic_variant_before_the_next_met(model):
+    """ClinGen SVI initiation codon: PVS1_Moderate only when a pathogenic variant lies upstream of the closest
+    in-frame Met (Met35 in IL1RN); the DIRA table's first is c.141del (codon 47), so start loss is Supporting."""
+    tx, genome, _fetch, coding = model
     g = tx.c_to_genomic("c.2")
     effect, pvs1 = _effect(model, g, genome[g - 1], _complement(genome[g - 1]))
-    assert pvs1.strength == MODERATE and "codon 35" in pvs1.branch  # MEICRG...KSSKM: Met35
+    assert pvs1.strength == SUPPORTING and "codon 35" in pvs1.branch  # MEICRG...KSSKM: Met35
+    assert "no known pathogenic variant" in pvs1.branch
+    assert assess(effect, tx, coding, pathogenic_c=(141, 156, 160)).strength == SUPPORTING
+    upstream = assess(effect, tx, coding, pathogenic_c=(141, 28))
+    assert upstream.strength == MODERATE and "c.28" in upstream.branch
+    assert classify(effect.consequences, None, None, resolve_rules(), pvs1, disease="DIRA")[0] == "uncertain"
+
+
+def _del(model, first: str, last: str):
+    """The deletion of c.first..c.last (genomic order taken care of)."""
+    tx, genome, _fetch, _coding = model
+    a, b = sorted((tx.c_to_genomic(first), tx.c_to_genomic(last)))
+    return _effect(model, a - 1, genome[a - 2 : b], genome[a - 2])
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "strength", "words"),
+    [
+        ("c.116", "c.116+2", VERY_STRONG, "exon 1 holds the start codon"),
+        ("c.205", "c.205+1", VERY_STRONG, "exon 2 (c.117-205) predicted skipped, out of frame"),
+        ("c.117-1", "c.118", VERY_STRONG, "acceptor of intron 1: exon 2 (c.117-205) predicted skipped"),
+        ("c.318", "c.318+1", STRONG, "exon 3 (c.206-318) predicted skipped, out of frame"),
+        ("c.319-1", "c.319", STRONG, "the last coding exon 4"),
+    ],
+)
+def test_deletions_across_an_exon_intron_junction_are_judged_as_the_splice_site_they_take(
+    model, first, last, strength, words
+):
+    """The intron is not 'resolved' for an allele with bases in an exon and its intron; its canonical bases are
+    lost all the same, so the splice branch applies (not a Moderate cap)."""
+    effect, pvs1 = _del(model, first, last)
+    assert effect.intron is None and {"splice_donor_variant", "splice_acceptor_variant"} & set(effect.consequences)
+    assert pvs1.strength == strength and words in pvs1.branch
+
+
+@pytest.mark.parametrize("c", ["c.338", "c.396", "c.479"])
+def test_last_exon_frameshift_read_through_counts_the_altered_region(model, c):
+    """c.396del (a published DIRA homozygote) shifts the frame at Thr133 and stops past the old stop: 25% of the
+    protein is altered, so PVS1_Strong (not 'removes 0%')."""
+    tx, genome, _fetch, _coding = model
+    effect, pvs1 = _del(model, c, c)
+    first = int(re.match(r"p\.\([A-Z][a-z]{2}(\d+)", effect.hgvs_p).group(1))
+    assert "frameshift_variant" in effect.consequences and first >= 107  # in the last exon
+    assert pvs1.strength == STRONG and f"from codon {first}" in pvs1.branch and "removes" not in pvs1.branch
+    label = classify(effect.consequences, None, None, resolve_rules(), pvs1, disease="DIRA")[0]
+    assert label == "likely_pathogenic"
+
+
+def test_frameshift_at_the_last_residue_stays_moderate(model):
+    effect, pvs1 = _del(model, "c.530", "c.530")
+    assert effect.hgvs_p.startswith("p.(Glu177") and pvs1.strength == MODERATE and "only 1%" in pvs1.branch
+
+
+@pytest.mark.parametrize(("pos", "inserted"), [("c.532", "G"), ("c.533", "AA")])
+def test_stop_retained_indel_is_likely_benign(model, pos, inserted):
+    """An insertion in the stop codon that keeps TAG (p.(*178=)) changes no residue: BP7, not a frameshift."""
+    tx, genome, _fetch, _coding = model
+    g = tx.c_to_genomic(pos)
+    effect, pvs1 = _effect(model, g, genome[g - 1], genome[g - 1] + inserted)
+    assert effect.hgvs_p == "p.(*178=)", effect.hgvs_c
+    assert effect.consequences == ("stop_retained_variant",) and pvs1.strength is None
+    label, reason = classify(effect.consequences, None, None, resolve_rules(), pvs1, disease="DIRA")
+    assert label == "likely_benign" and reason.startswith("BP7")
 
 
 @pytest.mark.parametrize(
@@ -192,3 +259,15 @@ def test_a_model_without_its_first_exon_keeps_the_published_numbers(model):
     effect = describe_variant(shifted, fetch, g, genome[g - 1], _complement(genome[g - 1]))
     assert effect.intron == 4
     assert "exon 4 (c.206-318)" in assess(effect, shifted, coding).branch
+
+
+def test_the_shipped_tables_decide_the_start_loss_branch():
+    """known_dira_variants.tsv has no (likely) pathogenic IL1RN variant before Met35 (c.1-105): start loss is
+    PVS1_Supporting for DIRA; the DITRA table's c.28C>T (p.Arg10*) lies before IL36RN's next Met."""
+    from dira_genotyper.annotation.known_alleles import KnownAlleles, read_table
+    from tests.unit.conftest import RESOURCES
+
+    dira = KnownAlleles(read_table(RESOURCES / "known_dira_variants.tsv"), "chr2").pathogenic_c()
+    assert dira == (141, 156, 160, 213, 229, 318) and min(dira) > 3 * 35
+    ditra = KnownAlleles(read_table(RESOURCES / "known_ditra_variants.tsv"), "chr2").pathogenic_c()
+    assert 28 in ditra and 141 not in ditra

@@ -59,6 +59,7 @@ def _allele_record(
     *,
     disease: str,
     fetch: Fetch | None = None,
+    pathogenic_c: tuple[int, ...] = (),
 ) -> dict[str, Any]:
     alt = record.alts[alt_index]
     genotype, alleles = genotype_string(sample)
@@ -86,7 +87,7 @@ def _allele_record(
     allele_fraction = round(alt_depth / ad_total, 4) if alt_depth is not None and ad_total else None
     filters = [f for f in record.filters if f != "."]
     consequences = effect.consequences if effect else ("intergenic_variant",)
-    pvs1 = assess(effect, tx, coding) if effect is not None and coding else None
+    pvs1 = assess(effect, tx, coding, pathogenic_c) if effect is not None and coding else None
     classification, reason = classify(consequences, known, population_af, rules, pvs1, disease=disease)
     protein = tx.protein_accession()
     outside = set(consequences) <= OUTSIDE_TRANSCRIPT
@@ -308,6 +309,7 @@ def annotate_vcf(
                     gene.coding,
                     disease=gene.disease,
                     fetch=fasta.fetch,
+                    pathogenic_c=gene.known.pathogenic_c(),
                 )
                 if not gene.usable:
                     row["classification"] = "uncertain"
