@@ -21,6 +21,7 @@ from dira_genotyper.annotation.pvs1 import (
     VERY_STRONG,
     assess,
     coding_exons,
+    layout_of,
 )
 from dira_genotyper.interpretation.alleles import deletion_pvs1
 from dira_genotyper.interpretation.gene_state import GeneModel
@@ -221,31 +222,81 @@ def test_stop_retained_indel_is_likely_benign(model, pos, inserted):
     assert label == "likely_benign" and reason.startswith("BP7")
 
 
-@pytest.mark.parametrize(
-    ("exons", "whole", "strength"),
-    [
-        ([1, 2, 3, 4], True, VERY_STRONG),
-        ([1], False, VERY_STRONG),
-        ([2], False, VERY_STRONG),  # 89 nt: out of frame
-        ([3], False, VERY_STRONG),  # 113 nt: out of frame
-        ([4], False, STRONG),  # the stop and 40% of the protein
-        ([], False, None),  # intron only
-    ],
-)
-def test_exon_deletions(model, exons, whole, strength):
-    tx = model[0]
+def _gene(model, with_sequence: bool = True) -> GeneModel:
+    """The genotype's model of the synthetic IL1RN (exons numbered 5'->3'), with its coding sequence."""
+    tx, _genome, _fetch, coding = model
     numbered = tuple((n, s, e) for n, (s, e) in enumerate(tx.exons_5to3, start=1))
     cds = tuple((n, max(s, cs), min(e, ce)) for n, s, e in numbered for cs, ce in tx.cds if cs <= e and s <= ce)
-    gene = GeneModel("IL1RN", tx.chrom, tx.strand, numbered, cds)
-    spans = [(s, e) for n, s, e in numbered if n in exons]
+    return GeneModel("IL1RN", tx.chrom, tx.strand, numbered, cds, coding if with_sequence else None)
+
+
+def test_the_gene_model_reads_the_transcript_as_the_tree_does(model):
+    tx, _genome, _fetch, coding = model
+    assert _gene(model).layout() == layout_of(tx, coding)
+
+
+@pytest.mark.parametrize(
+    ("exons", "whole", "strength", "words"),
+    [
+        ([1, 2, 3, 4], True, VERY_STRONG, "full gene deletion"),
+        ([1], False, VERY_STRONG, "start codon"),
+        ([2], False, VERY_STRONG, "new stop (codon 47)"),  # 89 nt: out of frame, NMD
+        # 113 nt out of frame, but the new stop (codon 71) is in the last exon: no NMD (not "NMD predicted")
+        ([3], False, STRONG, "the new stop (codon 71) is in the last exon, NMD not predicted"),
+        ([4], False, STRONG, "stop codon"),  # the stop and 40% of the protein
+        ([], False, None, "intron only"),
+    ],
+)
+def test_exon_deletions(model, exons, whole, strength, words):
+    gene = _gene(model)
+    spans = [(s, e) for n, s, e in gene.exons if n in exons]
     start, end = (
         (min(s for s, _ in spans) - 10, max(e for _, e in spans) + 10)
         if spans
-        else (numbered[0][2] + 100, numbered[1][1] - 100)
+        else (gene.exons[0][2] + 100, gene.exons[1][1] - 100)
     )  # intron 1 only
-    pvs1, hit, whole_gene = deletion_pvs1(gene, {"chrom": tx.chrom, "start": start, "end": end})
+    pvs1, hit, whole_gene = deletion_pvs1(gene, {"chrom": gene.chrom, "start": start, "end": end})
     assert (pvs1.strength, whole_gene) == (strength, whole)
-    assert hit == exons
+    assert hit == exons and words in pvs1.branch
+
+
+def test_an_out_of_frame_exon_deletion_without_the_sequence_is_not_called_nmd(model):
+    """Without the transcript sequence the new stop cannot be placed: the frame is altered from the exon's first
+    codon (PVS1_Strong here), NMD is not assumed."""
+    gene = _gene(model, with_sequence=False)
+    _n, s, e = gene.exons[2]  # exon 3
+    pvs1, _hit, _whole = deletion_pvs1(gene, {"chrom": gene.chrom, "start": s - 10, "end": e + 10})
+    assert pvs1.strength == STRONG and "NMD is not assumed" in pvs1.branch and "codon 69" in pvs1.branch
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "strength", "words"),
+    [
+        ("c.116+1", "c.116+400", VERY_STRONG, "takes the splice donor of intron 1 (exon 1 skipped)"),
+        ("c.117-400", "c.117-1", VERY_STRONG, "takes the splice acceptor of intron 1 (exon 2 skipped)"),
+        ("c.318+2", "c.318+300", STRONG, "exon 3 skipped"),
+        ("c.319-300", "c.319-2", STRONG, "stop codon"),
+    ],
+)
+def test_deletions_of_a_canonical_splice_site_go_through_the_splice_branch(model, first, last, strength, words):
+    """An intronic deletion call that takes the +/-1,2 bases of an exon loses that exon like a splice variant."""
+    tx = model[0]
+    gene = _gene(model)
+    a, b = sorted((tx.c_to_genomic(first), tx.c_to_genomic(last)))
+    pvs1, hit, _whole = deletion_pvs1(gene, {"chrom": gene.chrom, "start": a, "end": b})
+    assert hit == [] and pvs1.strength == strength and words in pvs1.branch
+
+
+@pytest.mark.parametrize(("precise", "code"), [(False, "near_splice_site"), (True, "")])
+def test_an_imprecise_deletion_ending_near_a_splice_site_is_not_cleared(model, precise, code):
+    tx = model[0]
+    gene = _gene(model)
+    a, b = tx.c_to_genomic("c.117-1000"), tx.c_to_genomic("c.117-30")
+    deletion = {"chrom": gene.chrom, "start": a, "end": b, "breakpoint_support": {"precise": precise}}
+    pvs1, _hit, _whole = deletion_pvs1(gene, deletion)
+    assert pvs1.strength is None and pvs1.code == code
+    if not precise:
+        assert "within 50 bp of the acceptor of intron 1 (exon 2)" in pvs1.branch and "NMD predicted" in pvs1.branch
 
 
 def test_a_model_without_its_first_exon_keeps_the_published_numbers(model):
