@@ -235,6 +235,24 @@ def test_the_gene_model_reads_the_transcript_as_the_tree_does(model):
     assert _gene(model).layout() == layout_of(tx, coding)
 
 
+def test_the_gene_model_reads_a_minus_strand_gene_the_same_way(model):
+    """The same transcript mirrored onto the - strand: the same layout, c. ranges and deletion judgements."""
+    tx = model[0]
+    gene, top = _gene(model), 10**6
+
+    def flip(rows):
+        return tuple((n, top - e, top - s) for n, s, e in rows)
+
+    mirrored = GeneModel(gene.gene, gene.chrom, "-", flip(gene.exons), flip(gene.cds), gene.coding)
+    assert mirrored.layout() == gene.layout()
+    a, b = tx.c_to_genomic("c.300"), tx.c_to_genomic("c.117-1")  # part of exon 3, the acceptor of intron 1
+    assert mirrored.c_ranges(gene.chrom, top - a, top - a + 5) == gene.c_ranges(gene.chrom, a - 5, a)
+    for start, end in ((b - 300, b), (a - 5, a + 200)):
+        plus = deletion_pvs1(gene, {"chrom": gene.chrom, "start": start, "end": end})[0]
+        minus = deletion_pvs1(mirrored, {"chrom": gene.chrom, "start": top - end, "end": top - start})[0]
+        assert plus == minus and plus.strength is not None
+
+
 @pytest.mark.parametrize(
     ("exons", "whole", "strength", "words"),
     [

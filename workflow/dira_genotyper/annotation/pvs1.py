@@ -6,16 +6,23 @@ disease mechanism (IL1RN in DIRA):
 
 * Nonsense / frameshift: nonsense-mediated decay (NMD) is predicted when the premature stop codon lies more
   than 50 nt 5' of the last exon-exon junction -> PVS1. When NMD is not predicted (a stop in the last exon or
-  in the last 50 nt of the penultimate exon) the strength depends on how much protein is lost: > 10 % ->
-  PVS1_Strong, otherwise PVS1_Moderate. A frameshift that runs through the old stop codon (an extension,
-  ``fs*?``/``ext``) is not a null variant: PVS1 does not apply (PM4, protein length change).
+  in the last 50 nt of the penultimate exon) the strength depends on how much protein is lost or altered,
+  counted from the first changed residue (a frameshift in the last exon alters everything after it, even when
+  its new stop lies beyond the old one): > 10 % -> PVS1_Strong, otherwise PVS1_Moderate. A change whose first
+  altered residue is the stop codon itself (an extension, ``ext``) or a frameshift with no stop at all (``fs*?``)
+  is not a null variant: PVS1 does not apply (PM4, protein length change).
 * Canonical splice site (+/-1,2): the exon is predicted to be skipped. Skipping that shifts the frame is
   followed to its new stop, and judged as above; an in-frame skip removing > 10 % of the protein ->
   PVS1_Strong, otherwise PVS1_Moderate. The donor of the first coding exon (no protein from that start) ->
-  PVS1; the acceptor of the last exon -> by the share of protein encoded there.
-* Initiation codon: PVS1_Moderate at most (an alternative in-frame start may be used); the next in-frame Met
-  is named.
-* Deletion of exons (depth calls): see :func:`dira_genotyper.interpretation.alleles.deletion_pvs1`.
+  PVS1; the acceptor of the last exon -> by the share of protein encoded there. An allele across an exon-intron
+  junction (c.116_116+2del) takes the site all the same and is judged here, placed by the bases it removes.
+* Initiation codon: an alternative in-frame start may be used (the next in-frame Met is named). ClinGen SVI:
+  PVS1_Moderate when a known (likely) pathogenic variant lies upstream of that Met (the region it would drop is
+  shown to matter), else PVS1_Supporting. IL1RN: the next Met is codon 35 and the first (likely) pathogenic
+  allele of ``known_dira_variants.tsv`` is c.141del (codon 47), so IL1RN start loss is PVS1_Supporting.
+* Deletion of exons (depth calls): the same judgement (:func:`coding_loss`) of the coding bases a deletion removes
+  and of the exons whose splice sites it takes; see
+  :func:`dira_genotyper.interpretation.alleles.deletion_pvs1`.
 
 Strength maps to a classification in :func:`classification_for`: PVS1 and PVS1_Strong are read with PM2
 (absent from population data, moderate in ACMG 2015) as likely pathogenic; Moderate or weaker alone leaves

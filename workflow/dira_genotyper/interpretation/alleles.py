@@ -221,7 +221,9 @@ def deletion_allele(deletion: dict, model: GeneModel, known: dict | None = None)
         classification, reason = "likely_pathogenic", f"{pvs1.strength}: {pvs1.branch}; with PM2."
     elif pvs1.strength is not None:
         classification, reason = "uncertain", f"{pvs1.strength} only: {pvs1.branch}."
-    elif pvs1.code in ("transcription_start", "near_splice_site"):
+    elif pvs1.code == "transcription_start":
+        classification, reason = "uncertain", f"PVS1 does not apply: {pvs1.branch}."
+    elif pvs1.code == "near_splice_site":
         classification, reason = "uncertain", f"PVS1 does not apply as called: {pvs1.branch}."
     else:
         classification, reason = "likely_benign", f"PVS1 does not apply: {pvs1.branch}; cannot change the protein."
