@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from dira_genotyper.annotation.pvs1 import VERY_STRONG, Pvs1, coding_loss, exon_skip, splice_sites_in
+from dira_genotyper.annotation.pvs1 import VERY_STRONG, Layout, Pvs1, coding_loss, exon_skip, splice_sites_in
 from dira_genotyper.interpretation.gene_state import Callability, GeneModel
 from dira_genotyper.reasons import Reason
 
@@ -142,59 +142,58 @@ def deletion_pvs1(model: GeneModel, deletion: dict) -> tuple[Pvs1, list[int], bo
     if len(exons) == len(model.exons):
         return Pvs1(VERY_STRONG, f"deletes every exon of {model.gene}: full gene deletion (PVS1)"), exons, True
     layout = model.layout()
-    on_gene = chrom == model.chrom
-    sites = splice_sites_in(list(model.exons), model.strand, start, end) if on_gene else {}
-    removed = model.c_ranges(chrom, start, end)
+    sites = splice_sites_in(list(model.exons), model.strand, start, end) if chrom == model.chrom else {}
     by_number = {e.number: e for e in layout.exons}
+    removed = model.c_ranges(chrom, start, end)
     removed += [(by_number[n].c_first, by_number[n].c_last) for n in sites if n in by_number]
     if removed:
-        coding_hit = sorted(n for n in model.coding_nt_lost(chrom, start, end))
-        what = "; ".join(
-            ([f"deletes coding exon(s) {', '.join(map(str, coding_hit))}"] if coding_hit else [])
-            + [
-                f"takes the splice {site} (exon {n} skipped)"
-                for n, site in sorted(sites.items())
-                if n not in coding_hit
-            ]
-        )
-        pvs1 = coding_loss(layout, _merged(removed), what)
-        if not coding_hit:  # a splice site only: named as such (consequence)
-            term = "splice_donor_variant" if any("donor" in v for v in sites.values()) else "splice_acceptor_variant"
-            pvs1 = replace(pvs1, code=term)
-        return pvs1, exons, False
+        return _exon_loss(model, layout, deletion, sites, removed), exons, False
     if sites:  # the sites of exons without coding sequence
         return exon_skip(layout, sites, "deletes the splice"), exons, False
+    return _no_coding_loss(model, layout, deletion, exons), exons, False
+
+
+def _exon_loss(model: GeneModel, layout: Layout, deletion: dict, sites: dict[int, str], removed: list) -> Pvs1:
+    """The judgement of the coding bases removed and the exons skipped for their lost splice sites."""
+    coding_hit = sorted(model.coding_nt_lost(deletion["chrom"], deletion["start"], deletion["end"]))
+    what = "; ".join(
+        ([f"deletes coding exon(s) {', '.join(map(str, coding_hit))}"] if coding_hit else [])
+        + [f"takes the splice {site} (exon {n} skipped)" for n, site in sorted(sites.items()) if n not in coding_hit]
+    )
+    pvs1 = coding_loss(layout, _merged(removed), what)
+    if coding_hit:
+        return pvs1
+    term = "splice_donor_variant" if any("donor" in v for v in sites.values()) else "splice_acceptor_variant"
+    return replace(pvs1, code=term)  # a splice site only: named as such (the allele's consequence)
+
+
+def _no_coding_loss(model: GeneModel, layout: Layout, deletion: dict, exons: list[int]) -> Pvs1:
+    """A deletion that takes no coding base and no canonical splice base, as called."""
+    chrom, start, end = deletion["chrom"], deletion["start"], deletion["end"]
     precise = (deletion.get("breakpoint_support") or {}).get("precise")
+    on_gene = chrom == model.chrom
     near = (
         {} if precise or not on_gene else splice_sites_in(list(model.exons), model.strand, start, end, NEAR_SPLICE_BP)
     )
     if near:
         n, site = min(near.items())
         if_lost = exon_skip(layout, {n: site}, "the splice")
-        return (
-            Pvs1(
-                None,
-                f"removes no coding sequence or canonical splice base as called, but its imprecise breakpoints lie "
-                f"within {NEAR_SPLICE_BP} bp of the {site} (exon {n}): if the site is lost, {if_lost.branch}; "
-                "confirm the breakpoints (e.g. by breakpoint PCR)",
-                code="near_splice_site",
-            ),
-            exons,
-            False,
+        return Pvs1(
+            None,
+            f"removes no coding sequence or canonical splice base as called, but its imprecise breakpoints lie "
+            f"within {NEAR_SPLICE_BP} bp of the {site} (exon {n}): if the site is lost, {if_lost.branch}; "
+            "confirm the breakpoints (e.g. by breakpoint PCR)",
+            code="near_splice_site",
         )
     if on_gene and start <= model.transcription_start() <= end:
-        return (
-            Pvs1(
-                None,
-                "removes the transcription start (5' UTR and promoter side) but no coding sequence: "
-                "effect on expression not predictable",
-                code="transcription_start",
-            ),
-            exons,
-            False,
+        return Pvs1(
+            None,
+            "removes the transcription start (5' UTR and promoter side) but no coding sequence: "
+            "effect on expression not predictable",
+            code="transcription_start",
         )
     where = f"exon(s) {', '.join(map(str, exons))} outside the coding sequence (UTR)" if exons else "intron only"
-    return Pvs1(None, f"removes no coding sequence or splice site ({where}): not a null variant"), exons, False
+    return Pvs1(None, f"removes no coding sequence or splice site ({where}): not a null variant")
 
 
 def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
