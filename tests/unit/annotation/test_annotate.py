@@ -329,6 +329,8 @@ def test_cli_writes_sorted_deterministic_json(synth, tmp_path):
     assert outputs[0] == outputs[1]
     variants = json.loads(outputs[0])["variants"]
     assert [v["hgvs_c"] for v in variants] == ["NM_173842.3:c.160C>T", "NM_173842.3:c.229G>T"]
+    coding = json.loads(outputs[0])["coding"]["IL1RN"]  # for the genotype step's exon-deletion frames
+    assert coding == tx.coding_and_3utr(pysam.FastaFile(str(fasta)).fetch) and translate(coding[:534]).endswith("*")
 
 
 # ---- strand symmetry: the same alleles on a mirrored (- strand) copy of the reference get the same names --

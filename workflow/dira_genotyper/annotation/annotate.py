@@ -59,6 +59,7 @@ def _allele_record(
     *,
     disease: str,
     fetch: Fetch | None = None,
+    pathogenic_c: tuple[int, ...] = (),
 ) -> dict[str, Any]:
     alt = record.alts[alt_index]
     genotype, alleles = genotype_string(sample)
@@ -86,7 +87,7 @@ def _allele_record(
     allele_fraction = round(alt_depth / ad_total, 4) if alt_depth is not None and ad_total else None
     filters = [f for f in record.filters if f != "."]
     consequences = effect.consequences if effect else ("intergenic_variant",)
-    pvs1 = assess(effect, tx, coding) if effect is not None and coding else None
+    pvs1 = assess(effect, tx, coding, pathogenic_c) if effect is not None and coding else None
     classification, reason = classify(consequences, known, population_af, rules, pvs1, disease=disease)
     protein = tx.protein_accession()
     outside = set(consequences) <= OUTSIDE_TRANSCRIPT
@@ -308,6 +309,7 @@ def annotate_vcf(
                     gene.coding,
                     disease=gene.disease,
                     fetch=fasta.fetch,
+                    pathogenic_c=gene.known.pathogenic_c(),
                 )
                 if not gene.usable:
                     row["classification"] = "uncertain"
@@ -326,6 +328,7 @@ def annotate_vcf(
 
 def _run_annotate(args: argparse.Namespace) -> int:
     rules = read_rules_json(args.rules_json)
+    more_genes = differential_genes(args.resources, args.known) if args.resources else []
     variants = annotate_vcf(
         args.vcf,
         args.reference,
@@ -334,16 +337,34 @@ def _run_annotate(args: argparse.Namespace) -> int:
         population_vcf=args.population,
         rules=rules,
         sample=args.sample,
-        more_genes=differential_genes(args.resources, args.known) if args.resources else None,
+        more_genes=more_genes,
         disease=Locus.load(args.resources).disease if args.resources else TARGET_DISEASE,
     )
+    coding = coding_sequences(args.reference, [args.gff3] + [g["gff3"] for g in more_genes])
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "w") as handle:
-        json.dump({"variants": variants}, handle, indent=2)
+        json.dump({"variants": variants, "coding": coding}, handle, indent=2)
         handle.write("\n")
     log.info("annotated %d allele(s) -> %s", len(variants), out)
     return 0
+
+
+def coding_sequences(fasta_path: str | Path, gff3_paths: list[str]) -> dict[str, str]:
+    """Each gene's transcript from c.1 to its 3' end, for the genotype step (which has no reference): the PVS1
+    tree follows an exon deletion's new reading frame to its stop with it. A gene whose CDS the reference does
+    not hold is left out (its deletions are then judged without the sequence)."""
+    out = {}
+    with pysam.FastaFile(str(fasta_path)) as fasta:
+        for path in gff3_paths:
+            tx = load_transcript(path)
+            try:
+                check_transcript_on_reference(tx, fasta, fasta_path, path)
+            except InputError:
+                continue
+            if tx.coding:
+                out[tx.gene_name or tx.transcript_id] = tx.coding_and_3utr(fasta.fetch)
+    return out
 
 
 def differential_genes(resources_dir: str, known_path: str) -> list[dict[str, str]]:

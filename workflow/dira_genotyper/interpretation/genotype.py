@@ -227,7 +227,8 @@ def run_genotype(args) -> dict:
 
     sample = json.loads(args.sample_json)
     checked = json.loads(Path(args.checked).read_text())
-    variants = json.loads(Path(args.variants).read_text())["variants"]
+    annotated = json.loads(Path(args.variants).read_text())
+    variants, codings = annotated["variants"], annotated.get("coding", {})
     cnv = json.loads(Path(args.cnv).read_text())
     coverage = json.loads(Path(args.callable).read_text())
     build_meta = json.loads((Path(args.resources) / "build.json").read_text())
@@ -251,7 +252,7 @@ def run_genotype(args) -> dict:
             parents,
             args.bam,
             args.strict_phase,
-            model=gene_model(locus.gene(gene)),
+            model=gene_model(locus.gene(gene), codings.get(gene)),
             known_deletion=known,
             min_alt_reads=args.min_alt_reads,
             disease=disease,
