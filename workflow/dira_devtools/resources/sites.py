@@ -78,7 +78,9 @@ def passing_sites(build: str, cache: Path):
     sdist = _sdist(package, version, cache)
     sites = _table(sdist, package, version, f"common_{short}_34k")
     sites = sites.rename(columns={"ID": "rsid", "_labels": "chrom", "_ends": "pos"})
-    sites = sites.assign(ref=sites.ref.astype(str), alt=sites.alt.astype(str), pos0=sites["_starts"])
+    sites = sites.assign(
+        chrom=sites.chrom.astype(str), ref=sites.ref.astype(str), alt=sites.alt.astype(str), pos0=sites["_starts"]
+    )
     sites = sites[sites.chrom.isin(PRIMARY) & (sites.ref.str.len() == 1) & (sites.alt.str.len() == 1)]
     sites = sites[[(r, a) not in AMBIGUOUS for r, a in zip(sites.ref, sites.alt, strict=True)]]
     masks = [_table(sdist, package, version, "blacklist_v2"), _table(sdist, package, version, f"{short}_repeats")]
@@ -112,7 +114,8 @@ def select(build38, spacing: int) -> set[str]:
 def write_sites(table, rsids: set[str], path: Path) -> int:
     rows = table[table.rsid.astype(str).isin(rsids)].copy()
     rows["kind"] = rows.chrom.map(lambda c: {"chrX": "X", "chrY": "Y"}.get(c, "A"))
-    rows["chrom_order"] = rows.chrom.map(PRIMARY.index)
+    rows["chrom"] = rows.chrom.astype(str)
+    rows["chrom_order"] = [PRIMARY.index(c) for c in rows.chrom]
     rows = rows.sort_values(["chrom_order", "pos"])
     path.parent.mkdir(parents=True, exist_ok=True)
     with gzip.GzipFile(path, "wb", mtime=0) as raw, io.TextIOWrapper(raw) as out:
