@@ -229,6 +229,17 @@ def test_row08_two_lof_in_cis_is_carrier():
     assert "the mother is reference at both sites" in result.phase["detail"]
 
 
+def test_three_het_lof_two_in_cis_and_the_third_in_trans_is_affected():
+    """Every event is phased against the first: c.160 and c.229 come from the father, c.400 from the mother, so both
+    copies are hit (the first two pairs alone said "in cis": a carrier)."""
+    third = var(6100, "C", "T", hgvs="c.400C>T", known=None)
+    result = trio([Q54X, E77X, third], parent(Q54X, E77X), parent(third))
+    assert result.status == "affected" and result.phase["status"] == "in_trans"
+    unknown = trio([Q54X, E77X, third], parent(Q54X, E77X), parent(third, coverage=None))
+    assert unknown.status == "inconclusive" and unknown.presumed_biallelic
+    assert trio([Q54X, E77X, third], parent(Q54X, E77X, third), parent()).status == "carrier"
+
+
 def test_row09_exon_deletion_on_one_copy_and_a_lof_in_another_exon_are_presumed_biallelic():
     """The exon-4 deletion and c.160C>T (exon 2) are not phased by zygosity (c.160 is on two copies), reads or
     parents: inconclusive, presumed biallelic (row 7's rule)."""

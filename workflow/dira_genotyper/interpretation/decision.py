@@ -139,7 +139,7 @@ def interpret(
     het_events = [a for a in lof if a["zygosity"] in ("heterozygous", "unknown")]
     hemi = [a for a in lof if a["zygosity"] == "hemizygous"]
     if len(het_events) >= 2 and n_lof == len(het_events):
-        phase = resolve_phase(het_events, bam, parents, model, reference)
+        phase = _phase_of_events(het_events, bam, parents, model, reference)
     else:
         by_zygosity = (_phase_by_zygosity(h, a, model.gene) for h in hemi for a in lof)
         phase = next((p for p in by_zygosity if p), phase)
@@ -251,6 +251,20 @@ def _allele_reason(allele: dict, gene: str) -> Reason:
         classification=allele["classification"].replace("_", " "),
         why=allele["classification_reason"].rstrip("."),
     )
+
+
+def _phase_of_events(
+    events: list[dict], bam: str | None, parents: dict[str, dict], model: GeneModel, reference: str | None
+) -> dict:
+    """Phase of two or more heterozygous LoF events, each against the first: in trans when one pair is shown on
+    different copies (both copies are then hit), in cis only when every pair is shown on one copy, else unknown."""
+    pairs = [resolve_phase([events[0], other], bam, parents, model, reference) for other in events[1:]]
+    trans = [p for p in pairs if p["status"] == "in_trans"]
+    if trans or len(pairs) == 1:
+        return (trans or pairs)[0]
+    if all(p["status"] == "in_cis" for p in pairs):
+        return dict(pairs[0], detail="; ".join(p["detail"] for p in pairs))
+    return next(p for p in pairs if p["status"] == "unknown")
 
 
 def _phase_by_zygosity(first: dict, second: dict, gene: str) -> dict | None:
