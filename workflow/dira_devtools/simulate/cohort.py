@@ -34,7 +34,7 @@ from dira_devtools.simulate.resources import (
 from dira_devtools.simulate.sequence import _BASES, DEFAULT_SEED
 from dira_genotyper import __version__
 
-SIM_VERSION = "3"
+SIM_VERSION = "4"
 DITRA_FOUNDER = "c.80T>C"  # IL36RN p.(Leu27Pro), the Tunisian founder allele (resources/known_ditra_variants.tsv)
 
 
