@@ -5,7 +5,8 @@ call of it (or a called deletion over it); ``False`` only when the parent is con
 over the site (or a PASS ``0/0``) and every base of the site callable in the parent at the parent's copy number
 there (its callable regions); ``None`` (unknown) otherwise: a filtered call, an incomplete genotype, another
 call over the site, an uncallable site, a parent without callable regions, a copy number not called. A missing
-or filtered call is never read as "reference".
+or filtered call is never read as "reference". (The callable step judges the same targets the caller calls, where
+every reported small-variant allele lies.)
 
 **Origin and parental phase.** An allele is paternal when the father carries it and the mother confidently does
 not, maternal the other way round (:func:`allele_origin`); both parents are needed. Two alleles are phased by the
@@ -86,7 +87,8 @@ def _carries_deletion(g: dict, cnv: dict | None, model: GeneModel) -> bool | Non
     copy number there (the gene and every exon it touches) is two."""
     if cnv is None or cnv.get("status") != "called":
         return None
-    if any(d["chrom"] == g["chrom"] and d["start"] <= g["end"] and g["pos"] <= d["end"] for d in cnv["deletions"]):
+    deletions = cnv.get("deletions", [])
+    if any(d["chrom"] == g["chrom"] and d["start"] <= g["end"] and g["pos"] <= d["end"] for d in deletions):
         return True
     state = copy_state(cnv, model)
     exons = model.exons_hit(g["chrom"], g["pos"], g["end"])
