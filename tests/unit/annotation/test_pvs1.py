@@ -10,7 +10,7 @@ from __future__ import annotations
 import pysam
 import pytest
 
-from dira_genotyper.annotation.classification import classify, resolve_rules
+from dira_genotyper.annotation.classification import PopulationAf, classify, resolve_rules
 from dira_genotyper.annotation.hgvs import describe_variant
 from dira_genotyper.annotation.pvs1 import (
     MODERATE,
@@ -76,7 +76,8 @@ def test_stop_in_the_last_exon_escapes_nmd(model):
     effect, pvs1 = _effect(model, *_stop_at(tx, genome, coding, codon))
     assert "stop_gained" in effect.consequences
     assert pvs1.strength == STRONG and "last exon" in pvs1.branch and "NMD not predicted" in pvs1.branch
-    label, reason = classify(effect.consequences, None, None, resolve_rules(), pvs1, disease="DIRA")
+    absent = PopulationAf()  # PVS1_Strong needs PM2: absent from the population data
+    label, reason = classify(effect.consequences, None, absent, resolve_rules(), pvs1, disease="DIRA")
     assert label == "likely_pathogenic" and reason.startswith("PVS1_Strong")
 
 
@@ -117,7 +118,7 @@ def test_stop_retained_is_likely_benign(model):
     effect, pvs1 = _effect(model, g, genome[g - 1], alt)
     assert effect.hgvs_p == "p.(*178=)"
     label, reason = classify(effect.consequences, None, None, resolve_rules(), pvs1, disease="DIRA")
-    assert label == "likely_benign" and reason.startswith("BP7")
+    assert label == "uncertain" and reason.startswith("BP7")  # BP7 alone is not likely benign
 
 
 def test_last_residue_deleted_in_frame_is_uncertain(model):
