@@ -195,7 +195,12 @@ def classify(
             "uncertain",
             f"{bp7}, alone: likely benign needs a second benign criterion, such as BS1{missing}.{known_note}",
         )
-    return "uncertain", f"No benign or pathogenic criterion applies to {', '.join(terms) or 'this allele'}.{known_note}"
+    where = ""
+    if "intron_variant" in terms and intron_offsets:
+        at = ", ".join(f"{o:+d}" for o in intron_offsets)
+        where = f" (intronic at {at}: BP7 applies only at +{BP7_DONOR_MIN} / -{BP7_ACCEPTOR_MIN} and beyond)"
+    terms_text = ", ".join(terms) or "this allele"
+    return "uncertain", f"No benign or pathogenic criterion applies to {terms_text}{where}.{known_note}"
 
 
 def _pm2(population: PopulationAf | None, rules: dict[str, Any]) -> tuple[bool, str]:
@@ -219,7 +224,7 @@ def _pathogenic(strength: str, branch: str, bs1: str | None, pm2: tuple[bool, st
         )
     met, pm2_text = pm2
     if strength == VERY_STRONG:
-        alone = "" if met else "; likely pathogenic on PVS1 alone"
+        alone = "" if met else "; likely pathogenic on PVS1 alone (8 points, Tavtigian 2020)"
         return "likely_pathogenic", f"{strength}: {branch}; {pm2_text}{alone}.{known_note}"
     if strength == STRONG and met:
         return "likely_pathogenic", f"{strength}: {branch}; {pm2_text}.{known_note}"
