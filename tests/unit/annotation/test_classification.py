@@ -92,8 +92,9 @@ def test_bp7_window_and_bp7_alone(terms, offsets, bp7):
 def _population_vcf(path: Path, length: int, rows: list[tuple[int, str, str, str]]) -> str:
     with open(path, "w") as out:
         out.write(f"##fileformat=VCFv4.2\n##contig=<ID=chr2,length={length}>\n")
-        for key in ("AF", "AF_afr", "AF_amr", "AF_nfe", "AF_fin"):
+        for key in ("AF", "AF_afr", "AF_amr", "AF_nfe", "AF_fin", "AF_eas"):
             out.write(f'##INFO=<ID={key},Number=A,Type=Float,Description="{key}">\n')
+        out.write('##INFO=<ID=AN_eas,Number=1,Type=Integer,Description="AN_eas">\n')
         out.write("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
         for pos, ref, alt, info in sorted(rows):
             out.write(f"chr2\t{pos}\t.\t{ref}\t{alt}\t.\tPASS\t{info}\n")
@@ -114,17 +115,24 @@ def _vcf(path: Path, length: int, rows: list[tuple[int, str, str, str]]) -> Path
 def test_annotate_reads_groups_and_names_the_evidence(synth, tmp_path):
     """End to end through annotate_vcf: the homozygous c.4G>T p.(Glu2*) at AF 0.012 is uncertain (it was likely
     benign); a missense common only in AF_amr is BS1; a bottlenecked group (AF_fin) does not count; c.117-12A>G is
-    uncertain (it was BP7 likely benign); without a population VCF no PM2 is claimed."""
+    uncertain (it was BP7 likely benign); a group of fewer than 2,000 alleles (AN_eas) does not count; without a
+    population VCF no PM2 is claimed."""
     fasta, tx, genome = synth
     stop, missense, intronic = tx.c_to_genomic("c.4"), tx.c_to_genomic("c.281"), tx.c_to_genomic("c.117-12")
+    small_group = tx.c_to_genomic("c.229")
     other = "G" if genome[intronic - 1] != "G" else "C"
     calls = [(stop, "G", "T", "1/1"), (missense, "G", "T", "0/1"), (intronic, genome[intronic - 1], other, "1/1")]
-    assert genome[stop - 1] == "G" and genome[missense - 1] == "G"
+    calls.append((small_group, "G", "A", "0/1"))
+    assert genome[stop - 1] == "G" and genome[missense - 1] == "G" and genome[small_group - 1] == "G"
     vcf = _vcf(tmp_path / "s.vcf", len(genome), calls)
     pop = _population_vcf(
         tmp_path / "pop.vcf",
         len(genome),
-        [(stop, "G", "T", "AF=0.012"), (missense, "G", "T", "AF=0.0005;AF_amr=0.007;AF_nfe=0.0001;AF_fin=0.03")],
+        [
+            (stop, "G", "T", "AF=0.012"),
+            (missense, "G", "T", "AF=0.0005;AF_amr=0.007;AF_nfe=0.0001;AF_fin=0.03"),
+            (small_group, "G", "A", "AF=0.0001;AF_eas=0.01;AN_eas=400"),
+        ],
     )
     by_pos = {r["pos"]: r for r in annotate_vcf(vcf, fasta, SYNTH_GFF3, KNOWN, population_vcf=pop, disease="DIRA")}
     assert by_pos[stop]["hgvs_p"].endswith("p.(Glu2*)")
@@ -133,6 +141,7 @@ def test_annotate_reads_groups_and_names_the_evidence(synth, tmp_path):
     assert (by_pos[missense]["population_af_max"], by_pos[missense]["population_group"]) == (0.007, "amr")
     assert ":c.117-12" in by_pos[intronic]["hgvs_c"]
     assert by_pos[intronic]["classification"] == "uncertain"
+    assert by_pos[small_group]["population_af_max"] is None  # 4 of 400 eas alleles: not a group AF to act on
     bare = {r["pos"]: r for r in annotate_vcf(vcf, fasta, SYNTH_GFF3, KNOWN, disease="DIRA")}
     assert "population data was not available" in bare[stop]["classification_reason"]
     assert "PM2:" not in bare[stop]["classification_reason"]

@@ -89,6 +89,10 @@ class PopulationFrequencies:
 #: Continental groups whose AF counts for BA1/BS1/PM2 (gnomAD's grpmax set). Bottlenecked groups (asj, fin, ami,
 #: mid, oth/remaining) are left out, as gnomAD leaves them out of grpmax/popmax: founder alleles are common there.
 GROUPS = ("afr", "amr", "eas", "nfe", "sas")
+#: A group's AF counts only when it rests on at least this many alleles (``AN_<group>``, when the file has it): the
+#: ClinGen SVI BA1 recommendation (Ghosh 2018) asks for >= 2,000 alleles, as a few copies in a small group give a
+#: high AF by chance.
+MIN_GROUP_AN = 2000
 #: gnomAD's own highest-group AF (v4 grpmax, v2/v3 popmax), with the INFO key that names the group.
 MAX_KEYS = (("AF_grpmax", "grpmax"), ("AF_popmax", "popmax"))
 
@@ -108,7 +112,8 @@ def _record_population(record: pysam.VariantRecord, index: int) -> PopulationAf:
     groups: dict[str, float] = {}
     for group in GROUPS:
         value = _info_value(info, f"AF_{group}", index)
-        if value is not None:
+        an = _info_value(info, f"AN_{group}", index)
+        if value is not None and (an is None or an >= MIN_GROUP_AN):
             groups[group] = float(value)
     for key, name_key in MAX_KEYS:
         value = _info_value(info, key, index)
