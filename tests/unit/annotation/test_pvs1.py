@@ -69,6 +69,18 @@ def test_q54x_is_nmd_pvs1(model):
     assert pvs1.strength == VERY_STRONG and "NMD predicted" in pvs1.branch
 
 
+def test_deletion_named_intronic_keeps_the_frameshift_for_pvs1(model):
+    """Exon 1 ends in G and intron 1 starts with GT: deleting that G is named c.116+1del (3' rule), p.?, but the
+    sequence is that of c.116del, a frameshift with NMD: PVS1 reads the exonic placement's protein, not p.?."""
+    tx, genome, _fetch, _coding = model
+    g = tx.c_to_genomic("c.116")
+    assert genome[g - 1] == genome[g] == "G"
+    effect, pvs1 = _effect(model, g - 1, genome[g - 2 : g], genome[g - 2])
+    assert effect.hgvs_c == "c.116+1del" and effect.hgvs_p == "p.?"
+    assert "frameshift_variant" in effect.consequences and effect.predicted_p.startswith("p.(")
+    assert pvs1.strength == VERY_STRONG and "NMD predicted" in pvs1.branch
+
+
 def test_stop_in_the_last_exon_escapes_nmd(model):
     tx, genome, _fetch, coding = model
     # codons 107-177 are in exon 4; the first codon there that one change makes a stop

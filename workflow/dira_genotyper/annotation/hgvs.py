@@ -121,6 +121,13 @@ class VariantEffect:
     allele: Allele  # the 3'-shifted allele that was named
     exon: int | None = None  # exon number (the transcript's own numbering) if the allele lies in one exon
     intron: int | None = None  # intron number (intron k follows exon k) if the allele lies in one intron
+    effect_p: str | None = None  # p. of the placement that decided the consequences, when not the named one
+
+    @property
+    def predicted_p(self) -> str | None:
+        """The protein change the consequences rest on (what PVS1 reads): ``hgvs_p`` names the placement of the c.
+        name, which is ``p.?`` for an intronic name even when the exonic placement is a frameshift."""
+        return self.effect_p or self.hgvs_p
 
     @property
     def consequence(self) -> str:
@@ -481,6 +488,7 @@ def describe_variant(
     return VariantEffect(
         hgvs_c=hgvs_c,
         hgvs_p=named.hgvs_p,  # the p. of the placement the c. name gives: an intronic c. name is p.?
+        effect_p=assessment.hgvs_p if assessment is not named else None,
         consequences=ordered,
         allele=allele,
         exon=exons.pop() + tx.first_exon - 1 if len(exons) == 1 and None not in exons else None,
