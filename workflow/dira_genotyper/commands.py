@@ -18,6 +18,7 @@ PLUGIN_MODULES = {
     "dira_devtools.simulate": ("test-cohort",),
     "dira_genotyper.annotation.annotate": ("annotate",),
     "dira_genotyper.cnv": ("cnv-mode", "cnv-count", "cnv-call"),
+    "dira_genotyper.samplecheck.cli": ("sample-sites", "sample-checks"),
 }
 #: The commands of this module (see :func:`register`).
 CORE_COMMANDS = (

@@ -156,7 +156,12 @@ TEMPLATES: dict[str, Callable[[Mapping[str, Any]], str]] = {
         f"no loss-of-function {p['gene']} variant; all coding exons and splice sites were "
         f"callable at their copy number (callable fraction "
         f"{p['callable_fraction']:.2f}) and {p['gene']} copy number is "
-        f"{p['gene_cn']} with every exon at two copies"
+        + (
+            f"{p['gene_cn']} with every exon at two copies"
+            if p["gene_cn"] == 2 and not p.get("deletions")
+            else f"{p['gene_cn']} only where the called deletion(s) listed lie, which take no coding base or "
+            "canonical splice site"
+        )
     ),
     "also_noted": lambda p: "also noted: " + _join(p["blockers"], "; "),
     "also_found_vus": lambda p: "also found (uncertain significance): " + _join(p["labels"]),

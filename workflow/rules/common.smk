@@ -113,6 +113,10 @@ SAMPLE_LIST, BUILD, NAMING, CHECKED = _check_inputs()
 SAMPLES = {s.name: s for s in SAMPLE_LIST}
 RESOURCES = os.path.join(config["resources_dir"], BUILD)
 LOCUS_RES = "results/resources"
+# the sample-check sites: the config's list, else the build's shipped list, else none (checks not run)
+SAMPLE_SITES = config.get("sample_checks", {}).get("sites") or ""
+if not SAMPLE_SITES and os.path.exists(os.path.join(RESOURCES, "sample_sites.tsv.gz")):
+    SAMPLE_SITES = os.path.join(RESOURCES, "sample_sites.tsv.gz")
 REF = config["reference"]
 # Differential genes of this build (build.json `differential`): their GFF3 and known-allele table.
 DIFFERENTIAL = json.loads(open(os.path.join(RESOURCES, "build.json")).read()).get(
@@ -204,6 +208,7 @@ def get_final_outputs():
         "results/cohort.tsv",
         "results/multiqc/dira_mqc.tsv",
         "results/multiqc/multiqc_report.html",
+        "results/checks/samples.json",
     ]
     for s in sorted(SAMPLES):
         outputs += [

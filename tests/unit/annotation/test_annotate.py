@@ -330,6 +330,8 @@ def test_cli_writes_sorted_deterministic_json(synth, tmp_path):
     variants = json.loads(outputs[0])["variants"]
     assert [v["hgvs_c"] for v in variants] == ["NM_173842.3:c.160C>T", "NM_173842.3:c.229G>T"]
     assert json.loads(outputs[0])["population_data"] is False  # no --population: the report must say so
+    coding = json.loads(outputs[0])["coding"]["IL1RN"]  # for the genotype step's exon-deletion frames
+    assert coding == tx.coding_and_3utr(pysam.FastaFile(str(fasta)).fetch) and translate(coding[:534]).endswith("*")
 
 
 # ---- strand symmetry: the same alleles on a mirrored (- strand) copy of the reference get the same names --

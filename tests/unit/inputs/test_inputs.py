@@ -100,7 +100,7 @@ def test_prenatal_column_marks_a_fetal_sample(tmp_path):
     fetus, mum = inputs.read_sample_sheet(sheet(tmp_path, rows, header))
     assert fetus.prenatal and fetus.to_dict()["prenatal"] is True
     assert not mum.prenatal and "prenatal" not in mum.to_dict()
-    with pytest.raises(InputError, match="prenatal 'fetal' is not one of yes, no or empty"):
+    with pytest.raises(InputError, match="prenatal 'fetal' is not yes/no/empty"):
         inputs.read_sample_sheet(sheet(tmp_path, ["fetus\t\t\tf.bam\t\t\t\t\tfetal"], header))
 
 

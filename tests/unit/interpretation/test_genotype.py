@@ -6,6 +6,7 @@ exon 3: c.206-318 (113 nt); exon 4: c.319-534 + 3' UTR), placed at small test co
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -153,6 +154,20 @@ def test_row03_homozygous_deletion_of_a_coding_exon_is_affected():
     assert result.status == "affected"
     assert result.alleles[0]["classification"] == "likely_pathogenic"
     assert "out of frame" in result.alleles[0]["classification_reason"]
+
+
+def test_row03b_out_of_frame_exon_deletion_is_followed_to_its_stop():
+    """Exon 3 (113 nt) out of frame: the new stop falls in the last exon, so NMD is not predicted (PVS1_Strong by
+    the protein altered), as the splice branch says for c.318+2; annotate hands the genotype the sequence."""
+    cds = "".join(
+        line.strip() for line in (KNOWN.parent / "SYNTH" / "il1rn_cds_synthetic.fa").read_text().splitlines()[1:]
+    )
+    model = dataclasses.replace(MODEL, coding=cds)
+    exon3 = deletion(4000, 5800, 0)
+    result = interpret(SAMPLE, [], cnv(0, [exon3], exon_cn=exons(e3=0)), FULL, model=model, disease="DIRA")
+    assert result.status == "affected"
+    reason = result.alleles[0]["classification_reason"]
+    assert reason.startswith("PVS1_Strong") and "in the last exon, NMD not predicted" in reason, reason
 
 
 def test_row04_het_founder_deletion_and_a_lof_on_the_other_copy_is_affected_by_zygosity():
@@ -331,12 +346,59 @@ def test_row22_incomplete_genotype_is_not_homozygous():
 
 
 def test_row23_intron_only_deletion_is_not_lof():
-    intronic = deletion(1500, 2800, 1)  # intron 1 only
+    intronic = deletion(1500, 2800, 1)  # intron 1 only, 200 bp and more from the splice sites
     alone = run([], cnv(1, [intronic]))
     assert alone.status == "negative", alone.reasons
     assert alone.other_variants[0]["classification"] == "likely_benign"
+    assert "normal IL1RN copy number" not in alone.summary  # the gene call is 1: say what is true
+    assert "no IL1RN deletion of coding sequence or splice site" in alone.summary
     with_q54x = run([Q54X], cnv(1, [intronic]))
     assert with_q54x.status == "carrier"
+
+
+C116_PLUS_1, C117_MINUS_1 = 1143, 2999  # MODEL: exon 1 ends at c.116 (1142), exon 2 starts at c.117 (3000)
+
+
+def test_row23c_deletion_taking_a_canonical_splice_site_is_lof():
+    """No coding base, but the +/-1,2 bases of an exon: the exon is lost as with a splice variant (PVS1 branch)."""
+    hom = run([], cnv(0, [deletion(C116_PLUS_1, 2000, 0)]))  # from c.116+1 into intron 1, both copies
+    assert hom.status == "affected", hom.reasons
+    allele = hom.alleles[0]
+    assert (allele["consequence"], allele["classification"]) == ("splice_donor_variant", "likely_pathogenic")
+    assert "takes the splice donor of intron 1 (exon 1 skipped)" in allele["classification_reason"]
+    assert "canonical splice site" in hom.summary
+    # a 1.2 kb intron-1 deletion ending at c.117-1 in trans with Q54X (c.160C>T): two LoF alleles, not a carrier
+    het = run([Q54X], cnv(1, [deletion(C117_MINUS_1 - 1200, C117_MINUS_1, 1)]))
+    assert het.status == "affected", het.reasons
+    assert not any("all coding exons and splice sites" in r for r in het.reasons)
+
+
+@pytest.mark.parametrize(("precise", "status"), [(False, "inconclusive"), (True, "negative")])
+def test_row23d_imprecise_deletion_ending_near_an_exon_is_not_cleared(precise, status):
+    """Depth-only ends are approximate: a deletion called 40 bp short of exon 2 may take its acceptor."""
+    near = deletion(1500, C117_MINUS_1 - 40, 1)
+    near["breakpoint_support"] = {"split_reads": 0, "discordant_pairs": 3, "precise": precise}
+    result = run([], cnv(1, [near]))
+    assert result.status == status, result.reasons
+    if not precise:
+        assert result.alleles[0]["classification"] == "uncertain"
+        assert "within 50 bp of the acceptor of intron 1" in result.alleles[0]["classification_reason"]
+
+
+def test_row18b_gene_copy_number_that_contradicts_the_deletion_is_not_explained():
+    """The gene call is the lowest copy number in the gene: a homozygous deletion cannot explain a gene at 1."""
+    result = run([], cnv(1, [deletion(1500, 2800, 0)]))
+    assert result.status == "inconclusive"
+    assert any("IL1RN is at copy number 1 but no called deletion explains it" in r for r in result.reasons)
+
+
+def test_row23e_gene_at_zero_with_every_exon_at_two_is_not_called_normal():
+    """A homozygous deletion between the exons: the gene call is 0, every exon two copies; the report says so."""
+    result = run([], cnv(0, [deletion(1500, 2800, 0)]))
+    assert result.status == "negative", result.reasons
+    assert "normal IL1RN copy number" not in result.summary
+    assert not any("copy number is 0 with every exon at two copies" in r for r in result.reasons)
+    assert any("copy number is 0 only where the called deletion(s) listed lie" in r for r in result.reasons)
 
 
 @pytest.mark.parametrize("precise", [True, False])

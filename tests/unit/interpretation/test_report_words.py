@@ -25,6 +25,14 @@ def test_deletion_gets_a_genomic_name_with_uncertain_or_exact_breakpoints():
     assert run([], cnv(0, [ranged], exon_cn=exons(0))).alleles[0]["hgvs_g"] == "chr2:g.(1_900)_(199500_200000)del"
 
 
+def test_deletion_does_not_claim_pm2():
+    """No population data is read for deletions: the reason must not claim PM2."""
+    exon2 = deletion(2900, 3200, 0)  # exon 2 (c.117-205), out of frame
+    allele = run([], cnv(2, [exon2], exon_cn=exons(e2=0))).alleles[0]
+    assert allele["classification"] == "likely_pathogenic"
+    assert "with PM2" not in allele["classification_reason"] and "PM2 not assessed" in allele["classification_reason"]
+
+
 def test_founder_deletion_is_named_only_when_consistent_and_other_genes_are_findings():
     """A 700 kb deletion that holds the six founder genes and PAX8 is not 'the published ~175 kb Puerto Rican
     deletion'; its PAX8 loss is a finding of its own. A 200 kb deletion of the six genes is consistent with it."""

@@ -66,6 +66,7 @@ def _allele_record(
     disease: str,
     fetch: Fetch | None = None,
     accession: str | None = None,
+    pathogenic_c: tuple[int, ...] = (),
 ) -> dict[str, Any]:
     alt = record.alts[alt_index]
     genotype, alleles = genotype_string(sample)
@@ -93,7 +94,7 @@ def _allele_record(
     allele_fraction = round(alt_depth / ad_total, 4) if alt_depth is not None and ad_total else None
     filters = [f for f in record.filters if f != "."]
     consequences = effect.consequences if effect else ("intergenic_variant",)
-    pvs1 = assess(effect, tx, coding) if effect is not None and coding else None
+    pvs1 = assess(effect, tx, coding, pathogenic_c) if effect is not None and coding else None
     offsets = _intron_offsets(effect, tx) if effect is not None else ()
     classification, reason = classify(
         consequences, known, population, rules, pvs1, disease=disease, intron_offsets=offsets
@@ -331,6 +332,7 @@ def annotate_vcf(
                     disease=gene.disease,
                     fetch=fasta.fetch,
                     accession=genomic_accession if record.chrom == tx.chrom else None,
+                    pathogenic_c=gene.known.pathogenic_c(),
                 )
                 if not gene.usable:
                     row["classification"] = "uncertain"
@@ -350,6 +352,7 @@ def annotate_vcf(
 def _run_annotate(args: argparse.Namespace) -> int:
     rules = read_rules_json(args.rules_json)
     locus = Locus.load(args.resources) if args.resources else None
+    more_genes = differential_genes(args.resources, args.known) if args.resources else []
     variants = annotate_vcf(
         args.vcf,
         args.reference,
@@ -358,18 +361,36 @@ def _run_annotate(args: argparse.Namespace) -> int:
         population_vcf=args.population,
         rules=rules,
         sample=args.sample,
-        more_genes=differential_genes(args.resources, args.known) if args.resources else None,
+        more_genes=more_genes,
         disease=locus.disease if locus else TARGET_DISEASE,
         genomic_accession=locus.genomic_accession if locus else None,
     )
+    coding = coding_sequences(args.reference, [args.gff3] + [g["gff3"] for g in more_genes])
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "w") as handle:
         # `population_data`: whether allele frequencies were read (the report says so when they were not)
-        json.dump({"variants": variants, "population_data": bool(args.population)}, handle, indent=2)
+        json.dump({"variants": variants, "coding": coding, "population_data": bool(args.population)}, handle, indent=2)
         handle.write("\n")
     log.info("annotated %d allele(s) -> %s", len(variants), out)
     return 0
+
+
+def coding_sequences(fasta_path: str | Path, gff3_paths: list[str]) -> dict[str, str]:
+    """Each gene's transcript from c.1 to its 3' end, for the genotype step (which has no reference): the PVS1
+    tree follows an exon deletion's new reading frame to its stop with it. A gene whose CDS the reference does
+    not hold is left out (its deletions are then judged without the sequence)."""
+    out = {}
+    with pysam.FastaFile(str(fasta_path)) as fasta:
+        for path in gff3_paths:
+            tx = load_transcript(path)
+            try:
+                check_transcript_on_reference(tx, fasta, fasta_path, path)
+            except InputError:
+                continue
+            if tx.coding:
+                out[tx.gene_name or tx.transcript_id] = tx.coding_and_3utr(fasta.fetch)
+    return out
 
 
 def differential_genes(resources_dir: str, known_path: str) -> list[dict[str, str]]:

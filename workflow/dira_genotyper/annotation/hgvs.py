@@ -266,7 +266,8 @@ def protein_change(coding: str, cds_length: int, start: int, end: int, alt: str)
 
     if i >= len(ref_p):  # same protein, same stop
         if touches_stop or delta != 0:  # only a change at the stop codon can leave the protein as it was
-            return ["stop_retained_variant"] + indel_term, f"{_aa(ref_p, len(ref_p) - 1)}="
+            # the protein is as it was: no frameshift or in-frame change of it (its length change is after the stop)
+            return ["stop_retained_variant"], f"{_aa(ref_p, len(ref_p) - 1)}="
         codon = min(start // 3, len(ref_p) - 1)
         return ["synonymous_variant"], f"{_aa(ref_p, codon)}="
 

@@ -465,6 +465,16 @@ class KnownAlleles:
             return None
         return max(fits, key=lambda row: (len(row.genes), -row.line)).as_dict()
 
+    def pathogenic_c(self) -> tuple[int, ...]:
+        """The c. base (coding position, or the exon base an intronic name hangs on) of each (likely) pathogenic
+        small-variant row: ClinGen's start-loss branch asks whether one lies upstream of the next in-frame Met."""
+        out = []
+        for row in self.rows:
+            found = re.match(r"c\.(\d+)", row.hgvs_c or "")
+            if row.kind == "small" and row.classification in ("pathogenic", "likely_pathogenic") and found:
+                out.append(int(found.group(1)))
+        return tuple(sorted(out))
+
     def __len__(self) -> int:
         return len(self.rows)
 

@@ -22,18 +22,8 @@ KNOWN_COLUMNS = ["sample", "fq1", "fq2", "bam", "family", "father", "mother", "s
 PRENATAL_VALUES = {"": False, "no": False, "n": False, "yes": True, "y": True}
 #: `bam_sm` value that accepts whatever SM (one or several) the BAM/CRAM read groups name.
 ANY_SM = "*"
-SEX_VALUES = {
-    "": "unknown",
-    "unknown": "unknown",
-    "u": "unknown",
-    "0": "unknown",
-    "m": "male",
-    "male": "male",
-    "1": "male",
-    "f": "female",
-    "female": "female",
-    "2": "female",
-}
+SEX_VALUES = {"": "unknown", "unknown": "unknown", "u": "unknown", "0": "unknown", "m": "male", "male": "male",
+              "1": "male", "f": "female", "female": "female", "2": "female"}  # fmt: skip
 BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
 CRAM3_EOF = bytes.fromhex(  # the CRAM 3.x end-of-file container (CRAM specification, section 9)
     "0f000000ffffffff0fe0454f4600000000010005bdd94f0001000606010001000100ee63014b"
@@ -151,9 +141,7 @@ def read_sample_sheet(path: str | os.PathLike) -> list[Sample]:
             raise InputError(f"sample {name} (sheet line {lineno}): sex {row['sex']!r} is not one of M, F or empty")
         prenatal = PRENATAL_VALUES.get(row.get("prenatal", "").lower())
         if prenatal is None:
-            raise InputError(
-                f"sample {name} (sheet line {lineno}): prenatal {row['prenatal']!r} is not one of yes, no or empty"
-            )
+            raise InputError(f"sample {name} (sheet line {lineno}): prenatal {row['prenatal']!r} is not yes/no/empty")
         if row.get("bam_sm") and not has_bam:
             raise InputError(
                 f"sample {name} (sheet line {lineno}): bam_sm {row['bam_sm']!r} is set but the sample has no bam; "

@@ -10,9 +10,9 @@ LoF or uncertain allele as a blocker, never as a clean answer.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from dira_genotyper.annotation.pvs1 import CRITICAL_FRACTION, MODERATE, STRONG, VERY_STRONG, Pvs1
+from dira_genotyper.annotation.pvs1 import VERY_STRONG, Layout, Pvs1, coding_loss, exon_skip, splice_sites_in
 from dira_genotyper.interpretation.gene_state import Callability, GeneModel
 from dira_genotyper.reasons import Reason
 
@@ -157,65 +157,86 @@ def variant_allele(variant: dict, judgement: SmallJudgement) -> dict:
 
 
 # ----------------------------------------------------------------------------------------------- deletions
+#: An imprecise deletion end (no split reads) this close to an exon may take its canonical splice site: such a
+#: deletion is never read as sparing it (it is `uncertain`, not likely benign).
+NEAR_SPLICE_BP = 50
+
+
 def deletion_pvs1(model: GeneModel, deletion: dict) -> tuple[Pvs1, list[int], bool]:
-    """PVS1 of a deletion call from the coding bases it removes; also the exons it touches and 'whole gene'."""
+    """PVS1 of a deletion call from what it takes of the transcript; also the exons it touches and 'whole gene'.
+
+    The coding bases it removes and the exons whose canonical splice sites (+/-1,2) it removes (those exons are
+    skipped, as in the PVS1 tree's splice branch) go to one judgement, :func:`~dira_genotyper.annotation.pvs1.
+    coding_loss`: the start codon lost = PVS1, the stop codon lost = by the protein share, in frame = by the share,
+    out of frame = followed to the new stop. A deletion that takes neither, but whose imprecise ends lie within
+    ``NEAR_SPLICE_BP`` of a splice site, may still take it: `uncertain` (code ``near_splice_site``)."""
     chrom, start, end = deletion["chrom"], deletion["start"], deletion["end"]
     exons = model.exons_hit(chrom, start, end)
-    whole = len(exons) == len(model.exons)
-    if whole:
+    if len(exons) == len(model.exons):
         return Pvs1(VERY_STRONG, f"deletes every exon of {model.gene}: full gene deletion (PVS1)"), exons, True
-    lost = model.coding_nt_lost(chrom, start, end)
-    coding_exons = sorted(lost)
-    if not coding_exons:
-        tss = model.transcription_start()
-        if start <= tss <= end:
-            return (
-                Pvs1(
-                    None,
-                    "removes the transcription start (5' UTR and promoter side) but no coding sequence: "
-                    "effect on expression not predictable",
-                    code="transcription_start",
-                ),
-                exons,
-                False,
-            )
-        where = f"exon(s) {', '.join(map(str, exons))} outside the coding sequence (UTR)" if exons else "intron only"
-        return Pvs1(None, f"removes no coding sequence ({where}): not a null variant"), exons, False
-    cds_first = min(n for n, _, _ in model.cds)
-    cds_last = max(n for n, _, _ in model.cds)
-    protein = model.cds_length // 3 - 1
-    listed = ", ".join(map(str, coding_exons))
-    if cds_first in coding_exons:
-        return (
-            Pvs1(VERY_STRONG, f"deletes coding exon(s) {listed} with the start codon: no protein (PVS1)"),
-            exons,
-            False,
+    layout = model.layout()
+    sites = splice_sites_in(list(model.exons), model.strand, start, end) if chrom == model.chrom else {}
+    by_number = {e.number: e for e in layout.exons}
+    removed = model.c_ranges(chrom, start, end)
+    removed += [(by_number[n].c_first, by_number[n].c_last) for n in sites if n in by_number]
+    if removed:
+        return _exon_loss(model, layout, deletion, sites, removed), exons, False
+    if sites:  # the sites of exons without coding sequence
+        return exon_skip(layout, sites, "deletes the splice"), exons, False
+    return _no_coding_loss(model, layout, deletion, exons), exons, False
+
+
+def _exon_loss(model: GeneModel, layout: Layout, deletion: dict, sites: dict[int, str], removed: list) -> Pvs1:
+    """The judgement of the coding bases removed and the exons skipped for their lost splice sites."""
+    coding_hit = sorted(model.coding_nt_lost(deletion["chrom"], deletion["start"], deletion["end"]))
+    what = "; ".join(
+        ([f"deletes coding exon(s) {', '.join(map(str, coding_hit))}"] if coding_hit else [])
+        + [f"takes the splice {site} (exon {n} skipped)" for n, site in sorted(sites.items()) if n not in coding_hit]
+    )
+    pvs1 = coding_loss(layout, _merged(removed), what)
+    if coding_hit:
+        return pvs1
+    term = "splice_donor_variant" if any("donor" in v for v in sites.values()) else "splice_acceptor_variant"
+    return replace(pvs1, code=term)  # a splice site only: named as such (the allele's consequence)
+
+
+def _no_coding_loss(model: GeneModel, layout: Layout, deletion: dict, exons: list[int]) -> Pvs1:
+    """A deletion that takes no coding base and no canonical splice base, as called."""
+    chrom, start, end = deletion["chrom"], deletion["start"], deletion["end"]
+    precise = (deletion.get("breakpoint_support") or {}).get("precise")
+    on_gene = chrom == model.chrom
+    near = (
+        {} if precise or not on_gene else splice_sites_in(list(model.exons), model.strand, start, end, NEAR_SPLICE_BP)
+    )
+    if near:
+        n, site = min(near.items())
+        if_lost = exon_skip(layout, {n: site}, "the splice")
+        return Pvs1(
+            None,
+            f"removes no coding sequence or canonical splice base as called, but its imprecise breakpoints lie "
+            f"within {NEAR_SPLICE_BP} bp of the {site} (exon {n}): if the site is lost, {if_lost.branch}; "
+            "confirm the breakpoints (e.g. by breakpoint PCR)",
+            code="near_splice_site",
         )
-    total = sum(lost.values())
-    if cds_last in coding_exons:
-        kept = sum(e - s + 1 for n, s, e in model.cds if n < min(coding_exons))  # exons are numbered 5'->3'
-        share = 1 - kept / 3 / protein
-        strength = STRONG if share > CRITICAL_FRACTION else MODERATE
-        return (
-            Pvs1(
-                strength,
-                f"deletes coding exon(s) {listed} with the stop codon ({share:.0%} of the protein): {strength}",
-            ),
-            exons,
-            False,
+    if on_gene and start <= model.transcription_start() <= end:
+        return Pvs1(
+            None,
+            "removes the transcription start (5' UTR and promoter side) but no coding sequence: "
+            "effect on expression not predictable",
+            code="transcription_start",
         )
-    if total % 3:
-        return (
-            Pvs1(
-                VERY_STRONG,
-                f"deletes {total} coding nt of exon(s) {listed}, out of frame: frameshift, NMD predicted (PVS1)",
-            ),
-            exons,
-            False,
-        )
-    share = total / 3 / protein
-    strength = STRONG if share > CRITICAL_FRACTION else MODERATE
-    return Pvs1(strength, f"deletes exon(s) {listed} in frame ({share:.0%} of the protein): {strength}"), exons, False
+    where = f"exon(s) {', '.join(map(str, exons))} outside the coding sequence (UTR)" if exons else "intron only"
+    return Pvs1(None, f"removes no coding sequence or splice site ({where}): not a null variant")
+
+
+def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(ranges):
+        if out and a <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
 
 
 def deletion_g_name(deletion: dict, accession: str | None = None) -> str:
@@ -260,11 +281,16 @@ def deletion_allele(deletion: dict, model: GeneModel, known: dict | None = None,
     elif whole:
         classification, reason = "pathogenic", f"{pvs1.strength}: {pvs1.branch}."
     elif pvs1.null_variant:
-        classification, reason = "likely_pathogenic", f"{pvs1.strength}: {pvs1.branch}; with PM2."
+        classification, reason = (
+            "likely_pathogenic",
+            f"{pvs1.strength}: {pvs1.branch}; PM2 not assessed (deletions are not looked up in population data).",
+        )
     elif pvs1.strength is not None:
         classification, reason = "uncertain", f"{pvs1.strength} only: {pvs1.branch}."
     elif pvs1.code == "transcription_start":
         classification, reason = "uncertain", f"PVS1 does not apply: {pvs1.branch}."
+    elif pvs1.code == "near_splice_site":
+        classification, reason = "uncertain", f"PVS1 does not apply as called: {pvs1.branch}."
     else:
         classification, reason = "likely_benign", f"PVS1 does not apply: {pvs1.branch}; cannot change the protein."
     coding = bool(model.coding_nt_lost(deletion["chrom"], deletion["start"], deletion["end"]))
@@ -273,6 +299,8 @@ def deletion_allele(deletion: dict, model: GeneModel, known: dict | None = None,
         if whole
         else "exon_loss_variant"
         if coding
+        else pvs1.code
+        if pvs1.code.startswith("splice_")
         else "intron_variant"
         if not exons
         else "feature_truncation"
@@ -326,6 +354,8 @@ def allele_label(allele: dict, gene: str) -> str:
             what = f"whole-{gene} deletion"
         elif allele["consequence"] == "exon_loss_variant":
             what = f"{gene} exon deletion (exon(s) {', '.join(map(str, allele.get('exons_deleted') or []))})"
+        elif allele["consequence"].startswith("splice_"):
+            what = f"{gene} deletion of a canonical splice site"
         else:
             what = f"{gene} deletion without coding sequence"
         name = f"{what} of {size / 1000:.1f} kb ({g['chrom']}:{g['pos']:,}-{g['end']:,})"

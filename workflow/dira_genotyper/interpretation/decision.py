@@ -188,6 +188,7 @@ def interpret(
                     gene=model.gene,
                     callable_fraction=coverage.get("callable_fraction_cds", 0),
                     gene_cn=state.gene_cn,
+                    deletions=len(state.deletions),
                 )
             )
     if status == "affected" and blockers:
@@ -207,7 +208,7 @@ def interpret(
     reasons.extend(Reason("copy_number_note", note=note) for note in state.notes)
     if family["mendelian_consistent"] is False:
         reasons.append(Reason("family_check", detail=family["detail"]))
-    summary = _summary(status, lof, phase, model.gene, disease)
+    summary = _summary(status, lof, phase, model.gene, disease, normal_cn=state.gene_cn == 2 and not state.deletions)
     return Interpretation(
         status,
         summary,
@@ -250,15 +251,16 @@ def _allele_reason(allele: dict, gene: str) -> Reason:
     )
 
 
-def _summary(status: str, lof: list[dict], phase: dict, gene: str, disease: str) -> str:
+def _summary(status: str, lof: list[dict], phase: dict, gene: str, disease: str, normal_cn: bool = True) -> str:
     names = "; ".join(f"{a['zygosity']} {allele_label(a, gene)}" for a in lof)
     if status == "affected":
         return f"Affected: two loss-of-function {gene} alleles consistent with {disease} — {names}."
     if status == "carrier":
         return f"Carrier: one loss-of-function {gene} allele — {names}; a working copy remains."
     if status == "negative":
+        copies = f"normal {gene} copy number" if normal_cn else f"no {gene} deletion of coding sequence or splice site"
         return (
-            f"Negative: no loss-of-function {gene} allele and normal {gene} copy number; {disease} is not supported "
+            f"Negative: no loss-of-function {gene} allele and {copies}; {disease} is not supported "
             "by the regions tested (see limitations)."
         )
     if lof:

@@ -262,7 +262,7 @@ def run_genotype(args) -> dict:
     sample = json.loads(args.sample_json)
     checked = json.loads(Path(args.checked).read_text())
     annotated = json.loads(Path(args.variants).read_text())
-    variants = annotated["variants"]
+    variants, codings = annotated["variants"], annotated.get("coding", {})
     population_data = annotated.get("population_data")  # False: no population VCF was read (None: not recorded)
     cnv = json.loads(Path(args.cnv).read_text())
     coverage = json.loads(Path(args.callable).read_text())
@@ -287,7 +287,7 @@ def run_genotype(args) -> dict:
             parents,
             args.bam,
             args.strict_phase,
-            model=gene_model(locus.gene(gene)),
+            model=gene_model(locus.gene(gene), codings.get(gene)),
             known_deletion=known,
             min_alt_reads=args.min_alt_reads,
             disease=disease,
