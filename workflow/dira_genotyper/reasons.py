@@ -19,6 +19,10 @@ def _join(items: Iterable[Any], sep: str = ", ") -> str:
     return sep.join(map(str, items))
 
 
+def _cn(copy_number: int | None) -> str:
+    return "not called" if copy_number is None else str(copy_number)
+
+
 #: code -> renderer of its text from the parameters (the one place reason texts are written).
 TEMPLATES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     # --- copy number (cnv/): why a sample, gene or segment has no call ----------------------------------------
@@ -84,6 +88,22 @@ TEMPLATES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     ),
     "in_homozygous_deletion": lambda p: (
         f"{p['label']}: called inside a deletion of both copies, where no reads can come from"
+    ),
+    "deletion_outside_cluster": lambda p: (
+        f"the deletion {p['chrom']}:{p['start']:,}-{p['end']:,} (copy number {p['copy_number']}) also removes "
+        f"{_join(p['genes'])}, outside the IL-1 cluster: a finding in its own right"
+        + (
+            " (PAX8: loss of one copy can cause congenital hypothyroidism with thyroid dysgenesis; check thyroid "
+            "function)"
+            if "PAX8" in p["genes"]
+            else ""
+        )
+    ),
+    "homozygous_low_fraction": lambda p: (
+        f"{p['label']}: called homozygous, but only {p['alt_depth']} of {p['depth']} reads (allele fraction "
+        f"{p['allele_fraction']:.2f}) carry it at copy number {_cn(p['copy_number'])}: "
+        "not a clean homozygote (a heterozygote with allelic imbalance, contamination or a copy-number change); "
+        "confirm it"
     ),
     "low_allele_fraction": lambda p: (
         f"{p['label']}: allele fraction {p['allele_fraction']:.2f} ({p['alt_depth']} of {p['depth']} reads) is "

@@ -12,7 +12,7 @@ import re
 import pysam
 import pytest
 
-from dira_genotyper.annotation.classification import classify, resolve_rules
+from dira_genotyper.annotation.classification import PopulationAf, classify, resolve_rules
 from dira_genotyper.annotation.hgvs import describe_variant
 from dira_genotyper.annotation.pvs1 import (
     MODERATE,
@@ -73,6 +73,18 @@ def test_q54x_is_nmd_pvs1(model):
     assert pvs1.strength == VERY_STRONG and "NMD predicted" in pvs1.branch
 
 
+def test_deletion_named_intronic_keeps_the_frameshift_for_pvs1(model):
+    """Exon 1 ends in G and intron 1 starts with GT: deleting that G is named c.116+1del (3' rule), p.?, but the
+    sequence is that of c.116del, a frameshift with NMD: PVS1 reads the exonic placement's protein, not p.?."""
+    tx, genome, _fetch, _coding = model
+    g = tx.c_to_genomic("c.116")
+    assert genome[g - 1] == genome[g] == "G"
+    effect, pvs1 = _effect(model, g - 1, genome[g - 2 : g], genome[g - 2])
+    assert effect.hgvs_c == "c.116+1del" and effect.hgvs_p == "p.?"
+    assert "frameshift_variant" in effect.consequences and effect.predicted_p.startswith("p.(")
+    assert pvs1.strength == VERY_STRONG and "NMD predicted" in pvs1.branch
+
+
 def test_stop_in_the_last_exon_escapes_nmd(model):
     tx, genome, _fetch, coding = model
     # codons 107-177 are in exon 4; the first codon there that one change makes a stop
@@ -80,7 +92,8 @@ def test_stop_in_the_last_exon_escapes_nmd(model):
     effect, pvs1 = _effect(model, *_stop_at(tx, genome, coding, codon))
     assert "stop_gained" in effect.consequences
     assert pvs1.strength == STRONG and "last exon" in pvs1.branch and "NMD not predicted" in pvs1.branch
-    label, reason = classify(effect.consequences, None, None, resolve_rules(), pvs1, disease="DIRA")
+    absent = PopulationAf()  # PVS1_Strong needs PM2: absent from the population data
+    label, reason = classify(effect.consequences, None, absent, resolve_rules(), pvs1, disease="DIRA")
     assert label == "likely_pathogenic" and reason.startswith("PVS1_Strong")
 
 
@@ -121,7 +134,7 @@ def test_stop_retained_is_likely_benign(model):
     effect, pvs1 = _effect(model, g, genome[g - 1], alt)
     assert effect.hgvs_p == "p.(*178=)"
     label, reason = classify(effect.consequences, None, None, resolve_rules(), pvs1, disease="DIRA")
-    assert label == "likely_benign" and reason.startswith("BP7")
+    assert label == "uncertain" and reason.startswith("BP7")  # BP7 alone is not likely benign
 
 
 def test_last_residue_deleted_in_frame_is_uncertain(model):
@@ -201,8 +214,8 @@ def test_last_exon_frameshift_read_through_counts_the_altered_region(model, c):
     first = int(re.match(r"p\.\([A-Z][a-z]{2}(\d+)", effect.hgvs_p).group(1))
     assert "frameshift_variant" in effect.consequences and first >= 107  # in the last exon
     assert pvs1.strength == STRONG and f"from codon {first}" in pvs1.branch and "removes" not in pvs1.branch
-    label = classify(effect.consequences, None, None, resolve_rules(), pvs1, disease="DIRA")[0]
-    assert label == "likely_pathogenic"
+    label = classify(effect.consequences, None, PopulationAf(), resolve_rules(), pvs1, disease="DIRA")[0]
+    assert label == "likely_pathogenic"  # PVS1_Strong + PM2 (absent from the population data)
 
 
 def test_frameshift_at_the_last_residue_stays_moderate(model):
@@ -211,15 +224,18 @@ def test_frameshift_at_the_last_residue_stays_moderate(model):
 
 
 @pytest.mark.parametrize(("pos", "inserted"), [("c.532", "G"), ("c.533", "AA")])
-def test_stop_retained_indel_is_likely_benign(model, pos, inserted):
-    """An insertion in the stop codon that keeps TAG (p.(*178=)) changes no residue: BP7, not a frameshift."""
+def test_stop_retained_indel_is_bp7_not_a_frameshift(model, pos, inserted):
+    """An insertion in the stop codon that keeps TAG (p.(*178=)) changes no residue: BP7, not a frameshift (BP7
+    alone is uncertain: likely benign needs a second benign criterion)."""
     tx, genome, _fetch, _coding = model
     g = tx.c_to_genomic(pos)
     effect, pvs1 = _effect(model, g, genome[g - 1], genome[g - 1] + inserted)
     assert effect.hgvs_p == "p.(*178=)", effect.hgvs_c
     assert effect.consequences == ("stop_retained_variant",) and pvs1.strength is None
     label, reason = classify(effect.consequences, None, None, resolve_rules(), pvs1, disease="DIRA")
-    assert label == "likely_benign" and reason.startswith("BP7")
+    assert label == "uncertain" and reason.startswith("BP7")
+    common = classify(effect.consequences, None, 0.01, resolve_rules(), pvs1, disease="DIRA")
+    assert common[0] == "likely_benign"  # BS1 + BP7
 
 
 def _gene(model, with_sequence: bool = True) -> GeneModel:

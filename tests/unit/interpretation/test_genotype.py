@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from dira_genotyper.interpretation.alleles import judge_small
 from dira_genotyper.interpretation.decision import copy_number_at, interpret
-from dira_genotyper.interpretation.gene_state import GeneModel
+from dira_genotyper.interpretation.gene_state import Callability, GeneModel
 from dira_genotyper.interpretation.genotype import load_known_deletions
 
 KNOWN = Path(__file__).resolve().parents[3] / "resources" / "known_dira_variants.tsv"
@@ -357,6 +358,26 @@ def test_row21_lof_in_a_minority_of_reads_flags_mosaicism():
     result = run([low])
     assert result.status == "inconclusive"
     assert any("mosaicism or sample contamination" in r for r in result.reasons)
+
+
+def test_row21_allele_fraction_025_at_40_reads_is_flagged_as_the_limitation_says():
+    """AF 0.25 at 40 reads (P = 0.0011 against 0.5) was not flagged although the limitation said it would be."""
+    result = run([var(3043, "C", "T", depth=40, alt_depth=10)])
+    assert result.status == "inconclusive"
+    assert any("mosaicism or sample contamination" in r for r in result.reasons)
+    text = next(t for t in result.limitations if t.startswith("Mosaicism"))
+    assert "at 40 reads: 11 or fewer ALT reads" in text
+    assert run([var(3043, "C", "T", depth=40, alt_depth=12)]).status == "carrier"  # AF 0.3: not flagged
+
+
+def test_row21b_homozygous_call_with_ref_reads_is_not_a_clean_homozygote():
+    """A 1/1 call with AF 0.7 at copy number 2 (or 3) is not a clean homozygote: flagged, so not 'affected'."""
+    result = run([var(3043, "C", "T", gt="1/1", depth=30, alt_depth=21)])
+    assert result.status == "inconclusive"
+    assert any("not a clean homozygote" in r for r in result.reasons)
+    assert run([var(3043, "C", "T", gt="1/1", depth=30, alt_depth=29)]).status == "affected"
+    at_three = judge_small(var(3043, "C", "T", gt="1/1", depth=30, alt_depth=21), 3, Callability.from_json(FULL))
+    assert [f.code for f in at_three.flags] == ["homozygous_low_fraction"]
 
 
 def test_row22_incomplete_genotype_is_not_homozygous():

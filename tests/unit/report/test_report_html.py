@@ -194,6 +194,16 @@ def test_synthetic_warning_only_for_synth_build(examples):
     assert "research use only" in page.lower()
 
 
+def test_methods_name_the_input_and_research_use_heads_the_page(examples):
+    """BAM/CRAM input was not aligned here: the methods must not say "aligned with BWA-MEM"; research use is in the
+    header, not only the last limitation."""
+    carrier = _render(examples, "carrier")  # a CRAM sample
+    assert "aligned with BWA-MEM" not in carrier and "submitted CRAM file" in carrier
+    fastq = _render(examples, "affected")
+    assert "aligned with BWA-MEM" in fastq
+    assert fastq.index("For research use only") < fastq.index('class="badge"')
+
+
 def test_text_from_the_report_is_escaped(examples):
     """Script and image tags in every free-text field come out as text, never as markup."""
     attack = '<script>alert("x")</script> & <img src=x onerror=alert(1)>'

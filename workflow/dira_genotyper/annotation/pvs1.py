@@ -237,13 +237,13 @@ def assess(effect: VariantEffect, tx: Transcript, coding: str, pathogenic_c: Col
         return _start_loss(translate(coding[: tx.cds_length]), pathogenic_c)
     if "stop_gained" in terms or "frameshift_variant" in terms:
         what = "nonsense" if "frameshift_variant" not in terms else "frameshift"
-        if "stop_lost" in terms or (effect.hgvs_p or "").endswith("fs*?)"):
+        if "stop_lost" in terms or (effect.predicted_p or "").endswith("fs*?)"):
             return Pvs1(
                 None,
                 f"{what} that runs through the stop codon (extension): not a null variant, "
                 "PVS1 does not apply (PM4, protein length change)",
             )
-        found = _stop_codon_of(effect.hgvs_p or "")
+        found = _stop_codon_of(effect.predicted_p or "")
         if found is None:
             return Pvs1(MODERATE, f"{what}: the new stop could not be placed; PVS1_Moderate at most")
         first, codon = found

@@ -17,21 +17,13 @@ import pysam
 from dira_genotyper.errors import InputError
 
 SAMPLE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-KNOWN_COLUMNS = ["sample", "fq1", "fq2", "bam", "family", "father", "mother", "sex", "bam_sm"]
+KNOWN_COLUMNS = ["sample", "fq1", "fq2", "bam", "family", "father", "mother", "sex", "bam_sm", "prenatal"]
+#: Optional sheet column `prenatal`: yes for a fetal sample (the report then words the result as a fetal genotype).
+PRENATAL_VALUES = {"": False, "no": False, "n": False, "yes": True, "y": True}
 #: `bam_sm` value that accepts whatever SM (one or several) the BAM/CRAM read groups name.
 ANY_SM = "*"
-SEX_VALUES = {
-    "": "unknown",
-    "unknown": "unknown",
-    "u": "unknown",
-    "0": "unknown",
-    "m": "male",
-    "male": "male",
-    "1": "male",
-    "f": "female",
-    "female": "female",
-    "2": "female",
-}
+SEX_VALUES = {"": "unknown", "unknown": "unknown", "u": "unknown", "0": "unknown", "m": "male", "male": "male",
+              "1": "male", "f": "female", "female": "female", "2": "female"}  # fmt: skip
 BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
 CRAM3_EOF = bytes.fromhex(  # the CRAM 3.x end-of-file container (CRAM specification, section 9)
     "0f000000ffffffff0fe0454f4600000000010005bdd94f0001000606010001000100ee63014b"
@@ -50,6 +42,7 @@ class Sample:
     mother: str = ""
     sex: str = "unknown"
     bam_sm: str = ""  # sheet column `bam_sm`: the @RG SM expected in the BAM/CRAM when not the sample name
+    prenatal: bool = False  # sheet column `prenatal`: a fetal sample (chorionic villi, amniocytes)
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -66,6 +59,8 @@ class Sample:
         }
         if self.bam_sm:
             data["bam_sm"] = self.bam_sm
+        if self.prenatal:
+            data["prenatal"] = True
         return data
 
 
@@ -144,6 +139,9 @@ def read_sample_sheet(path: str | os.PathLike) -> list[Sample]:
         sex = SEX_VALUES.get(row.get("sex", "").lower())
         if sex is None:
             raise InputError(f"sample {name} (sheet line {lineno}): sex {row['sex']!r} is not one of M, F or empty")
+        prenatal = PRENATAL_VALUES.get(row.get("prenatal", "").lower())
+        if prenatal is None:
+            raise InputError(f"sample {name} (sheet line {lineno}): prenatal {row['prenatal']!r} is not yes/no/empty")
         if row.get("bam_sm") and not has_bam:
             raise InputError(
                 f"sample {name} (sheet line {lineno}): bam_sm {row['bam_sm']!r} is set but the sample has no bam; "
@@ -165,6 +163,7 @@ def read_sample_sheet(path: str | os.PathLike) -> list[Sample]:
                 row.get("mother", ""),
                 sex,
                 row.get("bam_sm", ""),
+                prenatal,
             )
         )
     if not samples:

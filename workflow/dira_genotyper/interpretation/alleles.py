@@ -19,8 +19,19 @@ from dira_genotyper.reasons import Reason
 LOF_CLASSES = ("pathogenic", "likely_pathogenic")
 REPORTED_CLASSES = ("pathogenic", "likely_pathogenic", "uncertain")
 HEMIZYGOUS_MIN_AF = 0.8  # on one copy every read should carry the allele; below this a call there is a conflict
+#: A homozygous call at two (or more) copies should show the allele in every read too (REF reads there are errors,
+#: <= 1% at Q >= 20): below this fraction it is not a clean homozygote (a heterozygote with allelic imbalance,
+#: contamination, or a copy-number change the depth call missed), flagged at copy number 2, 3 or uncalled.
+HOMOZYGOUS_MIN_AF = HEMIZYGOUS_MIN_AF
 MOSAIC_MAX_AF = 0.3  # a heterozygote below this fraction is tested for mosaicism/contamination
-MOSAIC_P = 0.001  # ... and flagged when P(alt <= seen | AF 0.5) is below this
+#: ... and flagged when P(alt <= seen | AF 0.5) is below this. 0.01, not 0.001: AF 0.25 at 40 reads (P = 0.0011)
+#: must be flagged, as the limitations promise; a germline heterozygote is then flagged in <= 1% of calls at 20-40
+#: reads (P(flag) = 0.6% at 20, 0.8% at 30, 0.3% at 40 reads), a cost of one confirmation, against counting a
+#: mosaic or contaminating allele as a germline one (a false "affected" or "carrier").
+MOSAIC_P = 0.01
+#: The IL-1 gene cluster (FACTS.md). A deletion that also removes genes outside it (PSD4, PAX8) names them as
+#: findings of their own (:func:`deletion_findings`).
+IL1_CLUSTER = frozenset({"IL1A", "IL1B", "IL37", "IL36G", "IL36A", "IL36B", "IL36RN", "IL1F10", "IL1RN"})
 #: Filters that test a heterozygous model or two-copy depth; on one copy they do not apply (every read shows the
 #: allele), so an allele judged hemizygous is re-judged without them.
 TWO_COPY_FILTERS = {"LowDepth", "LowGQ", "AlleleBalance", "Uncallable"}
@@ -35,6 +46,20 @@ def _filters(variant: dict) -> list[str]:
 
 def _binomial_cdf(k: int, n: int, p: float) -> float:
     return sum(math.comb(n, i) * p**i * (1 - p) ** (n - i) for i in range(0, k + 1))
+
+
+def mosaic_flag_p(alt_depth: int, depth: int, fraction: float | None = None) -> float | None:
+    """P(alt <= seen | heterozygote, AF 0.5) of a call flagged as possible mosaicism or contamination (allele
+    `fraction`, by default alt_depth / depth, below :data:`MOSAIC_MAX_AF` and P below :data:`MOSAIC_P`), else None."""
+    if not depth or (alt_depth / depth if fraction is None else fraction) >= MOSAIC_MAX_AF:
+        return None
+    p = _binomial_cdf(alt_depth, depth, 0.5)
+    return p if p < MOSAIC_P else None
+
+
+def mosaic_alt_limit(depth: int) -> int:
+    """The most ALT reads at `depth` that are still flagged as possible mosaicism (-1: none are)."""
+    return max((k for k in range(depth + 1) if mosaic_flag_p(k, depth) is not None), default=-1)
 
 
 @dataclass
@@ -78,14 +103,22 @@ def judge_small(variant: dict, cn: int | None, callability: Callability, min_alt
     else:
         if "Uncallable" in filters and not callability.variant_uncallable(variant, cn):
             filters.remove("Uncallable")  # only its own deleted bases were uncallable
-        if zygosity == "heterozygous" and af is not None and af < MOSAIC_MAX_AF and depth and alt_depth is not None:
-            p = _binomial_cdf(int(alt_depth), int(depth), 0.5)
-            if p < MOSAIC_P:
-                flags.append(
-                    Reason(
-                        "low_allele_fraction", label=label, allele_fraction=af, alt_depth=alt_depth, depth=depth, p=p
-                    )
+        p = mosaic_flag_p(int(alt_depth), int(depth), af) if depth and alt_depth is not None else None
+        if zygosity == "heterozygous" and p is not None:
+            flags.append(
+                Reason("low_allele_fraction", label=label, allele_fraction=af, alt_depth=alt_depth, depth=depth, p=p)
+            )
+        if zygosity == "homozygous" and af is not None and af < HOMOZYGOUS_MIN_AF:
+            flags.append(
+                Reason(
+                    "homozygous_low_fraction",
+                    label=label,
+                    allele_fraction=af,
+                    alt_depth=alt_depth,
+                    depth=depth,
+                    copy_number=cn,
                 )
+            )
     return SmallJudgement(zygosity, cn, filters, flags)
 
 
@@ -206,18 +239,52 @@ def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-def deletion_allele(deletion: dict, model: GeneModel, known: dict | None = None) -> dict:
+def deletion_g_name(deletion: dict, accession: str | None = None) -> str:
+    """HGVS g. name of a depth-called deletion on `accession` (the contig name without one). Breakpoints found by
+    split reads are exact (``g.1000_2000del``); a depth call only brackets them, so its ends are uncertain:
+    ``g.(?_1000)_(2000_?)del``, or ``g.(900_1000)_(2000_2100)del`` when the call gives the ranges
+    (``start_range``/``end_range``, first and last possible position of each breakpoint)."""
+    start, end = deletion["start"], deletion["end"]
+    prefix = f"{accession or deletion['chrom']}:g."
+    if (deletion.get("breakpoint_support") or {}).get("precise"):
+        return f"{prefix}{start}_{end}del"
+    first = "_".join(map(str, deletion["start_range"])) if deletion.get("start_range") else f"?_{start}"
+    last = "_".join(map(str, deletion["end_range"])) if deletion.get("end_range") else f"{end}_?"
+    return f"{prefix}({first})_({last})del"
+
+
+def deletion_findings(deletion: dict) -> list[Reason]:
+    """Genes outside the IL-1 cluster that a deletion also removes: findings in their own right (PAX8)."""
+    outside = [g for g in deletion.get("genes", []) if g not in IL1_CLUSTER]
+    if not outside:
+        return []
+    return [
+        Reason(
+            "deletion_outside_cluster",
+            genes=tuple(outside),
+            chrom=deletion["chrom"],
+            start=deletion["start"],
+            end=deletion["end"],
+            copy_number=deletion["copy_number"],
+        )
+    ]
+
+
+def deletion_allele(deletion: dict, model: GeneModel, known: dict | None = None, accession: str | None = None) -> dict:
     pvs1, exons, whole = deletion_pvs1(model, deletion)
     if known:
         classification = known.get("classification", "pathogenic")
         reason = (
-            f"Matches the published {known.get('published_name')} "
-            f"({known.get('short_citation') or known.get('citation')}); {pvs1.branch}."
+            f"Consistent with the published {known.get('published_name')} "
+            f"({known.get('short_citation') or known.get('citation')}) by gene content and size; {pvs1.branch}."
         )
     elif whole:
         classification, reason = "pathogenic", f"{pvs1.strength}: {pvs1.branch}."
     elif pvs1.null_variant:
-        classification, reason = "likely_pathogenic", f"{pvs1.strength}: {pvs1.branch}; with PM2."
+        classification, reason = (
+            "likely_pathogenic",
+            f"{pvs1.strength}: {pvs1.branch}; PM2 not assessed (deletions are not looked up in population data).",
+        )
     elif pvs1.strength is not None:
         classification, reason = "uncertain", f"{pvs1.strength} only: {pvs1.branch}."
     elif pvs1.code == "transcription_start":
@@ -243,7 +310,7 @@ def deletion_allele(deletion: dict, model: GeneModel, known: dict | None = None)
         "hgvs_c": None,
         "hgvs_p": None,
         "hgvs_c_ensembl": None,
-        "hgvs_g": None,
+        "hgvs_g": deletion_g_name(deletion, accession),
         "consequence": consequence,
         "genomic": {
             "chrom": deletion["chrom"],
@@ -292,7 +359,7 @@ def allele_label(allele: dict, gene: str) -> str:
         else:
             what = f"{gene} deletion without coding sequence"
         name = f"{what} of {size / 1000:.1f} kb ({g['chrom']}:{g['pos']:,}-{g['end']:,})"
-        return name + (f" ({allele['known_as']})" if allele.get("known_as") else "")
+        return name + (f" (consistent with the published {allele['known_as']})" if allele.get("known_as") else "")
     name = allele["hgvs_c"] or allele.get("hgvs_g") or f"{g['chrom']}:{g['pos']} {g['ref']}>{g['alt']}"
     if allele.get("hgvs_p"):
         name += f" {allele['hgvs_p'].split(':')[-1]}"
@@ -307,8 +374,11 @@ __all__ = [
     "SmallJudgement",
     "allele_label",
     "deletion_allele",
+    "deletion_findings",
+    "deletion_g_name",
     "deletion_pvs1",
     "judge_small",
+    "mosaic_alt_limit",
     "lof_count",
     "variant_allele",
 ]

@@ -23,11 +23,15 @@ from dataclasses import dataclass
 
 from dira_genotyper.interpretation.alleles import (
     LOF_CLASSES,
+    MOSAIC_MAX_AF,
+    MOSAIC_P,
     REPORTED_CLASSES,
     allele_label,
     deletion_allele,
+    deletion_findings,
     judge_small,
     lof_count,
+    mosaic_alt_limit,
     variant_allele,
 )
 from dira_genotyper.interpretation.gene_state import Callability, GeneModel, copy_state, own_bases
@@ -69,10 +73,11 @@ def interpret(
     model: GeneModel,
     disease: str,
     reference: str | None = None,
+    genomic_accession: str | None = None,
 ) -> Interpretation:
-    """The genotype of ``model.gene`` (named by the caller). ``known_deletion(genes) -> dict | None`` matches a
-    deletion call against published deletions by gene content; ``reference`` (the FASTA of ``bam``) lets read
-    pairs phase indels."""
+    """The genotype of ``model.gene`` (named by the caller). ``known_deletion(genes, size) -> dict | None`` matches
+    a deletion call against published deletions by gene content and size; ``reference`` (the FASTA of ``bam``) lets
+    read pairs phase indels; ``genomic_accession`` (e.g. NC_000002.12) names deletions on the genome."""
     parents = parents or {}
     state = copy_state(cnv, model)
     callability = Callability.from_json(coverage)
@@ -82,6 +87,7 @@ def interpret(
     alleles: list[dict] = []
     other_variants: list[dict] = []
     failed_lof: list[dict] = []
+    findings: list[Reason] = []
     for v in variants:
         if v.get("zygosity") is None:  # not carried (0/0, ./.)
             continue
@@ -89,8 +95,7 @@ def interpret(
         judgement = judge_small(v, cn, callability, min_alt_reads)
         allele = variant_allele(v, judgement)
         if v.get("classification") not in REPORTED_CLASSES:
-            if not judgement.filters:
-                other_variants.append(_other(allele, model.gene))
+            other_variants.append(_other(allele, model.gene))  # filtered or not: nothing is dropped silently
             continue
         if judgement.filters:
             if v.get("classification") in LOF_CLASSES:
@@ -106,8 +111,9 @@ def interpret(
             continue
         alleles.append(allele)
     for deletion in state.deletions:
-        known = known_deletion(deletion.get("genes", [])) if known_deletion else None
-        allele = deletion_allele(deletion, model, known)
+        known = known_deletion(deletion.get("genes", []), deletion.get("size")) if known_deletion else None
+        allele = deletion_allele(deletion, model, known, genomic_accession)
+        findings.extend(deletion_findings(deletion))
         if allele["classification"] in REPORTED_CLASSES:
             alleles.append(allele)
         else:
@@ -208,6 +214,7 @@ def interpret(
                 why=other["classification_reason"],
             )
         )
+    reasons.extend(findings)
     reasons.extend(Reason("copy_number_note", note=note) for note in state.notes)
     if family["mendelian_consistent"] is False:
         reasons.append(Reason("family_check", detail=family["detail"]))
@@ -242,6 +249,7 @@ def _other(allele: dict, gene: str) -> dict:
         "classification": allele["classification"],
         "classification_reason": allele["classification_reason"],
         "population_af": allele["evidence"]["population_af"],
+        "filter": allele["evidence"]["filter"],
     }
 
 
@@ -320,8 +328,10 @@ def _summary(
 def limitations(
     status: str, alleles: list[dict], phase: dict, state, exon_table: list[dict], gene: str, disease: str
 ) -> list[str]:
-    """What was and was not tested, in words a clinician reads; the same list goes to the JSON and the HTML."""
+    """What was and was not tested, in words a clinician reads; the same list goes to the JSON and the HTML. The
+    use the result is fit for comes first, not last."""
     items = [
+        RESEARCH_USE,
         f"Tested: {gene} coding exons and splice sites (+/- 2 bp) of the MANE Select transcript for small variants "
         "(SNVs, indels up to ~20 bp), and copy number of each exon and of the IL-1 cluster from read depth.",
         "Not tested: deep intronic and regulatory variants, inversions, insertions and other structural changes "
@@ -357,15 +367,19 @@ def limitations(
             "hold a pathogenic variant."
         )
     items.append(
-        "Mosaic variants below an allele fraction of about 0.3 are flagged, not called; low-level mosaicism "
-        "may be missed."
+        f"Mosaicism: a heterozygous call is flagged as possible mosaicism or contamination when its allele fraction "
+        f"is below {MOSAIC_MAX_AF:g} and a binomial test against 0.5 at its depth gives P < {MOSAIC_P:g} (at 40 "
+        f"reads: {mosaic_alt_limit(40)} or fewer ALT reads; at 20 reads: {mosaic_alt_limit(20)} or fewer); "
+        "lower-level mosaicism, or a low fraction at low depth, may be missed or reported as heterozygous."
     )
     items.append(
         f"Variant classification follows published {disease} alleles, the ClinGen PVS1 decision tree and "
         "ACMG/AMP population criteria at the time of release; a clinical geneticist should review it."
     )
-    items.append(
-        "For research use only until this workflow is validated in an accredited laboratory. Confirm any "
-        "clinically relevant finding with an independent method."
-    )
     return items
+
+
+RESEARCH_USE = (
+    "For research use only until this workflow is validated in an accredited laboratory. Confirm any "
+    "clinically relevant finding with an independent method."
+)

@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 
 from dira_genotyper import __version__
-from dira_genotyper.interpretation.decision import Interpretation, interpret
+from dira_genotyper.interpretation.alleles import allele_label, lof_count
+from dira_genotyper.interpretation.decision import RESEARCH_USE, Interpretation, interpret
 from dira_genotyper.interpretation.gene_state import gene_model
 from dira_genotyper.interpretation.parent_failure import note_failed_parents, parse_failed_parents
 from dira_genotyper.locus import Locus
@@ -224,6 +225,39 @@ def load_known_deletions(table: str):
     return KnownAlleles(read_table(table), "").match_deletion
 
 
+POPULATION_MISSING = (
+    "No population allele frequencies were read in this run (no `population_vcf`): the population criteria BA1, BS1 "
+    "and PM2 were not applied, so a common variant may be reported as of uncertain significance and no variant was "
+    "called rare from population data. Published alleles and the PVS1 decision tree were applied."
+)
+PRENATAL = (
+    "Prenatal sample: the result is a fetal genotype. Interpret it only with maternal cell contamination excluded "
+    "(e.g. by comparing the fetal and maternal STR profiles), and confirm it before clinical decisions."
+)
+
+
+def note_run(interp: Interpretation, sample: dict, population_data: bool | None, gene: str, disease: str) -> None:
+    """What the run and the sample limit, said right after the research-use line: no population data was read; a
+    fetal sample (sheet column `prenatal`) is worded as a fetal genotype, to be read with maternal cell
+    contamination excluded."""
+    at = interp.limitations.index(RESEARCH_USE) + 1 if RESEARCH_USE in interp.limitations else 0
+    if population_data is not True:
+        interp.limitations.insert(at, POPULATION_MISSING)
+    if not sample.get("prenatal"):
+        return
+    interp.limitations.insert(at, PRENATAL)
+    if interp.status == "affected":
+        names = "; ".join(
+            f"{a['zygosity']} {allele_label(a, gene)}" for a in interp.alleles if lof_count(a) and not a["flags"]
+        )
+        interp.summary = (
+            f"Fetal genotype: two loss-of-function {gene} alleles ({names}), consistent with {disease} if confirmed; "
+            "interpret with maternal cell contamination excluded."
+        )
+    else:
+        interp.summary = f"Fetal genotype. {interp.summary} Interpret with maternal cell contamination excluded."
+
+
 def run_genotype(args) -> dict:
     from dira_genotyper.report import read_bins_tsv, render_html
 
@@ -231,6 +265,7 @@ def run_genotype(args) -> dict:
     checked = json.loads(Path(args.checked).read_text())
     annotated = json.loads(Path(args.variants).read_text())
     variants, codings = annotated["variants"], annotated.get("coding", {})
+    population_data = annotated.get("population_data")  # False: no population VCF was read (None: not recorded)
     cnv = json.loads(Path(args.cnv).read_text())
     coverage = json.loads(Path(args.callable).read_text())
     build_meta = json.loads((Path(args.resources) / "build.json").read_text())
@@ -258,7 +293,9 @@ def run_genotype(args) -> dict:
             known_deletion=known,
             min_alt_reads=args.min_alt_reads,
             disease=disease,
+            genomic_accession=locus.genomic_accession,
         )
+        note_run(interp, sample, population_data, gene, disease)
         note_failed_parents(interp, failed_parents, sample)
         return interp
 
@@ -273,7 +310,7 @@ def run_genotype(args) -> dict:
         )
     covered = ", ".join(f"{d} ({sec['gene']})" for d, sec in differential.items())
     interp.limitations.insert(
-        2,
+        next(i for i, text in enumerate(interp.limitations) if text.startswith("Not tested")) + 1,
         (f"Differential diagnosis: {covered} is reported from the same reads. " if covered else "")
         + "Majeed syndrome (LPIN2), NLRP3-associated autoinflammatory disease and other causes of pustulosis or "
         "sterile osteomyelitis (e.g. CRMO) are not covered by this test.",

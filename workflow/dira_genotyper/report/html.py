@@ -136,6 +136,7 @@ def _other_variant(o: dict) -> dict:
         "classification": classification_style(o.get("classification")),
         "reason": o.get("classification_reason"),
         "population_af": af(o.get("population_af")),
+        "filter": o.get("filter") if o.get("filter") not in (None, "PASS") else None,
     }
 
 
