@@ -208,7 +208,6 @@ def get_final_outputs():
         "results/cohort.tsv",
         "results/multiqc/dira_mqc.tsv",
         "results/multiqc/multiqc_report.html",
-        "results/checks/samples.json",
     ]
     for s in sorted(SAMPLES):
         outputs += [

@@ -21,6 +21,7 @@ rule genotype:
         bam="results/locus/{sample}.bam",
         known=config["known_variants"],
         run_config="results/run/config.json",
+        checks="results/checks/samples.json",
         parents=get_parent_files,
     output:
         json="results/reports/{sample}.dira.json",
@@ -57,7 +58,8 @@ rule genotype:
         "--variants {input.variants:q} --cnv {input.cnv:q} --bins {input.bins:q} "
         "--callable {input.callable:q} --bam {input.bam:q} --resources {params.res:q} "
         "--parents {params.parents:q} --reference {input.ref:q} --known {input.known:q} "
-        "--min-alt-reads {params.min_alt:q} --run-config {input.run_config:q} --out-json {output.json:q} "
+        "--min-alt-reads {params.min_alt:q} --run-config {input.run_config:q} "
+        "--sample-checks {input.checks:q} --out-json {output.json:q} "
         "--out-html {output.html:q} --out-meta {output.meta:q} > {log:q} 2>&1"
 
 

