@@ -26,7 +26,7 @@ from pathlib import Path
 
 from dira_genotyper.run.cohort import cohort_rows, write_cohort_tsv, write_multiqc
 from dira_genotyper.run.provenance import stale_reasons
-from dira_genotyper.run.stale import REPORT_SUFFIXES, move_report_stale, stale_from_previous, stale_multiqc
+from dira_genotyper.run.stale import REPORT_SUFFIXES, move_report_stale, stale_from_previous, stale_multiqc  # noqa: F401
 
 log = logging.getLogger(__name__)
 
