@@ -15,6 +15,7 @@ from pathlib import Path
 import pysam
 
 from dira_genotyper.errors import InputError
+from dira_genotyper.inputs.file_kinds import alignment_kind, check_bam_bytes
 
 SAMPLE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 KNOWN_COLUMNS = ["sample", "fq1", "fq2", "bam", "family", "father", "mother", "sex", "bam_sm"]
@@ -149,10 +150,7 @@ def read_sample_sheet(path: str | os.PathLike) -> list[Sample]:
                 f"sample {name} (sheet line {lineno}): bam_sm {row['bam_sm']!r} is set but the sample has no bam; "
                 "bam_sm only applies to BAM/CRAM rows: empty the cell"
             )
-        if has_bam:
-            kind = "cram" if row["bam"].lower().endswith(".cram") else "bam"
-        else:
-            kind = "fastq"
+        kind = alignment_kind(row["bam"], f"sample {name} (sheet line {lineno})") if has_bam else "fastq"
         samples.append(
             Sample(
                 name,
@@ -301,6 +299,8 @@ def check_alignment_header(sample: Sample, reference: str, build: str, resources
         raise InputError(f"{label} does not exist; fix the `bam` path in the sample sheet")
     if os.path.getsize(path) == 0:
         raise InputError(f"{label} is empty (0 bytes); re-export it from your aligner")
+    if sample.kind == "bam":
+        check_bam_bytes(path, label)
     if sample.kind == "bam" and not _ends_with(path, BGZF_EOF):
         raise InputError(
             f"{label} is truncated or corrupt (no BGZF end-of-file marker); copy it again or "
