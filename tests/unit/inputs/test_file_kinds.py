@@ -8,12 +8,18 @@ import random
 from pathlib import Path
 
 import jsonschema
+import pysam
 import pytest
 import yaml
 
 from dira_genotyper.errors import InputError
 from dira_genotyper.inputs import fastq_checks
 from dira_genotyper.inputs import sheet as inputs
+
+try:  # tests/unit as a package or as a plain folder on sys.path
+    from .test_inputs import RESOURCES, _naming, synth_reference, write_bam  # noqa: F401 - a fixture
+except ImportError:
+    from test_inputs import RESOURCES, _naming, synth_reference, write_bam  # noqa: F401 - a fixture
 
 ROOT = Path(__file__).resolve().parents[3]
 HEADER = "sample\tfq1\tfq2\tbam\n"
@@ -81,3 +87,28 @@ def test_min_mapq_above_bwa_range_is_rejected_by_the_schema():
     bad.setdefault("calling", {})["min_mapq"] = 1000
     with pytest.raises(jsonschema.ValidationError, match="1000 is greater than the maximum of 60"):
         jsonschema.validate(bad, schema)
+
+
+# --- BAM/CRAM content (helpers of test_inputs) --------------------------------------------------------------
+
+
+def test_unsorted_records_under_a_coordinate_header_are_named(tmp_path, synth_reference):
+    bam = write_bam(tmp_path / "u.bam", [("chr2", 1_000_000), ("ctrl", 200_000)], order="coordinate", step=-10)
+    sample = inputs.Sample("s1", "bam", bam=bam)
+    with pytest.raises(InputError, match=r"not sorted by coordinate .*although its header says @HD SO:coordinate.*"):
+        inputs.check_alignment_header(sample, synth_reference, "SYNTH", RESOURCES, _naming(synth_reference))
+
+
+def test_a_cram_reference_one_base_off_is_named_by_its_md5(tmp_path, synth_reference):
+    cram = write_bam(tmp_path / "c.cram", [("chr2", 1_000_000), ("ctrl", 200_000)], reference=synth_reference)
+    with pysam.AlignmentFile(cram, "rc", reference_filename=synth_reference) as handle:
+        assert handle.header.to_dict()["SQ"][0].get("M5"), "htslib writes M5 tags"
+    text = Path(synth_reference).read_text().split("\n")
+    text[100] = ("C" if text[100][0] != "C" else "G") + text[100][1:]  # one base of chr2, far from the reads
+    other = tmp_path / "one_off.fa"
+    other.write_text("\n".join(text))
+    pysam.faidx(str(other))
+    sample = inputs.Sample("s1", "cram", bam=cram)
+    inputs.check_alignment_header(sample, synth_reference, "SYNTH", RESOURCES, _naming(synth_reference))
+    with pytest.raises(InputError, match=r"written against another reference: its contig chr2 has MD5 [0-9a-f]{32}"):
+        inputs.check_alignment_header(sample, str(other), "SYNTH", RESOURCES, _naming(str(other)))

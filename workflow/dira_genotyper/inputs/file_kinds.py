@@ -8,8 +8,12 @@ was read 31 too high) and reads too short to place at the locus (the run ended a
 
 from __future__ import annotations
 
+import functools
 import gzip
+import hashlib
 import os
+
+import pysam
 
 from dira_genotyper.errors import InputError
 
@@ -87,3 +91,38 @@ def check_fastq_content(path: str, label: str, records: int = QUALITY_RECORDS) -
             f"dira-genotyper needs reads of at least {MIN_READ_LENGTH} bp to place them in the IL-1 cluster: "
             "use the untrimmed reads, or another test for this sample"
         )
+
+
+@functools.lru_cache(maxsize=64)
+def reference_md5(reference: str, contig: str) -> str:
+    """MD5 of a reference contig as the SAM/CRAM @SQ M5 tag defines it (upper case, no line breaks)."""
+    md5 = hashlib.md5()
+    with pysam.FastaFile(reference) as fasta:
+        length = fasta.get_reference_length(contig)
+        for start in range(0, length, 1 << 22):  # 4 Mb at a time: a human chr2 is 242 Mb
+            md5.update(fasta.fetch(contig, start, min(start + (1 << 22), length)).upper().encode())
+    return md5.hexdigest()
+
+
+def check_cram_reference(sample, header: dict, reference: str, naming, label: str) -> None:
+    """A CRAM decodes only against the exact FASTA it was written with. The @SQ M5 of each contig the workflow
+    reads (the locus contig and the controls) must match the configured reference's (a one-base difference
+    otherwise ended as "OSError: truncated file"); then one record is decoded, for CRAMs without M5 tags."""
+    fix = (
+        "a CRAM needs the exact FASTA it was written against: set `reference:` in config/config.yaml to it "
+        "(the @SQ M5 tags name its contigs' MD5), or convert the CRAM to BAM with that FASTA first "
+        "(`samtools view -b -T <its FASTA>`)"
+    )
+    wanted = set(naming.mapping.values())
+    for sq in header.get("SQ", []):
+        if sq.get("SN") in wanted and sq.get("M5") and sq["M5"].lower() != reference_md5(reference, sq["SN"]):
+            raise InputError(
+                f"{label} was written against another reference: its contig {sq['SN']} has MD5 {sq['M5']} but "
+                f"{sq['SN']} of {reference} has {reference_md5(reference, sq['SN'])}; {fix}"
+            )
+    try:
+        with pysam.AlignmentFile(sample.bam, "rc", reference_filename=reference) as handle:
+            for _ in zip(range(1), handle.fetch(until_eof=True)):
+                pass
+    except Exception as exc:  # noqa: BLE001 - pysam raises several types
+        raise InputError(f"{label} cannot be decoded with reference {reference} ({exc}); {fix}") from exc

@@ -15,7 +15,7 @@ from pathlib import Path
 import pysam
 
 from dira_genotyper.errors import InputError
-from dira_genotyper.inputs.file_kinds import alignment_kind, check_bam_bytes
+from dira_genotyper.inputs.file_kinds import alignment_kind, check_bam_bytes, check_cram_reference
 
 SAMPLE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 KNOWN_COLUMNS = ["sample", "fq1", "fq2", "bam", "family", "father", "mother", "sex", "bam_sm"]
@@ -339,7 +339,7 @@ def check_alignment_header(sample: Sample, reference: str, build: str, resources
             "against. Set `reference:` to that FASTA, or convert the CRAM to BAM with its own reference first."
         )
     if sample.kind == "cram":
-        _check_cram_reference(sample, reference, label)
+        check_cram_reference(sample, header, reference, ref_naming, label)
     index = find_index(path)
     if index and os.path.getmtime(index) + 1 >= os.path.getmtime(path):  # an older index is rebuilt at extraction
         check_index(path, index, sample.kind, reference, contig, label)
@@ -393,7 +393,8 @@ ORDER_CHECK_RECORDS = 10_000
 
 def check_sort_order(handle: pysam.AlignmentFile, header: dict, label: str, path: str) -> None:
     """The file must be coordinate-sorted: the locus is read through an index. `@HD SO:queryname` or `unsorted`
-    fails here; without an SO tag the first records are checked."""
+    fails here; otherwise the first records are checked (a header can claim SO:coordinate for unsorted records,
+    which then failed at extraction as a missing index)."""
     order = header.get("HD", {}).get("SO", "")
     fix = (
         f"sort it by coordinate and index it (`samtools sort -o sorted.bam {path}` then `samtools index "
@@ -401,19 +402,19 @@ def check_sort_order(handle: pysam.AlignmentFile, header: dict, label: str, path
     )
     if order in ("queryname", "unsorted"):
         raise InputError(f"{label} is not sorted by coordinate (its header says @HD SO:{order}); {fix}")
-    if order == "coordinate":
-        return
+    if order == "coordinate" and handle.is_cram:
+        return  # decoding needs the right reference, checked later (check_cram_reference)
     last = (-1, -1)
     try:
-        for _, read in zip(range(ORDER_CHECK_RECORDS), handle.fetch(until_eof=True)):
+        for _, read in zip(range(ORDER_CHECK_RECORDS // (10 if order else 1)), handle.fetch(until_eof=True)):
             if read.is_unmapped and read.reference_id < 0:
                 break  # unplaced reads come last in a sorted file
             key = (read.reference_id, read.reference_start)
             if key < last:
                 raise InputError(
                     f"{label} is not sorted by coordinate (record {read.query_name} at "
-                    f"{read.reference_name}:{read.reference_start + 1} comes after a later position); "
-                    f"{fix}"
+                    f"{read.reference_name}:{read.reference_start + 1} comes after a later position"
+                    f"{', although its header says @HD SO:coordinate' if order else ''}); {fix}"
                 )
             last = key
     except InputError:
@@ -484,16 +485,3 @@ def _bai_problem(index: str, path: str) -> str | None:
     if furthest > size:
         return f"{index} points to byte {furthest:,} but the file has {size:,} bytes"
     return None
-
-
-def _check_cram_reference(sample: Sample, reference: str, label: str) -> None:
-    """Decode one record against the configured reference so a wrong/missing reference fails now, clearly."""
-    try:
-        with pysam.AlignmentFile(sample.bam, "rc", reference_filename=reference) as handle:
-            for _ in zip(range(1), handle.fetch(until_eof=True)):
-                pass
-    except Exception as exc:  # noqa: BLE001
-        raise InputError(
-            f"{label} cannot be decoded with reference {reference} ({exc}); a CRAM needs the exact FASTA it was "
-            "written against: set `reference:` in config/config.yaml to it"
-        ) from exc
