@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+import errno
 import gzip
 import random
+import shutil
 from pathlib import Path
 
 import jsonschema
@@ -13,7 +15,7 @@ import pytest
 import yaml
 
 from dira_genotyper.errors import InputError
-from dira_genotyper.inputs import fastq_checks
+from dira_genotyper.inputs import diagnose, fastq_checks
 from dira_genotyper.inputs import sheet as inputs
 
 try:  # tests/unit as a package or as a plain folder on sys.path
@@ -112,3 +114,27 @@ def test_a_cram_reference_one_base_off_is_named_by_its_md5(tmp_path, synth_refer
     inputs.check_alignment_header(sample, synth_reference, "SYNTH", RESOURCES, _naming(synth_reference))
     with pytest.raises(InputError, match=r"written against another reference: its contig chr2 has MD5 [0-9a-f]{32}"):
         inputs.check_alignment_header(sample, str(other), "SYNTH", RESOURCES, _naming(str(other)))
+
+
+# --- a full disk seen through a broken pipe -------------------------------------------------------------------
+
+
+def test_a_broken_pipe_on_a_full_disk_is_reported_as_a_full_disk(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    usage = shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(diagnose.shutil, "disk_usage", lambda _: usage._replace(free=4096))
+    message = diagnose.diagnose(BrokenPipeError(errno.EPIPE, "Broken pipe"))
+    assert message.startswith("no space left on device (a pipe broke") and "df -h ." in message
+
+
+def test_a_broken_pipe_with_free_space_is_not_called_a_full_disk(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    usage = shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(diagnose.shutil, "disk_usage", lambda _: usage._replace(free=50 * 2**30))
+    assert diagnose.diagnose(BrokenPipeError(errno.EPIPE, "Broken pipe")) is None
+
+
+def test_enospc_names_the_folder_of_the_file(tmp_path):
+    exc = OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "results" / "x.bam"))
+    message = diagnose.diagnose(exc)
+    assert message.startswith("no space left on device") and f"df -h {tmp_path / 'results'}" in message
