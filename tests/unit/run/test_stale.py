@@ -84,7 +84,7 @@ def test_a_report_deleted_before_a_failed_rerun_goes_to_stale(tmp_path, monkeypa
     assert not list((reports / ".previous").glob("S.*"))
 
 
-def test_keep_previous_reports_hard_links_and_replaces_the_last_runs_links(tmp_path):
+def test_keep_previous_reports_hard_links_and_keeps_what_a_killed_run_deleted(tmp_path):
     reports = tmp_path / "reports"
     reports.mkdir()
     (reports / "A.dira.json").write_text("{}")
@@ -92,6 +92,7 @@ def test_keep_previous_reports_hard_links_and_replaces_the_last_runs_links(tmp_p
     (reports / ".previous" / "GONE.dira.json").write_text("{}")
     stale.keep_previous_reports(reports)
     assert sorted(p.name for p in (reports / ".previous").iterdir()) == ["A.dira.json"]
+    assert (reports / "stale" / "GONE.dira.json").exists(), "a report of a killed run's deleted job is kept"
     assert os.path.samefile(reports / "A.dira.json", reports / ".previous" / "A.dira.json")
 
 
@@ -136,3 +137,16 @@ def test_mark_run_failed_moves_every_summary_and_report_and_notes_why(tmp_path):
     assert (results / "reports" / "stale" / "A.dira.json").read_text() == "reports/A.dira.json"
     assert "x.bam does not exist" in (results / "multiqc" / "stale" / "why.txt").read_text()
     assert stale.mark_run_failed(results, "again") == []  # nothing left to move, nothing overwritten
+
+
+def test_the_fix_of_a_long_error_line_is_quoted_whole(tmp_path):
+    """A damaged-file error names the file and the `rm` command; cohort.tsv cut it at 300 characters."""
+    (tmp_path / "reports").mkdir()
+    line = (
+        "ERROR: results/annotation/DIRA-04.variants.json is not valid JSON (Unterminated string starting at: line 21 "
+        "column 7 (char 494)): it is truncated or damaged; it is an intermediate of this workflow, which Snakemake "
+        "does not regenerate while it exists: delete it (`rm results/annotation/DIRA-04.variants.json`) and rerun "
+        "the workflow"
+    )
+    (tmp_path / "reports" / "DIRA-04.log").write_text(f"Traceback ...\n{line}\n")
+    assert recovery.failure_reason("DIRA-04", tmp_path).startswith(f"{line} (see ")

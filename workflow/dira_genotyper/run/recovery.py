@@ -42,6 +42,8 @@ OWN_EVIDENCE = {
 #: A parent's evidence that a proband's genotype step reads.
 PARENT_EVIDENCE = ("annotation/{s}.variants.json", "cnv/{s}.cnv.json", "callable/{s}.callable.json")
 GENERIC = "a job of this sample failed or did not run (see logs/)"
+#: Longest error line quoted in cohort.tsv: a damaged-file error with its `rm` fix is ~400 characters.
+REASON_CHARS = 800
 
 
 def is_log_of(name: str, sample: str) -> bool:
@@ -73,7 +75,7 @@ def failure_reason(sample: str, logs: str | Path = "logs", samples: tuple[str, .
     for path in found:
         lines = [ln for ln in path.read_text(errors="replace").splitlines() if "ERROR" in ln or "Error" in ln]
         if lines:
-            return f"{lines[-1].strip()[:300]} (see {path})"
+            return f"{lines[-1].strip()[:REASON_CHARS]} (see {path})"
     if found and found[0].stat().st_size == 0:
         return (
             f"the job that writes {found[0]} failed without writing a line (0-byte log): a full disk or a killed "

@@ -65,7 +65,10 @@ def keep_previous_reports(reports: str | Path) -> int:
     reports = Path(reports)
     previous = reports / PREVIOUS
     if previous.exists():
-        shutil.rmtree(previous)  # links of the last run's starting reports: each is current, renewed or in stale/
+        for kept in sorted(previous.iterdir()):  # a run killed before its recovery: its deleted reports
+            if not (reports / kept.name).exists():
+                move_to_stale(kept, "an earlier run deleted it to remake it and did not finish", reports / STALE)
+        shutil.rmtree(previous)  # the rest are links of reports that are current or were renewed
     kept = 0
     for path in sorted(p for suffix in REPORT_SUFFIXES for p in reports.glob(f"*{suffix}")):
         previous.mkdir(parents=True, exist_ok=True)
