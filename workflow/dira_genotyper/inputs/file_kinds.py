@@ -22,7 +22,7 @@ INDEX_ENDINGS = (".bai", ".csi", ".crai")
 #: paralogous sequence, and the copy-number and split-read evidence assume reads of at least this length.
 MIN_READ_LENGTH = 50
 #: FASTQ records whose qualities are looked at to tell the encoding.
-QUALITY_RECORDS = 1000
+QUALITY_RECORDS = 200
 
 
 def alignment_kind(path: str, label: str) -> str:
