@@ -5,9 +5,11 @@ heterozygous ~175 kb cluster deletion (``simulate.cohort_design``'s ``big``) [ca
 c.229G>T, c.213_227del or the frameshift c.156_157del on the other copy [affected]; a heterozygous ~1.5 kb
 deletion inside IL1RN intron 1 (from the GFF3, >= 100 bp from both exons) alone [negative] and with
 c.160C>T on the other copy [carrier]; a heterozygous 1.2 kb intron-1 deletion ending at c.117-1 (the exon-2
-acceptor, no coding base) with c.160C>T on the other copy [affected]; a heterozygous IL1RN exon-3 deletion
-(``cohort_design``'s ``exdel``) with c.160C>T on the other copy [affected]; a heterozygous tandem duplication of
-IL1RN +/- 1 kb [inconclusive: duplications are reported, not interpreted]; homozygous c.229G>T [affected].
+acceptor, no coding base) with c.160C>T on the other copy [inconclusive, presumed biallelic: both loss-of-function,
+a copy-number deletion is not phased from read pairs]; a heterozygous IL1RN exon-3 deletion (``cohort_design``'s
+``exdel``) with c.160C>T on the other copy [inconclusive, presumed biallelic: unphased without parents]; a
+heterozygous tandem duplication of IL1RN +/- 1 kb [inconclusive: duplications are reported, not interpreted];
+homozygous c.229G>T [affected].
 
 Each class is simulated WGS-like (``simulate.simulate_sample``, mode "wgs") at every depth (default 10, 20,
 30) with ``--replicates`` seeds, aligned with ``simulate.align_to_bam`` to the synthetic SYNTH reference

@@ -209,6 +209,20 @@ def test_config_typo_fails_before_any_job_naming_key_and_nearest(cohort_dir, tmp
     )
 
 
+def test_strict_phase_false_is_ignored_with_a_warning(cohort_dir, tmp_path):
+    """`interpretation.strict_phase: false` once reported two unphased heterozygous LoF alleles `affected`; it is
+    deprecated and ignored (presumed biallelic is the only behaviour), and the run says so."""
+    sheet = tmp_path / "sheet.tsv"
+    sheet.write_text(HEADER + "DIRA-02\t\t\ttest-data/bam/DIRA-02.bam\t\t\t\t\n")
+    workdir = make_workdir(tmp_path / "run", sheet)
+    with open(workdir / "config" / "config.yaml", "a") as config:
+        config.write("interpretation:\n  strict_phase: false\n")
+    proc = run_snakemake(workdir, "-n", "--cores", "1")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "interpretation.strict_phase: false is deprecated and ignored" in proc.stdout + proc.stderr
+    assert "--strict-phase" not in proc.stdout + proc.stderr
+
+
 @pytest.mark.parametrize(
     ("row", "needles"),
     [

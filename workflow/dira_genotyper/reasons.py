@@ -108,21 +108,24 @@ TEMPLATES: dict[str, Callable[[Mapping[str, Any]], str]] = {
         if p["zygosity"] == "hemizygous"
         else f"{p['label']}: {p['zygosity']}, {p['classification']} ({p['why']})"
     ),
-    "phase_unknown_strict": lambda p: (
-        f"two heterozygous LoF alleles but their phase is unknown ({p['detail']}); test the "
-        "parents to tell whether they are on different copies"
-    ),
-    "phase_unknown": lambda p: (
-        f"phase of the two alleles not determined ({p['detail']}); reported as compound "
-        "heterozygous: confirm by testing the parents"
+    "presumed_biallelic": lambda p: (
+        f"presumed biallelic, not a confirmed diagnosis: two heterozygous loss-of-function {p['gene']} alleles "
+        f"whose phase is unknown ({p['detail']}); on different copies (in trans) they would cause {p['disease']}, "
+        "on the same copy (in cis) the patient is a carrier. Parental testing needed: test both parents (or "
+        "phase the alleles by long reads) before reporting a diagnosis"
     ),
     "in_trans": lambda p: f"the two alleles are on different copies ({p['detail']})",
     "in_cis": lambda p: f"the two variants are on the same copy of {p['gene']} ({p['detail']})",
     "lof_and_vus": lambda p: (
-        f"one LoF allele and a heterozygous variant of uncertain significance "
-        f"({_join(p['labels'])}): a possible compound heterozygote; phase "
-        f"{p['phase'].replace('_', ' ')} ({p['detail']}); establish the phase (reads, "
-        "parental testing) and reassess the variant"
+        f"one LoF allele and a {p.get('zygosity') or 'heterozygous'} variant of uncertain significance "
+        f"({_join(p['labels'])})"
+        + (" on the only copy left where the other copy is deleted" if p.get("zygosity") == "hemizygous" else "")
+        + f": a possible compound heterozygote; phase {p['phase'].replace('_', ' ')} ({p['detail']}); "
+        + (
+            "the genotype is biallelic if the variant is pathogenic: reassess the variant"
+            if p["phase"] == "in_trans"
+            else "establish the phase (reads, parental testing) and reassess the variant"
+        )
     ),
     "second_not_excluded": lambda p: (
         "one LoF allele found, but a second cannot be excluded: " + _join(p["blockers"], "; ")

@@ -256,7 +256,6 @@ def write_partial_cohort():
             config,
             {
                 "known": config["known_variants"],
-                "strict_phase": cfg("interpretation", "strict_phase"),
                 "min_alt_reads": cfg("calling", "min_alt_reads"),
             },
             started=RUN_STARTED,

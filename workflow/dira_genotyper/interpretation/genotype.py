@@ -25,11 +25,6 @@ log = logging.getLogger(__name__)
 REPORT_GENES = ["IL1RN", "IL36G", "IL36A", "IL36B", "IL36RN", "IL1F10"]
 
 
-def is_pass(variant: dict) -> bool:
-    flt = variant.get("filter")
-    return flt in ("PASS", None, ".") or flt == ["PASS"]
-
-
 def resources_digest(resources_dir: str) -> str:
     digest = hashlib.sha256()
     for path in sorted(Path(resources_dir).glob("*")):
@@ -73,6 +68,7 @@ def build_report(
         "schema_version": "1.2",
         "sample": sample["sample"],
         "status": interp.status,
+        "presumed_biallelic": interp.presumed_biallelic,
         "summary": interp.summary,
         "reasons": interp.reasons,
         "alleles": interp.alleles,
@@ -175,6 +171,7 @@ def differential_section(
         "gene": gene,
         "transcript": transcript,
         "status": interp.status,
+        "presumed_biallelic": interp.presumed_biallelic,
         "summary": interp.summary,
         "reasons": interp.reasons,
         "alleles": interp.alleles,
@@ -205,13 +202,18 @@ def _exon_coverage(rows: list[dict], callability: list[dict]) -> list[dict]:
     return out
 
 
-def _load_relative(name: str, variants_path: str, cnv_path: str) -> dict:
+def load_relative(name: str, variants_path: str, cnv_path: str, callable_path: str) -> dict:
+    """A parent's evidence, found beside the child's: every call (a filtered call is evidence that the site is
+    unknown, not reference), the copy-number call and the callable regions (where a missing call means
+    reference)."""
     variants_file = Path(variants_path).parent / f"{name}.variants.json"
     cnv_file = Path(cnv_path).parent / f"{name}.cnv.json"
+    callable_file = Path(callable_path).parent / f"{name}.callable.json"
     return {
         "name": name,
-        "variants": [v for v in json.loads(variants_file.read_text())["variants"] if is_pass(v)],
+        "variants": json.loads(variants_file.read_text())["variants"],
         "cnv": json.loads(cnv_file.read_text()),
+        "callable": json.loads(callable_file.read_text()) if callable_file.exists() else None,
     }
 
 
@@ -236,7 +238,7 @@ def run_genotype(args) -> dict:
     for role in ("father", "mother"):
         name = sample.get(role)
         if name and name in args.parents:
-            parents[role] = _load_relative(name, args.variants, args.cnv)
+            parents[role] = load_relative(name, args.variants, args.cnv, args.callable)
     locus = Locus.load(args.resources)
     target = locus.target
     failed_parents = parse_failed_parents(getattr(args, "failed_parents", None))
@@ -251,8 +253,8 @@ def run_genotype(args) -> dict:
             gene_coverage(coverage, gene),
             parents,
             args.bam,
-            args.strict_phase,
             model=gene_model(locus.gene(gene), codings.get(gene)),
+            reference=getattr(args, "reference", None),
             known_deletion=known,
             min_alt_reads=args.min_alt_reads,
             disease=disease,
@@ -290,7 +292,6 @@ def run_genotype(args) -> dict:
         "inputs": {k: os.path.abspath(v) for k, v in vars(args).items() if isinstance(v, str) and os.path.exists(v)},
         "python": sys.version.split()[0],
         "host": platform.node(),
-        "strict_phase": args.strict_phase,
     }
     Path(args.out_meta).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
     log.info("sample %s: %s — %s", sample["sample"], report["status"], report["summary"])

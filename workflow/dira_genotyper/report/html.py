@@ -22,6 +22,7 @@ from dira_genotyper.report.style import (
     DASH,
     NO_CALL_COLOUR,
     ORIGIN_LABELS,
+    PRESUMED_BIALLELIC_MEANING,
     STATUS_STYLE,
     af,
     classification_style,
@@ -204,6 +205,8 @@ def _differential(disease: str, section: dict) -> dict:
     """A differential diagnosis (e.g. DITRA) as the page shows it: the same parts as the headline's."""
     status = section.get("status", "inconclusive")
     badge_bg, badge_fg, meaning = status_style(status, disease, section.get("gene") or "")
+    if section.get("presumed_biallelic"):
+        meaning = PRESUMED_BIALLELIC_MEANING.replace("IL1RN", section.get("gene") or "")
     exon_cn = {c["exon"]: c.get("copy_number") for c in section.get("exon_copy_number", [])}
     rows = []
     for c in sorted(section.get("exon_coverage", []), key=lambda c: c["exon"]):
@@ -214,6 +217,7 @@ def _differential(disease: str, section: dict) -> dict:
         "gene": section.get("gene"),
         "refseq": (section.get("transcript") or {}).get("refseq"),
         "status": status,
+        "presumed_biallelic": bool(section.get("presumed_biallelic")),
         "badge": (badge_bg, badge_fg),
         "meaning": meaning,
         "summary": section.get("summary"),
@@ -264,6 +268,8 @@ def page_context(report: dict, bins: list[dict], genes: list[dict], exons: list[
     tx = report.get("transcript", {})
     status = report.get("status", "inconclusive")
     badge_bg, badge_fg, meaning = STATUS_STYLE.get(status, STATUS_STYLE["inconclusive"])
+    presumed = bool(report.get("presumed_biallelic"))
+    meaning = PRESUMED_BIALLELIC_MEANING if presumed else meaning
     versions = report.get("versions", {})
     tools = versions.get("tools", {})
     phase, family = _phase_and_family(report)
@@ -271,13 +277,14 @@ def page_context(report: dict, bins: list[dict], genes: list[dict], exons: list[
         "css": Markup((TEMPLATES / "report.css").read_text(encoding="utf-8")),
         "sample": report.get("sample"),
         "bam_sm_override": (report.get("provenance") or {}).get("bam_sm_override"),
-        "title_status": report.get("status"),
+        "title_status": f"{status}, presumed biallelic" if presumed else report.get("status"),
         "build": report.get("build"),
         "synthetic": report.get("build") == "SYNTH",
         "schema_version": report.get("schema_version"),
         "tx": {k: tx.get(k) for k in ("refseq", "protein_refseq", "ensembl", "protein_ensembl")},
         "answer": {
             "status": status,
+            "presumed_biallelic": presumed,
             "badge": (badge_bg, badge_fg),
             "meaning": meaning,
             "summary": report.get("summary"),

@@ -19,6 +19,7 @@ import yaml
 COLUMNS = [
     "sample",
     "status",
+    "presumed_biallelic",
     "alleles",
     "il1rn_copy_number",
     "deletions",
@@ -37,6 +38,11 @@ MULTIQC_HEADERS = {
     "status": {
         "title": "DIRA status",
         "description": "affected / carrier / negative / inconclusive; failed = no report (see failed reason)",
+    },
+    "presumed_biallelic": {
+        "title": "Presumed biallelic",
+        "description": "true: inconclusive because two heterozygous LoF alleles have unknown phase; not a confirmed "
+        "diagnosis, parental testing needed",
     },
     "alleles": {
         "title": "IL1RN alleles",
@@ -121,6 +127,7 @@ def cohort_rows(reports: list[dict], failed: dict[str, str]) -> list[dict]:
         rows[sample] = {
             "sample": sample,
             "status": report["status"],
+            "presumed_biallelic": bool(report.get("presumed_biallelic")),
             "alleles": "; ".join(_allele_text(a) for a in report.get("alleles", [])),
             "il1rn_copy_number": report.get("copy_number", {}).get("IL1RN"),
             "deletions": "; ".join(_deletion_text(d) for d in report.get("deletions", [])),
@@ -138,6 +145,7 @@ def cohort_rows(reports: list[dict], failed: dict[str, str]) -> list[dict]:
             rows[sample] = {
                 "sample": sample,
                 "status": FAILED,
+                "presumed_biallelic": None,
                 "alleles": "",
                 "il1rn_copy_number": None,
                 "deletions": "",

@@ -94,7 +94,9 @@ def has_evidence(sample: str, results: str | Path, patterns) -> bool:
     return all((Path(results) / p.format(s=sample)).exists() for p in patterns)
 
 
-def genotype_without_parents(sample: dict, failed: dict[str, str], settings: dict, results: str | Path) -> dict:
+def genotype_without_parents(
+    sample: dict, failed: dict[str, str], settings: dict, results: str | Path, reference: str | None = None
+) -> dict:
     """Run the genotype step of ``sample`` from its own evidence, the failed parents named in the report."""
     from dira_genotyper.interpretation.genotype import run_genotype
 
@@ -106,7 +108,7 @@ def genotype_without_parents(sample: dict, failed: dict[str, str], settings: dic
         **{key: str(res / pattern.format(s=name)) for key, pattern in OWN_EVIDENCE.items()},
         resources=str(res / "resources"),
         parents=[],
-        strict_phase=bool(settings.get("strict_phase")),
+        reference=reference,
         known=settings.get("known"),
         min_alt_reads=int(settings.get("min_alt_reads", 3)),
         run_config=str(run_config) if run_config.exists() else None,
@@ -129,9 +131,9 @@ def recover(
 ) -> list[dict]:
     """Mark stale reports, report probands of failed parents, write cohort.tsv + the MultiQC table; the rows.
 
-    ``samples`` are sheet dicts (:meth:`Sample.to_dict`); ``settings`` holds ``known`` (the known-allele table),
-    ``strict_phase`` and ``min_alt_reads`` as the genotype rule passes them; ``started``: when the run started
-    (epoch seconds), to tell a MultiQC page this run did not write.
+    ``samples`` are sheet dicts (:meth:`Sample.to_dict`); ``settings`` holds ``known`` (the known-allele table)
+    and ``min_alt_reads`` as the genotype rule passes them; ``reference`` is the FASTA (read-backed phase);
+    ``started``: when the run started (epoch seconds), to tell a MultiQC page this run did not write.
     """
     reports_dir = Path(results) / "reports"
     by_name = {s["sample"]: s for s in samples}
@@ -187,7 +189,9 @@ def recover(
                 failed[name] = f"not genotyped because {who} ({'; '.join(broken.values())})"
             continue
         try:
-            reports[name] = genotype_without_parents(sample, {r: sample[r] for r in broken}, settings, results)
+            reports[name] = genotype_without_parents(
+                sample, {r: sample[r] for r in broken}, settings, results, reference
+            )
         except Exception as exc:  # noqa: BLE001 - the cohort table must still be written
             failed[name] = f"{failed[name]}; genotyping without the parents failed too: {exc}"
             log.exception("sample %s: genotype without parents failed", name)

@@ -21,6 +21,8 @@ import numpy as np
 
 #: Per-base error rate folded into every expected allele fraction (bases at Q >= 20, mapping errors).
 ERROR = 0.01
+#: Per-base error rates the contamination model chooses from (profiled with the fraction).
+ERRORS = (0.002, 0.005, 0.01, 0.02)
 #: KING kinship boundaries between degrees (Manichaikul et al. 2010): 2^-1.5, 2^-2.5, 2^-3.5, 2^-4.5.
 KING_DUPLICATE, KING_FIRST, KING_SECOND, KING_THIRD = 0.354, 0.177, 0.0884, 0.0442
 
@@ -68,14 +70,25 @@ def _depth_window(depth: np.ndarray, min_depth: int) -> np.ndarray:
     return ok & (depth <= 2.5 * np.median(depth[ok]))
 
 
-def _classes(alpha: float, mother: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """(fractions, class ids) for each site: nine (g, h) classes, or three g classes per known h."""
-    g = np.array([0.0, 1.0, 2.0])
+def _classes(
+    alpha: float, mother: np.ndarray | None, balance: float = 0.5, error: float = ERROR
+) -> tuple[np.ndarray, np.ndarray]:
+    """(fractions, class ids) for each site: nine (g, h) classes, or three g classes per known h. A heterozygote
+    gives ``balance`` of the reads (reference bias makes it a little under 0.5)."""
+    share = np.array([0.0, balance, 1.0])  # alternate-read share of genotype 0, 1, 2
     if mother is None:
-        gg, hh = np.meshgrid(g, g, indexing="ij")
-        return _observed((1 - alpha) * gg.ravel() / 2 + alpha * hh.ravel() / 2), None
-    frac = (1 - alpha) * g[None, :] / 2 + alpha * mother[:, None] / 2
-    return _observed(frac), mother.astype(int)
+        gg, hh = np.meshgrid(share, share, indexing="ij")
+        return _observed((1 - alpha) * gg.ravel() + alpha * hh.ravel(), error), None
+    frac = (1 - alpha) * share[None, :] + alpha * share[mother.astype(int)][:, None]
+    return _observed(frac, error), mother.astype(int)
+
+
+def allele_balance(alt: np.ndarray, depth: np.ndarray, min_depth: int = 15) -> float:
+    """The alternate-read share of heterozygous sites (clear ones: 0.3-0.7 at >= ``min_depth`` reads; contamination
+    moves single sites both ways about equally), 0.5 with fewer than 50 such sites."""
+    af = alt / np.maximum(depth, 1)
+    het = (depth >= min_depth) & (af > 0.3) & (af < 0.7)
+    return float(np.clip(alt[het].sum() / depth[het].sum(), 0.4, 0.6)) if het.sum() >= 50 else 0.5
 
 
 #: The allele-frequency spectrum is a mixture over these frequencies (weights estimated per sample, EM): it keeps
@@ -104,9 +117,9 @@ def _em(log_lik: np.ndarray, prior: np.ndarray, iterations: int) -> float:
     return float((top[:, 0] + np.log(per @ weights + 1e-300)).sum())
 
 
-def _profile(alt, depth, alpha, mother, iterations: int = 40) -> float:
+def _profile(alt, depth, alpha, mother, balance: float = 0.5, error: float = ERROR, iterations: int = 40) -> float:
     """Log-likelihood at ``alpha``, with the frequency-spectrum weights at their maximum (EM)."""
-    frac, groups = _classes(alpha, mother)
+    frac, groups = _classes(alpha, mother, balance, error)
     hw = _hw(SPECTRUM)  # components x 3
     if groups is None:  # classes (g, h): unrelated people, independent given the site's frequency
         prior = (hw[:, :, None] * hw[:, None, :]).reshape(len(SPECTRUM), 9)
@@ -149,11 +162,14 @@ def contamination(
     a, d = alt[keep], depth[keep]
     m = None if mother is None else mother[keep].astype(float)
     grid = np.round(np.arange(0.0, 0.5001, 0.025), 4)
-    coarse = np.array([_profile(a, d, x, m) for x in grid])
-    best = grid[int(np.argmax(coarse))]
+    balance = allele_balance(a, d)
+    # the error rate is profiled too: too high a rate hides low contamination, too low a rate invents it
+    coarse = np.array([[_profile(a, d, x, m, balance, e) for x in grid] for e in ERRORS])
+    at = np.unravel_index(int(np.argmax(coarse)), coarse.shape)
+    error, best = ERRORS[at[0]], grid[at[1]]
     fine = np.round(np.arange(max(0.0, best - 0.025), min(0.5, best + 0.025) + 1e-9, 0.0025), 4)
     grid = np.unique(np.concatenate([grid, fine]))
-    prof = np.array([_profile(a, d, x, m) for x in grid])
+    prof = np.array([_profile(a, d, x, m, balance, error) for x in grid])
     top = int(np.argmax(prof))
     inside = grid[prof >= prof[top] - 1.92]  # chi-square(1) 95 %: 3.84 / 2
     model = "allele balance" if mother is None else "mother's genotypes"
