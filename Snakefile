@@ -32,5 +32,9 @@ rule all:
         get_final_outputs(),
 
 
+onstart:
+    keep_previous_reports()
+
+
 onerror:
     write_partial_cohort()

@@ -107,7 +107,7 @@ def test_cram_without_its_reference(cohort_dir, tmp_path):
     workdir = make_workdir(tmp_path / "run", sheet)
     (workdir / "config" / "config.yaml").write_text(config)
     proc = run_snakemake(workdir, "-n", "--cores", "1")
-    assert_fails(proc, "sample DIRA-04: CRAM", "cannot be decoded with reference")
+    assert_fails(proc, "sample DIRA-04: CRAM", "written against another reference", "a CRAM needs the exact FASTA")
 
 
 def test_wrong_build(cohort_dir, tmp_path):

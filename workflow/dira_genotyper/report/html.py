@@ -312,6 +312,7 @@ def page_context(report: dict, bins: list[dict], genes: list[dict], exons: list[
     return {
         "css": Markup((TEMPLATES / "report.css").read_text(encoding="utf-8")),
         "sample": report.get("sample"),
+        "bam_sm_override": (report.get("provenance") or {}).get("bam_sm_override"),
         "title_status": f"{status}, presumed biallelic" if presumed else report.get("status"),
         "build": report.get("build"),
         "synthetic": report.get("build") == "SYNTH",

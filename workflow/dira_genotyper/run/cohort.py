@@ -7,8 +7,10 @@ sample is never silent. The MultiQC file (``*_mqc.tsv``) carries its section con
 
 from __future__ import annotations
 
+import html
 import math
 import os
+import re
 from pathlib import Path
 
 import yaml
@@ -245,10 +247,31 @@ def _config_comment_lines() -> list[str]:
     return [f"# {line}" for line in text.splitlines()]
 
 
+#: An absolute path in a text cell (a failure reason): up to a space, quote, bracket or separator.
+ABSOLUTE_PATH = re.compile(r"(?<![\w.~])/[^\s'\"()<>;,]+")
+
+
+def portable_text(text: str, cwd: str | Path | None = None) -> str:
+    """Text for the MultiQC page, which is shared: absolute paths relative to the working directory (else the
+    file name only: no user or server folders), then HTML-escaped (MultiQC renders table cells as HTML, so a
+    ``<img onerror>`` in a file name would run)."""
+    base = Path(cwd or os.getcwd())
+
+    def _short(match: re.Match) -> str:
+        path = Path(match.group(0))
+        try:
+            return str(path.relative_to(base))
+        except ValueError:
+            return path.name or str(path)
+
+    return html.escape(ABSOLUTE_PATH.sub(_short, text), quote=True)
+
+
 def write_multiqc(path_tsv_mqc: str | Path, rows: list[dict]) -> Path:
     """Write a MultiQC custom-content table (file name must end in ``_mqc.tsv``, e.g. ``dira_mqc.tsv``).
 
-    The callable fraction is written as a percentage for the table; cohort.tsv keeps the 0-1 fraction.
+    The callable fraction is written as a percentage for the table; cohort.tsv keeps the 0-1 fraction. Text cells
+    go through :func:`portable_text` (escaped, no absolute paths); cohort.tsv keeps them as they are.
     """
     path = Path(path_tsv_mqc)
     if not path.name.endswith("_mqc.tsv"):
@@ -260,6 +283,6 @@ def write_multiqc(path_tsv_mqc: str | Path, rows: list[dict]) -> Path:
         values = dict(row)
         if values.get("callable_fraction_cds") is not None:
             values["callable_fraction_cds"] = round(100 * values["callable_fraction_cds"], 2)
-        lines.append("\t".join(_cell(values.get(c)) for c in COLUMNS))
+        lines.append("\t".join(portable_text(_cell(values.get(c))) for c in COLUMNS))
     write_atomic(path, "\n".join(lines) + "\n")
     return path
