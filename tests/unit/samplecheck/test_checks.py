@@ -120,3 +120,11 @@ def test_site_counts_are_read_through_the_index(tmp_path):
     counts.write(out)
     again = SiteCounts.read(out)
     assert again.alt_n.tolist() == [8] and again.chrom.tolist() == ["2"]
+
+
+def test_too_few_sites_is_said_not_passed(family):
+    pop, people, counts = family
+    thin = {n: pop.counts(p, male=m, depth=2) for n, (p, m) in zip(people, [(people[n], n in "FX") for n in people])}
+    result = run(sheet(), thin)
+    assert all(r["verdict"] == "warn" for r in result.values())
+    assert all("too_few_sites" in codes(result, n) for n in result)

@@ -21,6 +21,22 @@ from dira_genotyper.samplecheck.sites import SiteCounts
 CHECKS_VERSION = 1
 
 
+#: Fewer genotyped sites than this and the identity checks say nothing (a panel, or FASTQ recruit mode, which keeps
+#: only the reads of the IL-1 window and the control regions).
+MIN_SITES = 100
+
+
+def too_few_sites(called: int) -> dict | None:
+    if called >= MIN_SITES:
+        return None
+    why = (
+        f"only {called} of the check sites were genotyped (>= 10 reads; need {MIN_SITES}): identity, sex, "
+        "relatedness and contamination could not be checked (a gene panel, or FASTQ in recruit mode: use "
+        "`alignment.mode: full` or the lab's BAM for the checks)"
+    )
+    return {"level": "warn", "code": "too_few_sites", "text": why}
+
+
 def is_prenatal(sample: dict) -> bool:
     return str(sample.get("prenatal") or "").lower() in ("yes", "true", "1", "prenatal", "fetal")
 
@@ -55,6 +71,7 @@ def run_sample_checks(
             maternal = est.to_dict() if est else None
             facts[name]["maternal_contamination"] = maternal
         extra = [
+            too_few_sites(facts[name]["sites_called"]),
             sex_finding(s.get("sex"), facts[name]["sex"]["inferred"]),
             contamination_finding(facts[name], is_prenatal(s), maternal, settings),
         ]
