@@ -107,7 +107,7 @@ def read_sheet_rows(path: str | os.PathLike) -> tuple[list[str], list[tuple[int,
 
 def read_sample_sheet(path: str | os.PathLike) -> list[Sample]:
     """Parse and check the sample sheet (tab-separated, header row, '#' comment lines allowed)."""
-    from dira_genotyper.interpretation.pedigree import check_pedigree
+    from dira_genotyper.inputs.pedigree import check_pedigree
 
     path = Path(path)
     _header, rows = read_sheet_rows(path)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from dira_genotyper.interpretation.genotype import Interpretation
+    from dira_genotyper.interpretation.decision import Interpretation
 
 
 def parse_failed_parents(values: list[str] | dict[str, str] | None) -> dict[str, str]:

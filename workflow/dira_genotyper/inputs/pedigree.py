@@ -8,12 +8,20 @@ the fix.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from dira_genotyper.errors import InputError
 
-if TYPE_CHECKING:
-    from dira_genotyper.inputs.sheet import Sample
+
+class Sample(Protocol):
+    """What the checks read of a sheet row (:class:`dira_genotyper.inputs.sheet.Sample` has it)."""
+
+    name: str
+    family: str
+    father: str
+    mother: str
+    sex: str
+
 
 #: The sex a parent must not have, by role.
 WRONG_SEX = {"father": "female", "mother": "male"}
