@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "workflow"))
 
 from dira_devtools.simulate.families import Population  # noqa: E402
-from dira_genotyper.samplecheck.checks import CheckSettings  # noqa: E402
+from dira_genotyper.samplecheck.checks import CheckSettings, homozygosity  # noqa: E402
 from dira_genotyper.samplecheck.models import call_genotypes, contamination  # noqa: E402
 from dira_genotyper.samplecheck.run import run_sample_checks  # noqa: E402
 from dira_genotyper.samplecheck.sites import read_sites  # noqa: E402
@@ -49,6 +49,13 @@ def load_population(seed: int) -> Population:
     return Population(chrom, pos, kind, seed=seed, af=af)
 
 
+def double_first_cousins(pop: Population) -> tuple[np.ndarray, np.ndarray]:
+    """Two brothers marry two sisters; a child of each couple: the two children (double first cousins)."""
+    gf, gm, hf, hm = pop.founder(), pop.founder(), pop.founder(), pop.founder()
+    b1, b2, s1, s2 = pop.child(gf, gm), pop.child(gf, gm), pop.child(hf, hm), pop.child(hf, hm)
+    return pop.child(b1, s1), pop.child(b2, s2)
+
+
 def make_families(pop: Population, n: int) -> list[dict]:
     """Families: name -> (person, male) and sheet rows."""
     fams = []
@@ -57,10 +64,8 @@ def make_families(pop: Population, n: int) -> list[dict]:
         kind = ("trio", "quad", "consanguineous")[i % 3]
         people, rows = {}, []
         fid = f"{kind}{i}"
-        if kind == "consanguineous":  # two brothers x two sisters; their children marry
-            gf, gm, hf, hm = pop.founder(), pop.founder(), pop.founder(), pop.founder()
-            b1, b2, s1, s2 = pop.child(gf, gm), pop.child(gf, gm), pop.child(hf, hm), pop.child(hf, hm)
-            father, mother = pop.child(b1, s1), pop.child(b2, s2)
+        if kind == "consanguineous":
+            father, mother = double_first_cousins(pop)
         else:
             father, mother = pop.founder(), pop.founder()
         people[f"{fid}-F"], people[f"{fid}-M"] = (father, True), (mother, False)
@@ -166,6 +171,7 @@ def main(argv=None) -> int:
     parser.add_argument("--depth", type=float, default=30)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--peddy", help="a Python with peddy installed (side-by-side)")
+    parser.add_argument("--autozygous", type=int, default=10, help="children autozygous at IL1RN to draw")
     args = parser.parse_args(argv)
     sys.stdout.reconfigure(line_buffering=True)
     settings = CheckSettings()
@@ -233,38 +239,44 @@ def main(argv=None) -> int:
               f"{est.high:.1%}) | {'yes' if ok else 'NO'} |")  # fmt: skip
     print(f"contamination within +/-3 pp: {sum(within)}/{len(within)}")
 
-    # runs of homozygosity at IL1RN in children of double first cousins
-    cons = [(n, p) for f in fams if f["kind"] == "consanguineous" for n, (p, _) in f["people"].items() if "-C" in n]
-    extra_pop_children = []
-    for f in fams:
-        if f["kind"] != "consanguineous":
-            continue
-        father, mother_p = f["people"][f"{f['id']}-F"][0], f["people"][f"{f['id']}-M"][0]
-        extra_pop_children += [pop.child(father, mother_p) for _ in range(12)]
-    kids = [p for _, p in cons] + extra_pop_children
+    # runs of homozygosity at IL1RN in children of double first cousins (as in the seed family): children are drawn
+    # until --autozygous of them are autozygous at IL1RN (truth: both copies from one founder haplotype there)
     table = {(True, True): 0, (True, False): 0, (False, True): 0, (False, False): 0}
-    froh = []
-    for kid in kids:
+    froh, drawn = [], 0
+    while sum(table[(True, c)] for c in (True, False)) < args.autozygous and drawn < 50 * args.autozygous:
+        father, mother_p = double_first_cousins(pop)  # a new family each time: a couple shares IL1RN or not
+        kid = pop.child(father, mother_p)
+        drawn += 1
         c = pop.counts(kid, male=False, depth=args.depth)
-        facts = run_sample_checks([{"sample": "K", "sex": "female"}], {"K": c}, IL1RN, settings)["samples"]["K"]
+        facts = homozygosity(c, call_genotypes(c.ref_n, c.alt_n), IL1RN, settings)
         table[(locus_autozygous(pop, kid), facts["locus_in_roh"])] += 1
         froh.append(facts["f_roh"])
-    print(f"\nchildren of double first cousins: {len(kids)}, mean F_ROH {np.mean(froh):.3f} (expected ~0.125)")
-    print("| IL1RN autozygous (truth) | in a called run | children |")
+    print(f"\nchildren of double first cousins: {drawn}, mean F_ROH {np.mean(froh):.3f} (expected ~0.125)")
+    print("| IL1RN autozygous (truth) | IL1RN in a called run | children |")
     print("|---|---|---|")
     for (truth, called), n in table.items():
         print(f"| {truth} | {called} | {n} |")
 
     if args.peddy:
-        with tempfile.TemporaryDirectory() as tmp:
-            vcf, ped, sites = write_vcf_ped(pop, rows, counts, Path(tmp))
-            result = run_peddy(args.peddy, vcf, ped, sites, Path(tmp) / "peddy")
-            if result:
-                parent_err = [r for r in result["ped"] if r.get("parent_error", "False") == "True"]
-                dup_err = [r for r in result["ped"] if r.get("sample_duplication_error", "False") == "True"]
-                sex_err = [r for r in result["sex"] if r.get("error", "False") == "True"]
-                print(f"\npeddy (same genotypes, true sheet): {len(parent_err)} parent errors, {len(dup_err)} "
-                      f"duplication errors, {len(sex_err)} sex errors; {result['seconds']:.1f} s")  # fmt: skip
+        print("\n| peddy 0.4.8, same site genotypes | parent errors | duplication errors | sex errors | seconds |")
+        print("|---|---|---|---|---|")
+        fam = fams[0]
+        child = fam["rows"][2]["sample"]
+        stranger = fams[1]["rows"][0]["sample"]
+        non_parent = [dict(r, father=stranger) if r["sample"] == child else r for r in rows]
+        flipped = [dict(r, sex="female" if r["sex"] == "male" else "male") if r["sample"] == child else r for r in rows]
+        for label, sheet in (("true sheet", rows), (f"{child}'s father listed as {stranger}", non_parent),
+                             (f"{child}'s sex written wrong", flipped)):  # fmt: skip
+            with tempfile.TemporaryDirectory() as tmp:
+                vcf, ped, sites = write_vcf_ped(pop, sheet, counts, Path(tmp))
+                result = run_peddy(args.peddy, vcf, ped, sites, Path(tmp) / "peddy")
+            if not result:
+                continue
+            parent_err = [f"{r['sample_a']}-{r['sample_b']}" for r in result["ped"] if r.get("parent_error") == "True"]
+            dup_err = [r for r in result["ped"] if r.get("sample_duplication_error") == "True"]
+            sex_err = [r["sample_id"] for r in result["sex"] if r.get("error") == "True"]
+            print(f"| {label} | {len(parent_err)} {parent_err} | {len(dup_err)} | {len(sex_err)} {sex_err} | "
+                  f"{result['seconds']:.1f} |")  # fmt: skip
     return 0
 
 

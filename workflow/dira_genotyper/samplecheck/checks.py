@@ -53,20 +53,27 @@ def sample_facts(counts: SiteCounts, locus: tuple[str, int, int], settings: Chec
     auto = counts.kind == "A"
     sex = infer_sex(counts.kind, counts.depth, gt)
     mix = contamination(counts.ref_n[auto], counts.alt_n[auto])
+    return {
+        "sites_called": int((gt >= 0).sum()),
+        "median_depth": float(np.median(counts.depth[auto])) if auto.any() else 0.0,
+        "sex": {"inferred": sex.call, "x_het": sex.x_het, "x_depth_ratio": sex.x_ratio, "y_depth_ratio": sex.y_ratio},
+        "contamination": mix.to_dict() if mix else None,
+        **homozygosity(counts, gt, locus, settings),
+    }
+
+
+def homozygosity(counts: SiteCounts, gt: np.ndarray, locus: tuple[str, int, int], settings: CheckSettings) -> dict:
+    """Runs of homozygosity on the autosomes, F_ROH, and whether ``locus`` (chrom, start, end) lies in a run."""
+    auto = counts.kind == "A"
     runs = runs_of_homozygosity(
         counts.chrom[auto], counts.pos[auto], gt[auto], settings.min_roh_sites, settings.min_roh_length
     )
     chrom, start, end = locus
-    at_locus = [r for r in runs if _same_contig(r.chrom, chrom) and r.start <= end and start <= r.end]
-    called = int((gt >= 0).sum())
+    called = auto & (gt >= 0)
     return {
-        "sites_called": called,
-        "median_depth": float(np.median(counts.depth[auto])) if auto.any() else 0.0,
-        "sex": {"inferred": sex.call, "x_het": sex.x_het, "x_depth_ratio": sex.x_ratio, "y_depth_ratio": sex.y_ratio},
-        "contamination": mix.to_dict() if mix else None,
-        "f_roh": froh(runs, counts.chrom[auto & (gt >= 0)], counts.pos[auto & (gt >= 0)]) if called else None,
+        "f_roh": froh(runs, counts.chrom[called], counts.pos[called]) if called.any() else None,
         "roh": [{"chrom": r.chrom, "start": r.start, "end": r.end, "sites": r.sites} for r in runs],
-        "locus_in_roh": bool(at_locus),
+        "locus_in_roh": any(_same_contig(r.chrom, chrom) and r.start <= end and start <= r.end for r in runs),
     }
 
 
