@@ -3,6 +3,7 @@
     python tests/benchmark/bench_scale.py            # all parts (the local runs take ~10-20 min on 2 cores)
     python tests/benchmark/bench_scale.py --quick    # only the 1,000-sample dry runs (a few minutes)
     python tests/benchmark/bench_scale.py --jobs-only   # only the Slurm job count (one dry run)
+    python tests/benchmark/bench_scale.py --parse-only  # only one cluster job's parse time at 1,000 samples
 
 Part 1 writes a 1,000-sample sheet whose rows reuse the bundled cohort's FASTQ/BAM/CRAM files under new sample
 names (families renamed consistently), and times ``snakemake -n`` on it under ``/usr/bin/time -v``: wall time and
@@ -54,7 +55,7 @@ def scaled_sheet(source: Path, n: int, out: Path) -> Path:
             io.StringIO("".join(ln for ln in text.splitlines(True) if not ln.startswith("#"))), delimiter="\t"
         )
     )
-    fields = list(rows[0].keys())
+    fields = list(rows[0].keys()) + ([] if "bam_sm" in rows[0] else ["bam_sm"])
     out_rows: list[dict[str, str]] = []
     k = 0
     while len(out_rows) < n:
@@ -62,6 +63,8 @@ def scaled_sheet(source: Path, n: int, out: Path) -> Path:
         for row in rows:
             new = dict(row)
             new["sample"] = f"S{k:04d}-{row['sample']}"
+            if row.get("bam"):  # the file's @RG SM is the bundled sample's name
+                new["bam_sm"] = row.get("bam_sm") or row["sample"]
             for key in ("father", "mother"):
                 if row.get(key):
                     new[key] = f"S{k:04d}-{row[key]}"
@@ -170,6 +173,32 @@ def job_count_part(n: int, base: Path) -> bool:
         print(f"     {count:6d}  {name}")
     print("   (a checkpoint may add cnv_cohort, one job, when some sample needs cohort normalisation)")
     return after < rule_jobs
+
+
+JOB_PARSE_GOAL = 2.0
+
+
+def job_parse_part(n: int, base: Path) -> bool:
+    """Part 0: the parse time of one cluster job at ``n`` samples. Every Slurm (group) job parses the Snakefile
+    again; the input checks (BAM/CRAM headers, FASTQ heads, the population VCF) run in the main process only
+    (``workflow.is_main_process``). A job's parse is ``snakemake --mode remote --list-rules``; the main process's
+    ``--list-rules`` is what every job paid before."""
+    from dira_devtools.simulate import make_test_cohort
+
+    make_test_cohort(str(ROOT / "test-data"), seed=20261125, depth=30, threads=2)
+    sheet = scaled_sheet(ROOT / "config" / "samples.tsv", n, base / f"samples-{n}.tsv")
+    workdir = make_workdir(base / f"parse-{n}", sheet)
+    snake = [*SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--directory", str(workdir), "--list-rules"]
+    main_wall, _, rc_main, out_main = timed(snake, base / "parse-main.log")
+    job_wall, _, rc_job, out_job = timed([*snake, "--mode", "remote"], base / "parse-job.log")
+    if rc_main or rc_job:
+        print(f"--list-rules failed:\n{(out_main if rc_main else out_job)[-3000:]}")
+        return False
+    print(
+        f"== Part 0: parse time at {n} samples: main process (input checks) {main_wall:.1f} s; one cluster job "
+        f"{job_wall:.1f} s (goal < {JOB_PARSE_GOAL:g} s; before, every job paid the main process's time)"
+    )
+    return job_wall < JOB_PARSE_GOAL
 
 
 def dry_run_part(n: int, base: Path, profile: bool) -> bool:
@@ -290,6 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="only the dry runs (skip the 10/25/50-sample runs)")
     parser.add_argument("--jobs-only", action="store_true", help="only the Slurm job count of part 1b")
+    parser.add_argument("--parse-only", action="store_true", help="only part 0: one cluster job's parse time")
     parser.add_argument("--samples", type=int, default=1000, help="samples in the dry run (default 1000)")
     parser.add_argument("--sizes", default="10,25,50", help="sample counts of the local runs (default 10,25,50)")
     parser.add_argument("--depth", type=float, default=5, help="read depth of the local-run cohort (default 5)")
@@ -303,7 +333,10 @@ def main(argv: list[str] | None = None) -> int:
     base = args.workdir or Path(tempfile.mkdtemp(prefix="dira-bench-"))
     base.mkdir(parents=True, exist_ok=True)
     try:
-        ok = job_count_part(args.samples, base)
+        ok = job_parse_part(args.samples, base)
+        if args.parse_only:
+            return 0 if ok else 1
+        ok = job_count_part(args.samples, base) and ok
         if args.jobs_only:
             return 0 if ok else 1
         ok = dry_run_part(args.samples, base, args.profile_parse) and ok

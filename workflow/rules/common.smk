@@ -111,6 +111,9 @@ def _check_inputs():
         build, naming = inputs.resolve_reference(
             config["reference"], config["build"], config["resources_dir"]
         )
+        if not workflow.is_main_process:
+            # a cluster or group job parses this file again: the files were checked once, by the main process
+            return samples, build, naming, {}
         if config["population_vcf"]:
             population_checks.check_population_for_run(
                 config["population_vcf"],
