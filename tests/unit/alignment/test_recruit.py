@@ -273,3 +273,27 @@ def test_index_rule_is_rerun_when_the_index_format_changes(tmp_path, reference):
     info.write_text(info.read_text().replace(f'"version": {recruit.INDEX_VERSION}', '"version": 2'))
     with pytest.raises(InputError, match=r"index version 2, this one reads 3\): remove .* and run again"):
         recruit.load_recruit_index(str(out))
+
+
+def test_full_mode_streams_bwa_into_sort(tmp_path, reference):
+    """Full mode: BWA-MEM | fixmate | sort in one stream (no SAM on disk): every pair aligned, coordinate-sorted,
+    mates fixed (MC tags from fixmate -m); a failing BWA stops the pipe with an error and leaves no temporary
+    folder."""
+    import subprocess
+
+    from dira_genotyper.alignment.locus_bam import align_fastq, build_bwa_index
+
+    build_bwa_index(reference, str(tmp_path / "bwa" / "ref"))
+    pairs = [(f"w{i}", WINDOW[40 * i : 40 * i + 150], revcomp(WINDOW[40 * i + 250 : 40 * i + 400])) for i in range(50)]
+    fq1, fq2 = write_pair(tmp_path, pairs)
+    out = tmp_path / "mapping" / "S.bam"
+    assert align_fastq(fq1, fq2, str(tmp_path / "bwa" / "ref"), "S", str(out), 1, True) == {"mode": "full"}
+    with pysam.AlignmentFile(str(out)) as bam:
+        reads = [r for r in bam if not r.is_unmapped]
+        assert bam.header.to_dict()["HD"]["SO"] == "coordinate"
+    assert len({r.query_name for r in reads}) == 50 and all(r.has_tag("MC") for r in reads)
+    starts = [r.reference_start for r in reads]
+    assert starts == sorted(starts)
+    with pytest.raises(subprocess.CalledProcessError):
+        align_fastq(fq1, fq2, str(tmp_path / "bwa" / "missing"), "T", str(tmp_path / "mapping" / "T.bam"), 1, True)
+    assert sorted(p.name for p in out.parent.iterdir()) == ["S.bam", "S.bam.bai"]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -64,6 +66,38 @@ def remove_stale_temp(out_dir: Path, sample: str) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
+_FIXMATE = "import pysam; pysam.samtools.fixmate('-m', '-u', '-', '-', catch_stdout=False)"
+_SORT = (
+    "import pysam, sys; "
+    "pysam.samtools.sort('-@', sys.argv[1], '-T', sys.argv[2], '-o', sys.argv[3], '-', catch_stdout=False)"
+)
+
+
+@contextlib.contextmanager
+def _aligned_and_sorted(cmd: list[str], out: str, tmp: str, threads: int, feed: bool):
+    """``cmd`` (BWA-MEM) | samtools fixmate -m | samtools sort -> ``out``, streamed: no SAM of the whole genome on
+    disk and the FASTQ read once. With ``feed``, yields BWA's standard input to write the pairs to (closed after)."""
+    sam_tools = [sys.executable, "-c"]
+    bwa = subprocess.Popen(cmd, stdin=subprocess.PIPE if feed else subprocess.DEVNULL, stdout=subprocess.PIPE)
+    fixmate = subprocess.Popen([*sam_tools, _FIXMATE], stdin=bwa.stdout, stdout=subprocess.PIPE)
+    bwa.stdout.close()  # fixmate holds it now: BWA sees a closed pipe if fixmate dies
+    sort = subprocess.Popen([*sam_tools, _SORT, str(threads), os.path.join(tmp, "sort"), out], stdin=fixmate.stdout)
+    fixmate.stdout.close()
+    procs = (("bwa mem", bwa), ("samtools fixmate", fixmate), ("samtools sort", sort))
+    try:
+        yield bwa.stdin
+        if feed:
+            bwa.stdin.close()
+        for name, proc in procs:
+            if proc.wait() != 0:
+                raise subprocess.CalledProcessError(proc.returncode, name)
+    except BaseException:
+        for _, proc in procs:
+            proc.kill()
+            proc.wait()
+        raise
+
+
 def align_fastq(
     fq1: str,
     fq2: str,
@@ -88,10 +122,10 @@ def align_fastq(
     remove_stale_temp(out_dir, sample)
     summary: dict = {"mode": "recruit" if recruit_index else "full"}
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=f".{sample}.align.") as tmp:
-        sam = os.path.join(tmp, "aligned.sam")
         read_group = f"@RG\\tID:{sample}\\tSM:{sample}\\tLB:{sample}\\tPL:ILLUMINA"
         # -K fixes the batch size so that output does not depend on the thread count (reproducible runs).
         cmd = [bwa, "mem", "-K", "10000000", "-t", str(threads), "-R", read_group, index_prefix]
+        ordered = os.path.join(tmp, "sorted.bam")
         if recruit_index:
             from dira_genotyper.alignment.recruit import load_recruit_index, recruit_pairs
 
@@ -99,33 +133,17 @@ def align_fastq(
             cmd += ["-p", "/dev/stdin"]  # interleaved pairs from the recruiter
             log.info("recruiting pairs with %s (%d k-mers), aligning them with %s", recruit_index, len(kmers),
                      " ".join(cmd))  # fmt: skip
-            with open(sam, "w") as out:
-                proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=out)
+            with _aligned_and_sorted(cmd, ordered, tmp, threads, feed=True) as stdin:
                 start = time.perf_counter()
-                try:
-                    stats = recruit_pairs(fq1, fq2, kmers, proc.stdin, stride=recruit_stride, sample=sample)
-                except BaseException:
-                    proc.kill()
-                    proc.wait()
-                    raise
+                stats = recruit_pairs(fq1, fq2, kmers, stdin, stride=recruit_stride, sample=sample)
                 log.info("recruitment pass: %.1f s (BWA still aligning the last batch)", time.perf_counter() - start)
-                proc.stdin.close()
-                if proc.wait() != 0:
-                    raise subprocess.CalledProcessError(proc.returncode, cmd)
             log.info("recruited %d of %d pairs (%.4f%%)", stats.recruited, stats.pairs, 100 * stats.fraction)
             summary.update(pairs=stats.pairs, recruited=stats.recruited)
         else:
             cmd += [fq1, fq2]
-            log.info("running %s", " ".join(cmd))
-            with open(sam, "w") as out:
-                subprocess.run(cmd, stdout=out, check=True)
-        fixed = os.path.join(tmp, "fixmate.bam")
-        pysam.samtools.fixmate("-m", "-O", "bam", sam, fixed, catch_stdout=False)
-        os.remove(sam)
-        ordered = os.path.join(tmp, "sorted.bam")
-        pysam.samtools.sort("-@", str(threads), "-T", os.path.join(tmp, "sort"), "-o", ordered, fixed,
-                            catch_stdout=False)  # fmt: skip
-        os.remove(fixed)
+            log.info("running %s | fixmate | sort", " ".join(cmd))
+            with _aligned_and_sorted(cmd, ordered, tmp, threads, feed=False):
+                pass
         final = ordered
         if mark_duplicates:
             final = os.path.join(tmp, "markdup.bam")
