@@ -146,7 +146,7 @@ def test_low_allele_fraction_flag_at_panel_depth(tmp_path, reference):
     """A mosaic-looking heterozygote at 2,000x: the binomial test of the low-allele-fraction flag must give a
     number (the plain sum of comb(n, i) p^i q^(n-i) overflowed a float beyond ~1,030 reads) and a right one."""
     assert _binomial_cdf(500, 2000, 0.5) < 1e-100
-    assert _binomial_cdf(990, 2000, 0.5) == pytest.approx(0.3355, abs=0.002)  # normal approximation, continuity-corrected
+    assert _binomial_cdf(990, 2000, 0.5) == pytest.approx(0.3355, abs=0.002)  # normal approx., continuity-corrected
     assert binomial_cdf(3, 10, 0.5) == pytest.approx(sum(math.comb(10, i) for i in range(4)) / 1024)
     assert detection_power(5000, 0.05, 3) == pytest.approx(1.0)
     assert detection_power(10, 0.5, 3) == pytest.approx(0.9453, abs=1e-4)
