@@ -26,9 +26,14 @@ COLUMNS = [
     "ditra_status",
     "ditra_alleles",
     "failed_reason",
+    # capture QC (exome/panel samples in targeted mode; empty otherwise)
+    "on_target_fraction",
+    "fold_80_base_penalty",
+    "duplicate_fraction",
 ]
 
 FAILED = "failed"
+CAPTURE_COLUMNS = ("on_target_fraction", "fold_80_base_penalty", "duplicate_fraction")
 
 #: MultiQC column headers: title, description and display options for each column after "sample".
 MULTIQC_HEADERS = {
@@ -86,6 +91,31 @@ MULTIQC_HEADERS = {
         "title": "Failed reason",
         "description": "Why no report was made for this sample (empty when it succeeded)",
     },
+    "on_target_fraction": {
+        "title": "On target",
+        "description": "Capture data: share of the IL-1 window's and control regions' reads on a target",
+        "suffix": "%",
+        "format": "{:,.1f}",
+        "min": 0,
+        "max": 100,
+        "scale": "RdYlGn",
+    },
+    "fold_80_base_penalty": {
+        "title": "Fold-80",
+        "description": "Capture data: fold-80 base penalty (mean target depth / the depth 80% of target bases reach)",
+        "format": "{:,.2f}",
+        "min": 1,
+        "scale": "RdYlGn-rev",
+    },
+    "duplicate_fraction": {
+        "title": "Duplicates",
+        "description": "Capture data: share of the regions' reads flagged duplicate",
+        "suffix": "%",
+        "format": "{:,.1f}",
+        "min": 0,
+        "max": 100,
+        "scale": "OrRd",
+    },
 }
 
 
@@ -130,6 +160,7 @@ def cohort_rows(reports: list[dict], failed: dict[str, str]) -> list[dict]:
                 _allele_text(a) for a in (report.get("differential") or {}).get("DITRA", {}).get("alleles", [])
             ),
             "failed_reason": failed.get(sample, ""),
+            **{k: (qc.get("capture") or {}).get(k) for k in CAPTURE_COLUMNS},
         }
     for sample, reason in failed.items():
         if sample not in rows:
@@ -145,6 +176,7 @@ def cohort_rows(reports: list[dict], failed: dict[str, str]) -> list[dict]:
                 "ditra_status": "",
                 "ditra_alleles": "",
                 "failed_reason": reason or "failed (no reason given)",
+                **dict.fromkeys(CAPTURE_COLUMNS),
             }
     return [rows[s] for s in sorted(rows)]
 
@@ -211,7 +243,7 @@ def _config_comment_lines() -> list[str]:
 def write_multiqc(path_tsv_mqc: str | Path, rows: list[dict]) -> Path:
     """Write a MultiQC custom-content table (file name must end in ``_mqc.tsv``, e.g. ``dira_mqc.tsv``).
 
-    The callable fraction is written as a percentage for the table; cohort.tsv keeps the 0-1 fraction.
+    Fractions (callable, on target, duplicates) are written as percentages for the table; cohort.tsv keeps 0-1.
     """
     path = Path(path_tsv_mqc)
     if not path.name.endswith("_mqc.tsv"):
@@ -221,8 +253,9 @@ def write_multiqc(path_tsv_mqc: str | Path, rows: list[dict]) -> Path:
     lines.append("\t".join(["Sample", *COLUMNS[1:]]))
     for row in rows:
         values = dict(row)
-        if values.get("callable_fraction_cds") is not None:
-            values["callable_fraction_cds"] = round(100 * values["callable_fraction_cds"], 2)
+        for key in ("callable_fraction_cds", "on_target_fraction", "duplicate_fraction"):
+            if values.get(key) is not None:
+                values[key] = round(100 * values[key], 2)
         lines.append("\t".join(_cell(values.get(c)) for c in COLUMNS))
     write_atomic(path, "\n".join(lines) + "\n")
     return path
