@@ -1,8 +1,8 @@
 """Targeted data end to end (issue #20): a small gene-panel run of capture BAMs with the design BED.
 
-Eight samples simulated in exome mode (reads only from the capture panel's targets +/- 150 bp, per-target capture
+Six samples simulated in exome mode (reads only from the capture panel's targets +/- 150 bp, per-target capture
 efficiency shared by all samples over a 3.5-fold range) at ~80x, aligned with bwa, given as BAMs with
-`targets: <panel BED>`: every sample is recognised as capture data, called per target against the other seven
+`targets: <panel BED>`: every sample is recognised as capture data, called per target against the other five
 (no control regions are needed), and the founder deletion (homozygous, heterozygous) and a heterozygous IL1RN
 exon-3 deletion come out with the right status; capture QC reaches the report and MultiQC.
 """
@@ -25,12 +25,12 @@ EXPECTED = {
     "P-AFF": "affected",  # the founder deletion on both copies
     "P-CAR": "carrier",  # the founder deletion on one copy
     "P-EX3": "carrier",  # IL1RN exon 3 (+/- 800-900 bp of intron) on one copy
-    **{f"P-N{i}": "negative" for i in range(1, 6)},
+    **{f"P-N{i}": "negative" for i in range(1, 4)},
 }
 
 
 def simulate_panel(out: Path, cohort_dir: Path) -> Path:
-    """BAMs of the eight samples and their sheet; returns the sheet."""
+    """BAMs of the six samples and their sheet; returns the sheet."""
     from dira_devtools import simulate as sim
 
     resources = ROOT / "resources" / "SYNTH"
@@ -87,7 +87,7 @@ def test_panel_statuses_copy_number_and_qc(panel_run):
         assert report["qc"]["cnv_mode"] == "targeted", sample
         assert report["status"] == status, (sample, report["reasons"])
         capture = report["qc"]["capture"]
-        assert capture["design"] == "bed" and capture["on_target_fraction"] > 0.5
+        assert capture["design"] == "bed" and capture["on_target_fraction"] > 0.3  # fragments overlap targets +/- 150
         assert capture["fold_80_base_penalty"] >= 1.0 and len(capture["reference_samples"]) >= 3
     affected = json.loads((panel_run / "results" / "reports" / "P-AFF.dira.json").read_text())
     assert affected["copy_number"]["IL1RN"] == 0
@@ -96,4 +96,4 @@ def test_panel_statuses_copy_number_and_qc(panel_run):
     with open(panel_run / "results" / "multiqc" / "dira_mqc.tsv") as handle:
         rows = [r for r in csv.reader(handle, delimiter="\t") if r and not r[0].startswith("#")]
     header = rows[0]
-    assert all(float(r[header.index("on_target_fraction")]) > 50 for r in rows[1:])
+    assert all(float(r[header.index("on_target_fraction")]) > 30 for r in rows[1:])

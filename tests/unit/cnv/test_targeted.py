@@ -206,3 +206,22 @@ def test_reference_too_few_and_poorly_correlated(res, design):
     poor = call_targeted(counts[0], alien, str(RES))
     assert poor.status == "no_call" and poor.reasons[0].code == "cnv_reference_poor_correlation"
     assert poor.genes["IL1RN"]["copy_number"] is None
+
+
+def test_one_allele_is_never_split_into_exon_deletions(res, design):
+    """A carrier's deletion must stay one allele. (1) The cluster deletion with one target inside it at two-copy
+    depth (a noisy GC-rich target): one CN 1 deletion over IL1RN, not exon deletions either side of it. (2) A
+    deletion of IL1RN exons 1 and 2 together: one deletion naming both exons (two would read as two alleles,
+    a compound heterozygote: `affected`)."""
+    first, second = il1rn_target(res, design, 1), il1rn_target(res, design, 2)
+    two_exons = (first[0], first[1], second[2], 1)
+    counts = [simulate_counts(design, 100, f"s{i}", 11, [(*CLUSTER, 1)] if i == 0 else [])[0] for i in range(10)]
+    counts[1] = simulate_counts(design, 100, "s1", 11, [two_exons])[0]
+    inside = counts[0]["name"].str.contains("IL1RN_exon2").to_numpy()
+    counts[0].loc[inside, "reads"] = int(np.median([c.loc[inside, "reads"].iloc[0] for c in counts[2:]]))
+    model = gene_model(next(g for g in res.genes if g.name == "IL1RN"))
+    for i, exons in ((0, [1, 2, 3, 4]), (1, [1, 2])):
+        result = call_targeted(counts[i], counts[:i] + counts[i + 1 :], str(RES))
+        dels = [d for d in result.deletions if "IL1RN" in d.genes]
+        assert len(dels) == 1 and dels[0].copy_number == 1 and dels[0].il1rn_exons == exons, dels
+        assert min(copy_state(result.to_json(), model).exon_cn.values()) == 1

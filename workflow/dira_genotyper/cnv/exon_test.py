@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 
 from dira_genotyper.cnv.hmm import _log_emissions
 from dira_genotyper.cnv.normalise import _Normalised
@@ -61,21 +62,53 @@ def exon_call(post: np.ndarray, params: CnvParams) -> tuple[int, float]:
     return 2, phred(loss)
 
 
-def _covered(result: CnvResult, chrom: str, start: int, end: int, rows: np.ndarray) -> bool:
-    """Whether a deletion the HMM reported covers the exon and other targets too (a run: the HMM's call stands).
-    A deletion of the exon's own targets alone is dropped here: the exon test decides it."""
+def _in_run(result: CnvResult, chrom: str, start: int, end: int, rows: np.ndarray) -> bool:
+    """Whether the exon lies in a loss the HMM found over more targets than the exon's own (a run: reported or
+    not, the HMM's call stands; an unreported run leaves the exon without a call, never split into exon
+    deletions that would read as separate alleles). A reported deletion of the exon's own targets alone is
+    dropped here: the exon test decides it."""
     bins = result.bins
-    hit = [d for d in result.deletions if d.chrom == chrom and d.start <= end and d.end >= start]
-    for d in hit:
-        inside = np.flatnonzero(
-            (bins["chrom"].to_numpy() == chrom)
-            & (bins["start"].to_numpy() <= d.end)
-            & (bins["end"].to_numpy() >= d.start)
-        )
-        if set(inside) - set(rows):
+    chroms, starts, ends = bins["chrom"].to_numpy(), bins["start"].to_numpy(), bins["end"].to_numpy()
+
+    def targets_of(s: int, e: int) -> set[int]:
+        return set(np.flatnonzero((chroms == chrom) & (starts <= e) & (ends >= s)).tolist())
+
+    for seg in result.segments:
+        if seg.chrom == chrom and seg.copy_number < 2 and seg.start <= end and seg.end >= start:
+            if targets_of(seg.start, seg.end) - set(rows.tolist()):
+                return True
+    for d in [d for d in result.deletions if d.chrom == chrom and d.start <= end and d.end >= start]:
+        if targets_of(d.start, d.end) - set(rows.tolist()):
             return True
         result.deletions.remove(d)
     return False
+
+
+def _two_copies(result: CnvResult, rows: np.ndarray, params: CnvParams) -> bool:
+    """Whether any of the targets `rows` is confidently at two copies (the HMM's path)."""
+    cn = result.bins["copy_number"].to_numpy()
+    post = result.bins["posterior"].to_numpy(dtype=float)
+    return any(cn[i] is not pd.NA and cn[i] == 2 and post[i] >= 1 - 10 ** (-params.min_quality / 10) for i in rows)
+
+
+def merge_adjacent(result: CnvResult, params: CnvParams) -> None:
+    """Join deletions of one copy number that no confidently two-copy target separates: a deletion of two
+    neighbouring exons is one allele, not two (two would read as a compound heterozygote)."""
+    bins = result.bins
+    chroms, starts, ends = bins["chrom"].to_numpy(), bins["start"].to_numpy(), bins["end"].to_numpy()
+    merged: list[Deletion] = []
+    for d in sorted(result.deletions, key=lambda x: (x.chrom, x.start)):
+        last = merged[-1] if merged else None
+        if last is not None and last.chrom == d.chrom and last.copy_number == d.copy_number:
+            between = np.flatnonzero((chroms == d.chrom) & (starts > last.end) & (ends < d.start))
+            if not _two_copies(result, between, params):
+                last.end = max(last.end, d.end)
+                last.quality = min(last.quality, d.quality)
+                last.genes = list(dict.fromkeys([*last.genes, *d.genes]))
+                last.il1rn_exons = sorted({*last.il1rn_exons, *d.il1rn_exons})
+                continue
+        merged.append(d)
+    result.deletions = merged
 
 
 def apply_exon_tests(result: CnvResult, norm: _Normalised, res: LocusResources, params: CnvParams) -> None:
@@ -91,7 +124,7 @@ def apply_exon_tests(result: CnvResult, norm: _Normalised, res: LocusResources, 
         if exon.gene not in EXON_TEST_GENES:
             continue
         rows = np.flatnonzero((chroms == exon.chrom) & (starts <= exon.end) & (ends >= exon.start) & usable)
-        if len(rows) == 0 or _covered(result, exon.chrom, exon.start, exon.end, rows):
+        if len(rows) == 0 or _in_run(result, exon.chrom, exon.start, exon.end, rows):
             continue  # not targeted (the HMM's no call stands), or inside a deletion of a run of targets
         best, quality = exon_call(exon_posterior(norm, rows, params), params)
         entry.update(copy_number=best if quality >= params.min_quality else None, quality=round(quality, 1))
@@ -102,7 +135,7 @@ def apply_exon_tests(result: CnvResult, norm: _Normalised, res: LocusResources, 
             result.deletions.append(Deletion(exon.chrom, *span, best, quality, [exon.gene], exons, source="exon_test"))
     for gene, entries in tested.items():
         _gene_from_exons(result, gene, entries, params)
-    result.deletions.sort(key=lambda d: (d.chrom, d.start))
+    merge_adjacent(result, params)
 
 
 def _gene_from_exons(result: CnvResult, gene: str, entries: list[dict], params: CnvParams) -> None:

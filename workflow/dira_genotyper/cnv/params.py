@@ -63,20 +63,20 @@ class CnvParams:
     control_max_low_mapq: float = 0.2
     low_mapq_sd: float = 0.5
     # Targeted data (exome/panel; cnv/reference.py): the reference is the run's other samples of the same
-    # design. At least `min_reference` of them (ExomeDepth works with a handful; fewer leaves a carrier in
-    # the reference able to hide a deletion), at most `max_reference` chosen, their mean correlation of
-    # per-target log depth with the sample at least `min_reference_correlation`. A reference sample's value
-    # at a target more than `reference_outlier` (log) from the pool's is left out there (a deletion it
-    # carries). Per-target dispersion is shrunk toward the median with the weight of
-    # `dispersion_prior_weight` samples; the calibration factor is at least `min_kappa`. Targets are far
-    # apart, so the HMM's chance of a copy-number change between two targets is `targeted_transition_prob`
-    # (tuned on bench_targeted: single-exon heterozygous deletions against false exon deletions), and targets
-    # of one contig closer than `targeted_region_gap` form one region (a deletion is a run of targets). A
-    # target's depth already has its own dispersion from the reference, so the share of targets following no
-    # copy number (`targeted_outlier_weight`) is small: the genome bins' 1e-3 caps one target's evidence near
-    # 7 nats, below the two transitions (2 x 6 nats) a single-exon deletion needs; 1e-8 leaves ~18. The
-    # two-copy test of an exon excludes a deletion of its own target(s) (min_test_bp 1): a deletion inside a
-    # target is not excludable on depth. IL1RN and IL36RN exons are also tested one by one (cnv/exon_test.py).
+    # design. At least `min_reference` of them (fewer leaves a carrier in the reference able to hide a
+    # deletion), at most `max_reference` chosen, their mean correlation of per-target log depth with the
+    # sample at least `min_reference_correlation`. A reference sample's value at a target more than
+    # `reference_outlier` (log) from the pool's is left out there (a deletion it carries); pool values more
+    # than `dispersion_clip` from the median are no dispersion. Per-target dispersion is shrunk toward the
+    # median target's with the weight of `dispersion_prior_weight` samples; the calibration factor is at least
+    # `min_kappa`. The HMM's chance of a copy-number change between two targets is
+    # `targeted_transition_prob` (ExomeDepth's 1e-4): it finds runs of targets, and one discordant target
+    # inside a run does not break it; single exons of IL1RN/IL36RN are the per-exon test's (cnv/exon_test.py).
+    # A target's dispersion is its own, so the share of targets following no copy number
+    # (`targeted_outlier_weight`) is small: the genome bins' 1e-3 would cap one target's evidence near 7 nats.
+    # Targets of one contig closer than `targeted_region_gap` form one region (a deletion is a run of them).
+    # The two-copy test of an exon excludes a deletion of its own target(s) (min_test_bp 1): a deletion inside
+    # a target is not excludable on depth.
     min_reference: int = 3
     max_reference: int = 15
     min_reference_correlation: float = 0.9
@@ -85,7 +85,7 @@ class CnvParams:
     dispersion_clip: float = 0.5  # log ratio from the pool's median beyond which a value is no dispersion
     min_kappa: float = 0.8
     min_targets: int = 10
-    targeted_transition_prob: float = 1e-2
+    targeted_transition_prob: float = 1e-4
     targeted_outlier_weight: float = 1e-8
     targeted_region_gap: int = 1_000_000
 
