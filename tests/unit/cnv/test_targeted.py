@@ -225,3 +225,22 @@ def test_one_allele_is_never_split_into_exon_deletions(res, design):
         dels = [d for d in result.deletions if "IL1RN" in d.genes]
         assert len(dels) == 1 and dels[0].copy_number == 1 and dels[0].il1rn_exons == exons, dels
         assert min(copy_state(result.to_json(), model).exon_cn.values()) == 1
+
+
+def test_reference_pool_leaves_out_whole_genome_samples(res, design, tmp_path):
+    """The run's list of target counts: the sample itself and any sample whose own coverage is whole-genome
+    are not reference samples."""
+    import json
+
+    from dira_genotyper.cnv.io import write_counts_tsv
+    from dira_genotyper.cnv.targeted_cli import _pool
+
+    paths = []
+    for name, capture in (("me", True), ("cap1", True), ("wgs1", False), ("cap2", True)):
+        counts = simulate_counts(design, 100, name, 1)[0] if capture else wgs_counts(design.targets, 30, name, 1)
+        path = tmp_path / f"{name}.targets.tsv"
+        write_counts_tsv(counts, path)
+        (tmp_path / f"{name}.capture.json").write_text(json.dumps({"evidence": {"capture": capture}}))
+        paths.append(str(path))
+    frames, names = _pool(paths, paths[0])
+    assert names == ["cap1", "cap2"] and len(frames) == 2
