@@ -58,8 +58,8 @@ def input_digests(sample: dict, reference: str) -> dict:
 
 
 #: Config keys that only say where a file is: the report records the file's content digest instead (the inputs,
-#: the reference, the known-allele tables, the resources, the population VCF, the capture design BED), so the same data and settings give
-#: the same report wherever the files sit; where they sat is in `{sample}.run.json`.
+#: the reference, the known-allele tables, the resources, the population VCF, the capture design BED), so the
+#: same data and settings give the same report wherever the files sit; where they sat is in `{sample}.run.json`.
 LOCATION_KEYS = ("samples", "reference", "population_vcf", "resources_dir", "known_variants", "targets")
 
 
