@@ -4,9 +4,10 @@ DIRA is caused by loss of both IL1RN copies, often through a ~175 kb founder del
 caller counts depth in bins over the extraction window (IL1RN and every cluster exon in a bin of its own),
 normalises it against control regions of the same sample (WGS) or against other samples of the run
 (exome/panel: per capture target, see ``reference``), and decides the copy number of every bin with a hidden
-Markov model whose posterior gives each gene, exon and deletion a Phred-scaled quality. Weak evidence is a no-call with a reason, never a 2:
-a two-copy call must rule out a deletion of >= 1 kb with the sample's own depth and, given the BAM, with
-the junction reads such a deletion would leave (split/clipped reads, long-insert pairs).
+Markov model whose posterior gives each gene, exon and deletion a Phred-scaled quality. Weak evidence is a
+no-call with a reason, never a 2: a two-copy call must rule out a deletion of >= 1 kb with the sample's own
+depth and, given the BAM, with the junction reads such a deletion would leave (split/clipped reads,
+long-insert pairs).
 
 Coordinates: BED files and pysam are 0-based half-open; every TSV, JSON and VCF written here is 1-based
 inclusive (as are genes.tsv and exons.tsv).
