@@ -174,10 +174,12 @@ def test_panel_depth(res, design):
     """A gene panel at 1,000x: the same calls, sharper (counting noise gone, the per-target capture wobble of
     5% left: a single-exon deletion's z below -6)."""
     event = il1rn_target(res, design, 3)
-    results = run(design, {0: [(*event, 1)]}, n=8, depth=1000)
+    results = run(design, {0: [(*event, 1)], 1: [(*il1rn_target(res, design, 4), 2)]}, n=8, depth=1000)
     assert exon_calls(results[0])[3] == 1
+    # An empty target at 1,000x (ratio 0.0001, many counting sd below the mismapped-read mean 0.02) is CN 0.
+    assert exon_calls(results[1]) == {1: 2, 2: 2, 3: 2, 4: 0}
     assert next(e["z"] for e in results[0].exons if e["gene"] == "IL1RN" and e["exon"] == 3) < -6
-    assert all(c == 2 for r in results[1:] for c in exon_calls(r).values())
+    assert all(c == 2 for r in results[2:] for c in exon_calls(r).values())
 
 
 # ------------------------------------------------------------------------------------------ reference

@@ -85,10 +85,13 @@ def _in_run(result: CnvResult, chrom: str, start: int, end: int, rows: np.ndarra
 
 
 def _two_copies(result: CnvResult, rows: np.ndarray, params: CnvParams) -> bool:
-    """Whether any of the targets `rows` is confidently at two copies (the HMM's path)."""
+    """Whether any of the targets `rows` is confidently at two copies: the bins' call (the HMM's path, or the
+    exon test's) with its posterior, and a depth ratio that is not itself a loss's (>= 0.75)."""
     cn = result.bins["copy_number"].to_numpy()
     post = result.bins["posterior"].to_numpy(dtype=float)
-    return any(cn[i] is not pd.NA and cn[i] == 2 and post[i] >= 1 - 10 ** (-params.min_quality / 10) for i in rows)
+    ratio = result.bins["ratio"].to_numpy(dtype=float)
+    sure = 1 - 10 ** (-params.min_quality / 10)
+    return any(cn[i] is not pd.NA and cn[i] == 2 and post[i] >= sure and ratio[i] >= 0.75 for i in rows)
 
 
 def merge_adjacent(result: CnvResult, params: CnvParams) -> None:
@@ -126,7 +129,11 @@ def apply_exon_tests(result: CnvResult, norm: _Normalised, res: LocusResources, 
         rows = np.flatnonzero((chroms == exon.chrom) & (starts <= exon.end) & (ends >= exon.start) & usable)
         if len(rows) == 0 or _in_run(result, exon.chrom, exon.start, exon.end, rows):
             continue  # not targeted (the HMM's no call stands), or inside a deletion of a run of targets
-        best, quality = exon_call(exon_posterior(norm, rows, params), params)
+        post = exon_posterior(norm, rows, params)
+        best, quality = exon_call(post, params)
+        if quality >= params.min_quality:  # the bins table (and the page's plot) shows the exon's own call
+            result.bins.loc[rows, "copy_number"] = best
+            result.bins.loc[rows, "posterior"] = round(float(post[best]), 4)
         entry.update(copy_number=best if quality >= params.min_quality else None, quality=round(quality, 1))
         tested.setdefault(exon.gene, []).append(entry)
         if best < 2 and quality >= params.min_quality:

@@ -19,6 +19,7 @@ class CnvParams:
     outlier_weight: float = 1e-3  # share of bins whose depth follows no copy number (mapping artefacts)
     outlier_scale: float = 5.0  # their spread, in units of the model's standard deviation
     cn0_ratio: float = 0.02  # depth ratio left in a homozygous deletion by mismapped reads
+    cn0_min_sd: float = 0.0  # floor of the CN 0 ratio's sd (targeted data: `targeted_cn0_min_sd`)
     systematic_sd: float = 0.02  # depth noise that does not shrink with more reads
     # Below this median control-bin depth the count model itself is unsafe: a 1 kb bin at one copy then
     # expects < 30 reads (0.5 * depth * (1000 + 150) / 150), where the Gaussian approximation of the
@@ -87,6 +88,7 @@ class CnvParams:
     min_targets: int = 10
     targeted_transition_prob: float = 1e-4
     targeted_outlier_weight: float = 1e-8
+    targeted_cn0_min_sd: float = 0.02  # an empty target at 1,000x is CN 0, not "no state fits" (hmm.py)
     targeted_region_gap: int = 1_000_000
 
 

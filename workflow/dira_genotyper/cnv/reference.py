@@ -251,6 +251,7 @@ def call_targeted(
             params,
             transition_prob=params.targeted_transition_prob,
             outlier_weight=params.targeted_outlier_weight,
+            cn0_min_sd=params.targeted_cn0_min_sd,
             min_test_bp=1,
         )
         result = _decide(counts, res, norm, hmm_params, sample, mask, region_gap=params.targeted_region_gap)
