@@ -28,12 +28,15 @@ rule cnv_count:
         bin_size=cfg("cnv", "bin_size"),
         min_mapq=cfg("cnv", "min_mapq"),
         design=lambda wc, input: input.design[0] if input.design else "",
+        duplicates=lambda wc: (
+            [] if cfg("calling", "remove_duplicates") else ["--keep-duplicates"]
+        ),
     shell:
         "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper cnv-count "
         "--bam {input.bam:q} --reference {input.ref:q} --resources {params.res:q} "
         "--bin-size {params.bin_size:q} --min-mapq {params.min_mapq:q} --out {output.counts:q} "
         "--targets-bed {params.design:q} --targets-out {output.targets:q} "
-        "--capture-out {output.capture:q} > {log:q} 2>&1"
+        "--capture-out {output.capture:q} {params.duplicates:q} > {log:q} 2>&1"
 
 
 checkpoint cnv_mode:

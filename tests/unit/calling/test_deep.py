@@ -150,3 +150,17 @@ def test_low_allele_fraction_flag_at_panel_depth(tmp_path, reference):
     assert binomial_cdf(3, 10, 0.5) == pytest.approx(sum(math.comb(10, i) for i in range(4)) / 1024)
     assert detection_power(5000, 0.05, 3) == pytest.approx(1.0)
     assert detection_power(10, 0.5, 3) == pytest.approx(0.9453, abs=1e-4)
+
+
+def test_target_counts_keep_duplicates_for_amplicons(tmp_path, reference):
+    """The per-target copy-number counts follow calling.remove_duplicates too (an amplicon panel's reads are all
+    'duplicates'): a third of the fragments flagged, counted only with keep_duplicates."""
+    from dira_genotyper.calling.read_filter import MPILEUP_SKIP_FLAGS
+    from dira_genotyper.cnv.bins import _span_coverage
+
+    fasta, seq = reference
+    bam = deep_bam(tmp_path / "dup.bam", seq, 600, alt_every=2, dup_every=3)
+    with pysam.AlignmentFile(bam) as handle:
+        kept = _span_coverage(handle, "chr2", SNV, SNV + 1, 20, MPILEUP_SKIP_FLAGS & ~FDUP)[0][0]
+        removed = _span_coverage(handle, "chr2", SNV, SNV + 1, 20)[0][0]
+    assert kept == 600 and removed == 400

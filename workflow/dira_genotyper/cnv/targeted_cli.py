@@ -41,12 +41,17 @@ def add_count_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--targets-bed", default="", help="capture design BED (config `targets`); empty: the exons")
     p.add_argument("--targets-out", help="also write read counts per target (TSV)")
     p.add_argument("--capture-out", help="also write the capture evidence and QC (JSON)")
+    p.add_argument(
+        "--keep-duplicates",
+        action="store_true",
+        help="count duplicate-flagged reads on targets (calling.remove_duplicates: false, amplicon panels)",
+    )
 
 
 def count_capture(args: argparse.Namespace, bins: pd.DataFrame) -> dict:
     """Count the design's targets, judge capture against the bins, write both files; return the JSON."""
     bed = args.targets_bed or None
-    targets, qc = count_targets(args.bam, args.reference, args.resources, bed, args.min_mapq)
+    targets, qc = count_targets(args.bam, args.reference, args.resources, bed, args.min_mapq, args.keep_duplicates)
     write_counts_tsv(targets, args.targets_out)
     evidence = capture_evidence(bins, targets, "bed" if bed else "inferred")
     out = args.capture_out or str(args.targets_out).removesuffix(TARGETS_SUFFIX) + CAPTURE_SUFFIX

@@ -113,12 +113,14 @@ def count_targets(
     resources_dir: str | os.PathLike,
     targets_bed: str | os.PathLike | None = None,
     min_mapq: int = 20,
+    keep_duplicates: bool = False,
 ) -> tuple[pd.DataFrame, dict]:
     """Reads, mean depth, GC and low-MAPQ share per target (the columns of ``cnv-count``), and the capture QC.
 
     QC (:func:`capture_qc`): on-target fraction, fold-80 base penalty, duplicate fraction, per-target depth
     spread. Counted like the bins (duplicates, secondary and QC-failed alignments and MAPQ < ``min_mapq``
-    skipped), so each target's count is what copy number is judged on.
+    skipped; duplicates counted with `keep_duplicates`: amplicon panels, config calling.remove_duplicates false),
+    so each target's count is what copy number is judged on.
     """
     res = load_resources(resources_dir)
     layout = target_layout(res, targets_bed)
@@ -131,7 +133,8 @@ def count_targets(
     reads, low = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
     base_depth: list[np.ndarray] = []
     for i, row in enumerate(layout.itertuples(index=False)):
-        cov, rs, _re, ls, _le = _span_coverage(bam, row.chrom, int(row.start) - 1, int(row.end), min_mapq)
+        skip = MPILEUP_SKIP_FLAGS & ~FDUP if keep_duplicates else MPILEUP_SKIP_FLAGS
+        cov, rs, _re, ls, _le = _span_coverage(bam, row.chrom, int(row.start) - 1, int(row.end), min_mapq, skip)
         depth[i], reads[i], low[i] = float(cov.mean()), len(rs), len(ls)
         base_depth.append(cov)
     out = with_gc(layout, reference_fasta)
