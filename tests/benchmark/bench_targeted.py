@@ -19,6 +19,7 @@ separate one-copy deletions (two alleles) ``affected``; one one-copy deletion ``
 
     python tests/benchmark/bench_targeted.py                        # exome 100x, 10 replicates (~2 min)
     python tests/benchmark/bench_targeted.py --depth 1000 --panel   # panel 1000x, + a 20-sample run's time
+    python tests/benchmark/bench_targeted.py --depth 50 --target-noise 0.1   # harder: where it stops calling
 
 Not simulated: alignment (reads are not written or mapped), duplicates, reads from other loci. What is
 measured is the copy-number model given per-target counts, not the count step on BAMs.
@@ -97,13 +98,15 @@ def false_exon_deletions(result, truth: list, res) -> int:
     return wrong
 
 
-def run_replicate(rep: int, depth: float, n_negative: int, base, res, model) -> list[dict]:
+def run_replicate(rep: int, depth: float, n_negative: int, base, res, model, noise: float = 0.05) -> list[dict]:
     targets, bins = base
     design = make_design(targets, bins, seed=1000 + rep)
     rng = np.random.default_rng(rep)
     labels = classes() + ["negative"] * (n_negative - 1)
     truth = [event(label, targets, res, rng) for label in labels]
-    counts = [simulate_counts(design, depth, f"r{rep}s{i}", rep, truth[i])[0] for i in range(len(labels))]
+    counts = [
+        simulate_counts(design, depth, f"r{rep}s{i}", rep, truth[i], target_noise=noise)[0] for i in range(len(labels))
+    ]
     rows = []
     for i, label in enumerate(labels):
         pool = [c for j, c in enumerate(counts) if j != i]
@@ -155,6 +158,7 @@ def main() -> None:
     ap.add_argument("--replicates", type=int, default=10)
     ap.add_argument("--negatives", type=int, default=10, help="negative samples per run (>= 1)")
     ap.add_argument("--panel", action="store_true", help="also time a 20-sample run at --depth")
+    ap.add_argument("--target-noise", type=float, default=0.05, help="per-sample per-target capture wobble (log sd)")
     args = ap.parse_args()
     res = load_resources(RES)
     model = gene_model(next(g for g in res.genes if g.name == res.target_gene))
@@ -162,7 +166,7 @@ def main() -> None:
     t0 = time.time()
     rows = []
     for rep in range(args.replicates):
-        rows += run_replicate(rep, args.depth, args.negatives, base, res, model)
+        rows += run_replicate(rep, args.depth, args.negatives, base, res, model, args.target_noise)
     print(f"{len(rows)} samples in {args.replicates} runs of {len(rows) // args.replicates}: {time.time() - t0:.0f} s")
     print_tables(rows, args.depth)
     if args.panel:

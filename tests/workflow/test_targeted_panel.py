@@ -1,10 +1,10 @@
 """Targeted data end to end (issue #20): a small gene-panel run of capture BAMs with the design BED.
 
-Six samples simulated in exome mode (reads only from the capture panel's targets +/- 150 bp, per-target capture
+Seven samples simulated in exome mode (reads only from the capture panel's targets +/- 150 bp, per-target capture
 efficiency shared by all samples over a 3.5-fold range) at ~80x, aligned with bwa, given as BAMs with
-`targets: <panel BED>`: every sample is recognised as capture data, called per target against the other five
-(no control regions are needed), and the founder deletion (homozygous, heterozygous) and a heterozygous IL1RN
-exon-3 deletion come out with the right status; capture QC reaches the report and MultiQC.
+`targets: <panel BED>`: every sample is recognised as capture data, called per target against the other six
+(no control regions are needed), and the founder deletion and an IL1RN exon-3 deletion (heterozygous) come out
+with the right status; capture QC reaches the report and MultiQC.
 """
 
 from __future__ import annotations
@@ -21,16 +21,18 @@ from tests.conftest import ROOT, make_workdir, run_snakemake
 
 pytestmark = pytest.mark.workflow
 
+# Deletions of one target in at most two of the seven: a run where 40% or more of a sample's reference share a
+# loss gets no call there (cnv_reference_shared_loss; the homozygous founder deletion is in the unit tests and
+# bench_targeted.py).
 EXPECTED = {
-    "P-AFF": "affected",  # the founder deletion on both copies
     "P-CAR": "carrier",  # the founder deletion on one copy
     "P-EX3": "carrier",  # IL1RN exon 3 (+/- 800-900 bp of intron) on one copy
-    **{f"P-N{i}": "negative" for i in range(1, 4)},
+    **{f"P-N{i}": "negative" for i in range(1, 6)},
 }
 
 
 def simulate_panel(out: Path, cohort_dir: Path) -> Path:
-    """BAMs of the six samples and their sheet; returns the sheet."""
+    """BAMs of the seven samples and their sheet; returns the sheet."""
     from dira_devtools import simulate as sim
 
     resources = ROOT / "resources" / "SYNTH"
@@ -40,7 +42,6 @@ def simulate_panel(out: Path, cohort_dir: Path) -> Path:
     rng = np.random.default_rng(20)
     efficiency = np.exp(rng.uniform(-0.5, 0.5, len(targets)) * np.log(3.5))
     haplotypes = {
-        "P-AFF": [[design.whole_deletion], [design.whole_deletion]],
         "P-CAR": [[design.whole_deletion], []],
         "P-EX3": [[design.exon3_deletion], []],
     }
@@ -89,8 +90,8 @@ def test_panel_statuses_copy_number_and_qc(panel_run):
         capture = report["qc"]["capture"]
         assert capture["design"] == "bed" and capture["on_target_fraction"] > 0.3  # fragments overlap targets +/- 150
         assert capture["fold_80_base_penalty"] >= 1.0 and len(capture["reference_samples"]) >= 3
-    affected = json.loads((panel_run / "results" / "reports" / "P-AFF.dira.json").read_text())
-    assert affected["copy_number"]["IL1RN"] == 0
+    carrier = json.loads((panel_run / "results" / "reports" / "P-CAR.dira.json").read_text())
+    assert carrier["copy_number"]["IL1RN"] == 1 and len(carrier["deletions"]) == 1  # one allele, not exon pieces
     exon3 = json.loads((panel_run / "results" / "reports" / "P-EX3.dira.json").read_text())
     assert [d["il1rn_exons"] for d in exon3["deletions"]] == [[3]]
     with open(panel_run / "results" / "multiqc" / "dira_mqc.tsv") as handle:

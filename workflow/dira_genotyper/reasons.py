@@ -56,6 +56,12 @@ TEMPLATES: dict[str, Callable[[Mapping[str, Any]], str]] = {
         f"targeted data: reference samples correlate poorly with this sample (per-target depth, mean r = "
         f"{p['correlation']:.3f} < {p['min_correlation']:g}): other kit, other protocol or a failed capture"
     ),
+    "cnv_reference_shared_loss": lambda p: (
+        f"targeted data: {p['targets']} target(s) not judged"
+        + (f" ({_join(p['exons'])})" if p.get("exons") else "")
+        + f": 40% or more of the run's {p['samples']} other samples of this design have markedly lower depth there (a deletion "
+        "shared in the run, e.g. a family), so no reference says which depth is two copies; add unrelated samples"
+    ),
     "cnv_capture_inferred": lambda p: (
         f"capture (exome/panel) data inferred from coverage: depth on the exons {p['ratio']:.1f}x the depth "
         "between them; no targets BED given, so the design is taken as the exons of the resources"

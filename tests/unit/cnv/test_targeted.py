@@ -246,3 +246,20 @@ def test_reference_pool_leaves_out_whole_genome_samples(res, design, tmp_path):
         paths.append(str(path))
     frames, names = _pool(paths, paths[0])
     assert names == ["cap1", "cap2"] and len(frames) == 2
+
+
+def test_a_deletion_most_of_the_run_shares_is_no_call(res, design):
+    """A family run: three of five other samples carry the cluster deletion. The reference's median at those
+    targets is one copy, so a carrier would look like two copies (`negative`: wrong) and a normal like a
+    duplication; the targets where 40% or more of the reference samples lie markedly below the top ones get no
+    ratio, so IL1RN has no call (inconclusive) with the reason."""
+    carriers = {i: [(*CLUSTER, 1)] for i in (0, 1, 2, 3)}
+    counts = [simulate_counts(design, 100, f"f{i}", 13, carriers.get(i, []))[0] for i in range(6)]
+    for i in (0, 5):  # a carrier against 3 carriers + 2 normals; a normal against 4 carriers + 1 normal
+        result = call_targeted(counts[i], counts[:i] + counts[i + 1 :], str(RES))
+        assert result.genes["IL1RN"]["copy_number"] is None, (i, result.genes["IL1RN"])
+        assert any(r.code == "cnv_reference_shared_loss" for r in result.reasons)
+    one = [simulate_counts(design, 100, f"g{i}", 13, [(*CLUSTER, 1)] if i < 2 else [])[0] for i in range(9)]
+    result = call_targeted(one[0], one[1:], str(RES))  # one other carrier in eight: no problem
+    assert result.genes["IL1RN"]["copy_number"] == 1
+    assert not any(r.code == "cnv_reference_shared_loss" for r in result.reasons)

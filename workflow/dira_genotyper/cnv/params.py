@@ -84,6 +84,11 @@ class CnvParams:
     reference_outlier: float = 0.35
     dispersion_prior_weight: float = 10.0
     dispersion_clip: float = 0.5  # log ratio from the pool's median beyond which a value is no dispersion
+    # A loss the run shares: at a target where `max_shared_loss` or more of the reference samples lie
+    # `shared_loss_drop` (log; 0.5 ~ a ratio of 0.6) below the pool's top, the pool's median may be one copy
+    # and a carrier would look like two copies: no ratio there (cnv_reference_shared_loss).
+    shared_loss_drop: float = 0.5
+    max_shared_loss: float = 0.4
     min_kappa: float = 0.8
     min_targets: int = 10
     targeted_transition_prob: float = 1e-4

@@ -122,6 +122,17 @@ def corrected_logs(
     return logs, np.median(logs[n_test:], axis=0)
 
 
+def shared_losses(pool_logs: np.ndarray, params: CnvParams) -> np.ndarray:
+    """Targets where `max_shared_loss` or more of the reference samples (rows) lie `shared_loss_drop` (log) or more below the pool's
+    highest sample: a deletion many samples of the run share (a family, a founder allele). There the pool's
+    median may be one copy, and no reference can say which level is two copies: a carrier would look like two
+    copies. Such targets give no ratio (no call), never a guess. (The highest, not a quantile: with four
+    carriers in five any quantile but the top is a carrier's.)"""
+    top = pool_logs.max(axis=0)
+    low = pool_logs < top[None, :] - params.shared_loss_drop
+    return low.mean(axis=0) >= params.max_shared_loss
+
+
 def choose_reference(
     logs: np.ndarray, pool_reads: np.ndarray, usable: np.ndarray, scale: np.ndarray, params: CnvParams
 ) -> Reference:
@@ -172,8 +183,11 @@ def normalise_targeted(
     res: LocusResources,
     params: CnvParams,
     names: list[str] | None = None,
+    notes: list[Reason] | None = None,
 ) -> tuple[_Normalised, Reference | None]:
-    """Per-target ratio to the chosen reference, expected reads and dispersion (see the module doc)."""
+    """Per-target ratio to the chosen reference, expected reads and dispersion (see the module doc). Targets
+    left out for a loss the run shares are named in `notes` (appended)."""
+    notes = notes if notes is not None else []
     n = len(counts)
     norm = _Normalised("targeted", np.full(n, np.nan), np.full(n, np.nan), n_cohort=len(cohort))
     for i, other in enumerate(cohort):
@@ -197,6 +211,20 @@ def normalise_targeted(
     lengths = (counts["end"] - counts["start"] + 1).to_numpy(dtype=float)
     logs, _ = corrected_logs(np.vstack([reads[None, :], pool]), 1, gc, lengths, scale, params.gc_correct)
     ref = choose_reference(logs, pool, usable, scale, params)
+    # Judged over the whole pool of the same design (correlated samples: a sample of another kit deviates
+    # everywhere), not the chosen few: three carriers chosen together agree with each other.
+    peers = [j for j, c in enumerate(ref.correlations) if c >= params.min_reference_correlation]
+    enough = len(peers) >= params.min_reference
+    shared = shared_losses(logs[1:][peers], params) & usable if enough else np.zeros_like(usable)
+    if shared.any():
+        exons = tuple(n for n in counts["name"].to_numpy()[shared] if n != ".")
+        notes.append(
+            Reason("cnv_reference_shared_loss", targets=int(shared.sum()), exons=exons, samples=len(ref.chosen))
+        )
+        usable &= ~shared
+        scale &= ~shared
+        logs, _ = corrected_logs(np.vstack([reads[None, :], pool]), 1, gc, lengths, scale, params.gc_correct)
+        ref = choose_reference(logs, pool, usable, scale, params)
     ref.names = list(names or [])
     norm.n_cohort = len(ref.chosen)
     best = float(np.mean([ref.correlations[i] for i in ref.chosen]))
@@ -235,7 +263,8 @@ def call_targeted(
     params = params or CnvParams()
     res = load_resources(resources_dir)
     counts = counts_df.reset_index(drop=True)
-    norm, ref = normalise_targeted(counts, cohort, res, params, names)
+    notes = list(notes or [])
+    norm, ref = normalise_targeted(counts, cohort, res, params, names, notes)
     if not norm.reasons and norm.control_median_depth is not None:
         if norm.control_median_depth < params.min_control_depth:
             norm.reasons.append(
@@ -257,7 +286,7 @@ def call_targeted(
         result = _decide(counts, res, norm, hmm_params, sample, mask, region_gap=params.targeted_region_gap)
         apply_exon_tests(result, norm, res, hmm_params)
         _add_z_scores(result, norm, res, params)
-    result.reasons = list(notes or []) + result.reasons
+    result.reasons = notes + result.reasons
     result.extra["reference"] = ref.to_json() if ref is not None else None
     return result
 
