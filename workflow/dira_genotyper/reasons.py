@@ -59,8 +59,9 @@ TEMPLATES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "cnv_reference_shared_loss": lambda p: (
         f"targeted data: {p['targets']} target(s) not judged"
         + (f" ({_join(p['exons'])})" if p.get("exons") else "")
-        + f": 40% or more of the run's {p['samples']} other samples of this design have markedly lower depth there (a deletion "
-        "shared in the run, e.g. a family), so no reference says which depth is two copies; add unrelated samples"
+        + f": 40% or more of the run's {p['samples']} other samples of this design have markedly lower depth "
+        "there (a deletion shared in the run, e.g. a family), so no reference says which depth is two copies; "
+        "add unrelated samples"
     ),
     "cnv_capture_inferred": lambda p: (
         f"capture (exome/panel) data inferred from coverage: depth on the exons {p['ratio']:.1f}x the depth "
