@@ -124,10 +124,10 @@ def corrected_logs(
 
 def shared_losses(pool_logs: np.ndarray, params: CnvParams) -> np.ndarray:
     """Targets where `max_shared_loss` or more of the samples (rows: the run's samples of the design) lie
-    `shared_loss_drop` (log) or more below the highest one: a deletion many samples of the run share (a family, a founder allele). There the pool's
-    median may be one copy, and no reference can say which level is two copies: a carrier would look like two
-    copies. Such targets give no ratio (no call), never a guess. (The highest, not a quantile: with four
-    carriers in five any quantile but the top is a carrier's.)"""
+    `shared_loss_drop` (log) or more below the highest one: a deletion many samples of the run share (a family,
+    a founder allele). There the pool's median may be one copy, and no reference can say which level is two
+    copies: a carrier would look like two copies. Such targets give no ratio (no call), never a guess. (The
+    highest, not a quantile: with four carriers in five any quantile but the top is a carrier's.)"""
     top = pool_logs.max(axis=0)
     low = pool_logs < top[None, :] - params.shared_loss_drop
     return low.mean(axis=0) >= params.max_shared_loss
