@@ -119,6 +119,7 @@ rule cnv_call:
         cohort=get_cnv_cohort,
         bam="results/locus/{sample}.bam",
         bai="results/locus/{sample}.bam.bai",
+        panel=[config["panel_of_normals"]] if config.get("panel_of_normals") else [],
     output:
         bins="results/cnv/{sample}.bins.tsv",
         segments="results/cnv/{sample}.segments.tsv",
@@ -145,9 +146,10 @@ rule cnv_call:
             ["--cohort-list", *input.cohort] if input.cohort else []
         ),
         prefix=lambda wc, output: output.json[: -len(".cnv.json")],
+        panel=lambda wc, input: input.panel[0] if input.panel else "",
     shell:
         "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper cnv-call "
         "--counts {input.counts:q} {params.cohort:q} --decided-mode {input.mode:q} "
-        "--targets-counts {input.targets:q} --capture {input.capture:q} "
+        "--targets-counts {input.targets:q} --capture {input.capture:q} --panel {params.panel:q} "
         "--bam {input.bam:q} --reference {input.ref:q} --resources {params.res:q} --mode {params.mode:q} "
         "--sample {wildcards.sample:q} --out-prefix {params.prefix:q} > {log:q} 2>&1"

@@ -263,3 +263,31 @@ def test_a_deletion_most_of_the_run_shares_is_no_call(res, design):
     result = call_targeted(one[0], one[1:], str(RES))  # one other carrier in eight: no problem
     assert result.genes["IL1RN"]["copy_number"] == 1
     assert not any(r.code == "cnv_reference_shared_loss" for r in result.reasons)
+
+
+def test_stored_panel_of_normals(res, design, tmp_path):
+    """build-panel stores normals' target counts with the build and a layout digest; a run of two samples has no
+    reference of its own but calls with the panel; a panel of another layout or build is refused."""
+    from dira_genotyper.cnv.io import write_counts_tsv
+    from dira_genotyper.cnv.panel import build_panel, load_panel
+    from dira_genotyper.errors import InputError
+
+    paths = []
+    for i in range(6):
+        path = tmp_path / f"normal{i}.targets.tsv"
+        write_counts_tsv(simulate_counts(design, 100, f"n{i}", 21)[0], path)
+        paths.append(str(path))
+    panel = build_panel(paths, RES, tmp_path / "pon.tsv")
+    run = [simulate_counts(design, 100, f"r{i}", 22, [(*CLUSTER, 1)] if i == 0 else [])[0] for i in range(2)]
+    frames, names = load_panel(panel, run[0], RES)
+    assert names == [f"panel:normal{i}" for i in range(6)]
+    alone = call_targeted(run[0], run[1:], str(RES))
+    assert alone.reasons[0].code == "cnv_reference_too_few"
+    with_panel = call_targeted(run[0], run[1:] + frames, str(RES), names=["r1", *names])
+    assert with_panel.genes["IL1RN"]["copy_number"] == 1
+    other = run[0].iloc[:-1]  # a layout with one target fewer: another design
+    with pytest.raises(InputError, match="other targets"):
+        load_panel(panel, other, RES)
+    grch38 = ROOT / "resources" / "GRCh38"
+    with pytest.raises(InputError, match="build"):
+        load_panel(panel, run[0], grch38)

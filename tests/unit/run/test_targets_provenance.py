@@ -1,5 +1,5 @@
-"""The capture design BED (config `targets`) in the report's provenance: its content, not its path; a changed
-design makes the report stale."""
+"""The capture design BED (config `targets`) and the panel of normals in the report's provenance: their
+content, not their path; a changed design or panel makes the report stale."""
 
 from __future__ import annotations
 
@@ -20,3 +20,15 @@ def test_design_is_digested_and_a_change_is_stale(tmp_path):
     bed.write_text("chr2\t100\t300\n")
     after = [r for r in stale_reasons(report, sample, str(bed), config) if "capture design" in r]
     assert before == [] and len(after) == 1
+
+
+def test_panel_of_normals_is_digested_and_a_change_is_stale(tmp_path):
+    panel = tmp_path / "pon.tsv"
+    panel.write_text("# dira-genotyper panel of normals\n")
+    config = {"panel_of_normals": str(panel)}
+    prov = report_provenance({}, config, "SYNTH:x", [])
+    assert len(prov["panel_of_normals"]["sha256"]) == 64 and "panel_of_normals" not in analysis_settings(config)
+    sample = {"sample": "S", "bam": str(panel)}
+    assert not any(r.startswith("the panel ") for r in stale_reasons({"provenance": prov}, sample, str(panel), config))
+    panel.write_text("# dira-genotyper panel of normals\nchanged\n")
+    assert any(r.startswith("the panel ") for r in stale_reasons({"provenance": prov}, sample, str(panel), config))

@@ -20,6 +20,7 @@ from dira_genotyper.cnv.io import (
     write_segments_vcf,
 )
 from dira_genotyper.cnv.normalise import looks_targeted
+from dira_genotyper.cnv.panel import register_cli as register_panel_cli
 from dira_genotyper.cnv.params import CnvParams
 from dira_genotyper.cnv.reads import add_read_evidence
 from dira_genotyper.cnv.resources import load_resources
@@ -132,7 +133,8 @@ def _cmd_mode(args: argparse.Namespace) -> int:
 
 
 def register_cli(subparsers) -> None:  # noqa: ANN001 - argparse's private subparsers type
-    """Add `cnv-mode`, `cnv-count` and `cnv-call` to the dira-genotyper CLI."""
+    """Add `cnv-mode`, `cnv-count`, `cnv-call` and `build-panel` to the dira-genotyper CLI."""
+    register_panel_cli(subparsers)
     p = subparsers.add_parser("cnv-mode", help="decide whether a sample needs the cohort reference (auto mode)")
     p.add_argument("--counts", required=True)
     p.add_argument("--resources", required=True)
@@ -168,6 +170,7 @@ def register_cli(subparsers) -> None:  # noqa: ANN001 - argparse's private subpa
     p.add_argument("--decided-mode", help="the cnv-mode output: `targeted` calls per target (--targets-counts)")
     p.add_argument("--targets-counts", help="this sample's target counts TSV (cnv-count --targets-out)")
     p.add_argument("--capture", help="this sample's capture JSON (cnv-count --capture-out)")
+    p.add_argument("--panel", default="", help="stored panel of normals (build-panel): more reference samples")
     p.add_argument("--sample", default=None, help="sample name for the VCF and JSON")
     p.add_argument("--min-mapq", type=int, default=20, help="minimum MAPQ of breakpoint reads (default: %(default)s)")
     p.add_argument(

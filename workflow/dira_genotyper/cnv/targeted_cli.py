@@ -25,6 +25,7 @@ from dira_genotyper.cnv.io import (
     write_segments_tsv,
     write_segments_vcf,
 )
+from dira_genotyper.cnv.panel import load_panel
 from dira_genotyper.cnv.params import CnvParams
 from dira_genotyper.cnv.reference import call_targeted
 from dira_genotyper.cnv.result import CnvResult
@@ -114,6 +115,9 @@ def run_targeted_call(args: argparse.Namespace, cohort_paths: list[str], params:
     """`cnv-call` in targeted mode: call, attach capture QC and reference, write the usual four outputs."""
     counts = read_counts_tsv(args.targets_counts)
     frames, names = _pool(cohort_paths, args.targets_counts)
+    if getattr(args, "panel", ""):
+        more, more_names = load_panel(args.panel, counts, args.resources)
+        frames, names = frames + more, names + more_names
     capture = _read_capture(args.capture) if args.capture else None
     notes = capture_notes(capture, "targeted") if capture else []
     result = call_targeted(counts, frames, args.resources, params, args.sample, names, notes)
