@@ -27,7 +27,9 @@ rule cnv_count:
         res=lambda wc, input: os.path.dirname(input.res),
         bin_size=cfg("cnv", "bin_size"),
         min_mapq=cfg("cnv", "min_mapq"),
-        design=lambda wc, input: input.design[0] if input.design else "",
+        design=lambda wc, input: (
+            ["--targets-bed", input.design[0]] if input.design else []
+        ),
         duplicates=lambda wc: (
             [] if cfg("calling", "remove_duplicates") else ["--keep-duplicates"]
         ),
@@ -35,7 +37,7 @@ rule cnv_count:
         "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper cnv-count "
         "--bam {input.bam:q} --reference {input.ref:q} --resources {params.res:q} "
         "--bin-size {params.bin_size:q} --min-mapq {params.min_mapq:q} --out {output.counts:q} "
-        "--targets-bed {params.design:q} --targets-out {output.targets:q} "
+        "{params.design:q} --targets-out {output.targets:q} "
         "--capture-out {output.capture:q} {params.duplicates:q} > {log:q} 2>&1"
 
 
@@ -146,10 +148,10 @@ rule cnv_call:
             ["--cohort-list", *input.cohort] if input.cohort else []
         ),
         prefix=lambda wc, output: output.json[: -len(".cnv.json")],
-        panel=lambda wc, input: input.panel[0] if input.panel else "",
+        panel=lambda wc, input: ["--panel", input.panel[0]] if input.panel else [],
     shell:
         "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper cnv-call "
         "--counts {input.counts:q} {params.cohort:q} --decided-mode {input.mode:q} "
-        "--targets-counts {input.targets:q} --capture {input.capture:q} --panel {params.panel:q} "
+        "--targets-counts {input.targets:q} --capture {input.capture:q} {params.panel:q} "
         "--bam {input.bam:q} --reference {input.ref:q} --resources {params.res:q} --mode {params.mode:q} "
         "--sample {wildcards.sample:q} --out-prefix {params.prefix:q} > {log:q} 2>&1"
