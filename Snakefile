@@ -22,6 +22,7 @@ include: "workflow/rules/alignment.smk"
 include: "workflow/rules/calling.smk"
 include: "workflow/rules/cnv.smk"
 include: "workflow/rules/annotation.smk"
+include: "workflow/rules/samplecheck.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -29,6 +30,10 @@ rule all:
     default_target: True
     input:
         get_final_outputs(),
+
+
+onstart:
+    keep_previous_reports()
 
 
 onerror:

@@ -4,9 +4,12 @@ The classes (``status_classes.py``; truth in brackets): normal [negative]; heter
 heterozygous ~175 kb cluster deletion (``simulate.cohort_design``'s ``big``) [carrier]; that deletion with
 c.229G>T, c.213_227del or the frameshift c.156_157del on the other copy [affected]; a heterozygous ~1.5 kb
 deletion inside IL1RN intron 1 (from the GFF3, >= 100 bp from both exons) alone [negative] and with
-c.160C>T on the other copy [carrier]; a heterozygous IL1RN exon-3 deletion (``cohort_design``'s ``exdel``)
-with c.160C>T on the other copy [affected]; a heterozygous tandem duplication of IL1RN +/- 1 kb
-[inconclusive: duplications are reported, not interpreted]; homozygous c.229G>T [affected].
+c.160C>T on the other copy [carrier]; a heterozygous 1.2 kb intron-1 deletion ending at c.117-1 (the exon-2
+acceptor, no coding base) with c.160C>T on the other copy [inconclusive, presumed biallelic: both loss-of-function,
+a copy-number deletion is not phased from read pairs]; a heterozygous IL1RN exon-3 deletion (``cohort_design``'s
+``exdel``) with c.160C>T on the other copy [inconclusive, presumed biallelic: unphased without parents]; a
+heterozygous tandem duplication of IL1RN +/- 1 kb [inconclusive: duplications are reported, not interpreted];
+homozygous c.229G>T [affected].
 
 Each class is simulated WGS-like (``simulate.simulate_sample``, mode "wgs") at every depth (default 10, 20,
 30) with ``--replicates`` seeds, aligned with ``simulate.align_to_bam`` to the synthetic SYNTH reference
@@ -19,7 +22,7 @@ every sample not right; then the totals and whether the goal is met: at >= 20x e
 depth never a wrong status (a status neither the truth nor inconclusive; inconclusive allowed). Prints the
 wall time of simulation + alignment and of the workflow; never asserts timings.
 
-    python tests/benchmark/bench_status.py                      # full: 11 classes x 3 depths x 2 replicates
+    python tests/benchmark/bench_status.py                      # full: 12 classes x 3 depths x 2 replicates
     python tests/benchmark/bench_status.py --quick              # 2 classes at 30x, 1 replicate
     python tests/benchmark/bench_status.py --classes dup_IL1RN,intron_del --depths 20 --replicates 1
     python tests/benchmark/bench_status.py --subsample --out /tmp/bench-status

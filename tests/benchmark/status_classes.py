@@ -16,6 +16,7 @@ from dira_devtools import simulate as sim
 
 INTRON_DELETION = 1500  # bp, wholly inside IL1RN intron 1
 INTRON_MARGIN = 100  # minimum distance (bp) from the deletion to an exon (clear of every splice region)
+SPLICE_DELETION = 1200  # bp, intron 1 up to and including c.117-1 (the acceptor of exon 2)
 DUP_FLANK = 1000  # bp of flank on each side of IL1RN in the tandem duplication
 
 
@@ -45,6 +46,19 @@ def intron1_deletion(resources_dir: str | Path) -> sim.Edit:
     return sim.deletion(tx.chrom, start, end, hgvs_c=name)
 
 
+def acceptor_deletion(resources_dir: str | Path) -> sim.Edit:
+    """A ``SPLICE_DELETION`` bp deletion of IL1RN intron 1 that ends at c.117-1: no coding base, but the acceptor
+    of exon 2 (issue #19: was reported `carrier` with c.160C>T in trans; the exon is lost, so `affected`)."""
+    tx = sim.read_transcript(resources_dir)
+    s2, e2 = tx.exons[1]
+    if tx.strand == "+":
+        start, end = s2 - SPLICE_DELETION, s2 - 1
+    else:
+        start, end = e2 + 1, e2 + SPLICE_DELETION
+    name = f"c.{sim.genomic_to_hgvs_c(resources_dir, start if tx.strand == '+' else end)}_117-1del"
+    return sim.deletion(tx.chrom, start, end, hgvs_c=name)
+
+
 def gene_duplication(resources_dir: str | Path, reference: str | Path) -> sim.Edit:
     """Tandem duplication of IL1RN +/- ``DUP_FLANK`` bp: the reference segment inserted right after itself."""
     genes = sim.read_genes(resources_dir)
@@ -64,6 +78,7 @@ def status_classes(resources_dir: str | Path, reference: str | Path) -> list[Sta
     del15 = sim.edit_from_hgvs(resources_dir, "c.213_227del")
     fs = sim.edit_from_hgvs(resources_dir, "c.156_157del")
     intron = intron1_deletion(resources_dir)
+    acceptor = acceptor_deletion(resources_dir)
     dup = gene_duplication(resources_dir, reference)
     kb = big.ref_length / 1000
     c = StatusClass
@@ -76,7 +91,10 @@ def status_classes(resources_dir: str | Path, reference: str | Path) -> list[Sta
         c("del175+fs", "affected", ((big,), (fs,)), "175 kb deletion / c.156_157del"),
         c("intron_del", "negative", ((intron,), ()), f"heterozygous {intron.hgvs_c} ({intron.ref_length} bp)"),
         c("intron_del+Q54X", "carrier", ((intron,), (q54x,)), f"{intron.hgvs_c} / c.160C>T"),
-        c("exon3_del+Q54X", "affected", ((exdel,), (q54x,)), f"{exdel.hgvs_c} / c.160C>T"),
+        # in trans, but nothing phases a copy-number deletion with an SNV without parents: presumed biallelic,
+        # inconclusive (README decision table rows 7 and 9); never `carrier` (issue #19)
+        c("acceptor_del+Q54X", "inconclusive", ((acceptor,), (q54x,)), f"{acceptor.hgvs_c} / c.160C>T"),
+        c("exon3_del+Q54X", "inconclusive", ((exdel,), (q54x,)), f"{exdel.hgvs_c} / c.160C>T"),
         c("dup_IL1RN", "inconclusive", ((dup,), ()), f"heterozygous tandem {dup.hgvs_c} ({len(dup.alt)} bp)"),
         c("hom_E77X", "affected", ((e77x,), (e77x,)), "homozygous c.229G>T"),
     ]

@@ -392,10 +392,10 @@ def bins(status: str, seed: int = 7) -> list[dict]:
     return out
 
 
-LIMITATIONS = [
+LIMITATIONS = [  # research use first, as decision.limitations puts it
+    "For research use only until this workflow is validated in an accredited laboratory.",
     "Tested: IL1RN coding exons and splice sites (+/- 2 bp) of the MANE Select transcript for small variants.",
     "Not tested: deep intronic and regulatory variants & structural changes other than deletions <script>.",
-    "For research use only until this workflow is validated in an accredited laboratory.",
 ]
 
 

@@ -180,7 +180,11 @@ def third_party_imports(paths) -> set[str]:
                 names |= {alias.name.split(".")[0] for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 names.add(node.module.split(".")[0])
-    return {n for n in names if n not in sys.stdlib_module_names and n not in ("dira_genotyper", "dira_devtools", "__future__")}
+    return {
+        n
+        for n in names
+        if n not in sys.stdlib_module_names and n not in ("dira_genotyper", "dira_devtools", "__future__")
+    }
 
 
 def package_imports() -> set[str]:

@@ -23,6 +23,15 @@ def test_every_build_loads_with_its_transcript_of_record(build):
     assert locus.controls and locus.windows and locus.targets
 
 
+@pytest.mark.parametrize(
+    ("build", "accession"), [("GRCh38", "NC_000002.12"), ("GRCh37", "NC_000002.11"), ("SYNTH", "chr2")]
+)
+def test_genomic_names_use_the_refseq_chromosome(build, accession):
+    """HGVS g. names start with the versioned RefSeq chromosome of the build, not `chr2:`; the synthetic build
+    keeps its contig name."""
+    assert Locus.load(RESOURCES / build).genomic_accession == accession
+
+
 def test_grch38_coordinates_match_facts():
     gene = Locus.load(RESOURCES / "GRCh38").gene("IL1RN")
     assert (gene.start, gene.end, gene.strand) == (113_127_598, 113_134_014, "+")

@@ -107,7 +107,7 @@ def test_cram_without_its_reference(cohort_dir, tmp_path):
     workdir = make_workdir(tmp_path / "run", sheet)
     (workdir / "config" / "config.yaml").write_text(config)
     proc = run_snakemake(workdir, "-n", "--cores", "1")
-    assert_fails(proc, "sample DIRA-04: CRAM", "cannot be decoded with reference")
+    assert_fails(proc, "sample DIRA-04: CRAM", "written against another reference", "a CRAM needs the exact FASTA")
 
 
 def test_wrong_build(cohort_dir, tmp_path):
@@ -209,6 +209,20 @@ def test_config_typo_fails_before_any_job_naming_key_and_nearest(cohort_dir, tmp
     )
 
 
+def test_strict_phase_false_is_ignored_with_a_warning(cohort_dir, tmp_path):
+    """`interpretation.strict_phase: false` once reported two unphased heterozygous LoF alleles `affected`; it is
+    deprecated and ignored (presumed biallelic is the only behaviour), and the run says so."""
+    sheet = tmp_path / "sheet.tsv"
+    sheet.write_text(HEADER + "DIRA-02\t\t\ttest-data/bam/DIRA-02.bam\t\t\t\t\n")
+    workdir = make_workdir(tmp_path / "run", sheet)
+    with open(workdir / "config" / "config.yaml", "a") as config:
+        config.write("interpretation:\n  strict_phase: false\n")
+    proc = run_snakemake(workdir, "-n", "--cores", "1")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "interpretation.strict_phase: false is deprecated and ignored" in proc.stdout + proc.stderr
+    assert "--strict-phase" not in proc.stdout + proc.stderr
+
+
 @pytest.mark.parametrize(
     ("row", "needles"),
     [
@@ -257,7 +271,7 @@ def test_parent_failure_and_stale_report_after_a_failed_rerun(cohort_dir, tmp_pa
     proc = run_snakemake(workdir, "--cores", "2", "--keep-going")
     assert proc.returncode != 0
     report = json.loads((workdir / "results" / "reports" / "DIRA-02.dira.json").read_text())
-    assert report["schema_version"] == "1.2"
+    assert report["schema_version"] == "1.3"
     bam_digest = report["provenance"]["inputs"]["bam"]
     assert "path" not in bam_digest  # contents, not locations (paths are in DIRA-02.run.json)
     assert bam_digest["sha256"] == hashlib.sha256((cohort_dir / "bam" / "DIRA-02.bam").read_bytes()).hexdigest()

@@ -41,6 +41,7 @@ def test_report_matches_truth(workflow_run, cohort_dir, sample):
     got = report(workflow_run, sample)
     jsonschema.validate(got, SCHEMA)
     assert got["status"] == expected["status"], got["reasons"]
+    assert got.get("presumed_biallelic", False) == expected.get("presumed_biallelic", False), got["reasons"]
     for disease, status in expected.get("differential", {}).items():
         section = got["differential"][disease]
         assert section["status"] == status, (disease, section["reasons"])

@@ -194,7 +194,8 @@ def check_against_truth(run: dict, sample: str) -> None:
             assert pos == GRCH38_POSITIONS[name] + (GRCH37_SHIFT if build == "GRCh37" else 0)
         assert call["genomic"]["chrom"] == "chr2" and call["genomic"]["pos"] == pos, call["genomic"]
         if allele["kind"] == "snv":  # an indel's g. name takes its 3'-most position, not the VCF's
-            assert call["hgvs_g"] and call["hgvs_g"].startswith(f"chr2:g.{pos}"), call["hgvs_g"]
+            chromosome = {"GRCh38": "NC_000002.12", "GRCh37": "NC_000002.11"}[build]
+            assert call["hgvs_g"] and call["hgvs_g"].startswith(f"{chromosome}:g.{pos}"), call["hgvs_g"]
     assert set(small) <= {a["hgvs_c"] for a in expected["alleles"]}, sorted(small)
 
     # deletions at the build's coordinates

@@ -18,6 +18,7 @@ PLUGIN_MODULES = {
     "dira_devtools.simulate": ("test-cohort",),
     "dira_genotyper.annotation.annotate": ("annotate",),
     "dira_genotyper.cnv": ("cnv-mode", "cnv-count", "cnv-call", "build-panel"),
+    "dira_genotyper.samplecheck.cli": ("sample-sites", "sample-checks"),
 }
 #: The commands of this module (see :func:`register`).
 CORE_COMMANDS = (
@@ -273,10 +274,11 @@ def register(sub, command: str | None = None) -> None:  # noqa: ANN001 - argpars
     p.add_argument("--bam", required=True)
     p.add_argument("--resources", required=True)
     p.add_argument("--parents", nargs="*", default=[])
-    p.add_argument("--strict-phase", action="store_true")
+    p.add_argument("--reference", help="the FASTA the BAM was aligned to (read-backed phase of indels)")
     p.add_argument("--known", help="known-allele table (published deletions are matched by the genes they remove)")
     p.add_argument("--min-alt-reads", type=int, default=3, help="calling.min_alt_reads (depth needed on one copy)")
     p.add_argument("--run-config", help="the run's effective configuration (JSON), recorded in the report")
+    p.add_argument("--sample-checks", help="the run's sample checks (results/checks/samples.json)")
     p.add_argument(
         "--failed-parent",
         dest="failed_parents",

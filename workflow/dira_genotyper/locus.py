@@ -180,6 +180,13 @@ class Locus:
         return self.meta["disease"]
 
     @property
+    def genomic_accession(self) -> str:
+        """What HGVS g. names of the locus contig start with: its versioned RefSeq accession (build.json
+        ``locus_contig_accession``: NC_000002.12 on GRCh38, NC_000002.11 on GRCh37), or the contig's name where it
+        has none (the synthetic build, older resources)."""
+        return self.meta.get("locus_contig_accession") or self.meta.get("locus_contig", "")
+
+    @property
     def contigs(self) -> list[str]:
         return contig_order((*self.windows, *self.controls))
 

@@ -19,6 +19,10 @@ def _join(items: Iterable[Any], sep: str = ", ") -> str:
     return sep.join(map(str, items))
 
 
+def _cn(copy_number: int | None) -> str:
+    return "not called" if copy_number is None else str(copy_number)
+
+
 #: code -> renderer of its text from the parameters (the one place reason texts are written).
 TEMPLATES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     # --- copy number (cnv/): why a sample, gene or segment has no call ----------------------------------------
@@ -111,6 +115,22 @@ TEMPLATES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "in_homozygous_deletion": lambda p: (
         f"{p['label']}: called inside a deletion of both copies, where no reads can come from"
     ),
+    "deletion_outside_cluster": lambda p: (
+        f"the deletion {p['chrom']}:{p['start']:,}-{p['end']:,} (copy number {p['copy_number']}) also removes "
+        f"{_join(p['genes'])}, outside the IL-1 cluster: a finding in its own right"
+        + (
+            " (PAX8: loss of one copy can cause congenital hypothyroidism with thyroid dysgenesis; check thyroid "
+            "function)"
+            if "PAX8" in p["genes"]
+            else ""
+        )
+    ),
+    "homozygous_low_fraction": lambda p: (
+        f"{p['label']}: called homozygous, but only {p['alt_depth']} of {p['depth']} reads (allele fraction "
+        f"{p['allele_fraction']:.2f}) carry it at copy number {_cn(p['copy_number'])}: "
+        "not a clean homozygote (a heterozygote with allelic imbalance, contamination or a copy-number change); "
+        "confirm it"
+    ),
     "low_allele_fraction": lambda p: (
         f"{p['label']}: allele fraction {p['allele_fraction']:.2f} ({p['alt_depth']} of {p['depth']} reads) is "
         f"too low for a germline heterozygote (P = {p['p']:.1e}): possible mosaicism or sample contamination; "
@@ -134,21 +154,24 @@ TEMPLATES: dict[str, Callable[[Mapping[str, Any]], str]] = {
         if p["zygosity"] == "hemizygous"
         else f"{p['label']}: {p['zygosity']}, {p['classification']} ({p['why']})"
     ),
-    "phase_unknown_strict": lambda p: (
-        f"two heterozygous LoF alleles but their phase is unknown ({p['detail']}); test the "
-        "parents to tell whether they are on different copies"
-    ),
-    "phase_unknown": lambda p: (
-        f"phase of the two alleles not determined ({p['detail']}); reported as compound "
-        "heterozygous: confirm by testing the parents"
+    "presumed_biallelic": lambda p: (
+        f"presumed biallelic, not a confirmed diagnosis: two heterozygous loss-of-function {p['gene']} alleles "
+        f"whose phase is unknown ({p['detail']}); on different copies (in trans) they would cause {p['disease']}, "
+        "on the same copy (in cis) the patient is a carrier. Parental testing needed: test both parents (or "
+        "phase the alleles by long reads) before reporting a diagnosis"
     ),
     "in_trans": lambda p: f"the two alleles are on different copies ({p['detail']})",
     "in_cis": lambda p: f"the two variants are on the same copy of {p['gene']} ({p['detail']})",
     "lof_and_vus": lambda p: (
-        f"one LoF allele and a heterozygous variant of uncertain significance "
-        f"({_join(p['labels'])}): a possible compound heterozygote; phase "
-        f"{p['phase'].replace('_', ' ')} ({p['detail']}); establish the phase (reads, "
-        "parental testing) and reassess the variant"
+        f"one LoF allele and a {p.get('zygosity') or 'heterozygous'} variant of uncertain significance "
+        f"({_join(p['labels'])})"
+        + (" on the only copy left where the other copy is deleted" if p.get("zygosity") == "hemizygous" else "")
+        + f": a possible compound heterozygote; phase {p['phase'].replace('_', ' ')} ({p['detail']}); "
+        + (
+            "the genotype is biallelic if the variant is pathogenic: reassess the variant"
+            if p["phase"] == "in_trans"
+            else "establish the phase (reads, parental testing) and reassess the variant"
+        )
     ),
     "second_not_excluded": lambda p: (
         "one LoF allele found, but a second cannot be excluded: " + _join(p["blockers"], "; ")
@@ -162,7 +185,12 @@ TEMPLATES: dict[str, Callable[[Mapping[str, Any]], str]] = {
         f"no loss-of-function {p['gene']} variant; all coding exons and splice sites were "
         f"callable at their copy number (callable fraction "
         f"{p['callable_fraction']:.2f}) and {p['gene']} copy number is "
-        f"{p['gene_cn']} with every exon at two copies"
+        + (
+            f"{p['gene_cn']} with every exon at two copies"
+            if p["gene_cn"] == 2 and not p.get("deletions")
+            else f"{p['gene_cn']} only where the called deletion(s) listed lie, which take no coding base or "
+            "canonical splice site"
+        )
     ),
     "also_noted": lambda p: "also noted: " + _join(p["blockers"], "; "),
     "also_found_vus": lambda p: "also found (uncertain significance): " + _join(p["labels"]),

@@ -21,7 +21,8 @@ def binomial_logcdf(k: int, n: int, p: float) -> float:
     if p >= 1.0:
         return -math.inf
     i = np.arange(int(k) + 1, dtype=np.float64)
-    log_comb = math.lgamma(n + 1.0) - np.array([math.lgamma(x + 1.0) + math.lgamma(n - x + 1.0) for x in i])
+    # log C(n, i) by the recurrence C(n, i + 1) = C(n, i) (n - i) / (i + 1): one vectorised pass
+    log_comb = np.concatenate([[0.0], np.cumsum(np.log(n - i[:-1]) - np.log(i[:-1] + 1.0))])
     log_terms = log_comb + i * math.log(p) + (n - i) * math.log1p(-p)
     top = float(log_terms.max())
     return min(0.0, top + math.log(float(np.exp(log_terms - top).sum())))

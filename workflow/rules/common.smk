@@ -1,6 +1,7 @@
 import json
 import os
 import sys
+import time
 
 import pandas as pd
 from snakemake.exceptions import WorkflowError
@@ -28,14 +29,38 @@ from dira_genotyper.inputs import sheet as inputs  # noqa: E402
 from dira_genotyper.inputs.config_check import check_config_keys  # noqa: E402
 from dira_genotyper.errors import InputError  # noqa: E402
 from dira_genotyper.run.provenance import write_run_config  # noqa: E402
+from dira_genotyper.run import stale  # noqa: E402
+
+# onerror: a MultiQC page older than this was not renewed by this run
+RUN_STARTED = time.time()
+
+
+def _stop(what, message):
+    """A failure before any job: earlier results are moved to stale/ (a real run only), then the run stops."""
+    moved = (
+        stale.mark_run_failed("results", message)
+        if stale.executes_jobs(workflow)
+        else []
+    )
+    note = (
+        f"\n(the earlier run's {len(moved)} result files were moved to stale/ folders under results/: "
+        "they are not this run's)"
+        if moved
+        else ""
+    )
+    raise WorkflowError(
+        f"dira-genotyper {what} failed:\n  {message}\n(no job was started){note}"
+    )
+
 
 try:  # a misspelt key names itself and the nearest valid one, before any job
     check_config_keys(config)
 except InputError as _exc:
-    raise WorkflowError(
-        f"dira-genotyper config check failed:\n  {_exc}\n(no job was started)"
-    )
-validate(config, schema="../schemas/config.schema.yaml")
+    _stop("config check", _exc)
+try:
+    validate(config, schema="../schemas/config.schema.yaml")
+except WorkflowError as _exc:
+    _stop("config check", _exc)
 
 # Jobs run `python -m dira_genotyper <command>` with PACKAGE_DIR on PYTHONPATH (the workflow's own source,
 # whatever is installed). The interpreter is the environment's `python` under --sdm conda/apptainer,
@@ -63,9 +88,7 @@ config["known_variants"] = in_project(config["known_variants"])
 
 
 def _fail(message):
-    raise WorkflowError(
-        f"dira-genotyper input check failed:\n  {message}\n(no job was started)"
-    )
+    _stop("input check", message)
 
 
 def _check_inputs():
@@ -113,6 +136,10 @@ SAMPLE_LIST, BUILD, NAMING, CHECKED = _check_inputs()
 SAMPLES = {s.name: s for s in SAMPLE_LIST}
 RESOURCES = os.path.join(config["resources_dir"], BUILD)
 LOCUS_RES = "results/resources"
+# the sample-check sites: the config's list, else the build's shipped list, else none (checks not run)
+SAMPLE_SITES = config.get("sample_checks", {}).get("sites") or ""
+if not SAMPLE_SITES and os.path.exists(os.path.join(RESOURCES, "sample_sites.tsv.gz")):
+    SAMPLE_SITES = os.path.join(RESOURCES, "sample_sites.tsv.gz")
 REF = config["reference"]
 # Differential genes of this build (build.json `differential`): their GFF3 and known-allele table.
 DIFFERENTIAL = json.loads(open(os.path.join(RESOURCES, "build.json")).read()).get(
@@ -229,14 +256,21 @@ def write_partial_cohort():
             config,
             {
                 "known": config["known_variants"],
-                "strict_phase": cfg("interpretation", "strict_phase"),
                 "min_alt_reads": cfg("calling", "min_alt_reads"),
             },
+            started=RUN_STARTED,
         )
     except Exception as exc:  # the error handler must not hide the run's own error
         logger.error(
             f"dira-genotyper: the cohort table of the failed run could not be written: {exc}"
         )
+
+
+def keep_previous_reports():
+    """onstart: the reports as they are before any job, hard-linked into results/reports/.previous/ (Snakemake
+    deletes a job's outputs before rerunning it; a failed genotype job's old report then goes to stale/).
+    """
+    stale.keep_previous_reports("results/reports")
 
 
 def sample_group_before_locus(wildcards):

@@ -1,6 +1,18 @@
+from snakemake.logging import logger
+
+# interpretation.strict_phase is deprecated and ignored: two heterozygous LoF alleles of unknown phase are always
+# `inconclusive` (presumed_biallelic), never `affected` (README, decision table row 7).
+if cfg("interpretation", "strict_phase") is False:
+    logger.warning(
+        "interpretation.strict_phase: false is deprecated and ignored: two heterozygous LoF alleles of unknown "
+        "phase are reported inconclusive (presumed biallelic, parental testing needed), never affected"
+    )
+
+
 rule genotype:
     input:
         res=f"{LOCUS_RES}/build.json",
+        ref=REF,
         checked="results/qc/{sample}.input.json",
         variants="results/annotation/{sample}.variants.json",
         cnv="results/cnv/{sample}.cnv.json",
@@ -9,6 +21,7 @@ rule genotype:
         bam="results/locus/{sample}.bam",
         known=config["known_variants"],
         run_config="results/run/config.json",
+        checks="results/checks/samples.json",
         parents=get_parent_files,
     output:
         json="results/reports/{sample}.dira.json",
@@ -37,7 +50,6 @@ rule genotype:
         res=lambda wc, input: os.path.dirname(input.res),
         sample=lambda wc: sample_info_json(wc.sample),
         parents=get_parents,
-        strict=["--strict-phase"] if cfg("interpretation", "strict_phase") else [],
         min_alt=cfg("calling", "min_alt_reads"),
     shell:
         "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper genotype "
@@ -45,8 +57,9 @@ rule genotype:
         "--checked {input.checked:q} "
         "--variants {input.variants:q} --cnv {input.cnv:q} --bins {input.bins:q} "
         "--callable {input.callable:q} --bam {input.bam:q} --resources {params.res:q} "
-        "--parents {params.parents:q} {params.strict:q} --known {input.known:q} "
-        "--min-alt-reads {params.min_alt:q} --run-config {input.run_config:q} --out-json {output.json:q} "
+        "--parents {params.parents:q} --reference {input.ref:q} --known {input.known:q} "
+        "--min-alt-reads {params.min_alt:q} --run-config {input.run_config:q} "
+        "--sample-checks {input.checks:q} --out-json {output.json:q} "
         "--out-html {output.html:q} --out-meta {output.meta:q} > {log:q} 2>&1"
 
 

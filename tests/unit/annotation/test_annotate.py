@@ -202,16 +202,15 @@ def test_splice_utr_synonymous_intronic(cohort):
     donor = by_c["c.116+1G>A"]
     assert donor["consequence"] == "splice_donor_variant" and donor["filter"] == ["LowQual"]
     utr = next(r for c, r in by_c.items() if c.startswith("c.-5"))
-    assert (utr["consequence"], utr["hgvs_p"], utr["classification"]) == (
-        "5_prime_UTR_variant",
-        None,
-        "likely_benign",
-    )
+    # without population data: BP7 alone (synonymous, intronic at -40) is not likely benign; UTR gets no BP7
+    assert (utr["consequence"], utr["hgvs_p"], utr["classification"]) == ("5_prime_UTR_variant", None, "uncertain")
+    assert "BP7" not in utr["classification_reason"]
     syn = by_c["c.30C>T"]
-    assert (syn["hgvs_p"], syn["classification"]) == ("NP_776214.1:p.(His10=)", "likely_benign")
-    assert syn["classification_reason"].startswith("BP7")
+    assert (syn["hgvs_p"], syn["classification"]) == ("NP_776214.1:p.(His10=)", "uncertain")
+    assert syn["classification_reason"].startswith("BP7") and "second benign criterion" in syn["classification_reason"]
     deep = next(r for c, r in by_c.items() if c.startswith("c.206-40"))
-    assert (deep["consequence"], deep["classification"]) == ("intron_variant", "likely_benign")
+    assert (deep["consequence"], deep["classification"]) == ("intron_variant", "uncertain")
+    assert deep["classification_reason"].startswith("BP7: intronic at -40")
 
 
 def test_records_are_sorted_and_complete(cohort):
@@ -221,6 +220,7 @@ def test_records_are_sorted_and_complete(cohort):
         "gene", "chrom", "pos", "ref", "alt", "filter", "qual", "genotype", "zygosity", "depth", "alt_depth",
         "allele_fraction", "genotype_quality", "kind", "consequence", "hgvs_c", "hgvs_c_ensembl", "hgvs_p", "hgvs_g",
         "bcsq", "classification", "classification_reason", "known_as", "known_citation", "population_af",
+        "population_af_max", "population_group",
     }  # fmt: skip
     for record in records:
         assert set(record) == expected
@@ -329,6 +329,9 @@ def test_cli_writes_sorted_deterministic_json(synth, tmp_path):
     assert outputs[0] == outputs[1]
     variants = json.loads(outputs[0])["variants"]
     assert [v["hgvs_c"] for v in variants] == ["NM_173842.3:c.160C>T", "NM_173842.3:c.229G>T"]
+    assert json.loads(outputs[0])["population_data"] is False  # no --population: the report must say so
+    coding = json.loads(outputs[0])["coding"]["IL1RN"]  # for the genotype step's exon-deletion frames
+    assert coding == tx.coding_and_3utr(pysam.FastaFile(str(fasta)).fetch) and translate(coding[:534]).endswith("*")
 
 
 # ---- strand symmetry: the same alleles on a mirrored (- strand) copy of the reference get the same names --
@@ -452,3 +455,5 @@ def test_genomic_names_follow_the_hgvs_3prime_rule():
     assert _g_name("chr2", 2, "G", "GTC", fetch) == "chr2:g.2_3insTC"
     assert _g_name("chr2", 2, "G", "GAA", fetch) == "chr2:g.3_4insAA"  # after the A at 3, the 3'-most place
     assert _g_name("chr2", 6, "T", "A", fetch) == "chr2:g.6T>A"
+    # on a real build the name starts with the RefSeq chromosome, not the contig name
+    assert _g_name("chr2", 4, "CT", "C", fetch, "NC_000002.12") == "NC_000002.12:g.8del"

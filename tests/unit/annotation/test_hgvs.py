@@ -410,3 +410,14 @@ def test_shift_3prime_both_ways():
     insertion = trim_allele("c", 5, "G", "GCAG")  # one more GCA copy
     assert (shift_3prime(insertion, "+", fetch).start, shift_3prime(insertion, "+", fetch).alt) == (10, "GCA")
     assert (shift_3prime(insertion, "-", fetch).start, shift_3prime(insertion, "-", fetch).alt) == (1, "GCA")
+
+
+def test_intronic_name_gets_unknown_protein(model):
+    """c.20 is G and c.20+1 is G: deleting one G is named 3' (c.20+1del, intronic), while the consequence is that
+    of the placement that spares the donor (the exon loses its last base: a frameshift). The p. name follows the
+    c. name: an intronic c. name is p.?, not the exonic placement's frameshift."""
+    tx, genome, fetch = model
+    effect = describe(tx, fetch, vcf_deletion(tx, genome, "c.20+1", "c.20+1"))
+    assert effect.hgvs_c == "c.20+1del"
+    assert effect.hgvs_p == "p.?"
+    assert "frameshift_variant" in effect.consequences

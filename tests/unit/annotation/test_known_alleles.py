@@ -45,7 +45,7 @@ def _table_with(tmp_path: Path, *rows: str, name: str = "known.tsv") -> Path:
 
 
 def _row(hgvs_c: str, ref_seq: str = "", name: str = "test allele", kind: str = "small", genes: str = "") -> str:
-    return "\t".join([hgvs_c, "", name, "pathogenic", "reported", "test citation", kind, genes, ref_seq, "test"])
+    return "\t".join([hgvs_c, "", name, "pathogenic", "reported", "test citation", kind, genes, ref_seq, "test", ""])
 
 
 def _left_aligned_deletion(tx, genome: str, c_first: str, c_last: str) -> tuple[int, str, str]:
@@ -160,10 +160,15 @@ def test_nonsense_matches_and_other_bases_do_not(ref, known):
     assert known.match_small("chr2", g, "C", "<DEL>") is None
 
 
-def test_founder_deletion_matches_by_gene_content(known):
-    match = known.match_deletion(["PSD4", *FOUNDER_GENES, "IL37"])
+def test_founder_deletion_matches_by_gene_content_and_size(known):
+    match = known.match_deletion(FOUNDER_GENES, 175_009)
     assert match is not None and match["classification"] == "pathogenic" and "Puerto Ric" in match["published_name"]
-    assert known.match_deletion(FOUNDER_GENES) is not None
+    assert known.match_deletion(FOUNDER_GENES) is not None  # size unknown: gene content alone
+    assert known.match_deletion(FOUNDER_GENES, 150_000) is not None  # within 20% of ~175 kb
+    # the founder's genes and more, or the right genes at another size: another allele, not the published one
+    assert known.match_deletion(["PSD4", *FOUNDER_GENES, "PAX8"], 700_000) is None
+    assert known.match_deletion(["PSD4", *FOUNDER_GENES, "IL37"]) is None
+    assert known.match_deletion(FOUNDER_GENES, 250_000) is None
     assert known.match_deletion(["IL1F9", "IL1F6", "IL1F8", "IL1F5", "IL1F10", "IL1RN"]) is not None  # old names
     assert known.match_deletion([g for g in FOUNDER_GENES if g != "IL36RN"]) is None
     assert known.match_deletion(["IL1RN"]) is None

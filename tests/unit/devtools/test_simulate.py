@@ -403,6 +403,9 @@ def test_cohort_design_deletions_from_resources(reference):
     assert t7["exon_copy_number"]["IL1RN"] == {"1": 2, "2": 2, "3": 0, "4": 2}
     t3 = S._sample_truth(by_name["DIRA-03"], ref, genes, 30)
     assert [a["zygosity"] for a in t3["alleles"]] == ["heterozygous", "heterozygous"]
+    # in trans, but unphased without parents (exons 2 and 3 are beyond read pairs): presumed biallelic, not affected
+    assert (t3["status"], t3["presumed_biallelic"]) == ("inconclusive", True)
+    assert t6["presumed_biallelic"] is False and t6["status"] == "affected"  # in trans by zygosity
     assert t3["copy_number"]["IL1RN"] == 2
     common = design.alleles[S.COMMON_MISSENSE]
     c = int(S.COMMON_MISSENSE[2:-3])

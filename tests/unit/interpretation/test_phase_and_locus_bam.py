@@ -9,15 +9,20 @@ import pysam
 import pytest
 
 from dira_genotyper.alignment.locus_bam import extract_locus, merged_regions
+from dira_genotyper.interpretation.gene_state import GeneModel
 from dira_genotyper.interpretation.phase import family_check, phase_from_reads
 
 LENGTH = 5000
 FIRST, SECOND = 1200, 1320  # 1-based positions of two SNVs 120 bp apart (read pairs cover both)
 
 
+HOMOPOLYMER = 1321  # 1-based first base of an A6 run; a 1-bp deletion there is written at its anchor, HOMOPOLYMER - 1
+
+
 def _reference(tmp_path: Path) -> tuple[Path, str]:
     rng = random.Random(7)
     seq = "".join(rng.choice("ACGT") for _ in range(LENGTH))
+    seq = seq[: HOMOPOLYMER - 2] + "G" + "A" * 6 + "C" + seq[HOMOPOLYMER + 6 :]
     fasta = tmp_path / "ref.fa"
     fasta.write_text(">chr2\n" + "\n".join(seq[i : i + 60] for i in range(0, LENGTH, 60)) + "\n")
     pysam.faidx(str(fasta))
@@ -119,7 +124,66 @@ def test_family_check_names_the_gene_it_is_given():
         "zygosity": "homozygous",
         "genomic": {"chrom": "chr2", "pos": 113_000_000, "end": 113_010_000},
     }
-    parents = {"father": {"variants": [], "cnv": {"status": "called", "deletions": []}}}
-    info = family_check({"sample": "c", "father": "f"}, [deletion], parents, "IL36RN")
+    two_copies = {
+        "status": "called",
+        "deletions": [],
+        "genes": {"IL36RN": {"copy_number": 2}},
+        "exons": [{"gene": "IL36RN", "exon": 2, "copy_number": 2}],
+    }
+    parents = {"father": {"variants": [], "cnv": two_copies}}
+    model = GeneModel("IL36RN", "chr2", "+", ((2, 113_000_100, 113_000_200),), ((2, 113_000_100, 113_000_200),))
+    info = family_check({"sample": "c", "father": "f"}, [deletion], parents, model)
     assert info["mendelian_consistent"] is False
     assert "whole-IL36RN deletion" in info["detail"] and "IL1RN" not in info["detail"]
+
+
+def _deletion_bam(tmp_path: Path, seq: str, shift: int) -> Path:
+    """Read pairs of a cis carrier: half from a haplotype with the FIRST SNV and a 1-bp deletion in the A6 run,
+    aligned with the gap ``shift`` bases right of the left-aligned position (as some aligners place it), half
+    from the reference haplotype."""
+    header = {"HD": {"VN": "1.6", "SO": "coordinate"}, "SQ": [{"SN": "chr2", "LN": LENGTH}]}
+    path, unsorted = tmp_path / "del.bam", tmp_path / "del.unsorted.bam"
+    gap0 = HOMOPOLYMER - 1 + shift  # 0-based reference base the read's CIGAR deletes
+    rng = random.Random(3)
+    with pysam.AlignmentFile(str(unsorted), "wb", header=header) as out:
+        for i in range(30):
+            carrier = i % 2 == 0
+            start1, start2 = rng.randint(FIRST - 140, FIRST - 10), rng.randint(HOMOPOLYMER - 100, HOMOPOLYMER - 40)
+            for mate, start in ((1, start1), (2, start2)):
+                hap = list(seq)
+                if carrier:
+                    hap[FIRST - 1] = _alt(seq[FIRST - 1])
+                read = pysam.AlignedSegment()
+                read.query_name = f"pair{i}"
+                if carrier and mate == 2:
+                    read.query_sequence = "".join(hap[start:gap0] + hap[gap0 + 1 : start + 151])
+                    read.cigartuples = [(0, gap0 - start), (2, 1), (0, start + 150 - gap0)]
+                else:
+                    read.query_sequence = "".join(hap[start : start + 150])
+                    read.cigartuples = [(0, 150)]
+                read.flag = 0x1 | 0x2 | (0x40 if mate == 1 else 0x80) | (0x20 if mate == 1 else 0x10)
+                read.reference_id, read.reference_start, read.mapping_quality = 0, start, 60
+                read.next_reference_id, read.next_reference_start = 0, start2 if mate == 1 else start1
+                read.query_qualities = pysam.qualitystring_to_array("I" * 150)
+                out.write(read)
+    pysam.sort("-o", str(path), str(unsorted))
+    pysam.index(str(path))
+    return path
+
+
+@pytest.mark.parametrize("shift", [0, 1, 3])
+def test_read_phase_of_a_deletion_placed_anywhere_in_its_homopolymer(tmp_path, shift):
+    """Issue #19: the same 1-bp deletion placed one base (or more) right of its left-aligned position in an A6 run
+    read as "reference", and a cis carrier came out "in trans, N of N read pairs". Reads are judged by their fit to
+    the two haplotypes (the FASTA the reads were aligned to)."""
+    fasta, seq = _reference(tmp_path)
+    bam = _deletion_bam(tmp_path, seq, shift)
+    anchor = HOMOPOLYMER - 1
+    deletion = {"kind": "indel", "genomic": {"chrom": "chr2", "pos": anchor, "end": anchor + 1, "ref": "GA",
+                                             "alt": "G"}}  # fmt: skip
+    assert seq[anchor - 1 : anchor + 7] == "GAAAAAAC"
+    status, detail = phase_from_reads(str(bam), _allele(seq, FIRST), deletion, reference=str(fasta))
+    assert status == "in_cis", detail
+    assert detail == "15 of 15 read pairs carry both variants together"
+    status, detail = phase_from_reads(str(bam), _allele(seq, FIRST), deletion)  # no FASTA: indels are not judged
+    assert status == "unknown", detail

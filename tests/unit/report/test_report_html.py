@@ -194,6 +194,16 @@ def test_synthetic_warning_only_for_synth_build(examples):
     assert "research use only" in page.lower()
 
 
+def test_methods_name_the_input_and_research_use_heads_the_page(examples):
+    """BAM/CRAM input was not aligned here: the methods must not say "aligned with BWA-MEM"; research use is in the
+    header, not only the last limitation."""
+    carrier = _render(examples, "carrier")  # a CRAM sample
+    assert "aligned with BWA-MEM" not in carrier and "submitted CRAM file" in carrier
+    fastq = _render(examples, "affected")
+    assert "aligned with BWA-MEM" in fastq
+    assert fastq.index("For research use only") < fastq.index('class="badge"')
+
+
 def test_text_from_the_report_is_escaped(examples):
     """Script and image tags in every free-text field come out as text, never as markup."""
     attack = '<script>alert("x")</script> & <img src=x onerror=alert(1)>'
@@ -391,3 +401,18 @@ def test_differential_section_is_shown_with_its_own_status(validator, examples):
     section = page[page.index("Differential: DITRA (IL36RN, NM_012275.3)") :]
     assert "affected" in section[:2000] and "c.80T&gt;C" in section and "&lt;b&gt;founder" in section
     assert "<b>founder" not in page
+
+
+def test_presumed_biallelic_is_shown_and_valid(validator, examples):
+    """An inconclusive result with presumed_biallelic: the page names it in the badge and the title, and says that
+    it is no confirmed diagnosis; the flag is part of the contract (top level and differential)."""
+    report, bins = copy.deepcopy(examples["inconclusive"])
+    report["presumed_biallelic"] = True
+    validator.validate(report)
+    page = render_html(report, bins, ex.genes(), ex.exons())
+    badge = page[page.index('class="badge"') : page.index('class="summary"')]
+    assert "presumed biallelic" in badge and "Not a confirmed diagnosis: parental testing needed" in badge
+    assert "(inconclusive, presumed biallelic)</title>" in page
+    assert "presumed biallelic" not in render_html(*examples["inconclusive"], ex.genes(), ex.exons())
+    report["presumed_biallelic"] = "yes"
+    assert any(e.path[-1] == "presumed_biallelic" for e in validator.iter_errors(report))

@@ -83,3 +83,16 @@ def test_multiqc_custom_content(tmp_path, reports):
 def test_multiqc_file_name_must_end_in_mqc(tmp_path):
     with pytest.raises(ValueError, match="_mqc.tsv"):
         write_multiqc(tmp_path / "dira.tsv", [])
+
+
+def test_presumed_biallelic_has_its_own_column(tmp_path, reports):
+    """Two heterozygous LoF alleles of unknown phase are `inconclusive` with presumed_biallelic: the table says so
+    beside the status, so that no one reads the row as a plain no-call or as a diagnosis."""
+    presumed = dict(reports[0], sample="CH-5", status="inconclusive", presumed_biallelic=True)
+    rows = cohort_rows([presumed, *reports], {"ZZ-9": "failed"})
+    assert COLUMNS[COLUMNS.index("status") + 1] == "presumed_biallelic"
+    with open(write_cohort_tsv(tmp_path / "cohort.tsv", rows), newline="") as fh:
+        by = {r["sample"]: r for r in csv.DictReader(fh, delimiter="\t")}
+    assert (by["CH-5"]["status"], by["CH-5"]["presumed_biallelic"]) == ("inconclusive", "true")
+    assert by["LOWQ-3"]["presumed_biallelic"] == "false" and by["ZZ-9"]["presumed_biallelic"] == ""
+    assert "parental testing needed" in multiqc_config()["headers"]["presumed_biallelic"]["description"]

@@ -8,6 +8,7 @@ import errno
 import gzip
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -21,11 +22,8 @@ from dira_genotyper.interpretation.parent_failure import note_failed_parents, pa
 from dira_genotyper.run import provenance, recovery
 from dira_genotyper.run.cohort import write_cohort_tsv
 
-try:  # tests/unit as a package or as a plain folder on sys.path
-    from . import test_genotype as tg
-except ImportError:
-    import test_genotype as tg
-
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "interpretation"))  # the genotype tests' fixtures
+import test_genotype as tg  # noqa: E402
 
 # --- provenance -------------------------------------------------------------------------------------------------
 
@@ -203,15 +201,15 @@ def test_recover_genotypes_the_proband_of_a_failed_parent(tmp_path, monkeypatch)
     (tmp_path / "logs" / "qc" / "DAD.validate_input.log").write_text("ERROR: sample DAD: fq1 has 9 reads\n")
     calls = []
 
-    def fake(sample, failed, settings, results):
-        calls.append((sample["sample"], failed))
+    def fake(sample, failed, settings, results, reference=None):
+        calls.append((sample["sample"], failed, reference))
         return {"sample": sample["sample"], "status": "carrier", "qc": {}}
 
     monkeypatch.setattr(recovery, "genotype_without_parents", fake)
     kid = {"sample": "KID", "kind": "bam", "bam": "k.bam", "father": "DAD", "mother": None}
     dad = {"sample": "DAD", "kind": "fastq", "fq1": "d1", "fq2": "d2", "father": None, "mother": None}
     recovery.recover([kid, dad], "ref.fa", None, {})
-    assert calls == [("KID", {"father": "DAD"})]
+    assert calls == [("KID", {"father": "DAD"}, "ref.fa")]  # the reference: read-backed phase of indels
     rows = _cohort(tmp_path)
     assert rows["DAD"]["status"] == "failed" and "fq1 has 9 reads" in rows["DAD"]["failed_reason"]
     assert rows["KID"]["status"] == "carrier"

@@ -47,10 +47,12 @@ BLACKLIST_GRCH38 = "encode_blacklist_v2_GRCh38_chr2_112-114Mb.bed"
 BUILD_PARAMETERS = {
     "GRCh38": {
         "chr2_length": 242_193_529,  # FACTS.md
+        "chr2_accession": "NC_000002.12",  # RefSeq GRCh38 chr2 (HGVS g. names)
         "source": "MANE v1.0 (GRCh38) + GENCODE models (hg38) + SpliceAI grch38 exon table",
     },
     "GRCh37": {
         "chr2_length": 243_199_373,  # FACTS.md
+        "chr2_accession": "NC_000002.11",  # RefSeq GRCh37 chr2 (HGVS g. names)
         "mane_offset_from_grch38": 757_577,  # FACTS.md: GRCh37 = GRCh38 + 757,577 on all four IL1RN exons
         "source": "GENCODE models (hg19) + SpliceAI grch37 exon table; IL1RN MANE = GRCh38 + 757,577",
     },
@@ -244,6 +246,8 @@ def _write_tables(
         "disease": TARGET_DISEASE,
         "locus_contig": "chr2",
         "locus_contig_length": chrom_len,
+        # HGVS g. names: the versioned RefSeq chromosome; the synthetic build keeps its contig name
+        "locus_contig_accession": BUILD_PARAMETERS[build].get("chr2_accession", "chr2"),
         "window": {"chrom": window.chrom, "start": window.start, "end": window.end},
         "transcript": {
             "gene": tx.gene,

@@ -34,7 +34,7 @@ from dira_devtools.simulate.resources import (
 from dira_devtools.simulate.sequence import _BASES, DEFAULT_SEED
 from dira_genotyper import __version__
 
-SIM_VERSION = "3"
+SIM_VERSION = "4"
 DITRA_FOUNDER = "c.80T>C"  # IL36RN p.(Leu27Pro), the Tunisian founder allele (resources/known_ditra_variants.tsv)
 
 
@@ -59,6 +59,8 @@ class CohortSample:
     sex: str = ""
     #: Expected status of each differential diagnosis (e.g. {"DITRA": "affected"}); default negative.
     differential: tuple[tuple[str, str], ...] = ()
+    #: Two heterozygous LoF alleles that neither the parents nor read pairs phase: `inconclusive`, presumed biallelic.
+    presumed_biallelic: bool = False
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,8 @@ def cohort_design(resources_dir: str | Path) -> CohortDesign:
             mother="DIRA-01-M",
         ),
         s("DIRA-02", ([e77x], [e77x]), "affected", "bam"),
-        s("DIRA-03", ([q54x], [del15]), "affected", "fastq"),
+        # in trans, but exons 2 and 3 are too far apart for read pairs and no parents are in the run
+        s("DIRA-03", ([q54x], [del15]), "inconclusive", "fastq", presumed_biallelic=True),
         s("DIRA-04", ([], [q54x]), "carrier", "cram"),
         s("DIRA-05", ([big], [big]), "affected", "fastq", differential=(("DITRA", "affected"),)),
         s("DIRA-06", ([big], [e77x]), "affected", "bam", differential=(("DITRA", "carrier"),)),
@@ -210,6 +213,7 @@ def _sample_truth(
     differential = dict(sample.differential)
     return {
         "status": sample.status,
+        "presumed_biallelic": sample.presumed_biallelic,
         "differential": {d: differential.get(d, "negative") for d in diseases},
         "alleles": alleles,
         "copy_number": copy_number,

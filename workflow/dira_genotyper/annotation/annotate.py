@@ -7,7 +7,7 @@ on the MANE Select transcript of the GFF3; ``bcftools csq`` is run on the same i
 is kept beside them so that a reader (and a test) can cross-check the two predictions.
 
 Classification: :mod:`dira_genotyper.annotation.classification`; the VCF is read with cyvcf2 (:mod:`.vcf_sites`);
-population frequencies and bcftools csq: :mod:`.annotation_sources`.
+population frequencies and bcftools csq: :mod:`.sources`.
 
 Whole-exon and whole-gene deletions are called from depth elsewhere, not here.
 """
@@ -25,7 +25,13 @@ import cyvcf2
 import pysam
 import pysam.utils
 
-from dira_genotyper.annotation.classification import OUTSIDE_TRANSCRIPT, classify, read_rules_json, resolve_rules
+from dira_genotyper.annotation.classification import (
+    OUTSIDE_TRANSCRIPT,
+    PopulationAf,
+    classify,
+    read_rules_json,
+    resolve_rules,
+)
 from dira_genotyper.annotation.hgvs import (
     VariantEffect,
     change_name,
@@ -52,13 +58,15 @@ def _allele_record(
     tx: Transcript,
     effect: VariantEffect | None,
     known: dict[str, str] | None,
-    population_af: float | None,
+    population: PopulationAf | None,
     bcsq: str | None,
     rules: dict[str, Any],
     coding: str | None = None,
     *,
     disease: str,
     fetch: Fetch | None = None,
+    accession: str | None = None,
+    pathogenic_c: tuple[int, ...] = (),
 ) -> dict[str, Any]:
     alt = record.alts[alt_index]
     genotype, alleles = genotype_string(sample)
@@ -86,8 +94,11 @@ def _allele_record(
     allele_fraction = round(alt_depth / ad_total, 4) if alt_depth is not None and ad_total else None
     filters = [f for f in record.filters if f != "."]
     consequences = effect.consequences if effect else ("intergenic_variant",)
-    pvs1 = assess(effect, tx, coding) if effect is not None and coding else None
-    classification, reason = classify(consequences, known, population_af, rules, pvs1, disease=disease)
+    pvs1 = assess(effect, tx, coding, pathogenic_c) if effect is not None and coding else None
+    offsets = _intron_offsets(effect, tx) if effect is not None else ()
+    classification, reason = classify(
+        consequences, known, population, rules, pvs1, disease=disease, intron_offsets=offsets
+    )
     protein = tx.protein_accession()
     outside = set(consequences) <= OUTSIDE_TRANSCRIPT
     return {
@@ -107,15 +118,23 @@ def _allele_record(
         "consequence": "&".join(consequences),
         "hgvs_c": effect.c_name(tx.accession("refseq")) if effect and not outside else None,
         "hgvs_c_ensembl": effect.c_name(tx.accession("ensembl")) if effect and not outside else None,
-        "hgvs_g": _g_name(record.chrom, record.pos, record.ref, alt, fetch),
+        "hgvs_g": _g_name(record.chrom, record.pos, record.ref, alt, fetch, accession),
         "hgvs_p": effect.p_name(protein) if effect else None,
         "bcsq": bcsq,
         "classification": classification,
         "classification_reason": reason,
         "known_as": known["published_name"] if known else None,
         "known_citation": known["citation"] if known else None,
-        "population_af": population_af,
+        "population_af": population.af if population else None,
+        "population_af_max": population.max_af if population else None,
+        "population_group": population.group if population else None,
     }
+
+
+def _intron_offsets(effect: VariantEffect, tx: Transcript) -> tuple[int, ...]:
+    """The HGVS intron offsets (+ donor side, - acceptor side) of the intronic bases the named allele changes."""
+    regions = [tx.region(g) for g in effect.allele.touched]
+    return tuple(r.intron_offset for r in regions if r.feature == "intron")
 
 
 def _gq(value: Any) -> int | float | None:
@@ -124,15 +143,16 @@ def _gq(value: Any) -> int | float | None:
     return int(value) if float(value).is_integer() else float(value)
 
 
-def _g_name(chrom: str, pos: int, ref: str, alt: str, fetch: Fetch | None = None) -> str:
-    """HGVS genomic name on the contig (``chr2:g.113129619C>T``). With the reference (`fetch`), a deletion or
-    insertion takes its most 3' position on the genome (the HGVS 3' rule; a VCF left-aligns them) and an
-    insertion of the bases just before it is a ``dup``; without it, the VCF's left-aligned position."""
+def _g_name(chrom: str, pos: int, ref: str, alt: str, fetch: Fetch | None = None, accession: str | None = None) -> str:
+    """HGVS genomic name on the contig's `accession` (``NC_000002.12:g.113129619C>T``; the contig name when there
+    is none). With the reference (`fetch`), a deletion or insertion takes its most 3' position on the genome (the
+    HGVS 3' rule; a VCF left-aligns them) and an insertion of the bases just before it is a ``dup``; without it,
+    the VCF's left-aligned position."""
     allele = trim_allele(chrom, pos, ref, alt)
     reference = CachedReference(fetch, chrom) if fetch is not None else None
     if reference is not None:
         allele = shift_3prime(allele, "+", reference)
-    return f"{chrom}:g." + change_name(allele, reference, "+", _g_span, lambda s: s)
+    return f"{accession or chrom}:g." + change_name(allele, reference, "+", _g_span, lambda s: s)
 
 
 def _g_span(first: int, last: int) -> str:
@@ -220,6 +240,7 @@ def annotate_vcf(
     more_genes: list[dict[str, str]] | None = None,
     *,
     disease: str,
+    genomic_accession: str | None = None,
 ) -> list[dict[str, Any]]:
     """One flat record per ALT allele of each VCF record, sorted by contig (header order) and position.
 
@@ -231,9 +252,11 @@ def annotate_vcf(
     was re-genotyped by realignment); genotype_quality
     (FORMAT GQ); kind (snv, or indel for anything else, including MNVs named delins); consequence (SO
     terms joined by "&", most severe first); hgvs_c / hgvs_c_ensembl (RefSeq / Ensembl transcript
-    accession); hgvs_p (protein accession; None outside the coding effect, e.g. UTR); hgvs_g; bcsq (bcftools
-    csq); classification and classification_reason; known_as and known_citation (published allele);
-    population_af (None when not given or not found). Alleles on another contig than the transcript are
+    accession); hgvs_p (protein accession; None outside the coding effect, e.g. UTR); hgvs_g (on
+    ``genomic_accession`` for the transcript's contig, e.g. NC_000002.12; on the contig name elsewhere); bcsq
+    (bcftools csq); classification and classification_reason; known_as and known_citation (published allele);
+    population_af (global), population_af_max and population_group (the most frequent continental group; all None
+    when not given or not found). Alleles on another contig than the transcript are
     ``intergenic_variant`` with no HGVS names. Symbolic ALTs (``<DEL>``, ``*``) are skipped.
 
     ``more_genes``: further genes, each ``{"gff3": path, "known": table, "disease": name}`` (the differential);
@@ -294,7 +317,7 @@ def annotate_vcf(
                             f"{vcf_path}: {exc}; is the VCF from the same reference build as {fasta_path}?"
                         ) from exc
                 known = gene.known.match_small(record.chrom, record.pos, record.ref, alt)
-                af = population.allele_frequency(record.chrom, record.pos, record.ref, alt) if population else None
+                af = population.lookup(record.chrom, record.pos, record.ref, alt) if population else None
                 row = _allele_record(
                     record,
                     alt_index,
@@ -308,6 +331,8 @@ def annotate_vcf(
                     gene.coding,
                     disease=gene.disease,
                     fetch=fasta.fetch,
+                    accession=genomic_accession if record.chrom == tx.chrom else None,
+                    pathogenic_c=gene.known.pathogenic_c(),
                 )
                 if not gene.usable:
                     row["classification"] = "uncertain"
@@ -326,6 +351,8 @@ def annotate_vcf(
 
 def _run_annotate(args: argparse.Namespace) -> int:
     rules = read_rules_json(args.rules_json)
+    locus = Locus.load(args.resources) if args.resources else None
+    more_genes = differential_genes(args.resources, args.known) if args.resources else []
     variants = annotate_vcf(
         args.vcf,
         args.reference,
@@ -334,16 +361,36 @@ def _run_annotate(args: argparse.Namespace) -> int:
         population_vcf=args.population,
         rules=rules,
         sample=args.sample,
-        more_genes=differential_genes(args.resources, args.known) if args.resources else None,
-        disease=Locus.load(args.resources).disease if args.resources else TARGET_DISEASE,
+        more_genes=more_genes,
+        disease=locus.disease if locus else TARGET_DISEASE,
+        genomic_accession=locus.genomic_accession if locus else None,
     )
+    coding = coding_sequences(args.reference, [args.gff3] + [g["gff3"] for g in more_genes])
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "w") as handle:
-        json.dump({"variants": variants}, handle, indent=2)
+        # `population_data`: whether allele frequencies were read (the report says so when they were not)
+        json.dump({"variants": variants, "coding": coding, "population_data": bool(args.population)}, handle, indent=2)
         handle.write("\n")
     log.info("annotated %d allele(s) -> %s", len(variants), out)
     return 0
+
+
+def coding_sequences(fasta_path: str | Path, gff3_paths: list[str]) -> dict[str, str]:
+    """Each gene's transcript from c.1 to its 3' end, for the genotype step (which has no reference): the PVS1
+    tree follows an exon deletion's new reading frame to its stop with it. A gene whose CDS the reference does
+    not hold is left out (its deletions are then judged without the sequence)."""
+    out = {}
+    with pysam.FastaFile(str(fasta_path)) as fasta:
+        for path in gff3_paths:
+            tx = load_transcript(path)
+            try:
+                check_transcript_on_reference(tx, fasta, fasta_path, path)
+            except InputError:
+                continue
+            if tx.coding:
+                out[tx.gene_name or tx.transcript_id] = tx.coding_and_3utr(fasta.fetch)
+    return out
 
 
 def differential_genes(resources_dir: str, known_path: str) -> list[dict[str, str]]:

@@ -105,6 +105,11 @@ class Allele:
             return "substitution"
         return "delins"
 
+    @property
+    def touched(self) -> list[int]:
+        """The 1-based genomic positions the allele changes (an insertion: the two bases it sits between)."""
+        return [self.start, self.start + 1] if self.kind == "insertion" else list(range(self.start + 1, self.end + 1))
+
 
 @dataclass(frozen=True)
 class VariantEffect:
@@ -116,6 +121,13 @@ class VariantEffect:
     allele: Allele  # the 3'-shifted allele that was named
     exon: int | None = None  # exon number (the transcript's own numbering) if the allele lies in one exon
     intron: int | None = None  # intron number (intron k follows exon k) if the allele lies in one intron
+    effect_p: str | None = None  # p. of the placement that decided the consequences, when not the named one
+
+    @property
+    def predicted_p(self) -> str | None:
+        """The protein change the consequences rest on (what PVS1 reads): ``hgvs_p`` names the placement of the c.
+        name, which is ``p.?`` for an intronic name even when the exonic placement is a frameshift."""
+        return self.effect_p or self.hgvs_p
 
     @property
     def consequence(self) -> str:
@@ -254,7 +266,8 @@ def protein_change(coding: str, cds_length: int, start: int, end: int, alt: str)
 
     if i >= len(ref_p):  # same protein, same stop
         if touches_stop or delta != 0:  # only a change at the stop codon can leave the protein as it was
-            return ["stop_retained_variant"] + indel_term, f"{_aa(ref_p, len(ref_p) - 1)}="
+            # the protein is as it was: no frameshift or in-frame change of it (its length change is after the stop)
+            return ["stop_retained_variant"], f"{_aa(ref_p, len(ref_p) - 1)}="
         codon = min(start // 3, len(ref_p) - 1)
         return ["synonymous_variant"], f"{_aa(ref_p, codon)}="
 
@@ -356,10 +369,7 @@ def _exonic_effect(tx: Transcript, fetch: Fetch, start: int, end: int, alt: str,
 
 def _assess(tx: Transcript, fetch: Fetch, allele: Allele, reference: CachedReference) -> _Assessment:
     """Consequence terms and p. name of one (shifted) representation of an allele."""
-    if allele.kind == "insertion":
-        touched = [allele.start, allele.start + 1]
-    else:
-        touched = list(range(allele.start + 1, allele.end + 1))
+    touched = allele.touched
     regions = [tx.region(g) for g in touched]
     features = {r.feature for r in regions}
     splice = [_splice_class(tx, g) for g in touched]
@@ -450,7 +460,9 @@ def describe_variant(
     The name uses the 3'-shifted allele (HGVS). An indel in a repeat can often be placed on either side of
     an exon-intron junction; since every placement gives the same sequence, a splice site is only called
     broken when no placement spares it, and the consequences are those of the placement that touches the
-    splice sites least (the 3'-shifted one when that is a tie).
+    splice sites least (the 3'-shifted one when that is a tie). The p. name is that of the placement the c. name
+    describes: an intronic c. name (e.g. ``c.20+1del`` beside an exon ending in G) is ``p.?``, even when the exonic
+    placement's frameshift decides the consequence.
 
     Raises ValueError when REF does not match the reference sequence or the allele is symbolic.
     """
@@ -465,7 +477,7 @@ def describe_variant(
     allele = shift_3prime(trimmed, tx.strand, reference)
     other = shift_3prime(trimmed, "-" if tx.strand == "+" else "+", reference)
     hgvs_c = _c_name(tx, allele, reference)
-    assessment = _assess(tx, fetch, allele, reference)
+    named = assessment = _assess(tx, fetch, allele, reference)
     if other != allele and assessment.splice_risk:
         alternative = _assess(tx, fetch, other, reference)
         if alternative.splice_risk < assessment.splice_risk:
@@ -476,7 +488,8 @@ def describe_variant(
     introns = {r.intron for r in assessment.regions}
     return VariantEffect(
         hgvs_c=hgvs_c,
-        hgvs_p=assessment.hgvs_p,
+        hgvs_p=named.hgvs_p,  # the p. of the placement the c. name gives: an intronic c. name is p.?
+        effect_p=assessment.hgvs_p if assessment is not named else None,
         consequences=ordered,
         allele=allele,
         exon=exons.pop() + tx.first_exon - 1 if len(exons) == 1 and None not in exons else None,

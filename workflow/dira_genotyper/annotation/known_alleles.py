@@ -10,8 +10,10 @@ right-shifted, with or without an anchor base or with extra padding finds the sa
   ``c.318+2T>G``) is mapped with :meth:`Transcript.c_to_genomic`; the bases the name states (``C`` of ``c.160C>T``,
   the ``ref_seq`` column, bases after ``del``) are checked against the FASTA, and a mismatch is an
   :class:`~dira_genotyper.errors.InputError` naming the row and the build.
-* ``kind=deletion`` rows (the Puerto Rican ~175 kb founder deletion) have no coordinates: they match a deletion that
-  removes every gene in the row's ``genes`` column (:meth:`KnownAlleles.match_deletion`).
+* ``kind=deletion`` rows (the Puerto Rican ~175 kb founder deletion) have no coordinates: a called deletion is
+  consistent with one when it removes exactly the row's ``genes`` and its size is within :data:`SIZE_TOLERANCE` of
+  the row's ``size_kb`` (:meth:`KnownAlleles.match_deletion`): a 700 kb deletion that also removes PSD4 and PAX8
+  holds the founder's genes but is another allele.
 
 Use::
 
@@ -37,6 +39,10 @@ CLASSIFICATIONS = ("pathogenic", "likely_pathogenic", "uncertain", "likely_benig
 EVIDENCE_LEVELS = ("established", "reported", "uncertain")
 KINDS = ("small", "deletion")
 REQUIRED_COLUMNS = ("hgvs_c", "hgvs_p", "published_name", "classification", "evidence", "citation", "kind")
+#: A called deletion within this share of a row's published size (``size_kb``) is size-compatible: depth calls place
+#: breakpoints to a bin or two, and published sizes are rounded ("~175 kb"); the founder's six genes span 156 kb, so
+#: a deletion holding exactly them is 156-255 kb, and 140-210 kb leaves out the larger ones.
+SIZE_TOLERANCE = 0.2
 
 #: Old IL-1 family gene symbols (as in Aksentijevich 2009) -> current HGNC symbols.
 GENE_ALIASES = {
@@ -113,6 +119,7 @@ class KnownAllele:
     genes: tuple[str, ...] = ()
     ref_seq: str = ""
     source_checked: str = ""
+    size_kb: float | None = None  # kind=deletion: the published size
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
     # resolved on the build (kind=small): left-normalised VCF allele
     chrom: str | None = None
@@ -295,7 +302,7 @@ def read_table(path: str | Path) -> list[KnownAllele]:
     missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
         raise InputError(f"the known-allele table {path} lacks the column(s) {', '.join(missing)}")
-    known_fields = set(REQUIRED_COLUMNS) | {"genes", "ref_seq", "source_checked"}
+    known_fields = set(REQUIRED_COLUMNS) | {"genes", "ref_seq", "source_checked", "size_kb"}
     rows = []
     for (lineno, _line), raw in zip(lines[1:], reader):
         if None in raw or any(v is None for v in raw.values()):
@@ -323,6 +330,9 @@ def read_table(path: str | Path) -> list[KnownAllele]:
             raise bad("a small-variant row needs hgvs_c")
         if kind == "deletion" and not genes:
             raise bad("a deletion row lists the genes it removes (genes column)")
+        size_kb = values.get("size_kb", "")
+        if size_kb and not re.fullmatch(r"\d+(\.\d+)?", size_kb):
+            raise bad(f"size_kb must be a number of kb, not {size_kb!r}")
         hgvs_c = values["hgvs_c"]
         if ":" in hgvs_c:
             hgvs_c = hgvs_c.split(":", 1)[1]
@@ -339,6 +349,7 @@ def read_table(path: str | Path) -> list[KnownAllele]:
                 genes=genes,
                 ref_seq=ref_seq,
                 source_checked=values.get("source_checked", ""),
+                size_kb=float(size_kb) if size_kb else None,
                 extra={k: v for k, v in values.items() if k not in known_fields},
             )
         )
@@ -439,16 +450,34 @@ class KnownAlleles:
         row = self._small.get((_contig_key(chrom), *normal))
         return row.as_dict() if row else None
 
-    def match_deletion(self, genes: Iterable[str]) -> dict[str, str] | None:
-        """The gene-content deletion row all of whose genes are in ``genes`` (the genes a deletion removes).
-
-        When several rows fit, the one with the most genes wins.
-        """
+    def match_deletion(self, genes: Iterable[str], size_bp: int | None = None) -> dict[str, str] | None:
+        """The published deletion row a called deletion is consistent with: it removes exactly the row's genes
+        (``genes``: every gene the call removes) and, when both sizes are known, its size ``size_bp`` is within
+        :data:`SIZE_TOLERANCE` of the row's ``size_kb``. A larger deletion that holds the row's genes and more is
+        another allele, not the published one."""
         deleted = {canonical_gene(g) for g in genes if g and g.strip()}
-        fits = [row for row in self.rows if row.kind == "deletion" and set(row.genes) <= deleted]
+        fits = [
+            row
+            for row in self.rows
+            if row.kind == "deletion" and set(row.genes) == deleted and _size_fits(row.size_kb, size_bp)
+        ]
         if not fits:
             return None
         return max(fits, key=lambda row: (len(row.genes), -row.line)).as_dict()
 
+    def pathogenic_c(self) -> tuple[int, ...]:
+        """The c. base (coding position, or the exon base an intronic name hangs on) of each (likely) pathogenic
+        small-variant row: ClinGen's start-loss branch asks whether one lies upstream of the next in-frame Met."""
+        out = []
+        for row in self.rows:
+            found = re.match(r"c\.(\d+)", row.hgvs_c or "")
+            if row.kind == "small" and row.classification in ("pathogenic", "likely_pathogenic") and found:
+                out.append(int(found.group(1)))
+        return tuple(sorted(out))
+
     def __len__(self) -> int:
         return len(self.rows)
+
+
+def _size_fits(size_kb: float | None, size_bp: int | None) -> bool:
+    return size_kb is None or size_bp is None or abs(size_bp / 1000 - size_kb) <= SIZE_TOLERANCE * size_kb

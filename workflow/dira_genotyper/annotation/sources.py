@@ -11,6 +11,7 @@ from pathlib import Path
 import pysam
 import pysam.utils
 
+from dira_genotyper.annotation.classification import PopulationAf
 from dira_genotyper.annotation.hgvs import trim_allele
 from dira_genotyper.errors import InputError
 
@@ -40,7 +41,8 @@ BCSQ_TO_SO = {
 
 
 class PopulationFrequencies:
-    """Allele frequencies from a gnomAD-style VCF (bgzipped and indexed, INFO/AF or INFO/AC and AN)."""
+    """Allele frequencies from a gnomAD-style VCF (bgzipped and indexed, INFO/AF or INFO/AC and AN; continental
+    groups from ``AF_<group>``, ``AF_grpmax`` or ``AF_popmax`` where the file has them)."""
 
     def __init__(self, path: str | Path) -> None:
         try:
@@ -58,13 +60,13 @@ class PopulationFrequencies:
                 return name
         return None
 
-    def allele_frequency(self, chrom: str, pos: int, ref: str, alt: str) -> float | None:
-        """AF of this allele, or None if the population VCF has no record of it."""
+    def lookup(self, chrom: str, pos: int, ref: str, alt: str) -> PopulationAf:
+        """What the population VCF says about this allele; all None when it has no record of it."""
         contig = self._contig(chrom)
         if contig is None:
-            return None
+            return PopulationAf()
         wanted = trim_allele(chrom, pos, ref, alt)
-        best = None
+        best = PopulationAf()
         for record in self._vcf.fetch(contig, max(pos - 2, 0), pos + len(ref)):
             for index, other in enumerate(record.alts or ()):
                 if other.startswith("<") or other == "*":
@@ -75,25 +77,61 @@ class PopulationFrequencies:
                     continue
                 if (candidate.start, candidate.ref, candidate.alt) != (wanted.start, wanted.ref, wanted.alt):
                     continue
-                af = _record_af(record, index)
-                if af is not None and (best is None or af > best):
-                    best = af
+                found = _record_population(record, index)
+                if found.highest is not None and (best.highest is None or found.highest > best.highest):
+                    best = found
         return best
 
     def close(self) -> None:
         self._vcf.close()
 
 
+#: Continental groups whose AF counts for BA1/BS1/PM2 (gnomAD's grpmax set). Bottlenecked groups (asj, fin, ami,
+#: mid, oth/remaining) are left out, as gnomAD leaves them out of grpmax/popmax: founder alleles are common there.
+GROUPS = ("afr", "amr", "eas", "nfe", "sas")
+#: A group's AF counts only when it rests on at least this many alleles (``AN_<group>``, when the file has it): the
+#: ClinGen SVI BA1 recommendation (Ghosh 2018) asks for >= 2,000 alleles, as a few copies in a small group give a
+#: high AF by chance.
+MIN_GROUP_AN = 2000
+#: gnomAD's own highest-group AF (v4 grpmax, v2/v3 popmax), with the INFO key that names the group.
+MAX_KEYS = (("AF_grpmax", "grpmax"), ("AF_popmax", "popmax"))
+
+
+def _info_value(info: pysam.VariantRecordInfo, key: str, index: int) -> object:
+    """The value of an INFO key for ALT number `index` (Number=A keys hold one per ALT), None if absent."""
+    if key not in info:
+        return None
+    value = info[key]
+    return value[index] if isinstance(value, tuple) else value
+
+
+def _record_population(record: pysam.VariantRecord, index: int) -> PopulationAf:
+    """The global AF of one ALT and the highest continental-group AF the record gives (:data:`GROUPS`,
+    :data:`MAX_KEYS`)."""
+    info = record.info
+    groups: dict[str, float] = {}
+    for group in GROUPS:
+        value = _info_value(info, f"AF_{group}", index)
+        an = _info_value(info, f"AN_{group}", index)
+        if value is not None and (an is None or an >= MIN_GROUP_AN):
+            groups[group] = float(value)
+    for key, name_key in MAX_KEYS:
+        value = _info_value(info, key, index)
+        if value is not None:
+            groups[str(_info_value(info, name_key, index) or key.removeprefix("AF_"))] = float(value)
+    if not groups:
+        return PopulationAf(af=_record_af(record, index))
+    group = max(groups, key=lambda g: (groups[g], g))
+    return PopulationAf(af=_record_af(record, index), max_af=float(f"{groups[group]:.6g}"), group=group)
+
+
 def _record_af(record: pysam.VariantRecord, index: int) -> float | None:
     info = record.info
     if "AF" in info:
-        value = info["AF"]
-        value = value[index] if isinstance(value, tuple) else value
+        value = _info_value(info, "AF", index)
         return None if value is None else float(f"{value:.6g}")
     if "AC" in info and "AN" in info and info["AN"]:
-        ac = info["AC"]
-        ac = ac[index] if isinstance(ac, tuple) else ac
-        return float(f"{ac / info['AN']:.6g}")
+        return float(f"{_info_value(info, 'AC', index) / info['AN']:.6g}")
     return None
 
 

@@ -66,10 +66,18 @@ def haplotypes(fasta: pysam.FastaFile, chrom: str, start0: int, ref: str, alt: s
     return left + ref.upper() + right, left + alt.upper() + right
 
 
-def _unclipped_span(read: pysam.AlignedSegment) -> tuple[int, int]:
+def unclipped_span(read: pysam.AlignedSegment) -> tuple[int, int]:
     lead = read.query_alignment_start
     trail = read.query_length - read.query_alignment_end
     return read.reference_start - lead, read.reference_end + trail
+
+
+def read_allele_fit(read: pysam.AlignedSegment, ref_hap: str, alt_hap: str) -> int:
+    """Edits the alternate haplotype saves over the reference one for one read, compared whole (soft clips
+    included, wherever its aligner put a gap): > 0 the read fits the alternate allele, < 0 the reference, 0 it
+    cannot tell (it ends before the allele, or inside a repeat the allele extends)."""
+    seq = (read.query_sequence or "").upper()
+    return _distance(seq, ref_hap) - _distance(seq, alt_hap) if seq else 0
 
 
 def _usable(read: pysam.AlignedSegment, reads: ReadFilter) -> bool:
@@ -85,7 +93,7 @@ def _usable_reads(
     for r in bam.fetch(chrom, max(0, lo - 1000), hi + 1000):
         if not _usable(r, read_filter) or not r.query_sequence:
             continue
-        first, last = _unclipped_span(r)
+        first, last = unclipped_span(r)
         if first <= hi and last >= lo:
             reads.append(r)
     return _downsample(reads)

@@ -21,8 +21,28 @@ def write_counts_tsv(counts: pd.DataFrame, path: str | os.PathLike) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     columns = COUNT_COLUMNS + _present(counts, OPTIONAL_COUNT_COLUMNS)
-    counts[columns].to_csv(path, sep="\t", index=False, na_rep="NA", float_format="%.4f")
+    text = counts[columns].to_csv(sep="\t", index=False, na_rep="NA", float_format="%.4f")
+    path.write_text(f"{text}{COUNTS_TRAILER.format(n=len(counts))}\n")
     return path
+
+
+#: The last line of a counts table: a table cut short (a full disk, a killed job) lacks it or has fewer rows.
+COUNTS_TRAILER = "# end of bin counts: {n} rows"
+
+
+def _check_counts_complete(path: str | os.PathLike, rows: int) -> None:
+    """A truncated counts table would be trusted (copy number null, ``cnv_status: called``): its trailer must
+    be its last line and name as many rows as were read."""
+    with open(path, "rb") as handle:
+        handle.seek(0, os.SEEK_END)
+        handle.seek(max(handle.tell() - 200, 0))
+        last = handle.read().decode(errors="replace").rstrip("\n").rsplit("\n", 1)[-1]
+    if last != COUNTS_TRAILER.format(n=rows):
+        raise InputError(
+            f"bin counts {path} is truncated or damaged (its last line is not {COUNTS_TRAILER.format(n=rows)!r}); "
+            f"it is an intermediate that Snakemake does not remake while it exists: remove it (`rm {path}`) and "
+            "rerun the workflow"
+        )
 
 
 def read_counts_tsv(path: str | os.PathLike) -> pd.DataFrame:
@@ -33,6 +53,7 @@ def read_counts_tsv(path: str | os.PathLike) -> pd.DataFrame:
     missing = [c for c in COUNT_COLUMNS if c not in df.columns]
     if missing:
         raise InputError(f"bin counts {path} lack columns {missing}: write them with `dira-genotyper cnv-count`")
+    _check_counts_complete(path, len(df))
     return df
 
 

@@ -12,6 +12,8 @@ import errno
 import json
 import os
 import shutil
+import subprocess
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -90,14 +92,43 @@ def is_disk_full(exc: BaseException) -> bool:
     return any(isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT) for e in _chain(exc))
 
 
+#: Free space below which a disk counts as full when a pipe broke (the tool at its other end died writing).
+FULL_DISK_BYTES = 100 * 2**20
+
+
+def full_disk(folders: Iterable[str] | None = None) -> str | None:
+    """The first of ``folders`` (default: the working directory and the temporary folder) whose disk is full."""
+    for folder in folders or (".", tempfile.gettempdir()):
+        try:
+            if shutil.disk_usage(folder).free < FULL_DISK_BYTES:
+                return folder
+        except OSError:
+            continue
+    return None
+
+
+def _broken_pipe(exc: BaseException) -> bool:
+    """A pipe to or from a tool broke, or the tool failed: what a full disk looks like from the other end."""
+    return any(isinstance(e, BrokenPipeError | subprocess.CalledProcessError | ChildProcessError) for e in _chain(exc))
+
+
+def _disk_full_message(what: str, folder: str) -> str:
+    return (
+        f"no space left on device ({what}); the partial outputs of this job were removed. Free space on the disk "
+        f"that holds {folder} (`df -h {folder}`; results/ and the temporary folder: `df -h . $TMPDIR`), then rerun "
+        "the same command: Snakemake redoes only the unfinished jobs"
+    )
+
+
 def diagnose(exc: BaseException, args: object = None) -> str | None:
     """What went wrong and how to fix it, when the cause is a full disk or a damaged file; else None."""
     if is_disk_full(exc):
-        return (
-            f"no space left on device ({exc}); the partial outputs of this job were removed. Free space on the "
-            "disk that holds results/ and the temporary folder (`df -h . $TMPDIR`), then rerun the same command: "
-            "Snakemake redoes only the unfinished jobs"
-        )
+        folder = next((e.filename for e in _chain(exc) if isinstance(e, OSError) and e.filename), None)
+        return _disk_full_message(str(exc), os.path.dirname(os.path.abspath(folder)) if folder else ".")
+    folder = full_disk() if _broken_pipe(exc) else None
+    if folder:
+        free = shutil.disk_usage(folder).free
+        return _disk_full_message(f"a pipe broke ({exc}) while {folder} has {free / 2**20:.0f} MiB free", folder)
     paths = _paths(args)
     problems = []
     for path, message in invalid_json_files(paths):

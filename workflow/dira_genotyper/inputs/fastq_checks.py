@@ -10,6 +10,7 @@ import itertools
 import os
 
 from dira_genotyper.errors import InputError
+from dira_genotyper.inputs.file_kinds import check_distinct_pair, check_fastq_content
 from dira_genotyper.inputs.sheet import Sample
 
 
@@ -42,6 +43,8 @@ def check_fastq_quick(sample: Sample) -> dict:
         if os.path.getsize(path) == 0:
             raise InputError(f"{label} is empty (0 bytes); check the sequencing export")
         names.append(_first_record(path, label)[0])
+        check_fastq_content(path, label)
+    check_distinct_pair(sample.fq1, sample.fq2, f"sample {sample.name}")
     if read_pair_name(names[0]) != read_pair_name(names[1]):
         raise InputError(
             f"sample {sample.name}: fq1 and fq2 are not mates (first reads {names[0]!r} vs {names[1]!r}); "

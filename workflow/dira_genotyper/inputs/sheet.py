@@ -15,23 +15,16 @@ from pathlib import Path
 import pysam
 
 from dira_genotyper.errors import InputError
+from dira_genotyper.inputs.file_kinds import alignment_kind, check_bam_bytes, check_cram_reference
 
 SAMPLE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-KNOWN_COLUMNS = ["sample", "fq1", "fq2", "bam", "family", "father", "mother", "sex", "bam_sm"]
+KNOWN_COLUMNS = ["sample", "fq1", "fq2", "bam", "family", "father", "mother", "sex", "bam_sm", "prenatal"]
+#: Optional sheet column `prenatal`: yes for a fetal sample (the report then words the result as a fetal genotype).
+PRENATAL_VALUES = {"": False, "no": False, "n": False, "yes": True, "y": True}
 #: `bam_sm` value that accepts whatever SM (one or several) the BAM/CRAM read groups name.
 ANY_SM = "*"
-SEX_VALUES = {
-    "": "unknown",
-    "unknown": "unknown",
-    "u": "unknown",
-    "0": "unknown",
-    "m": "male",
-    "male": "male",
-    "1": "male",
-    "f": "female",
-    "female": "female",
-    "2": "female",
-}
+SEX_VALUES = {"": "unknown", "unknown": "unknown", "u": "unknown", "0": "unknown", "m": "male", "male": "male",
+              "1": "male", "f": "female", "female": "female", "2": "female"}  # fmt: skip
 BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
 CRAM3_EOF = bytes.fromhex(  # the CRAM 3.x end-of-file container (CRAM specification, section 9)
     "0f000000ffffffff0fe0454f4600000000010005bdd94f0001000606010001000100ee63014b"
@@ -50,6 +43,7 @@ class Sample:
     mother: str = ""
     sex: str = "unknown"
     bam_sm: str = ""  # sheet column `bam_sm`: the @RG SM expected in the BAM/CRAM when not the sample name
+    prenatal: bool = False  # sheet column `prenatal`: a fetal sample (chorionic villi, amniocytes)
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -66,6 +60,8 @@ class Sample:
         }
         if self.bam_sm:
             data["bam_sm"] = self.bam_sm
+        if self.prenatal:
+            data["prenatal"] = True
         return data
 
 
@@ -144,15 +140,15 @@ def read_sample_sheet(path: str | os.PathLike) -> list[Sample]:
         sex = SEX_VALUES.get(row.get("sex", "").lower())
         if sex is None:
             raise InputError(f"sample {name} (sheet line {lineno}): sex {row['sex']!r} is not one of M, F or empty")
+        prenatal = PRENATAL_VALUES.get(row.get("prenatal", "").lower())
+        if prenatal is None:
+            raise InputError(f"sample {name} (sheet line {lineno}): prenatal {row['prenatal']!r} is not yes/no/empty")
         if row.get("bam_sm") and not has_bam:
             raise InputError(
                 f"sample {name} (sheet line {lineno}): bam_sm {row['bam_sm']!r} is set but the sample has no bam; "
                 "bam_sm only applies to BAM/CRAM rows: empty the cell"
             )
-        if has_bam:
-            kind = "cram" if row["bam"].lower().endswith(".cram") else "bam"
-        else:
-            kind = "fastq"
+        kind = alignment_kind(row["bam"], f"sample {name} (sheet line {lineno})") if has_bam else "fastq"
         samples.append(
             Sample(
                 name,
@@ -165,6 +161,7 @@ def read_sample_sheet(path: str | os.PathLike) -> list[Sample]:
                 row.get("mother", ""),
                 sex,
                 row.get("bam_sm", ""),
+                prenatal,
             )
         )
     if not samples:
@@ -301,6 +298,8 @@ def check_alignment_header(sample: Sample, reference: str, build: str, resources
         raise InputError(f"{label} does not exist; fix the `bam` path in the sample sheet")
     if os.path.getsize(path) == 0:
         raise InputError(f"{label} is empty (0 bytes); re-export it from your aligner")
+    if sample.kind == "bam":
+        check_bam_bytes(path, label)
     if sample.kind == "bam" and not _ends_with(path, BGZF_EOF):
         raise InputError(
             f"{label} is truncated or corrupt (no BGZF end-of-file marker); copy it again or "
@@ -339,7 +338,7 @@ def check_alignment_header(sample: Sample, reference: str, build: str, resources
             "against. Set `reference:` to that FASTA, or convert the CRAM to BAM with its own reference first."
         )
     if sample.kind == "cram":
-        _check_cram_reference(sample, reference, label)
+        check_cram_reference(sample, header, reference, ref_naming, label)
     index = find_index(path)
     if index and os.path.getmtime(index) + 1 >= os.path.getmtime(path):  # an older index is rebuilt at extraction
         check_index(path, index, sample.kind, reference, contig, label)
@@ -393,7 +392,8 @@ ORDER_CHECK_RECORDS = 10_000
 
 def check_sort_order(handle: pysam.AlignmentFile, header: dict, label: str, path: str) -> None:
     """The file must be coordinate-sorted: the locus is read through an index. `@HD SO:queryname` or `unsorted`
-    fails here; without an SO tag the first records are checked."""
+    fails here; otherwise the first records are checked (a header can claim SO:coordinate for unsorted records,
+    which then failed at extraction as a missing index)."""
     order = header.get("HD", {}).get("SO", "")
     fix = (
         f"sort it by coordinate and index it (`samtools sort -o sorted.bam {path}` then `samtools index "
@@ -401,19 +401,19 @@ def check_sort_order(handle: pysam.AlignmentFile, header: dict, label: str, path
     )
     if order in ("queryname", "unsorted"):
         raise InputError(f"{label} is not sorted by coordinate (its header says @HD SO:{order}); {fix}")
-    if order == "coordinate":
-        return
+    if order == "coordinate" and handle.is_cram:
+        return  # decoding needs the right reference, checked later (check_cram_reference)
     last = (-1, -1)
     try:
-        for _, read in zip(range(ORDER_CHECK_RECORDS), handle.fetch(until_eof=True)):
+        for _, read in zip(range(ORDER_CHECK_RECORDS // (10 if order else 1)), handle.fetch(until_eof=True)):
             if read.is_unmapped and read.reference_id < 0:
                 break  # unplaced reads come last in a sorted file
             key = (read.reference_id, read.reference_start)
             if key < last:
                 raise InputError(
                     f"{label} is not sorted by coordinate (record {read.query_name} at "
-                    f"{read.reference_name}:{read.reference_start + 1} comes after a later position); "
-                    f"{fix}"
+                    f"{read.reference_name}:{read.reference_start + 1} comes after a later position"
+                    f"{', although its header says @HD SO:coordinate' if order else ''}); {fix}"
                 )
             last = key
     except InputError:
@@ -484,16 +484,3 @@ def _bai_problem(index: str, path: str) -> str | None:
     if furthest > size:
         return f"{index} points to byte {furthest:,} but the file has {size:,} bytes"
     return None
-
-
-def _check_cram_reference(sample: Sample, reference: str, label: str) -> None:
-    """Decode one record against the configured reference so a wrong/missing reference fails now, clearly."""
-    try:
-        with pysam.AlignmentFile(sample.bam, "rc", reference_filename=reference) as handle:
-            for _ in zip(range(1), handle.fetch(until_eof=True)):
-                pass
-    except Exception as exc:  # noqa: BLE001
-        raise InputError(
-            f"{label} cannot be decoded with reference {reference} ({exc}); a CRAM needs the exact FASTA it was "
-            "written against: set `reference:` in config/config.yaml to it"
-        ) from exc

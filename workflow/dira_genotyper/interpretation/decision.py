@@ -1,10 +1,20 @@
 """The decision table: one gene's genotype from its calls, copy number, coverage and family.
 
-Status rules (README "Clinical decision table"): `affected` = two loss-of-function (LoF) alleles of the gene;
+Status rules (README "Clinical decision table"): `affected` = two loss-of-function (LoF) alleles of the gene
+shown to knock out both copies (homozygous, hemizygous over a deletion, or two heterozygous alleles shown in trans
+by the parents or by read pairs);
 `carrier` = one, with the rest of the gene checked; `negative` = none, with the whole CDS +/- splice sites
 callable at its copy number and every exon and the gene at two copies (or the deletion that explains a loss);
 `inconclusive` = anything else, with the reasons. A region that was not covered is never reported as "no
 variant"; a copy-number state no call explains is never read as normal.
+
+Two heterozygous LoF alleles of unknown phase are `inconclusive` with ``presumed_biallelic`` set (the wording says
+"presumed biallelic ... parental testing needed"), never `affected`. ACMG/AMP (PM3) and ClinGen SVI treat two
+variants in a recessive gene as a compound heterozygote only once they are shown in trans; until then the patient
+may be a carrier of both on one copy, and a lab must not read the result as a confirmed diagnosis. In IL1RN the
+introns (1.4-1.8 kb) are longer than read-pair phasing reaches (800 bp), so alleles in different exons are
+phased only by testing both parents (or long reads). A heterozygous deletion and a variant inside it are in
+trans by zygosity (the variant is hemizygous).
 """
 
 from __future__ import annotations
@@ -13,11 +23,15 @@ from dataclasses import dataclass
 
 from dira_genotyper.interpretation.alleles import (
     LOF_CLASSES,
+    MOSAIC_MAX_AF,
+    MOSAIC_P,
     REPORTED_CLASSES,
     allele_label,
     deletion_allele,
+    deletion_findings,
     judge_small,
     lof_count,
+    mosaic_alt_limit,
     variant_allele,
 )
 from dira_genotyper.interpretation.gene_state import Callability, GeneModel, copy_state, own_bases
@@ -36,6 +50,8 @@ class Interpretation:
     exon_callability: list[dict]
     other_variants: list[dict]
     limitations: list[str]
+    #: two heterozygous LoF alleles of unknown phase (status `inconclusive`): biallelic only if shown in trans
+    presumed_biallelic: bool = False
 
 
 def copy_number_at(cnv: dict, chrom: str, pos: int, model: GeneModel) -> int | None:
@@ -51,15 +67,17 @@ def interpret(
     coverage: dict,
     parents: dict[str, dict] | None = None,
     bam: str | None = None,
-    strict_phase: bool = False,
     known_deletion=None,
     min_alt_reads: int = 3,
     *,
     model: GeneModel,
     disease: str,
+    reference: str | None = None,
+    genomic_accession: str | None = None,
 ) -> Interpretation:
-    """The genotype of ``model.gene`` (named by the caller). ``known_deletion(genes) -> dict | None`` matches a
-    deletion call against published deletions by gene content."""
+    """The genotype of ``model.gene`` (named by the caller). ``known_deletion(genes, size) -> dict | None`` matches
+    a deletion call against published deletions by gene content and size; ``reference`` (the FASTA of ``bam``) lets
+    read pairs phase indels; ``genomic_accession`` (e.g. NC_000002.12) names deletions on the genome."""
     parents = parents or {}
     state = copy_state(cnv, model)
     callability = Callability.from_json(coverage)
@@ -69,6 +87,7 @@ def interpret(
     alleles: list[dict] = []
     other_variants: list[dict] = []
     failed_lof: list[dict] = []
+    findings: list[Reason] = []
     for v in variants:
         if v.get("zygosity") is None:  # not carried (0/0, ./.)
             continue
@@ -76,8 +95,7 @@ def interpret(
         judgement = judge_small(v, cn, callability, min_alt_reads)
         allele = variant_allele(v, judgement)
         if v.get("classification") not in REPORTED_CLASSES:
-            if not judgement.filters:
-                other_variants.append(_other(allele, model.gene))
+            other_variants.append(_other(allele, model.gene))  # filtered or not: nothing is dropped silently
             continue
         if judgement.filters:
             if v.get("classification") in LOF_CLASSES:
@@ -93,8 +111,9 @@ def interpret(
             continue
         alleles.append(allele)
     for deletion in state.deletions:
-        known = known_deletion(deletion.get("genes", [])) if known_deletion else None
-        allele = deletion_allele(deletion, model, known)
+        known = known_deletion(deletion.get("genes", []), deletion.get("size")) if known_deletion else None
+        allele = deletion_allele(deletion, model, known, genomic_accession)
+        findings.extend(deletion_findings(deletion))
         if allele["classification"] in REPORTED_CLASSES:
             alleles.append(allele)
         else:
@@ -117,7 +136,7 @@ def interpret(
     if uncallable:
         needs = sorted({row["required_depth"] for row in exon_table if not row["callable"] and row["required_depth"]})
         blockers.append(Reason("exons_not_callable", gene=model.gene, exons=tuple(uncallable), depths=tuple(needs)))
-    family = family_check(sample, alleles, parents, model.gene)
+    family = family_check(sample, alleles, parents, model)
     phase = {"status": "not_applicable", "method": None, "detail": "fewer than two heterozygous LoF events"}
 
     for allele in lof:
@@ -126,24 +145,19 @@ def interpret(
     het_events = [a for a in lof if a["zygosity"] in ("heterozygous", "unknown")]
     hemi = [a for a in lof if a["zygosity"] == "hemizygous"]
     if len(het_events) >= 2 and n_lof == len(het_events):
-        phase = resolve_phase(het_events, bam, parents)
-    elif hemi and any(a["kind"] == "deletion" and a["zygosity"] == "heterozygous" for a in lof):
-        phase = {
-            "status": "in_trans",
-            "method": "zygosity",
-            "detail": f"the variant shows in every read where one {model.gene} copy is deleted: it is on the "
-            "other copy",
-        }
+        phase = _phase_of_events(het_events, bam, parents, model, reference)
+    else:
+        by_zygosity = (_phase_by_zygosity(h, a, model.gene) for h in hemi for a in lof)
+        phase = next((p for p in by_zygosity if p), phase)
 
+    presumed_biallelic = False
     if n_lof >= 2 and phase["status"] != "in_cis":
-        if phase["status"] == "unknown" and strict_phase:
-            status = "inconclusive"
-            reasons.append(Reason("phase_unknown_strict", detail=phase["detail"]))
+        if phase["status"] == "unknown":
+            status, presumed_biallelic = "inconclusive", True
+            reasons.append(Reason("presumed_biallelic", gene=model.gene, disease=disease, detail=phase["detail"]))
         else:
             status = "affected"
-            if phase["status"] == "unknown":
-                reasons.append(Reason("phase_unknown", detail=phase["detail"]))
-            elif phase["status"] == "in_trans":
+            if phase["status"] == "in_trans":
                 reasons.append(Reason("in_trans", detail=phase["detail"]))
     elif n_lof >= 1:
         if phase["status"] == "in_cis":
@@ -151,12 +165,15 @@ def interpret(
         status = "carrier"
         vus_phase = None
         if uncertain:
-            vus_phase = resolve_phase([lof[0], uncertain[0]], bam, parents)
+            vus_phase = _phase_by_zygosity(lof[0], uncertain[0], model.gene) or resolve_phase(
+                [lof[0], uncertain[0]], bam, parents, model, reference
+            )
             if vus_phase["status"] != "in_cis":
                 blockers.append(
                     Reason(
                         "lof_and_vus",
                         labels=tuple(allele_label(a, model.gene) for a in uncertain),
+                        zygosity=uncertain[0]["zygosity"],
                         phase=vus_phase["status"],
                         detail=vus_phase["detail"],
                     )
@@ -181,11 +198,12 @@ def interpret(
                     gene=model.gene,
                     callable_fraction=coverage.get("callable_fraction_cds", 0),
                     gene_cn=state.gene_cn,
+                    deletions=len(state.deletions),
                 )
             )
-    if status == "affected" and blockers:
+    if (status == "affected" or presumed_biallelic) and blockers:
         reasons.append(Reason("also_noted", blockers=tuple(blockers)))
-    if uncertain and status not in ("inconclusive",):
+    if uncertain and (status != "inconclusive" or presumed_biallelic):
         reasons.append(Reason("also_found_vus", labels=tuple(allele_label(a, model.gene) for a in uncertain)))
     for other in other_variants:
         reasons.append(
@@ -196,10 +214,13 @@ def interpret(
                 why=other["classification_reason"],
             )
         )
+    reasons.extend(findings)
     reasons.extend(Reason("copy_number_note", note=note) for note in state.notes)
     if family["mendelian_consistent"] is False:
         reasons.append(Reason("family_check", detail=family["detail"]))
-    summary = _summary(status, lof, phase, model.gene, disease)
+    summary = _summary(
+        status, lof, model.gene, disease, presumed_biallelic, normal_cn=state.gene_cn == 2 and not state.deletions
+    )
     return Interpretation(
         status,
         summary,
@@ -210,6 +231,7 @@ def interpret(
         exon_table,
         other_variants,
         limitations(status, alleles, phase, state, exon_table, model.gene, disease),
+        presumed_biallelic,
     )
 
 
@@ -227,6 +249,7 @@ def _other(allele: dict, gene: str) -> dict:
         "classification": allele["classification"],
         "classification_reason": allele["classification_reason"],
         "population_af": allele["evidence"]["population_af"],
+        "filter": allele["evidence"]["filter"],
     }
 
 
@@ -241,15 +264,60 @@ def _allele_reason(allele: dict, gene: str) -> Reason:
     )
 
 
-def _summary(status: str, lof: list[dict], phase: dict, gene: str, disease: str) -> str:
+def _phase_of_events(
+    events: list[dict], bam: str | None, parents: dict[str, dict], model: GeneModel, reference: str | None
+) -> dict:
+    """Phase of two or more heterozygous LoF events, each against the first: in trans when one pair is shown on
+    different copies (both copies are then hit), in cis only when every pair is shown on one copy, else unknown."""
+    pairs = [resolve_phase([events[0], other], bam, parents, model, reference) for other in events[1:]]
+    trans = [p for p in pairs if p["status"] == "in_trans"]
+    if trans or len(pairs) == 1:
+        return (trans or pairs)[0]
+    if all(p["status"] == "in_cis" for p in pairs):
+        return dict(pairs[0], detail="; ".join(p["detail"] for p in pairs))
+    return next(p for p in pairs if p["status"] == "unknown")
+
+
+def _phase_by_zygosity(first: dict, second: dict, gene: str) -> dict | None:
+    """In trans by zygosity: a hemizygous small variant inside a heterozygous deletion is on the copy the deletion
+    leaves (either order); None otherwise."""
+    for variant, deletion in ((first, second), (second, first)):
+        g, d = variant["genomic"], deletion["genomic"]
+        if (
+            variant["kind"] != "deletion"
+            and variant["zygosity"] == "hemizygous"
+            and deletion["kind"] == "deletion"
+            and deletion["zygosity"] == "heterozygous"
+            and d["chrom"] == g["chrom"]
+            and d["pos"] <= g["pos"]
+            and g["end"] <= d["end"]
+        ):
+            return {
+                "status": "in_trans",
+                "method": "zygosity",
+                "detail": f"the variant shows in every read where one {gene} copy is deleted: it is on the other copy",
+            }
+    return None
+
+
+def _summary(
+    status: str, lof: list[dict], gene: str, disease: str, presumed_biallelic: bool = False, normal_cn: bool = True
+) -> str:
     names = "; ".join(f"{a['zygosity']} {allele_label(a, gene)}" for a in lof)
+    if presumed_biallelic:
+        return (
+            f"Inconclusive (presumed biallelic, parental testing needed): two loss-of-function {gene} alleles of "
+            f"unknown phase — {names}. In trans they would be consistent with {disease}; on the same copy (in cis) "
+            "the patient is a carrier. Not a confirmed diagnosis."
+        )
     if status == "affected":
         return f"Affected: two loss-of-function {gene} alleles consistent with {disease} — {names}."
     if status == "carrier":
         return f"Carrier: one loss-of-function {gene} allele — {names}; a working copy remains."
     if status == "negative":
+        copies = f"normal {gene} copy number" if normal_cn else f"no {gene} deletion of coding sequence or splice site"
         return (
-            f"Negative: no loss-of-function {gene} allele and normal {gene} copy number; {disease} is not supported "
+            f"Negative: no loss-of-function {gene} allele and {copies}; {disease} is not supported "
             "by the regions tested (see limitations)."
         )
     if lof:
@@ -260,8 +328,10 @@ def _summary(status: str, lof: list[dict], phase: dict, gene: str, disease: str)
 def limitations(
     status: str, alleles: list[dict], phase: dict, state, exon_table: list[dict], gene: str, disease: str
 ) -> list[str]:
-    """What was and was not tested, in words a clinician reads; the same list goes to the JSON and the HTML."""
+    """What was and was not tested, in words a clinician reads; the same list goes to the JSON and the HTML. The
+    use the result is fit for comes first, not last."""
     items = [
+        RESEARCH_USE,
         f"Tested: {gene} coding exons and splice sites (+/- 2 bp) of the MANE Select transcript for small variants "
         "(SNVs, indels up to ~20 bp), and copy number of each exon and of the IL-1 cluster from read depth.",
         "Not tested: deep intronic and regulatory variants, inversions, insertions and other structural changes "
@@ -297,15 +367,19 @@ def limitations(
             "hold a pathogenic variant."
         )
     items.append(
-        "Mosaic variants below an allele fraction of about 0.3 are flagged, not called; low-level mosaicism "
-        "may be missed."
+        f"Mosaicism: a heterozygous call is flagged as possible mosaicism or contamination when its allele fraction "
+        f"is below {MOSAIC_MAX_AF:g} and a binomial test against 0.5 at its depth gives P < {MOSAIC_P:g} (at 40 "
+        f"reads: {mosaic_alt_limit(40)} or fewer ALT reads; at 20 reads: {mosaic_alt_limit(20)} or fewer); "
+        "lower-level mosaicism, or a low fraction at low depth, may be missed or reported as heterozygous."
     )
     items.append(
         f"Variant classification follows published {disease} alleles, the ClinGen PVS1 decision tree and "
         "ACMG/AMP population criteria at the time of release; a clinical geneticist should review it."
     )
-    items.append(
-        "For research use only until this workflow is validated in an accredited laboratory. Confirm any "
-        "clinically relevant finding with an independent method."
-    )
     return items
+
+
+RESEARCH_USE = (
+    "For research use only until this workflow is validated in an accredited laboratory. Confirm any "
+    "clinically relevant finding with an independent method."
+)

@@ -6,7 +6,9 @@ The rules (README "Clinical decision table"):
 * an exon's copy number is the copy number of the called deletion segment that covers it, else its own call;
 * a loss (CN < 2) of an exon or of the gene that no called deletion explains, an exon or gene without a
   copy-number call, and any duplication (CN >= 3) are blockers: `negative` and `carrier` need the gene and
-  every exon at two copies, or the deletion that explains the loss;
+  every exon at two copies, or the deletion that explains the loss. The gene call is the lowest copy number
+  anywhere in the gene, so only a deletion at that same copy number explains it (a gene at 0 with every exon at
+  two copies is explained by a homozygous deletion between the exons, never by a one-copy one);
 * the depth a base needs to be callable depends on how many copies are there: on two copies a heterozygous
   allele must show (``min_depth``), on one copy every read shows the allele (``min_depth_hemizygous``); bases
   of a homozygous deletion need none. A called deletion's own bases never count against it.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dira_genotyper.annotation.pvs1 import NMD_BOUNDARY_NT, CodingExon, Layout
 from dira_genotyper.reasons import Reason
 
 Interval = tuple[str, int, int]  # chrom, 0-based start, end (half-open)
@@ -30,6 +33,7 @@ class GeneModel:
     strand: str
     exons: tuple[tuple[int, int, int], ...]  # (number, start, end)
     cds: tuple[tuple[int, int, int], ...]  # (exon number, start, end) of the coding part of each exon
+    coding: str | None = field(default=None, compare=False, repr=False)  # c.1 to the 3' end (annotate writes it)
 
     @property
     def start(self) -> int:
@@ -57,6 +61,36 @@ class GeneModel:
                 lost[n] = overlap
         return lost
 
+    def c_ranges(self, chrom: str, start: int, end: int) -> list[tuple[int, int]]:
+        """The coding bases inside [start, end] as c. ranges (inclusive), one per exon, 5'->3'."""
+        out, c_first = [], 1
+        for _n, s, e in sorted(self.cds):
+            lo, hi = max(s, start), min(e, end)
+            if chrom == self.chrom and lo <= hi:
+                a, b = (lo - s, hi - s) if self.strand == "+" else (e - hi, e - lo)
+                out.append((c_first + a, c_first + b))
+            c_first += e - s + 1
+        return out
+
+    def layout(self) -> Layout:
+        """The transcript as the PVS1 tree reads it: coding exons in c. terms, the NMD boundary (50 nt 5' of the
+        last exon-exon junction) and the coding sequence when known."""
+        coding, c_first = [], 1
+        for n, s, e in sorted(self.cds):
+            coding.append(CodingExon(n, c_first, c_first + e - s))
+            c_first += e - s + 1
+        ordered = sorted(self.exons)
+        boundary = None
+        if len(ordered) > 1:
+            cds_5 = min(s for _, s, _ in self.cds) if self.strand == "+" else max(e for _, _, e in self.cds)
+            utr5 = sum(
+                max(0, (min(e, cds_5 - 1) - s + 1) if self.strand == "+" else (e - max(s, cds_5 + 1) + 1))
+                for _, s, e in ordered
+            )
+            before_last = sum(e - s + 1 for _, s, e in ordered[:-1])
+            boundary = before_last + 1 - utr5 - NMD_BOUNDARY_NT
+        return Layout(tuple(coding), boundary, self.cds_length, self.coding)
+
     def first_exon(self) -> int:
         return min(n for n, _, _ in self.exons)
 
@@ -68,12 +102,13 @@ class GeneModel:
         return first[1] if self.strand == "+" else first[2]
 
 
-def gene_model(gene) -> GeneModel:  # noqa: ANN001 - a locus.Gene
-    """The genotype's view of a :class:`dira_genotyper.locus.Gene` (its exons and coding parts)."""
+def gene_model(gene, coding: str | None = None) -> GeneModel:  # noqa: ANN001 - a locus.Gene
+    """The genotype's view of a :class:`dira_genotyper.locus.Gene` (its exons and coding parts; ``coding``: its
+    transcript from c.1 to the 3' end, as annotate wrote it)."""
     exons = tuple((e.number, e.start, e.end) for e in gene.exons)
     by_label = {e.label: e.number for e in gene.exons}
     cds = tuple(sorted((by_label[iv.name], iv.start, iv.end) for iv in gene.cds))
-    return GeneModel(gene.name, gene.chrom, gene.strand, exons, cds)
+    return GeneModel(gene.name, gene.chrom, gene.strand, exons, cds, coding)
 
 
 @dataclass
@@ -159,7 +194,9 @@ def copy_state(cnv: dict, model: GeneModel) -> CopyState:
     gene_cn = state.gene_cn
     if gene_cn is None:
         state.blockers.append(Reason("gene_no_call", gene=model.gene))
-    elif gene_cn < 2 and not any(d["copy_number"] <= gene_cn for d in deletions):
+    elif gene_cn < 2 and not any(d["copy_number"] == gene_cn for d in deletions):
+        # the gene call is the lowest copy number anywhere in the gene: a deletion at that copy number explains it,
+        # one at another copy number contradicts it (a gene at 0 beside a one-copy deletion is not one copy lost)
         state.blockers.append(Reason("gene_loss_unexplained", gene=model.gene, copy_number=gene_cn))
     elif gene_cn > 2:
         state.duplications.append(f"{model.gene} at copy number {gene_cn}")

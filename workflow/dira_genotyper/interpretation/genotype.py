@@ -14,20 +14,17 @@ import sys
 from pathlib import Path
 
 from dira_genotyper import __version__
-from dira_genotyper.interpretation.decision import Interpretation, interpret
+from dira_genotyper.interpretation.alleles import allele_label, lof_count
+from dira_genotyper.interpretation.decision import RESEARCH_USE, Interpretation, interpret
 from dira_genotyper.interpretation.gene_state import gene_model
 from dira_genotyper.interpretation.parent_failure import note_failed_parents, parse_failed_parents
+from dira_genotyper.interpretation.sample_trust import apply_checks, checks_block, load_checks, reinterpret_fetal
 from dira_genotyper.locus import Locus
 from dira_genotyper.run.provenance import provenance_of
 
 log = logging.getLogger(__name__)
 
 REPORT_GENES = ["IL1RN", "IL36G", "IL36A", "IL36B", "IL36RN", "IL1F10"]
-
-
-def is_pass(variant: dict) -> bool:
-    flt = variant.get("filter")
-    return flt in ("PASS", None, ".") or flt == ["PASS"]
 
 
 def resources_digest(resources_dir: str) -> str:
@@ -70,9 +67,10 @@ def build_report(
     names = list(dict.fromkeys(REPORT_GENES + sorted(genes)))
     sex = sample.get("sex") or "unknown"
     return {
-        "schema_version": "1.2",
+        "schema_version": "1.3",
         "sample": sample["sample"],
         "status": interp.status,
+        "presumed_biallelic": interp.presumed_biallelic,
         "summary": interp.summary,
         "reasons": interp.reasons,
         "alleles": interp.alleles,
@@ -190,6 +188,7 @@ def differential_section(
         "gene": gene,
         "transcript": transcript,
         "status": interp.status,
+        "presumed_biallelic": interp.presumed_biallelic,
         "summary": interp.summary,
         "reasons": interp.reasons,
         "alleles": interp.alleles,
@@ -220,13 +219,18 @@ def _exon_coverage(rows: list[dict], callability: list[dict]) -> list[dict]:
     return out
 
 
-def _load_relative(name: str, variants_path: str, cnv_path: str) -> dict:
+def load_relative(name: str, variants_path: str, cnv_path: str, callable_path: str) -> dict:
+    """A parent's evidence, found beside the child's: every call (a filtered call is evidence that the site is
+    unknown, not reference), the copy-number call and the callable regions (where a missing call means
+    reference)."""
     variants_file = Path(variants_path).parent / f"{name}.variants.json"
     cnv_file = Path(cnv_path).parent / f"{name}.cnv.json"
+    callable_file = Path(callable_path).parent / f"{name}.callable.json"
     return {
         "name": name,
-        "variants": [v for v in json.loads(variants_file.read_text())["variants"] if is_pass(v)],
+        "variants": json.loads(variants_file.read_text())["variants"],
         "cnv": json.loads(cnv_file.read_text()),
+        "callable": json.loads(callable_file.read_text()) if callable_file.exists() else None,
     }
 
 
@@ -237,12 +241,62 @@ def load_known_deletions(table: str):
     return KnownAlleles(read_table(table), "").match_deletion
 
 
+POPULATION_MISSING = (
+    "No population allele frequencies were read in this run (no `population_vcf`): the population criteria BA1, BS1 "
+    "and PM2 were not applied, so a common variant may be reported as of uncertain significance and no variant was "
+    "called rare from population data. Published alleles and the PVS1 decision tree were applied."
+)
+PRENATAL = (
+    "Prenatal sample: the result is a fetal genotype. Interpret it only with maternal cell contamination excluded "
+    "(e.g. by comparing the fetal and maternal STR profiles), and confirm it before clinical decisions."
+)
+
+
+def note_run(interp: Interpretation, sample: dict, population_data: bool | None, gene: str, disease: str) -> None:
+    """What the run and the sample limit, said right after the research-use line: no population data was read; a
+    fetal sample (sheet column `prenatal`) is worded as a fetal genotype, to be read with maternal cell
+    contamination excluded."""
+    at = interp.limitations.index(RESEARCH_USE) + 1 if RESEARCH_USE in interp.limitations else 0
+    if population_data is not True:
+        interp.limitations.insert(at, POPULATION_MISSING)
+    if not sample.get("prenatal"):
+        return
+    interp.limitations.insert(at, PRENATAL)
+    if interp.status == "affected":
+        names = "; ".join(
+            f"{a['zygosity']} {allele_label(a, gene)}" for a in interp.alleles if lof_count(a) and not a["flags"]
+        )
+        interp.summary = (
+            f"Fetal genotype: two loss-of-function {gene} alleles ({names}), consistent with {disease} if confirmed; "
+            "interpret with maternal cell contamination excluded."
+        )
+    else:
+        interp.summary = f"Fetal genotype. {interp.summary} Interpret with maternal cell contamination excluded."
+
+
+def fetal_calls(variants: list[dict], checks: dict | None, parents: dict, locus: Locus, codings: dict):
+    """A prenatal sample's calls read as fetal genotypes when its maternal contamination was estimated with the
+    mother's genotypes and is below the threshold (else as they are); and the calls that are the mother's only."""
+    mcc = (checks or {}).get("maternal_contamination")
+    withheld = any(f["code"] == "maternal_contamination" for f in (checks or {}).get("findings", []))
+    if not mcc or withheld or "mother" not in parents:
+        return variants, []
+    names = {g.name for g in locus.genes}
+
+    def model_of(gene: str | None):
+        return gene_model(locus.gene(gene), codings.get(gene)) if gene in names else None
+
+    return reinterpret_fetal(variants, parents["mother"], mcc["fraction"], model_of)
+
+
 def run_genotype(args) -> dict:
     from dira_genotyper.report import read_bins_tsv, render_html
 
     sample = json.loads(args.sample_json)
     checked = json.loads(Path(args.checked).read_text())
-    variants = json.loads(Path(args.variants).read_text())["variants"]
+    annotated = json.loads(Path(args.variants).read_text())
+    variants, codings = annotated["variants"], annotated.get("coding", {})
+    population_data = annotated.get("population_data")  # False: no population VCF was read (None: not recorded)
     cnv = json.loads(Path(args.cnv).read_text())
     coverage = json.loads(Path(args.callable).read_text())
     build_meta = json.loads((Path(args.resources) / "build.json").read_text())
@@ -250,10 +304,12 @@ def run_genotype(args) -> dict:
     for role in ("father", "mother"):
         name = sample.get(role)
         if name and name in args.parents:
-            parents[role] = _load_relative(name, args.variants, args.cnv)
+            parents[role] = load_relative(name, args.variants, args.cnv, args.callable)
     locus = Locus.load(args.resources)
     target = locus.target
     failed_parents = parse_failed_parents(getattr(args, "failed_parents", None))
+    checks = load_checks(getattr(args, "sample_checks", None), sample["sample"])
+    variants, maternal_alleles = fetal_calls(variants, checks, parents, locus, codings)
 
     def genotype_gene(gene: str, known_table: Path | None, disease: str) -> Interpretation:
         """The same rules for the headline gene and for each differential gene."""
@@ -265,13 +321,16 @@ def run_genotype(args) -> dict:
             gene_coverage(coverage, gene),
             parents,
             args.bam,
-            args.strict_phase,
-            model=gene_model(locus.gene(gene)),
+            model=gene_model(locus.gene(gene), codings.get(gene)),
+            reference=getattr(args, "reference", None),
             known_deletion=known,
             min_alt_reads=args.min_alt_reads,
             disease=disease,
+            genomic_accession=locus.genomic_accession,
         )
+        note_run(interp, sample, population_data, gene, disease)
         note_failed_parents(interp, failed_parents, sample)
+        apply_checks(interp, checks, sample, cnv.get("genes", {}).get(gene, {}).get("copy_number") == 2)
         return interp
 
     known_dir = Path(args.known).parent if getattr(args, "known", None) else None
@@ -285,7 +344,7 @@ def run_genotype(args) -> dict:
         )
     covered = ", ".join(f"{d} ({sec['gene']})" for d, sec in differential.items())
     interp.limitations.insert(
-        2,
+        next(i for i, text in enumerate(interp.limitations) if text.startswith("Not tested")) + 1,
         (f"Differential diagnosis: {covered} is reported from the same reads. " if covered else "")
         + "Majeed syndrome (LPIN2), NLRP3-associated autoinflammatory disease and other causes of pustulosis or "
         "sterile osteomyelitis (e.g. CRMO) are not covered by this test.",
@@ -293,6 +352,7 @@ def run_genotype(args) -> dict:
     report = build_report(
         sample, checked, interp, cnv, gene_coverage(coverage, target), build_meta, args.resources, differential
     )
+    report["sample_checks"] = checks_block(checks, sample, maternal_alleles)
     report["provenance"] = provenance_of(args, checked, report["versions"]["resources"], build_meta)
     validate_report(report)
     Path(args.out_json).parent.mkdir(parents=True, exist_ok=True)
@@ -304,7 +364,6 @@ def run_genotype(args) -> dict:
         "inputs": {k: os.path.abspath(v) for k, v in vars(args).items() if isinstance(v, str) and os.path.exists(v)},
         "python": sys.version.split()[0],
         "host": platform.node(),
-        "strict_phase": args.strict_phase,
     }
     Path(args.out_meta).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
     log.info("sample %s: %s — %s", sample["sample"], report["status"], report["summary"])

@@ -22,6 +22,7 @@ from dira_genotyper.report.style import (
     DASH,
     NO_CALL_COLOUR,
     ORIGIN_LABELS,
+    PRESUMED_BIALLELIC_MEANING,
     STATUS_STYLE,
     af,
     classification_style,
@@ -135,6 +136,7 @@ def _other_variant(o: dict) -> dict:
         "classification": classification_style(o.get("classification")),
         "reason": o.get("classification_reason"),
         "population_af": af(o.get("population_af")),
+        "filter": o.get("filter") if o.get("filter") not in (None, "PASS") else None,
     }
 
 
@@ -204,6 +206,8 @@ def _differential(disease: str, section: dict) -> dict:
     """A differential diagnosis (e.g. DITRA) as the page shows it: the same parts as the headline's."""
     status = section.get("status", "inconclusive")
     badge_bg, badge_fg, meaning = status_style(status, disease, section.get("gene") or "")
+    if section.get("presumed_biallelic"):
+        meaning = PRESUMED_BIALLELIC_MEANING.replace("IL1RN", section.get("gene") or "")
     exon_cn = {c["exon"]: c.get("copy_number") for c in section.get("exon_copy_number", [])}
     rows = []
     for c in sorted(section.get("exon_coverage", []), key=lambda c: c["exon"]):
@@ -214,6 +218,7 @@ def _differential(disease: str, section: dict) -> dict:
         "gene": section.get("gene"),
         "refseq": (section.get("transcript") or {}).get("refseq"),
         "status": status,
+        "presumed_biallelic": bool(section.get("presumed_biallelic")),
         "badge": (badge_bg, badge_fg),
         "meaning": meaning,
         "summary": section.get("summary"),
@@ -279,25 +284,64 @@ def _phase_and_family(report: dict) -> tuple[dict, dict]:
     return phase_view, family_view
 
 
+def _percent(estimate: dict | None) -> str | None:
+    if not estimate:
+        return None
+    return f"{estimate['fraction']:.1%} (95% CI {estimate['low']:.1%}-{estimate['high']:.1%}; {estimate['model']})"
+
+
+def _sample_checks(report: dict) -> dict:
+    """The "Sample checks" block: what was checked about the sample itself, and what was found."""
+    checks = report.get("sample_checks") or {"verdict": "not_run"}
+    sex_flag = checks.get("sex_sheet") not in (None, "unknown") and checks.get("sex_inferred") not in (
+        None, "unknown", checks.get("sex_sheet"),
+    )  # fmt: skip
+    return {
+        "verdict": checks["verdict"],
+        "failed": checks["verdict"] == "fail",
+        "detail": checks.get("detail"),
+        "sites": checks.get("sites_called"),
+        "sex": f"{checks.get('sex_inferred') or DASH} (sheet: {checks.get('sex_sheet') or DASH})",
+        "sex_flag": sex_flag,
+        "contamination": _percent(checks.get("contamination")),
+        "maternal": _percent(checks.get("maternal_contamination")),
+        "f_roh": checks.get("f_roh"),
+        "locus_in_roh": checks.get("locus_in_roh"),
+        "parents_related": checks.get("parents_related"),
+        "findings": [(f["level"], f["text"]) for f in checks.get("findings", [])],
+        "relatives": [
+            f"{r['other']}: {words(r['degree'])} degree (kinship {r['kinship']}, IBS0 {r['ibs0']})"
+            if r["degree"] != "duplicate"
+            else f"{r['other']}: the same person (kinship {r['kinship']})"
+            for r in checks.get("relatives", [])
+        ],
+        "maternal_alleles": [f"{a.get('hgvs_c') or DASH}: {a['note']}" for a in checks.get("maternal_alleles", [])],
+    }
+
+
 # --------------------------------------------------------------------------------------------- page
 def page_context(report: dict, bins: list[dict], genes: list[dict], exons: list[dict]) -> dict:
     """Everything the template shows, as plain values (the template escapes them) and the two SVG trees."""
     tx = report.get("transcript", {})
     status = report.get("status", "inconclusive")
     badge_bg, badge_fg, meaning = STATUS_STYLE.get(status, STATUS_STYLE["inconclusive"])
+    presumed = bool(report.get("presumed_biallelic"))
+    meaning = PRESUMED_BIALLELIC_MEANING if presumed else meaning
     versions = report.get("versions", {})
     tools = versions.get("tools", {})
     phase, family = _phase_and_family(report)
     return {
         "css": Markup((TEMPLATES / "report.css").read_text(encoding="utf-8")),
         "sample": report.get("sample"),
-        "title_status": report.get("status"),
+        "bam_sm_override": (report.get("provenance") or {}).get("bam_sm_override"),
+        "title_status": f"{status}, presumed biallelic" if presumed else report.get("status"),
         "build": report.get("build"),
         "synthetic": report.get("build") == "SYNTH",
         "schema_version": report.get("schema_version"),
         "tx": {k: tx.get(k) for k in ("refseq", "protein_refseq", "ensembl", "protein_ensembl")},
         "answer": {
             "status": status,
+            "presumed_biallelic": presumed,
             "badge": (badge_bg, badge_fg),
             "meaning": meaning,
             "summary": report.get("summary"),
@@ -314,6 +358,7 @@ def page_context(report: dict, bins: list[dict], genes: list[dict], exons: list[
         "qc": _qc(report),
         "phase": phase,
         "family": family,
+        "checks": _sample_checks(report),
         "versions": {
             "workflow": versions.get("workflow"),
             "resources": versions.get("resources"),

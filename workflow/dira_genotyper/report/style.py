@@ -18,6 +18,10 @@ STATUS_STYLE = {
     "negative": ("#2e7d32", "#ffffff", "No IL1RN disease allele found"),
     "inconclusive": ("#616161", "#ffffff", "No reliable answer from this test: see the reasons"),
 }
+#: The badge meaning of an inconclusive result with ``presumed_biallelic`` (two disease alleles, phase unknown).
+PRESUMED_BIALLELIC_MEANING = (
+    "Presumed biallelic: two IL1RN disease alleles of unknown phase. Not a confirmed diagnosis: parental testing needed"
+)
 
 
 def status_style(status: str, disease: str, gene: str) -> tuple[str, str, str]:

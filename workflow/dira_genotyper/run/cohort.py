@@ -7,8 +7,10 @@ sample is never silent. The MultiQC file (``*_mqc.tsv``) carries its section con
 
 from __future__ import annotations
 
+import html
 import math
 import os
+import re
 from pathlib import Path
 
 import yaml
@@ -17,6 +19,7 @@ import yaml
 COLUMNS = [
     "sample",
     "status",
+    "presumed_biallelic",
     "alleles",
     "il1rn_copy_number",
     "deletions",
@@ -25,6 +28,9 @@ COLUMNS = [
     "cnv_status",
     "ditra_status",
     "ditra_alleles",
+    "sample_checks",
+    "sex_inferred",
+    "contamination",
     "failed_reason",
     # capture QC (exome/panel samples in targeted mode; empty otherwise)
     "on_target_fraction",
@@ -40,6 +46,23 @@ MULTIQC_HEADERS = {
     "status": {
         "title": "DIRA status",
         "description": "affected / carrier / negative / inconclusive; failed = no report (see failed reason)",
+    },
+    "sample_checks": {
+        "title": "Sample checks",
+        "description": "pass / warn / fail (identity, sex, relatedness, contamination; fail = status withheld)",
+    },
+    "sex_inferred": {"title": "Sex (X/Y)", "description": "Sex inferred from the X and Y sites"},
+    "contamination": {
+        "title": "Contamination",
+        "description": "Fraction of another person's DNA (maternal for a prenatal sample with the mother in the run)",
+        "format": "{:,.3f}",
+        "min": 0,
+        "max": 0.5,
+    },
+    "presumed_biallelic": {
+        "title": "Presumed biallelic",
+        "description": "true: inconclusive because two heterozygous LoF alleles have unknown phase; not a confirmed "
+        "diagnosis, parental testing needed",
     },
     "alleles": {
         "title": "IL1RN alleles",
@@ -149,6 +172,7 @@ def cohort_rows(reports: list[dict], failed: dict[str, str]) -> list[dict]:
         rows[sample] = {
             "sample": sample,
             "status": report["status"],
+            "presumed_biallelic": bool(report.get("presumed_biallelic")),
             "alleles": "; ".join(_allele_text(a) for a in report.get("alleles", [])),
             "il1rn_copy_number": report.get("copy_number", {}).get("IL1RN"),
             "deletions": "; ".join(_deletion_text(d) for d in report.get("deletions", [])),
@@ -159,6 +183,7 @@ def cohort_rows(reports: list[dict], failed: dict[str, str]) -> list[dict]:
             "ditra_alleles": "; ".join(
                 _allele_text(a) for a in (report.get("differential") or {}).get("DITRA", {}).get("alleles", [])
             ),
+            **_check_cells(report.get("sample_checks")),
             "failed_reason": failed.get(sample, ""),
             **{k: (qc.get("capture") or {}).get(k) for k in CAPTURE_COLUMNS},
         }
@@ -167,6 +192,7 @@ def cohort_rows(reports: list[dict], failed: dict[str, str]) -> list[dict]:
             rows[sample] = {
                 "sample": sample,
                 "status": FAILED,
+                "presumed_biallelic": None,
                 "alleles": "",
                 "il1rn_copy_number": None,
                 "deletions": "",
@@ -175,10 +201,23 @@ def cohort_rows(reports: list[dict], failed: dict[str, str]) -> list[dict]:
                 "cnv_status": "",
                 "ditra_status": "",
                 "ditra_alleles": "",
+                **_check_cells(None),
                 "failed_reason": reason or "failed (no reason given)",
                 **dict.fromkeys(CAPTURE_COLUMNS),
             }
     return [rows[s] for s in sorted(rows)]
+
+
+def _check_cells(checks: dict | None) -> dict:
+    """The sample-check columns: verdict, inferred sex, contamination (maternal for a prenatal sample)."""
+    if not checks:
+        return {"sample_checks": "", "sex_inferred": "", "contamination": None}
+    estimate = checks.get("maternal_contamination") or checks.get("contamination") or {}
+    return {
+        "sample_checks": checks["verdict"],
+        "sex_inferred": checks.get("sex_inferred", ""),
+        "contamination": estimate.get("fraction"),
+    }
 
 
 def _cell(value: object) -> str:
@@ -240,10 +279,31 @@ def _config_comment_lines() -> list[str]:
     return [f"# {line}" for line in text.splitlines()]
 
 
+#: An absolute path in a text cell (a failure reason): up to a space, quote, bracket or separator.
+ABSOLUTE_PATH = re.compile(r"(?<![\w.~])/[^\s'\"()<>;,]+")
+
+
+def portable_text(text: str, cwd: str | Path | None = None) -> str:
+    """Text for the MultiQC page, which is shared: absolute paths relative to the working directory (else the
+    file name only: no user or server folders), then HTML-escaped (MultiQC renders table cells as HTML, so a
+    ``<img onerror>`` in a file name would run)."""
+    base = Path(cwd or os.getcwd())
+
+    def _short(match: re.Match) -> str:
+        path = Path(match.group(0))
+        try:
+            return str(path.relative_to(base))
+        except ValueError:
+            return path.name or str(path)
+
+    return html.escape(ABSOLUTE_PATH.sub(_short, text), quote=True)
+
+
 def write_multiqc(path_tsv_mqc: str | Path, rows: list[dict]) -> Path:
     """Write a MultiQC custom-content table (file name must end in ``_mqc.tsv``, e.g. ``dira_mqc.tsv``).
 
     Fractions (callable, on target, duplicates) are written as percentages for the table; cohort.tsv keeps 0-1.
+    Text cells go through :func:`portable_text` (escaped, no absolute paths); cohort.tsv keeps them as they are.
     """
     path = Path(path_tsv_mqc)
     if not path.name.endswith("_mqc.tsv"):
@@ -256,6 +316,6 @@ def write_multiqc(path_tsv_mqc: str | Path, rows: list[dict]) -> Path:
         for key in ("callable_fraction_cds", "on_target_fraction", "duplicate_fraction"):
             if values.get(key) is not None:
                 values[key] = round(100 * values[key], 2)
-        lines.append("\t".join(_cell(values.get(c)) for c in COLUMNS))
+        lines.append("\t".join(portable_text(_cell(values.get(c))) for c in COLUMNS))
     write_atomic(path, "\n".join(lines) + "\n")
     return path

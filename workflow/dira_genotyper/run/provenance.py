@@ -160,4 +160,14 @@ def provenance_of(args, checked: dict, resources: str, build_meta: dict) -> dict
     if known:
         tables.append(known)
         tables += [str(Path(known).parent / d["known"]) for d in build_meta.get("differential", [])]
-    return report_provenance(checked, config, resources, tables)
+    prov = report_provenance(checked, config, resources, tables)
+    sample = json.loads(getattr(args, "sample_json", None) or "{}")
+    if sample.get("bam_sm"):
+        prov["bam_sm_override"] = bam_sm_override(sample, checked)
+    return prov
+
+
+def bam_sm_override(sample: dict, checked: dict) -> dict:
+    """The sheet's ``bam_sm`` (a file whose read groups name another sample, accepted under this sample's name):
+    recorded in the report so a reader sees that the file was not labelled with this patient's name."""
+    return {"bam_sm": sample["bam_sm"], "read_group_samples": list(checked.get("read_groups") or [])}

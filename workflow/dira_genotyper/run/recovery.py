@@ -9,7 +9,11 @@ failed is still reported, and the cohort table is written with every failure and
    next successful run writes a new report.
 2. **A parent's failure.** A proband whose own evidence is complete but whose father or mother failed is
    genotyped without the parents (:mod:`dira_genotyper.interpretation.parent_failure` says so in the report).
-3. **The cohort table** is written (atomically) with one row per sample.
+3. **The cohort table** is written (atomically) with one row per sample; a MultiQC page this run did not write
+   goes to ``results/multiqc/stale/`` (:mod:`dira_genotyper.run.stale`).
+
+A sample's logs are found by exact name (``logs/<stage>/{sample}.log`` or ``{sample}.{rule}.log``, the rule part
+without a dot): sample ``DIRA-02``'s logs are never those of ``DIRA-02.b``.
 """
 
 from __future__ import annotations
@@ -22,10 +26,10 @@ from pathlib import Path
 
 from dira_genotyper.run.cohort import cohort_rows, write_cohort_tsv, write_multiqc
 from dira_genotyper.run.provenance import stale_reasons
+from dira_genotyper.run.stale import REPORT_SUFFIXES, move_report_stale, stale_from_previous, stale_multiqc  # noqa: F401
 
 log = logging.getLogger(__name__)
 
-REPORT_SUFFIXES = (".dira.json", ".dira.html", ".run.json")
 #: The proband's own evidence that the genotype step reads (paths under results/).
 OWN_EVIDENCE = {
     "checked": "qc/{s}.input.json",
@@ -38,21 +42,40 @@ OWN_EVIDENCE = {
 #: A parent's evidence that a proband's genotype step reads.
 PARENT_EVIDENCE = ("annotation/{s}.variants.json", "cnv/{s}.cnv.json", "callable/{s}.callable.json")
 GENERIC = "a job of this sample failed or did not run (see logs/)"
+#: Longest error line quoted in cohort.tsv: a damaged-file error with its `rm` fix is ~400 characters.
+REASON_CHARS = 800
 
 
-def sample_logs(sample: str, logs: str | Path = "logs") -> list[Path]:
-    """The rule logs of one sample, newest first."""
-    found = [p for p in Path(logs).glob(f"*/{sample}.*log") if p.is_file()]
+def is_log_of(name: str, sample: str) -> bool:
+    """Whether a log file name is ``{sample}.log`` or ``{sample}.{rule}.log`` (a rule part without a dot)."""
+    if not name.endswith(".log"):
+        return False
+    stem = name[: -len(".log")]
+    return stem == sample or (stem.startswith(f"{sample}.") and "." not in stem[len(sample) + 1 :])
+
+
+def sample_logs(sample: str, logs: str | Path = "logs", samples: tuple[str, ...] | list[str] = ()) -> list[Path]:
+    """The rule logs of one sample, newest first, matched by exact name (no glob on the sample name).
+
+    A name that fits two samples of the run (``DIRA-02.b.log``: ``DIRA-02.b``'s log, or ``DIRA-02``'s of a rule
+    ``b``) belongs to the longer name in ``samples``: no rule's log is named with a bare word after the sample.
+    """
+    longer = [o for o in samples if len(o) > len(sample) and o.startswith(f"{sample}.")]
+    found = [
+        p
+        for p in Path(logs).glob("*/*.log")
+        if is_log_of(p.name, sample) and not any(is_log_of(p.name, o) for o in longer) and p.is_file()
+    ]
     return sorted(found, key=os.path.getmtime, reverse=True)
 
 
-def failure_reason(sample: str, logs: str | Path = "logs") -> str:
+def failure_reason(sample: str, logs: str | Path = "logs", samples: tuple[str, ...] | list[str] = ()) -> str:
     """The last error line from the sample's rule logs; an empty newest log is named (a full disk or a kill)."""
-    found = sample_logs(sample, logs)
+    found = sample_logs(sample, logs, samples)
     for path in found:
         lines = [ln for ln in path.read_text(errors="replace").splitlines() if "ERROR" in ln or "Error" in ln]
         if lines:
-            return f"{lines[-1].strip()[:300]} (see {path})"
+            return f"{lines[-1].strip()[:REASON_CHARS]} (see {path})"
     if found and found[0].stat().st_size == 0:
         return (
             f"the job that writes {found[0]} failed without writing a line (0-byte log): a full disk or a killed "
@@ -61,28 +84,19 @@ def failure_reason(sample: str, logs: str | Path = "logs") -> str:
     return GENERIC
 
 
-def newer_logs(sample: str, than: float, logs: str | Path = "logs") -> list[Path]:
+def newer_logs(sample: str, than: float, logs: str | Path = "logs", samples: tuple[str, ...] | list[str] = ()):
     """Logs of ``sample`` written after ``than`` (a report's mtime), except the report step's own log."""
     own = Path(logs) / "reports" / f"{sample}.log"
-    return [p for p in sample_logs(sample, logs) if p != own and os.path.getmtime(p) > than]
-
-
-def move_stale(sample: str, reports: str | Path) -> Path:
-    """Move a sample's report files to ``<reports>/stale/`` (replacing older stale copies); the new folder."""
-    stale = Path(reports) / "stale"
-    stale.mkdir(parents=True, exist_ok=True)
-    for suffix in REPORT_SUFFIXES:
-        path = Path(reports) / f"{sample}{suffix}"
-        if path.exists():
-            os.replace(path, stale / path.name)
-    return stale
+    return [p for p in sample_logs(sample, logs, samples) if p != own and os.path.getmtime(p) > than]
 
 
 def has_evidence(sample: str, results: str | Path, patterns) -> bool:
     return all((Path(results) / p.format(s=sample)).exists() for p in patterns)
 
 
-def genotype_without_parents(sample: dict, failed: dict[str, str], settings: dict, results: str | Path) -> dict:
+def genotype_without_parents(
+    sample: dict, failed: dict[str, str], settings: dict, results: str | Path, reference: str | None = None
+) -> dict:
     """Run the genotype step of ``sample`` from its own evidence, the failed parents named in the report."""
     from dira_genotyper.interpretation.genotype import run_genotype
 
@@ -94,10 +108,11 @@ def genotype_without_parents(sample: dict, failed: dict[str, str], settings: dic
         **{key: str(res / pattern.format(s=name)) for key, pattern in OWN_EVIDENCE.items()},
         resources=str(res / "resources"),
         parents=[],
-        strict_phase=bool(settings.get("strict_phase")),
+        reference=reference,
         known=settings.get("known"),
         min_alt_reads=int(settings.get("min_alt_reads", 3)),
         run_config=str(run_config) if run_config.exists() else None,
+        sample_checks=str(res / "checks" / "samples.json"),
         failed_parents=failed,
         out_json=str(res / "reports" / f"{name}.dira.json"),
         out_html=str(res / "reports" / f"{name}.dira.html"),
@@ -113,20 +128,28 @@ def recover(
     settings: dict,
     results: str | Path = "results",
     logs: str | Path = "logs",
+    started: float | None = None,
 ) -> list[dict]:
     """Mark stale reports, report probands of failed parents, write cohort.tsv + the MultiQC table; the rows.
 
-    ``samples`` are sheet dicts (:meth:`Sample.to_dict`); ``settings`` holds ``known`` (the known-allele table),
-    ``strict_phase`` and ``min_alt_reads`` as the genotype rule passes them.
+    ``samples`` are sheet dicts (:meth:`Sample.to_dict`); ``settings`` holds ``known`` (the known-allele table)
+    and ``min_alt_reads`` as the genotype rule passes them; ``reference`` is the FASTA (read-backed phase);
+    ``started``: when the run started (epoch seconds), to tell a MultiQC page this run did not write.
     """
     reports_dir = Path(results) / "reports"
     by_name = {s["sample"]: s for s in samples}
+    names = sorted(by_name)
     failed: dict[str, str] = {}
     reports: dict[str, dict] = {}
     for name, sample in by_name.items():
         path = reports_dir / f"{name}.dira.json"
         if not path.exists():
-            failed[name] = failure_reason(name, logs)
+            failed[name] = failure_reason(name, logs, names)
+            kept = stale_from_previous(
+                name, reports_dir, f"this run deleted it to remake it and failed: {failed[name]}"
+            )
+            if kept:
+                failed[name] = f"{failed[name]}; the previous report was moved to {kept.parent}/"
             continue
         try:
             report = json.loads(path.read_text())
@@ -135,12 +158,12 @@ def recover(
         else:
             relatives = [name, *(sample.get(r) for r in ("father", "mother") if sample.get(r))]
             mtime = os.path.getmtime(path)
-            renewed = [str(p) for rel in relatives for p in newer_logs(rel, mtime, logs)]
+            renewed = [str(p) for rel in relatives for p in newer_logs(rel, mtime, logs, names)]
             why = [f"jobs ran after it was made ({', '.join(renewed[:3])}) but it was not renewed"] if renewed else []
             why += stale_reasons(report, sample, reference, config)
         if why:
-            stale = move_stale(name, reports_dir)
-            own = failure_reason(name, logs)
+            stale = move_report_stale(name, reports_dir, "; ".join(why))
+            own = failure_reason(name, logs, names)
             failed[name] = (
                 f"this run could not renew the report ({'; '.join(why)}); the previous report was moved to {stale}/"
                 + (f"; {own}" if own != GENERIC else "")
@@ -163,11 +186,13 @@ def recover(
             continue
         who = ", ".join(f"its {role} {sample.get(role)} failed" for role in sorted(broken))
         if not has_evidence(name, results, OWN_EVIDENCE.values()):
-            if failure_reason(name, logs) == GENERIC:
+            if failure_reason(name, logs, names) == GENERIC:
                 failed[name] = f"not genotyped because {who} ({'; '.join(broken.values())})"
             continue
         try:
-            reports[name] = genotype_without_parents(sample, {r: sample[r] for r in broken}, settings, results)
+            reports[name] = genotype_without_parents(
+                sample, {r: sample[r] for r in broken}, settings, results, reference
+            )
         except Exception as exc:  # noqa: BLE001 - the cohort table must still be written
             failed[name] = f"{failed[name]}; genotyping without the parents failed too: {exc}"
             log.exception("sample %s: genotype without parents failed", name)
@@ -178,4 +203,7 @@ def recover(
     rows = cohort_rows([reports[n] for n in sorted(reports)], failed)
     write_cohort_tsv(Path(results) / "cohort.tsv", rows)
     write_multiqc(Path(results) / "multiqc" / "dira_mqc.tsv", rows)
+    page = stale_multiqc(results, started, "the run failed before MultiQC could be rerun; see cohort.tsv")
+    if page:
+        log.warning("MultiQC page of an earlier run moved to %s (see results/cohort.tsv for this run)", page)
     return rows

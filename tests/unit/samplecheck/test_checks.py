@@ -1,0 +1,122 @@
+"""The run's sample checks against the sheet: swaps, non-parents, one person twice, sex, contamination."""
+
+from __future__ import annotations
+
+import pysam
+import pytest
+
+from dira_devtools.simulate.families import Population, layout
+from dira_genotyper.samplecheck.checks import CheckSettings
+from dira_genotyper.samplecheck.run import run_sample_checks
+from dira_genotyper.samplecheck.sites import SiteCounts, count_sites
+
+LOCUS = ("chr2", 50_000_000, 50_010_000)
+
+
+@pytest.fixture(scope="module")
+def family():
+    pop = Population(*layout(autosome_sites=2400, chromosomes=4), seed=3)
+    people = {"F": pop.founder(), "M": pop.founder(), "X": pop.founder()}
+    people["C"] = pop.child(people["F"], people["M"])
+    sexes = {"F": True, "M": False, "X": True, "C": False}
+    counts = {n: pop.counts(p, male=sexes[n]) for n, p in people.items()}
+    return pop, people, counts
+
+
+def sheet(**over):
+    rows = [
+        {"sample": "F", "family": "fam", "sex": "male"},
+        {"sample": "M", "family": "fam", "sex": "female"},
+        {"sample": "C", "family": "fam", "sex": "female", "father": "F", "mother": "M"},
+        {"sample": "X", "family": "other", "sex": "male"},
+    ]
+    for row in rows:
+        row.update(over.get(row["sample"], {}))
+    return rows
+
+
+def run(rows, counts):
+    return run_sample_checks(rows, counts, LOCUS, CheckSettings())["samples"]
+
+
+def codes(result, name):
+    return {f["code"] for f in result[name]["findings"]}
+
+
+def test_a_true_family_passes(family):
+    _, _, counts = family
+    result = run(sheet(), counts)
+    assert {n: r["verdict"] for n, r in result.items()} == {"F": "pass", "M": "pass", "C": "pass", "X": "pass"}
+    assert result["C"]["sex"]["inferred"] == "female" and result["F"]["sex"]["inferred"] == "male"
+
+
+def test_an_unrelated_man_listed_as_father_fails_child_and_father(family):
+    _, _, counts = family
+    result = run(sheet(C={"father": "X"}, X={"family": "fam"}), counts)
+    assert "not_parent" in codes(result, "C") and "not_parent" in codes(result, "X")
+    assert result["C"]["verdict"] == "fail"
+
+
+def test_swapped_files_are_caught_by_sex_and_parentage(family):
+    _, _, counts = family
+    swapped = {**counts, "F": counts["M"], "M": counts["F"]}
+    result = run(sheet(), swapped)
+    assert "sex_mismatch" in codes(result, "F") and "sex_mismatch" in codes(result, "M")
+
+
+def test_two_files_of_one_person(family):
+    pop, people, counts = family
+    twin = {**counts, "X": pop.counts(people["C"], male=False)}
+    result = run(sheet(X={"sex": "female"}), twin)
+    assert "duplicate" in codes(result, "X") and "duplicate" in codes(result, "C")
+
+
+def test_contaminated_sample_fails_and_prenatal_uses_the_mother(family):
+    pop, people, counts = family
+    dirty = {**counts, "C": pop.counts(people["C"], male=False, other=people["X"], alpha=0.08)}
+    result = run(sheet(), dirty)
+    assert "contamination" in codes(result, "C")
+    fetal = {**counts, "C": pop.counts(people["C"], male=False, other=people["M"], alpha=0.12)}
+    result = run(sheet(C={"prenatal": "yes"}), fetal)
+    mcc = result["C"]["maternal_contamination"]
+    assert abs(mcc["fraction"] - 0.12) <= 0.015 and result["C"]["verdict"] == "pass"
+    heavy = {**counts, "C": pop.counts(people["C"], male=False, other=people["M"], alpha=0.35)}
+    assert "maternal_contamination" in codes(run(sheet(C={"prenatal": "yes"}), heavy), "C")
+
+
+def test_site_counts_are_read_through_the_index(tmp_path):
+    seq = "".join("ACGT"[(i * 7 + i // 3) % 4] for i in range(2000))
+    fasta = tmp_path / "ref.fa"
+    fasta.write_text(f">chr2\n{seq}\n")
+    pysam.faidx(str(fasta))
+    site_pos = 1000  # 1-based
+    ref_base = seq[site_pos - 1]
+    alt_base = "A" if ref_base != "A" else "C"
+    sites = tmp_path / "sites.tsv.gz"
+    import gzip
+
+    with gzip.open(sites, "wt") as out:
+        out.write("#chrom\tpos\tref\talt\trsid\tkind\texonic\n")
+        out.write(f"2\t{site_pos}\t{ref_base}\t{alt_base}\trs1\tA\t0\n")  # no-chr naming in the site table
+    header = {"HD": {"VN": "1.6", "SO": "coordinate"}, "SQ": [{"SN": "chr2", "LN": 2000}]}
+    bam = tmp_path / "s.bam"
+    with pysam.AlignmentFile(str(bam), "wb", header=header) as out:
+        for i in range(24):
+            start = site_pos - 60 + i
+            read = pysam.AlignedSegment()
+            read.query_name = f"r{i}"
+            bases = list(seq[start : start + 100])
+            if i % 3 == 0:
+                bases[site_pos - 1 - start] = alt_base
+            read.query_sequence = "".join(bases)
+            read.flag, read.reference_id, read.reference_start = 0, 0, start
+            read.mapping_quality, read.cigarstring = 60, "100M"
+            read.query_qualities = pysam.qualitystring_to_array("I" * 100)
+            out.write(read)
+    pysam.index(str(bam))
+    counts = count_sites(str(bam), str(fasta), sites)
+    assert (counts.ref_n[0], counts.alt_n[0]) == (16, 8)
+    out = tmp_path / "s.sites.tsv"
+    counts.write(out)
+    again = SiteCounts.read(out)
+    assert again.alt_n.tolist() == [8] and again.chrom.tolist() == ["2"]

@@ -1,0 +1,79 @@
+"""The ``sample-checks`` command: every sample's site counts and the sheet in, ``results/checks/samples.json``
+out (per sample: sex, contamination, runs of homozygosity, findings and a verdict; per pair: kinship)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from dira_genotyper.samplecheck.checks import (
+    CheckSettings,
+    contamination_finding,
+    pedigree_findings,
+    relatedness,
+    sample_facts,
+    sex_finding,
+)
+from dira_genotyper.samplecheck.models import KING_THIRD, call_genotypes, contamination
+from dira_genotyper.samplecheck.sites import SiteCounts
+
+CHECKS_VERSION = 1
+
+
+def is_prenatal(sample: dict) -> bool:
+    return str(sample.get("prenatal") or "").lower() in ("yes", "true", "1", "prenatal", "fetal")
+
+
+def run_sample_checks(
+    sheet: list[dict],
+    counts: dict[str, SiteCounts],
+    locus: tuple[str, int, int],
+    settings: CheckSettings,
+    known: dict[int, dict] | None = None,
+) -> dict:
+    """``known``: per-sample facts already computed for the same counts (keyed by ``id(counts)``; a benchmark that
+    rechecks one run under other sheets)."""
+    known = {} if known is None else known
+    facts = {}
+    for name, c in counts.items():
+        if id(c) not in known:
+            known[id(c)] = sample_facts(c, locus, settings)
+        facts[name] = dict(known[id(c)])
+    genotypes = {name: call_genotypes(c.ref_n, c.alt_n) for name, c in counts.items()}
+    pairs = relatedness(genotypes)
+    findings = pedigree_findings([s for s in sheet if s["sample"] in counts], pairs, settings)
+    for s in sheet:
+        name = s["sample"]
+        if name not in counts:
+            continue
+        maternal = None
+        mother = s.get("mother")
+        if is_prenatal(s) and mother in counts:
+            auto = counts[name].kind == "A"
+            est = contamination(counts[name].ref_n[auto], counts[name].alt_n[auto], mother=genotypes[mother][auto])
+            maternal = est.to_dict() if est else None
+            facts[name]["maternal_contamination"] = maternal
+        extra = [
+            sex_finding(s.get("sex"), facts[name]["sex"]["inferred"]),
+            contamination_finding(facts[name], is_prenatal(s), maternal, settings),
+        ]
+        findings[name].extend(f for f in extra if f)
+        father = s.get("father")
+        if father in counts and mother in counts:
+            pair = next(p for p in pairs if {p["a"], p["b"]} == {father, mother})
+            facts[name]["parents_kinship"] = pair["kinship"]
+            facts[name]["parents_related"] = pair["kinship"] is not None and pair["kinship"] > KING_THIRD
+    samples = {}
+    for name, f in facts.items():
+        levels = {x["level"] for x in findings.get(name, [])}
+        verdict = "fail" if "fail" in levels else "warn" if "warn" in levels else "pass"
+        samples[name] = {**f, "findings": findings.get(name, []), "verdict": verdict}
+    return {"version": CHECKS_VERSION, "settings": asdict(settings), "samples": samples, "pairs": pairs}
+
+
+def write_checks(result: dict, out: str | Path) -> None:
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(f"{out}.tmp")
+    tmp.write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
+    tmp.replace(out)
