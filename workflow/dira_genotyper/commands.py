@@ -17,7 +17,7 @@ log = logging.getLogger("dira_genotyper")
 PLUGIN_MODULES = {
     "dira_devtools.simulate": ("test-cohort",),
     "dira_genotyper.annotation.annotate": ("annotate",),
-    "dira_genotyper.cnv": ("cnv-mode", "cnv-count", "cnv-call"),
+    "dira_genotyper.cnv": ("cnv-mode", "cnv-count", "cnv-call", "build-panel"),
     "dira_genotyper.samplecheck.cli": ("sample-sites", "sample-checks"),
 }
 #: The commands of this module (see :func:`register`).

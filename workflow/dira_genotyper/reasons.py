@@ -49,6 +49,32 @@ TEMPLATES: dict[str, Callable[[Mapping[str, Any]], str]] = {
         f"possible deletion {p['chrom']}:{p['start']}-{p['end']} (CN {p['copy_number']}) below "
         f"quality {p['min_quality']:g} (Q={p['quality']:.1f}); not reported"
     ),
+    "cnv_reference_too_few": lambda p: (
+        f"targeted data: too few other samples of the same design for a reference: {p['samples']}, need "
+        f"{p['needed']} (run at least 8 samples of one capture kit together)"
+    ),
+    "cnv_too_few_targets": lambda p: (
+        f"targeted data: too few targets with reads in the reference samples: {p['targets']}, need {p['needed']}"
+    ),
+    "cnv_reference_poor_correlation": lambda p: (
+        f"targeted data: reference samples correlate poorly with this sample (per-target depth, mean r = "
+        f"{p['correlation']:.3f} < {p['min_correlation']:g}): other kit, other protocol or a failed capture"
+    ),
+    "cnv_reference_shared_loss": lambda p: (
+        f"targeted data: {p['targets']} target(s) not judged"
+        + (f" ({_join(p['exons'])})" if p.get("exons") else "")
+        + f": 40% or more of the run's {p['samples']} other samples of this design have markedly lower depth "
+        "there (a deletion shared in the run, e.g. a family), so no reference says which depth is two copies; "
+        "add unrelated samples"
+    ),
+    "cnv_capture_inferred": lambda p: (
+        f"capture (exome/panel) data inferred from coverage: depth on the exons {p['ratio']:.1f}x the depth "
+        "between them; no targets BED given, so the design is taken as the exons of the resources"
+    ),
+    "cnv_targets_whole_genome": lambda p: (
+        f"a targets BED is configured but this sample's coverage is whole-genome-like (depth on targets "
+        f"{p['ratio']:.1f}x the depth between them): analysed as whole-genome data"
+    ),
     "cnv_gene_not_called": lambda p: (
         f"{p['gene']}: copy number not called, posterior quality {p['quality']:.1f} < {p['min_quality']:g}"
         + (f" ({p['junction_reads']} junction reads)" if p.get("junction_reads") is not None else "")

@@ -48,13 +48,17 @@ rule callable_regions:
         min_mapq=cfg("calling", "min_mapq"),
         min_baseq=cfg("calling", "min_baseq"),
         splice_bp=cfg("callable", "splice_bp"),
+        max_depth=cfg("calling", "max_depth"),
+        duplicates=lambda wc: (
+            [] if cfg("calling", "remove_duplicates") else ["--keep-duplicates"]
+        ),
     shell:
         "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper callable "
         "--bam {input.bam:q} --reference {input.ref:q} "
         "--cds {input.cds:q} --targets {input.targets:q} --min-depth {params.min_depth:q} "
         "--min-depth-hemizygous {params.min_depth_hemizygous:q} --min-alt-reads {params.min_alt_reads:q} "
         "--min-mapq {params.min_mapq:q} --min-baseq {params.min_baseq:q} --splice-bp {params.splice_bp:q} "
-        "--out-bed {output.bed:q} --out-tsv {output.tsv:q} --out-json {output.json:q} > {log:q} 2>&1"
+        "--max-depth {params.max_depth:q} {params.duplicates:q} --out-bed {output.bed:q} --out-tsv {output.tsv:q} --out-json {output.json:q} > {log:q} 2>&1"
 
 
 rule call_variants:

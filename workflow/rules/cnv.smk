@@ -4,8 +4,11 @@ rule cnv_count:
         bam="results/locus/{sample}.bam",
         bai="results/locus/{sample}.bam.bai",
         res=f"{LOCUS_RES}/build.json",
+        design=[config["targets"]] if config.get("targets") else [],
     output:
-        "results/cnv/{sample}.counts.tsv",
+        counts="results/cnv/{sample}.counts.tsv",
+        targets="results/cnv/{sample}.targets.tsv",
+        capture="results/cnv/{sample}.capture.json",
     log:
         "logs/cnv/{sample}.count.log",
     benchmark:
@@ -24,15 +27,24 @@ rule cnv_count:
         res=lambda wc, input: os.path.dirname(input.res),
         bin_size=cfg("cnv", "bin_size"),
         min_mapq=cfg("cnv", "min_mapq"),
+        design=lambda wc, input: (
+            ["--targets-bed", input.design[0]] if input.design else []
+        ),
+        duplicates=lambda wc: (
+            [] if cfg("calling", "remove_duplicates") else ["--keep-duplicates"]
+        ),
     shell:
         "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper cnv-count "
         "--bam {input.bam:q} --reference {input.ref:q} --resources {params.res:q} "
-        "--bin-size {params.bin_size:q} --min-mapq {params.min_mapq:q} --out {output:q} > {log:q} 2>&1"
+        "--bin-size {params.bin_size:q} --min-mapq {params.min_mapq:q} --out {output.counts:q} "
+        "{params.design:q} --targets-out {output.targets:q} "
+        "--capture-out {output.capture:q} {params.duplicates:q} > {log:q} 2>&1"
 
 
 checkpoint cnv_mode:
     input:
         counts="results/cnv/{sample}.counts.tsv",
+        capture="results/cnv/{sample}.capture.json",
         res=f"{LOCUS_RES}/build.json",
     output:
         "results/cnv/{sample}.mode.txt",
@@ -55,7 +67,7 @@ checkpoint cnv_mode:
         res=lambda wc, input: os.path.dirname(input.res),
     shell:
         "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper cnv-mode "
-        "--counts {input.counts:q} --resources {params.res:q} "
+        "--counts {input.counts:q} --capture {input.capture:q} --resources {params.res:q} "
         "--mode {params.mode:q} --out {output:q} > {log:q} 2>&1"
 
 
@@ -78,15 +90,38 @@ rule cnv_cohort:
         "printf '%s\\n' {input:q} > {output:q} 2> {log:q}"
 
 
+rule cnv_cohort_targets:
+    input:
+        targets=expand("results/cnv/{sample}.targets.tsv", sample=sorted(SAMPLES)),
+        capture=expand("results/cnv/{sample}.capture.json", sample=sorted(SAMPLES)),
+    output:
+        "results/cnv/cohort.targets.list",
+    log:
+        "logs/cnv/cohort.targets.log",
+    benchmark:
+        "benchmarks/cnv/cohort.targets.tsv"
+    conda:
+        "../../envs/tools.yaml"
+    threads: 1
+    resources:
+        mem_mb=200,
+        runtime=5,
+    shell:
+        "printf '%s\\n' {input.targets:q} > {output:q} 2> {log:q}"
+
+
 rule cnv_call:
     input:
         res=f"{LOCUS_RES}/build.json",
         ref=REF,
         counts="results/cnv/{sample}.counts.tsv",
+        targets="results/cnv/{sample}.targets.tsv",
+        capture="results/cnv/{sample}.capture.json",
         mode="results/cnv/{sample}.mode.txt",
         cohort=get_cnv_cohort,
         bam="results/locus/{sample}.bam",
         bai="results/locus/{sample}.bam.bai",
+        panel=[config["panel_of_normals"]] if config.get("panel_of_normals") else [],
     output:
         bins="results/cnv/{sample}.bins.tsv",
         segments="results/cnv/{sample}.segments.tsv",
@@ -113,8 +148,10 @@ rule cnv_call:
             ["--cohort-list", *input.cohort] if input.cohort else []
         ),
         prefix=lambda wc, output: output.json[: -len(".cnv.json")],
+        panel=lambda wc, input: ["--panel", input.panel[0]] if input.panel else [],
     shell:
         "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper cnv-call "
-        "--counts {input.counts:q} {params.cohort:q} "
+        "--counts {input.counts:q} {params.cohort:q} --decided-mode {input.mode:q} "
+        "--targets-counts {input.targets:q} --capture {input.capture:q} {params.panel:q} "
         "--bam {input.bam:q} --reference {input.ref:q} --resources {params.res:q} --mode {params.mode:q} "
         "--sample {wildcards.sample:q} --out-prefix {params.prefix:q} > {log:q} 2>&1"

@@ -222,11 +222,12 @@ def get_cnv_cohort(wildcards):
     """
     mode_file = checkpoints.cnv_mode.get(sample=wildcards.sample).output[0]
     with open(mode_file) as handle:
-        return (
-            ["results/cnv/cohort.counts.list"]
-            if handle.read().strip() == "cohort"
-            else []
-        )
+        mode = handle.read().strip()
+    lists = {
+        "cohort": "results/cnv/cohort.counts.list",
+        "targeted": "results/cnv/cohort.targets.list",
+    }
+    return [lists[mode]] if mode in lists else []
 
 
 def get_final_outputs():

@@ -18,12 +18,12 @@ rule sample_sites:
     params:
         python=PYTHON,
         pythonpath=PACKAGE_DIR,
-        sites=SAMPLE_SITES,
+        sites=["--sites", SAMPLE_SITES] if SAMPLE_SITES else [],
         min_mapq=cfg("calling", "min_mapq"),
         min_baseq=cfg("calling", "min_baseq"),
     shell:
         "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper sample-sites "
-        "--input {input.aln:q} --reference {input.ref:q} --sites {params.sites:q} "
+        "--input {input.aln:q} --reference {input.ref:q} {params.sites:q} "
         "--min-mapq {params.min_mapq:q} --min-baseq {params.min_baseq:q} --out {output:q} > {log:q} 2>&1"
 
 

@@ -241,7 +241,13 @@ def test_json_keys(tmp_path, reference):
         assert key in report
     assert report["min_depth_hemizygous"] == 3 and report["min_alt_reads"] == 3 and report["splice_bp"] == 2
     assert report["detection_power"] == {"heterozygous": 0.9453, "hemizygous": 0.9703}
-    assert report["read_filter"] == {"min_mapq": 20, "min_baseq": 20, "skip_flags": 0x704, "count_orphans": False}
+    assert report["read_filter"] == {
+        "min_mapq": 20,
+        "min_baseq": 20,
+        "skip_flags": 0x704,
+        "count_orphans": False,
+        "max_depth": 10000,
+    }
     assert set(report["exons"][0]) >= {"callable", "callable_hemizygous"}
     header = (tmp_path / "c.tsv").read_text().splitlines()[0].split("\t")
     assert header[-1] == "callable_hemizygous"

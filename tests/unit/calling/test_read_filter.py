@@ -22,7 +22,7 @@ def segment(flag: int = 0x1 | 0x2 | 0x40, mapq: int = 60) -> pysam.AlignedSegmen
 def test_default_is_mpileup_default():
     assert MPILEUP_SKIP_FLAGS == 0x4 | 0x100 | 0x200 | 0x400
     rf = ReadFilter()
-    assert rf.mpileup_args() == ["-q", "20", "-Q", "20", "--skip-any-set", str(0x704)]
+    assert rf.mpileup_args() == ["-q", "20", "-Q", "20", "--skip-any-set", str(0x704), "-d", "10000"]
     assert ReadFilter(count_orphans=True).mpileup_args()[-1] == "-A"
     assert CallingParams(min_mapq=30, min_baseq=13).read_filter == ReadFilter(min_mapq=30, min_baseq=13)
 

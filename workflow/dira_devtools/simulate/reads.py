@@ -104,15 +104,19 @@ def _sample_fragments(
     windows: np.ndarray | None,
     gc_peak: float,
     gc_width: float,
+    efficiency: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Draw ``n_target`` accepted fragments (starts, lengths) on one haplotype sequence.
 
-    ``windows`` (k, 2) 0-based half-open capture intervals in haplotype coordinates, or None for WGS.
+    ``windows`` (k, 2) 0-based half-open capture intervals in haplotype coordinates, or None for WGS;
+    ``efficiency`` (k,) each window's relative capture efficiency (None: all equal).
     """
     starts, lengths = [], []
     have, drawn, est = 0, 0, 0.8
     if windows is not None:
         weights = (windows[:, 1] - windows[:, 0] + FRAGMENT_MEAN - 1).astype(float)
+        if efficiency is not None:
+            weights = weights * efficiency
         cum_w = np.cumsum(weights) / weights.sum()
     while have < n_target:
         m = int((n_target - have) / max(est, 0.05) * 1.1) + 64
@@ -224,13 +228,15 @@ def simulate_reads(
     gc_bias: bool = True,
     truth_tsv: str | Path | None = None,
     compresslevel: int = 1,
+    target_efficiency: Sequence[float] | None = None,
 ) -> ReadStats:
     """Simulate Illumina-like 2x``read_length`` paired-end reads from haplotype sequences.
 
     ``haplotypes``: one mapping contig -> :class:`HapSeq` (or plain sequence) per haplotype (usually two);
     each haplotype gets ``depth / len(haplotypes)`` read depth. ``mode`` "wgs" draws fragments along whole
     contigs; "exome" only fragments overlapping ``targets`` (0-based half-open reference intervals, padded
-    already; see :func:`capture_targets`), with the depth reached on the targets. Fragment GC decides
+    already; see :func:`capture_targets`), with the depth reached on the targets on average, each target
+    weighted by ``target_efficiency`` (one per target; None: all equal). Fragment GC decides
     acceptance (:func:`gc_acceptance`, with a per-sample random peak/width). Reads are written in random
     order as gzip FASTQ named ``{sample}:{n}`` (same name in R1 and R2); ``truth_tsv`` (optional, gzip)
     records each pair's origin (contig, haplotype, 1-based reference span of the fragment, R1 strand).
@@ -254,16 +260,21 @@ def simulate_reads(
         for h, hap in enumerate(haps):
             hs = hap[contig]
             length = hs.seq.size
-            windows = None
+            windows = eff = None
             if mode == "exome":
                 iv = np.array([(s, e) for c, s, e in targets if c == contig], dtype=np.int64).reshape(-1, 2)
                 if iv.size == 0:
                     continue
                 hw = np.stack([hs.ref_to_hap(iv[:, 0]), hs.ref_to_hap(iv[:, 1])], axis=1)
-                windows = hw[hw[:, 1] > hw[:, 0]]
+                kept = hw[:, 1] > hw[:, 0]
+                windows = hw[kept]
                 if windows.size == 0:
                     continue
-                span = float((windows[:, 1] - windows[:, 0] + FRAGMENT_MEAN - 1).sum())
+                eff = np.ones(len(windows))
+                if target_efficiency is not None:  # per target, shared by the samples of one design
+                    eff = np.array([x for (c, _, _), x in zip(targets, target_efficiency, strict=True) if c == contig])
+                    eff = eff[kept]
+                span = float(((windows[:, 1] - windows[:, 0] + FRAGMENT_MEAN - 1) * eff).sum())
             else:
                 span = float(length)
             n_target = int(round(depth_hap * span / (2 * read_length)))
@@ -272,7 +283,7 @@ def simulate_reads(
             gc_cum = None
             if gc_bias:
                 gc_cum = np.concatenate(([0], np.cumsum((hs.seq == 1) | (hs.seq == 2), dtype=np.int64)))
-            starts, lens, drawn = _sample_fragments(rng, length, gc_cum, n_target, windows, gc_peak, gc_width)
+            starts, lens, drawn = _sample_fragments(rng, length, gc_cum, n_target, windows, gc_peak, gc_width, eff)
             candidates += drawn
             g_ids.append(np.full(starts.size, len(groups), dtype=np.int32))
             g_starts.append(starts)
@@ -433,12 +444,14 @@ def simulate_sample(
     out_prefix: str | Path,
     sample: str,
     truth_tsv: bool = False,
+    target_efficiency: Sequence[float] | None = None,
 ) -> tuple[Path, Path]:
     """Simulate one sample: apply each haplotype's edits to ``reference`` and write
     ``{out_prefix}_R1.fastq.gz`` / ``_R2`` (and ``{out_prefix}.origins.tsv.gz`` if ``truth_tsv``).
 
     ``haplotypes``: usually two lists of :class:`Edit` (``[[], []]`` = reference genotype).
-    ``mode``: "wgs" or "exome" (panel of :func:`capture_targets`).
+    ``mode``: "wgs" or "exome" (panel of :func:`capture_targets`); ``target_efficiency`` one relative capture
+    efficiency per :func:`capture_targets` interval (shared by the samples of a design; None: all equal).
     """
     ref = load_reference(reference)
     haps = [apply_edits(ref, edits) for edits in haplotypes]
@@ -446,5 +459,16 @@ def simulate_sample(
     fq1 = Path(f"{out_prefix}_R1.fastq.gz")
     fq2 = Path(f"{out_prefix}_R2.fastq.gz")
     origins = Path(f"{out_prefix}.origins.tsv.gz") if truth_tsv else None
-    simulate_reads(haps, depth, fq1, fq2, sample, seed, mode=mode, targets=targets, truth_tsv=origins)
+    simulate_reads(
+        haps,
+        depth,
+        fq1,
+        fq2,
+        sample,
+        seed,
+        mode=mode,
+        targets=targets,
+        truth_tsv=origins,
+        target_efficiency=target_efficiency,
+    )
     return fq1, fq2

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
 import os
 import tempfile
 from pathlib import Path
@@ -22,6 +21,7 @@ import pysam
 from dira_genotyper.calling.caller import mpileup
 from dira_genotyper.calling.read_filter import MPILEUP_SKIP_FLAGS, ReadFilter
 from dira_genotyper.locus import read_bed
+from dira_genotyper.stats import binomial_cdf
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +44,7 @@ def detection_power(depth: int, allele_fraction: float, min_alt_reads: int) -> f
         return 1.0
     if depth < min_alt_reads:
         return 0.0
-    below = sum(
-        math.comb(depth, k) * allele_fraction**k * (1 - allele_fraction) ** (depth - k) for k in range(min_alt_reads)
-    )
-    return max(0.0, min(1.0, 1.0 - below))
+    return max(0.0, min(1.0, 1.0 - binomial_cdf(min_alt_reads - 1, depth, allele_fraction)))
 
 
 def required_depth(allele_fraction: float, min_alt_reads: int, power: float, max_depth: int = 10000) -> int:
@@ -101,7 +98,7 @@ def per_base_depth(
                 ignore_orphans=not read_filter.count_orphans,
                 min_base_quality=0,
                 ignore_overlaps=True,
-                max_depth=100000,
+                max_depth=read_filter.max_depth,
             ):
                 i = column.reference_pos - start
                 for pileup_read in column.pileups:
@@ -175,15 +172,23 @@ def callable_report(
     min_alt_reads: int = 3,
     skip_flags: int = MPILEUP_SKIP_FLAGS,
     count_orphans: bool = False,
+    max_depth: int = 10000,
 ) -> dict:
     """Callable/uncallable intervals over the targets; per-exon coverage; callable fraction of CDS +/- splice.
 
     ``min_mapq``/``min_baseq`` (with ``skip_flags``, ``count_orphans``) are the caller's read filter (config
     ``calling``): a base is counted only if bcftools mpileup would use it. ``min_depth`` is the threshold for
     two copies (heterozygous variant), ``min_depth_hemizygous`` (None: derived, :func:`hemizygous_min_depth`)
-    for one copy; ``reference`` enables BAQ, as mpileup applies it.
+    for one copy; ``reference`` enables BAQ, as mpileup applies it. ``max_depth`` is the caller's ``-d`` (config
+    ``calling.max_depth``): the pileup here stops at the same number of reads per position.
     """
-    read_filter = ReadFilter(min_mapq=min_mapq, min_baseq=min_baseq, skip_flags=skip_flags, count_orphans=count_orphans)
+    read_filter = ReadFilter(
+        min_mapq=min_mapq,
+        min_baseq=min_baseq,
+        skip_flags=skip_flags,
+        count_orphans=count_orphans,
+        max_depth=max_depth,
+    )
     min_depth_hemi = hemizygous_min_depth(min_alt_reads, min_depth_hemizygous, min_depth, min_baseq)
     power = {
         "heterozygous": round(detection_power(min_depth, HETEROZYGOUS_ALLELE_FRACTION, min_alt_reads), 4),
@@ -316,6 +321,12 @@ def add_callable_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-mapq", type=int, default=20, help="calling.min_mapq (mpileup -q)")
     p.add_argument("--min-baseq", type=int, default=20, help="calling.min_baseq (mpileup -Q)")
     p.add_argument("--splice-bp", type=int, default=2)
+    p.add_argument("--max-depth", type=int, default=10000, help="calling.max_depth (mpileup -d)")
+    p.add_argument(
+        "--keep-duplicates",
+        action="store_true",
+        help="count duplicate-flagged reads (calling.remove_duplicates: false, amplicon panels)",
+    )
     p.add_argument("--out-bed", required=True)
     p.add_argument("--out-tsv", required=True)
     p.add_argument("--out-json", required=True)
@@ -337,6 +348,8 @@ def run_callable(args: argparse.Namespace) -> int:
         reference=args.reference,
         min_depth_hemizygous=hemi,
         min_alt_reads=args.min_alt_reads,
+        skip_flags=ReadFilter.for_calling(remove_duplicates=not args.keep_duplicates).skip_flags,
+        max_depth=args.max_depth,
     )
     log.info(
         "callable fraction of CDS +/- %s bp: %.3f; uncallable exons: %s (one-copy threshold %d: %s)",

@@ -48,11 +48,13 @@ class CallingParams:
     min_alt_reads: int = 3
     min_allele_balance: float = 0.15
     max_strand_bias: float = 60.0
+    max_depth: int = 10000
+    remove_duplicates: bool = True
 
     @property
     def read_filter(self) -> ReadFilter:
         """The reads and bases the caller uses; the callable step counts with the same filter."""
-        return ReadFilter(min_mapq=self.min_mapq, min_baseq=self.min_baseq)
+        return ReadFilter.for_calling(self.min_mapq, self.min_baseq, self.max_depth, self.remove_duplicates)
 
 
 FILTERS = {
@@ -409,9 +411,6 @@ def filter_reasons(
     return reasons
 
 
-MPILEUP_MAX_DEPTH = 10000  # mpileup -d: reads per position the caller looks at
-
-
 def mpileup(reference: str, regions_bed: str, read_filter: ReadFilter, bam: str, out: str, *extra: str) -> None:
     """bcftools mpileup as the caller runs it (same read filter, BAQ, max depth)."""
     pysam.bcftools.mpileup(
@@ -421,8 +420,6 @@ def mpileup(reference: str, regions_bed: str, read_filter: ReadFilter, bam: str,
         "-R",
         regions_bed,
         *read_filter.mpileup_args(),
-        "-d",
-        str(MPILEUP_MAX_DEPTH),
         *extra,
         "-o",
         out,

@@ -7,7 +7,11 @@
 * reads with MAPQ below ``-q``,
 * paired reads without the proper-pair flag ("orphans", anomalous pairs) unless ``-A`` (``count_orphans``),
 
-and, within a kept read, bases with (BAQ-adjusted) quality below ``-Q``. :meth:`ReadFilter.passes` is the
+and, within a kept read, bases with (BAQ-adjusted) quality below ``-Q``; at most ``-d`` reads per position are
+looked at (bcftools' default of 250 would cap panel and exome depth: ``max_depth``, default 10,000, is passed to
+mpileup and to the callable step's pileup alike). Amplicon panels keep duplicates (``FDUP`` left out of the skip
+flags, :meth:`ReadFilter.for_calling`): every read of an amplicon starts at the same base, so duplicate marking
+would remove nearly all of them. :meth:`ReadFilter.passes` is the
 alignment-level part, :meth:`ReadFilter.base_passes` the base-level part and :meth:`ReadFilter.mpileup_args`
 the matching mpileup options.
 """
@@ -30,6 +34,15 @@ class ReadFilter:
     min_baseq: int = 20
     skip_flags: int = MPILEUP_SKIP_FLAGS
     count_orphans: bool = False
+    max_depth: int = 10000
+
+    @classmethod
+    def for_calling(
+        cls, min_mapq: int = 20, min_baseq: int = 20, max_depth: int = 10000, remove_duplicates: bool = True
+    ) -> ReadFilter:
+        """The filter of config ``calling``: duplicates skipped unless ``remove_duplicates`` is false (amplicons)."""
+        flags = MPILEUP_SKIP_FLAGS if remove_duplicates else MPILEUP_SKIP_FLAGS & ~FDUP
+        return cls(min_mapq=min_mapq, min_baseq=min_baseq, skip_flags=flags, max_depth=max_depth)
 
     def passes(self, read: pysam.AlignedSegment) -> bool:
         """Alignment-level filter: mapped, no skip flag, MAPQ >= min_mapq, and a proper pair when paired
@@ -44,6 +57,7 @@ class ReadFilter:
     def mpileup_args(self) -> list[str]:
         """The bcftools mpileup options that apply this filter."""
         args = ["-q", str(self.min_mapq), "-Q", str(self.min_baseq), "--skip-any-set", str(self.skip_flags)]
+        args += ["-d", str(self.max_depth)]
         return args + (["-A"] if self.count_orphans else [])
 
     def to_dict(self) -> dict:

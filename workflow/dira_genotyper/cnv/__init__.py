@@ -3,10 +3,11 @@
 DIRA is caused by loss of both IL1RN copies, often through a ~175 kb founder deletion of the cluster. The
 caller counts depth in bins over the extraction window (IL1RN and every cluster exon in a bin of its own),
 normalises it against control regions of the same sample (WGS) or against other samples of the run
-(exome/panel), and decides the copy number of every bin with a hidden Markov model whose posterior gives
-each gene, exon and deletion a Phred-scaled quality. Weak evidence is a no-call with a reason, never a 2:
-a two-copy call must rule out a deletion of >= 1 kb with the sample's own depth and, given the BAM, with
-the junction reads such a deletion would leave (split/clipped reads, long-insert pairs).
+(exome/panel: per capture target, see ``reference``), and decides the copy number of every bin with a hidden
+Markov model whose posterior gives each gene, exon and deletion a Phred-scaled quality. Weak evidence is a
+no-call with a reason, never a 2: a two-copy call must rule out a deletion of >= 1 kb with the sample's own
+depth and, given the BAM, with the junction reads such a deletion would leave (split/clipped reads,
+long-insert pairs).
 
 Coordinates: BED files and pysam are 0-based half-open; every TSV, JSON and VCF written here is 1-based
 inclusive (as are genes.tsv and exons.tsv).
@@ -24,6 +25,10 @@ Package map (each module owns one concern; this module re-exports the names call
 - ``segments``: the calls (segments, exons, genes, deletions) and their two-copy finalisation
 - ``reads``: read evidence given the BAM (breakpoints, junction-found deletions, reconciliation)
 - ``io``: TSV, bedGraph, VCF and JSON writers and the counts reader
+- ``targets``: capture data: the design's targets, counts and capture QC per target, capture detection
+- ``reference``: targeted copy number against the run's other samples (reference choice, ratios, calls)
+- ``exon_test``: per-exon copy number of IL1RN and IL36RN on capture data; one allele never split
+- ``targeted_cli``: the targeted parts of ``cnv-count``, ``cnv-mode``, ``cnv-call``
 - ``cli``: ``cnv-count``, ``cnv-mode``, ``cnv-call``
 """
 

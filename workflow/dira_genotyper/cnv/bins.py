@@ -94,10 +94,10 @@ def _bin_gc(fasta: pysam.FastaFile, chrom: str, starts0: np.ndarray, ends: np.nd
 
 
 def _span_coverage(
-    bam: pysam.AlignmentFile, chrom: str, start: int, end: int, min_mapq: int
+    bam: pysam.AlignmentFile, chrom: str, start: int, end: int, min_mapq: int, skip_flags: int = MPILEUP_SKIP_FLAGS
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per-base depth over [start, end), the sorted start/end of every counted alignment and of every
-    alignment skipped only for its MAPQ."""
+    alignment skipped only for its MAPQ (alignments with a `skip_flags` flag are not counted)."""
     n = end - start
     block_starts: list[int] = []
     block_ends: list[int] = []
@@ -106,7 +106,7 @@ def _span_coverage(
     low_starts: list[int] = []
     low_ends: list[int] = []
     for read in bam.fetch(chrom, start, end):
-        if read.flag & MPILEUP_SKIP_FLAGS:
+        if read.flag & skip_flags:
             continue
         if read.mapping_quality < min_mapq:
             low_starts.append(read.reference_start)

@@ -28,6 +28,10 @@ def _log_emissions(
         sd = np.sqrt(sd**2 + np.asarray(extra_sd, dtype=float) ** 2)
     var = kappa * (poisson_mean[None, :] / expected_reads[:, None] + (means[None, :] * sd[:, None]) ** 2)
     var = np.maximum(var, 1e-6)
+    # No reads at all is two-copy-like for none and CN 0 for every depth: without a floor on the CN 0 spread,
+    # a deep target's ratio of 0.0001 lies many sd from the mismapped-read mean `cn0_ratio` and every state
+    # falls to the floor below, leaving the call to the prior (targeted data at panel depth).
+    var[:, 0] = np.maximum(var[:, 0], params.cn0_min_sd**2)
     r = np.clip(ratio, 0, None)[:, None]
 
     def gauss(v: np.ndarray) -> np.ndarray:

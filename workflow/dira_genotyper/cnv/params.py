@@ -19,6 +19,7 @@ class CnvParams:
     outlier_weight: float = 1e-3  # share of bins whose depth follows no copy number (mapping artefacts)
     outlier_scale: float = 5.0  # their spread, in units of the model's standard deviation
     cn0_ratio: float = 0.02  # depth ratio left in a homozygous deletion by mismapped reads
+    cn0_min_sd: float = 0.0  # floor of the CN 0 ratio's sd (targeted data: `targeted_cn0_min_sd`)
     systematic_sd: float = 0.02  # depth noise that does not shrink with more reads
     # Below this median control-bin depth the count model itself is unsafe: a 1 kb bin at one copy then
     # expects < 30 reads (0.5 * depth * (1000 + 150) / 150), where the Gaussian approximation of the
@@ -62,6 +63,38 @@ class CnvParams:
     control_max_repeat: float = 0.5
     control_max_low_mapq: float = 0.2
     low_mapq_sd: float = 0.5
+    # Targeted data (exome/panel; cnv/reference.py): the reference is the run's other samples of the same
+    # design. At least `min_reference` of them (fewer leaves a carrier in the reference able to hide a
+    # deletion), at most `max_reference` chosen, their mean correlation of per-target log depth with the
+    # sample at least `min_reference_correlation`. A reference sample's value at a target more than
+    # `reference_outlier` (log) from the pool's is left out there (a deletion it carries); pool values more
+    # than `dispersion_clip` from the median are no dispersion. Per-target dispersion is shrunk toward the
+    # median target's with the weight of `dispersion_prior_weight` samples; the calibration factor is at least
+    # `min_kappa`. The HMM's chance of a copy-number change between two targets is
+    # `targeted_transition_prob` (ExomeDepth's 1e-4): it finds runs of targets, and one discordant target
+    # inside a run does not break it; single exons of IL1RN/IL36RN are the per-exon test's (cnv/exon_test.py).
+    # A target's dispersion is its own, so the share of targets following no copy number
+    # (`targeted_outlier_weight`) is small: the genome bins' 1e-3 would cap one target's evidence near 7 nats.
+    # Targets of one contig closer than `targeted_region_gap` form one region (a deletion is a run of them).
+    # The two-copy test of an exon excludes a deletion of its own target(s) (min_test_bp 1): a deletion inside
+    # a target is not excludable on depth.
+    min_reference: int = 3
+    max_reference: int = 15
+    min_reference_correlation: float = 0.9
+    reference_outlier: float = 0.35
+    dispersion_prior_weight: float = 10.0
+    dispersion_clip: float = 0.5  # log ratio from the pool's median beyond which a value is no dispersion
+    # A loss the run shares: at a target where `max_shared_loss` or more of the reference samples lie
+    # `shared_loss_drop` (log; 0.5 ~ a ratio of 0.6) below the pool's top, the pool's median may be one copy
+    # and a carrier would look like two copies: no ratio there (cnv_reference_shared_loss).
+    shared_loss_drop: float = 0.5
+    max_shared_loss: float = 0.4
+    min_kappa: float = 0.8
+    min_targets: int = 10
+    targeted_transition_prob: float = 1e-4
+    targeted_outlier_weight: float = 1e-8
+    targeted_cn0_min_sd: float = 0.02  # an empty target at 1,000x is CN 0, not "no state fits" (hmm.py)
+    targeted_region_gap: int = 1_000_000
 
 
 def phred(p_wrong: float) -> float:

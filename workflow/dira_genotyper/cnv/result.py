@@ -111,6 +111,8 @@ class CnvResult:
     # before their two-copy test (see `_finalise_calls`).
     log_emissions: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
     call_specs: list[_CallSpec] = field(default_factory=list, repr=False)
+    # Additive JSON sections (targeted data: "capture" evidence and QC, "reference" samples and correlation).
+    extra: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
         out = {
@@ -123,6 +125,7 @@ class CnvResult:
             "exons": [dict(e) for e in self.exons],
             "deletions": [d.to_json() for d in self.deletions],
         }
+        out.update({k: v for k, v in self.extra.items() if v is not None})
         if self.sample is not None:
             out = {"sample": self.sample, **out}
         return out

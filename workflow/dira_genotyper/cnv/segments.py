@@ -90,15 +90,19 @@ def call_copy_number(
     cohort: list[pd.DataFrame] | None = None,
     params: CnvParams | None = None,
     sample: str | None = None,
+    targeted: bool | None = None,
 ) -> CnvResult:
-    """Copy number per bin, exon, gene and deletion segment, with Phred qualities and no-call reasons."""
+    """Copy number per bin, exon, gene and deletion segment, with Phred qualities and no-call reasons.
+
+    `targeted`: whether the data are capture data, when the caller knows (the capture evidence of
+    cnv-count); None judges it from the bins (`looks_targeted`)."""
     params = params or CnvParams()
     cohort = list(cohort or [])
     res = load_resources(resources_dir)
     counts = counts_df.reset_index(drop=True)
     if mode not in ("auto", "single", "cohort"):
         raise InputError(f"--mode {mode!r} is not one of auto, single, cohort")
-    targeted = looks_targeted(counts, res, params)
+    targeted = looks_targeted(counts, res, params) if targeted is None else targeted
     mask = bin_mask(counts, res, params)
     if mode == "auto":
         mode = "cohort" if targeted and len(cohort) >= params.min_cohort else "single"
@@ -134,7 +138,10 @@ def _decide(
     params: CnvParams,
     sample: str | None,
     mask: _BinMask | None = None,
+    region_gap: int = 0,
 ) -> CnvResult:
+    """Calls from normalised depth. Bins of one contig with at most `region_gap` bp between them form one
+    region (0: only touching bins, genome bins; targeted data joins the targets of a contig)."""
     valid = np.isfinite(norm.ratio) & np.isfinite(norm.expected_reads) & (norm.expected_reads > 0)
     chroms = counts["chrom"].to_numpy()
     starts, ends = counts["start"].to_numpy(), counts["end"].to_numpy()
@@ -145,7 +152,7 @@ def _decide(
     normal = 2
     # Region number of every bin: bins of one contig that touch belong to one region.
     new_region = np.ones(len(counts), dtype=bool)
-    new_region[1:] = (chroms[1:] != chroms[:-1]) | (starts[1:] != ends[:-1] + 1)
+    new_region[1:] = (chroms[1:] != chroms[:-1]) | (starts[1:] > ends[:-1] + 1 + region_gap)
     region = np.cumsum(new_region)
     for chrom in res.contigs:
         idx = np.flatnonzero((chroms == chrom) & valid)

@@ -9,12 +9,12 @@ LoF or uncertain allele as a blocker, never as a clean answer.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 
 from dira_genotyper.annotation.pvs1 import VERY_STRONG, Layout, Pvs1, coding_loss, exon_skip, splice_sites_in
 from dira_genotyper.interpretation.gene_state import Callability, GeneModel
 from dira_genotyper.reasons import Reason
+from dira_genotyper.stats import binomial_cdf
 
 LOF_CLASSES = ("pathogenic", "likely_pathogenic")
 REPORTED_CLASSES = ("pathogenic", "likely_pathogenic", "uncertain")
@@ -45,7 +45,7 @@ def _filters(variant: dict) -> list[str]:
 
 
 def _binomial_cdf(k: int, n: int, p: float) -> float:
-    return sum(math.comb(n, i) * p**i * (1 - p) ** (n - i) for i in range(0, k + 1))
+    return binomial_cdf(k, n, p)  # log space: the plain sum overflows at panel depth (> ~1,030 reads)
 
 
 def mosaic_flag_p(alt_depth: int, depth: int, fraction: float | None = None) -> float | None:

@@ -104,6 +104,7 @@ def build_report(
             "cnv_status": cnv.get("status", "no_call"),
             "sex": sex,
             "input_kind": checked["kind"],
+            **capture_qc(cnv),
         },
         "exon_coverage": _exon_coverage(coverage.get("exons", []), interp.exon_callability),
         "other_variants": interp.other_variants,
@@ -151,6 +152,20 @@ def gene_coverage(coverage: dict, gene: str) -> dict:
 def gene_variants(variants: list[dict], gene: str, target: str) -> list[dict]:
     """The annotated records named on ``gene``'s transcript (records without a gene belong to the target)."""
     return [v for v in variants if v.get("gene", target) == gene]
+
+
+def capture_qc(cnv: dict) -> dict:
+    """qc.capture of a sample called in targeted mode (exome/panel): design, capture QC and the reference."""
+    capture = cnv.get("capture")
+    if not capture:
+        return {}
+    reference = cnv.get("reference") or {}
+    keys = ("design", "ratio", "on_target_fraction", "fold_80_base_penalty", "duplicate_fraction")
+    keys += ("mean_target_depth", "pct_targets_ge_20x", "n_targets")
+    out = {k: capture.get(k) for k in keys}
+    out["reference_samples"] = list(reference.get("samples", []))
+    out["reference_correlation"] = list(reference.get("correlation", []))
+    return {"capture": out}
 
 
 def exon_copy_numbers(cnv: dict, gene: str) -> list[dict]:

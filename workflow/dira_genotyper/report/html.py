@@ -241,6 +241,27 @@ def _qc(report: dict) -> dict:
         "cnv_status": qc.get("cnv_status"),
         "sex": qc.get("sex"),
         "input_kind": qc.get("input_kind"),
+        "capture": _capture(qc.get("capture")),
+    }
+
+
+def _capture(capture: dict | None) -> dict | None:
+    """Capture QC rows of a targeted (exome/panel) sample; None for whole-genome data."""
+    if not capture:
+        return None
+    refs = capture.get("reference_samples") or []
+    corr = capture.get("reference_correlation") or []
+    return {
+        "design": "capture BED (config targets)"
+        if capture.get("design") == "bed"
+        else "inferred from coverage (exons)",
+        "ratio": num(capture.get("ratio"), 1, "×"),
+        "on_target_fraction": pct(capture.get("on_target_fraction")),
+        "fold_80_base_penalty": num(capture.get("fold_80_base_penalty"), 2),
+        "duplicate_fraction": pct(capture.get("duplicate_fraction")),
+        "mean_target_depth": num(capture.get("mean_target_depth"), 1, "×"),
+        "pct_targets_ge_20x": num(capture.get("pct_targets_ge_20x"), 1, "%"),
+        "reference": f"{len(refs)} samples, correlation {min(corr):.3f}-{max(corr):.3f}" if corr else "none",
     }
 
 

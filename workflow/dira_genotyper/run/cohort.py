@@ -32,9 +32,14 @@ COLUMNS = [
     "sex_inferred",
     "contamination",
     "failed_reason",
+    # capture QC (exome/panel samples in targeted mode; empty otherwise)
+    "on_target_fraction",
+    "fold_80_base_penalty",
+    "duplicate_fraction",
 ]
 
 FAILED = "failed"
+CAPTURE_COLUMNS = ("on_target_fraction", "fold_80_base_penalty", "duplicate_fraction")
 
 #: MultiQC column headers: title, description and display options for each column after "sample".
 MULTIQC_HEADERS = {
@@ -109,6 +114,31 @@ MULTIQC_HEADERS = {
         "title": "Failed reason",
         "description": "Why no report was made for this sample (empty when it succeeded)",
     },
+    "on_target_fraction": {
+        "title": "On target",
+        "description": "Capture data: share of the IL-1 window's and control regions' reads on a target",
+        "suffix": "%",
+        "format": "{:,.1f}",
+        "min": 0,
+        "max": 100,
+        "scale": "RdYlGn",
+    },
+    "fold_80_base_penalty": {
+        "title": "Fold-80",
+        "description": "Capture data: fold-80 base penalty (mean target depth / the depth 80% of target bases reach)",
+        "format": "{:,.2f}",
+        "min": 1,
+        "scale": "RdYlGn-rev",
+    },
+    "duplicate_fraction": {
+        "title": "Duplicates",
+        "description": "Capture data: share of the regions' reads flagged duplicate",
+        "suffix": "%",
+        "format": "{:,.1f}",
+        "min": 0,
+        "max": 100,
+        "scale": "OrRd",
+    },
 }
 
 
@@ -155,6 +185,7 @@ def cohort_rows(reports: list[dict], failed: dict[str, str]) -> list[dict]:
             ),
             **_check_cells(report.get("sample_checks")),
             "failed_reason": failed.get(sample, ""),
+            **{k: (qc.get("capture") or {}).get(k) for k in CAPTURE_COLUMNS},
         }
     for sample, reason in failed.items():
         if sample not in rows:
@@ -172,6 +203,7 @@ def cohort_rows(reports: list[dict], failed: dict[str, str]) -> list[dict]:
                 "ditra_alleles": "",
                 **_check_cells(None),
                 "failed_reason": reason or "failed (no reason given)",
+                **dict.fromkeys(CAPTURE_COLUMNS),
             }
     return [rows[s] for s in sorted(rows)]
 
@@ -270,8 +302,8 @@ def portable_text(text: str, cwd: str | Path | None = None) -> str:
 def write_multiqc(path_tsv_mqc: str | Path, rows: list[dict]) -> Path:
     """Write a MultiQC custom-content table (file name must end in ``_mqc.tsv``, e.g. ``dira_mqc.tsv``).
 
-    The callable fraction is written as a percentage for the table; cohort.tsv keeps the 0-1 fraction. Text cells
-    go through :func:`portable_text` (escaped, no absolute paths); cohort.tsv keeps them as they are.
+    Fractions (callable, on target, duplicates) are written as percentages for the table; cohort.tsv keeps 0-1.
+    Text cells go through :func:`portable_text` (escaped, no absolute paths); cohort.tsv keeps them as they are.
     """
     path = Path(path_tsv_mqc)
     if not path.name.endswith("_mqc.tsv"):
@@ -281,8 +313,9 @@ def write_multiqc(path_tsv_mqc: str | Path, rows: list[dict]) -> Path:
     lines.append("\t".join(["Sample", *COLUMNS[1:]]))
     for row in rows:
         values = dict(row)
-        if values.get("callable_fraction_cds") is not None:
-            values["callable_fraction_cds"] = round(100 * values["callable_fraction_cds"], 2)
+        for key in ("callable_fraction_cds", "on_target_fraction", "duplicate_fraction"):
+            if values.get(key) is not None:
+                values[key] = round(100 * values[key], 2)
         lines.append("\t".join(portable_text(_cell(values.get(c))) for c in COLUMNS))
     write_atomic(path, "\n".join(lines) + "\n")
     return path

@@ -58,9 +58,18 @@ def input_digests(sample: dict, reference: str) -> dict:
 
 
 #: Config keys that only say where a file is: the report records the file's content digest instead (the inputs,
-#: the reference, the known-allele tables, the resources, the population VCF), so the same data and settings give
-#: the same report wherever the files sit; where they sat is in `{sample}.run.json`.
-LOCATION_KEYS = ("samples", "reference", "population_vcf", "resources_dir", "known_variants")
+#: the reference, the known-allele tables, the resources, the population VCF, the capture design BED and the
+#: panel of normals), so the same data and settings give the same report wherever the files sit; where they sat
+#: is in `{sample}.run.json`.
+LOCATION_KEYS = (
+    "samples",
+    "reference",
+    "population_vcf",
+    "resources_dir",
+    "known_variants",
+    "targets",
+    "panel_of_normals",
+)
 
 
 def analysis_settings(config: dict) -> dict:
@@ -92,6 +101,8 @@ def report_provenance(checked: dict, config: dict | None, resources: str, known_
     """The report's ``provenance`` object from the validated-input record and the run configuration."""
     digests = checked.get("digests") or {}
     population = (config or {}).get("population_vcf")
+    design = (config or {}).get("targets")
+    panel = (config or {}).get("panel_of_normals")
     return {
         "package_version": __version__,
         "inputs": {key: _content(d) for key, d in digests.get("files", {}).items()},
@@ -99,6 +110,8 @@ def report_provenance(checked: dict, config: dict | None, resources: str, known_
         "resources": resources,
         "known_alleles": {Path(t).name: file_digest(t)["sha256"] for t in known_tables if os.path.exists(t)},
         "population_vcf": _content(file_digest(population)) if population and os.path.exists(population) else None,
+        "targets_bed": _content(file_digest(design)) if design and os.path.exists(design) else None,
+        "panel_of_normals": _content(file_digest(panel)) if panel and os.path.exists(panel) else None,
         "config_sha256": config_digest(config) if config is not None else None,
         "config": analysis_settings(config) if config is not None else None,
     }
@@ -130,6 +143,11 @@ def stale_reasons(report: dict, sample: dict, reference: str, config: dict | Non
             reasons.append(f"the reference {reference} changed since the report was made")
     if config is not None and prov.get("config_sha256") != config_digest(config):
         reasons.append("the configuration changed since the report was made")
+    for key, recorded, what in (("targets", "targets_bed", "capture design"), ("panel_of_normals", None, "panel")):
+        path = (config or {}).get(key)
+        if path and os.path.exists(path):
+            if (prov.get(recorded or key) or {}).get("sha256") != file_digest(path)["sha256"]:
+                reasons.append(f"the {what} {path} changed since the report was made")
     return reasons
 
 
