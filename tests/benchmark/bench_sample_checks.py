@@ -1,7 +1,7 @@
 """Benchmark of the sample checks (identity, sex, relatedness, contamination, runs of homozygosity) on simulated
 families at the shipped GRCh38 site list, with peddy (PyPI) side by side on the same genotypes.
 
-Families (``dira_devtools.simulate.families``; allele frequencies drawn U-shaped, Beta(0.6, 0.6), as common SNPs
+Families (``dira_devtools.simulate.pedigrees``; allele frequencies drawn U-shaped, Beta(0.6, 0.6), as common SNPs
 are; depth over-dispersed; reference bias; a male has one X and a Y):
 * trios and quads (two siblings), outbred;
 * consanguineous families as in the seed case: two brothers marry two sisters, and their children (double first
@@ -30,7 +30,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "workflow"))
 
-from dira_devtools.simulate.families import Population  # noqa: E402
+from dira_devtools.simulate.pedigrees import Population  # noqa: E402
 from dira_genotyper.samplecheck.checks import CheckSettings, homozygosity  # noqa: E402
 from dira_genotyper.samplecheck.models import call_genotypes, contamination  # noqa: E402
 from dira_genotyper.samplecheck.run import run_sample_checks  # noqa: E402

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pysam
 import pytest
 
-from dira_devtools.simulate.families import Population, layout
+from dira_devtools.simulate.pedigrees import Population, layout
 from dira_genotyper.samplecheck.checks import CheckSettings
 from dira_genotyper.samplecheck.run import run_sample_checks
 from dira_genotyper.samplecheck.sites import SiteCounts, count_sites

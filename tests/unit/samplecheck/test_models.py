@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dira_devtools.simulate.families import Population, layout
+from dira_devtools.simulate.pedigrees import Population, layout
 from dira_genotyper.samplecheck.models import (
     call_genotypes,
     contamination,
