@@ -92,7 +92,7 @@ def status_classes(resources_dir: str | Path, reference: str | Path) -> list[Sta
         c("intron_del", "negative", ((intron,), ()), f"heterozygous {intron.hgvs_c} ({intron.ref_length} bp)"),
         c("intron_del+Q54X", "carrier", ((intron,), (q54x,)), f"{intron.hgvs_c} / c.160C>T"),
         # in trans, but nothing phases a copy-number deletion with an SNV without parents: presumed biallelic,
-        # inconclusive (README decision table rows 7 and 9); never `carrier` (issue #19)
+        # inconclusive (docs/interpretation.md decision table rows 7 and 9); never `carrier` (issue #19)
         c("acceptor_del+Q54X", "inconclusive", ((acceptor,), (q54x,)), f"{acceptor.hgvs_c} / c.160C>T"),
         c("exon3_del+Q54X", "inconclusive", ((exdel,), (q54x,)), f"{exdel.hgvs_c} / c.160C>T"),
         c("dup_IL1RN", "inconclusive", ((dup,), ()), f"heterozygous tandem {dup.hgvs_c} ({len(dup.alt)} bp)"),

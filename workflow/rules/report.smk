@@ -1,7 +1,7 @@
 from snakemake.logging import logger
 
 # interpretation.strict_phase is deprecated and ignored: two heterozygous LoF alleles of unknown phase are always
-# `inconclusive` (presumed_biallelic), never `affected` (README, decision table row 7).
+# `inconclusive` (presumed_biallelic), never `affected` (docs/interpretation.md, decision table row 7).
 if cfg("interpretation", "strict_phase") is False:
     logger.warning(
         "interpretation.strict_phase: false is deprecated and ignored: two heterozygous LoF alleles of unknown "

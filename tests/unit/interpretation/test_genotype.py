@@ -1,4 +1,4 @@
-"""The DIRA interpretation, one test per row of the README's clinical decision table (hand-made calls).
+"""The DIRA interpretation, one test per row of the clinical decision table (docs/interpretation.md) (hand-made calls).
 
 The gene model has IL1RN's real coding layout (exon 1: 27 nt 5' UTR + c.1-116; exon 2: c.117-205 (89 nt);
 exon 3: c.206-318 (113 nt); exon 4: c.319-534 + 3' UTR), placed at small test coordinates.

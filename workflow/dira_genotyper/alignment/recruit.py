@@ -13,7 +13,7 @@ reference and cached (``write_recruit_index``).
 
 Why this and not an aligner: decompression is the floor (``zcat`` of the pair), and the filter must keep up with
 it. A k-mer lookup per few bases in compiled code (numba) runs beside two ISA-L inflater threads; minimap2 -x sr
-against the window alone took 4-5x the ``zcat`` time (issue #12). Figures: README, "FASTQ mode".
+against the window alone took 4-5x the ``zcat`` time (issue #12). Figures: docs/fastq-mode.md.
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ class KmerSet:
 def pair_max_miss(k: int, stride: int) -> int:
     """Misses a pair may have between its mates when neither is recruited alone: what 2.5 mismatches make (a
     mismatch removes k consecutive k-mers, of which k / stride are sampled). Measured on the benchmark's
-    sibling model (README, FASTQ mode): 2 mismatches' worth kept 99.84% of the pairs full mode places, 2.5
+    sibling model (docs/fastq-mode.md): 2 mismatches' worth kept 99.84% of the pairs full mode places, 2.5
     kept 99.90% for 0.40% of off-target pairs, 3 kept 99.96% for 0.65%."""
     return (5 * ((k + stride - 1) // stride)) // 2
 

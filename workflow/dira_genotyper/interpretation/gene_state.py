@@ -1,7 +1,7 @@
 """What the copy-number calls say about one gene: the copy number at each exon and base, which losses a
 called deletion explains, duplications, and which exons the caller could have seen at that copy number.
 
-The rules (README "Clinical decision table"):
+The rules (docs/interpretation.md "Clinical decision table"):
 
 * an exon's copy number is the copy number of the called deletion segment that covers it, else its own call;
 * a loss (CN < 2) of an exon or of the gene that no called deletion explains, an exon or gene without a
