@@ -1,7 +1,7 @@
 """The decision table: one gene's genotype from its calls, copy number, coverage and family.
 
-Status rules (docs/interpretation.md "Clinical decision table"): `affected` = two loss-of-function (LoF) alleles of the gene
-shown to knock out both copies (homozygous, hemizygous over a deletion, or two heterozygous alleles shown in trans
+Status rules (docs/interpretation.md "Clinical decision table"): `affected` = two loss-of-function (LoF) alleles of
+the gene shown to knock out both copies (homozygous, hemizygous over a deletion, or two heterozygous alleles shown in trans
 by the parents or by read pairs);
 `carrier` = one, with the rest of the gene checked; `negative` = none, with the whole CDS +/- splice sites
 callable at its copy number and every exon and the gene at two copies (or the deletion that explains a loss);
@@ -81,54 +81,12 @@ def interpret(
     parents = parents or {}
     state = copy_state(cnv, model)
     callability = Callability.from_json(coverage)
-    reasons: list[Reason] = []
-    blockers: list[Reason] = list(state.blockers)
-
-    alleles: list[dict] = []
-    other_variants: list[dict] = []
-    failed_lof: list[dict] = []
-    findings: list[Reason] = []
-    for v in variants:
-        if v.get("zygosity") is None:  # not carried (0/0, ./.)
-            continue
-        cn = state.at(model, v["chrom"], v["pos"])
-        judgement = judge_small(v, cn, callability, min_alt_reads)
-        allele = variant_allele(v, judgement)
-        if v.get("classification") not in REPORTED_CLASSES:
-            other_variants.append(_other(allele, model.gene))  # filtered or not: nothing is dropped silently
-            continue
-        if judgement.filters:
-            if v.get("classification") in LOF_CLASSES:
-                failed_lof.append(allele)
-            elif v.get("classification") == "uncertain":
-                blockers.append(
-                    Reason(
-                        "vus_failed_filters",
-                        label=allele_label(allele, model.gene),
-                        filter=allele["evidence"]["filter"],
-                    )
-                )
-            continue
-        alleles.append(allele)
-    for deletion in state.deletions:
-        known = known_deletion(deletion.get("genes", []), deletion.get("size")) if known_deletion else None
-        allele = deletion_allele(deletion, model, known, genomic_accession)
-        findings.extend(deletion_findings(deletion))
-        if allele["classification"] in REPORTED_CLASSES:
-            alleles.append(allele)
-        else:
-            other_variants.append(_other(allele, model.gene))
-    alleles.sort(key=lambda a: (a["genomic"]["chrom"], a["genomic"]["pos"], a["kind"]))
-
-    flagged = [a for a in alleles if a["flags"]]
-    for allele in flagged:
-        blockers.extend(allele["flags"])
-    firm = [a for a in alleles if not a["flags"]]
+    found = _collect(variants, state, callability, model, min_alt_reads, known_deletion, genomic_accession)
+    blockers = found.blockers
+    firm = [a for a in found.alleles if not a["flags"]]
     lof = [a for a in firm if lof_count(a)]
     n_lof = sum(lof_count(a) for a in lof)
     uncertain = [a for a in firm if a["classification"] == "uncertain"]
-    for v in failed_lof:
-        blockers.append(Reason("lof_failed_filters", label=allele_label(v, model.gene), filter=v["evidence"]["filter"]))
 
     explained = [b for a in firm if a["kind"] != "deletion" for b in own_bases(a["genomic"])]
     exon_table = callability.exon_table(model, state, explained)
@@ -136,34 +94,113 @@ def interpret(
     if uncallable:
         needs = sorted({row["required_depth"] for row in exon_table if not row["callable"] and row["required_depth"]})
         blockers.append(Reason("exons_not_callable", gene=model.gene, exons=tuple(uncallable), depths=tuple(needs)))
-    family = family_check(sample, alleles, parents, model)
-    phase = {"status": "not_applicable", "method": None, "detail": "fewer than two heterozygous LoF events"}
+    family = family_check(sample, found.alleles, parents, model)
+    reasons: list[Reason] = [_allele_reason(allele, model.gene) for allele in lof]
+    phase = _lof_phase(lof, n_lof, bam, parents, model, reference)
+    context = (model, bam, parents, reference, disease, coverage, state)
+    status, presumed_biallelic = _decide(n_lof, lof, uncertain, phase, blockers, reasons, context)
+    if (status == "affected" or presumed_biallelic) and blockers:
+        reasons.append(Reason("also_noted", blockers=tuple(blockers)))
+    if uncertain and (status != "inconclusive" or presumed_biallelic):
+        reasons.append(Reason("also_found_vus", labels=tuple(allele_label(a, model.gene) for a in uncertain)))
+    reasons.extend(
+        Reason("not_reported", name=o["name"], classification=o["classification"], why=o["classification_reason"])
+        for o in found.other_variants
+    )
+    reasons.extend(found.findings)
+    reasons.extend(Reason("copy_number_note", note=note) for note in state.notes)
+    if family["mendelian_consistent"] is False:
+        reasons.append(Reason("family_check", detail=family["detail"]))
+    summary = _summary(
+        status, lof, model.gene, disease, presumed_biallelic, normal_cn=state.gene_cn == 2 and not state.deletions
+    )
+    return Interpretation(
+        status,
+        summary,
+        reasons,
+        found.alleles,
+        phase,
+        family,
+        exon_table,
+        found.other_variants,
+        limitations(status, found.alleles, phase, state, exon_table, model.gene, disease),
+        presumed_biallelic,
+    )
 
-    for allele in lof:
-        reasons.append(_allele_reason(allele, model.gene))
 
+@dataclass
+class _Found:
+    """The gene's calls sorted into what the decision reads."""
+
+    alleles: list[dict]  # reportable (pathogenic, likely pathogenic, uncertain), flagged ones included
+    other_variants: list[dict]  # every other call, filtered or not: nothing is dropped silently
+    findings: list[Reason]  # deletion findings (genes outside the cluster)
+    blockers: list[Reason]  # what keeps a carrier or negative answer from being complete
+
+
+def _collect(variants, state, callability, model, min_alt_reads, known_deletion, genomic_accession) -> _Found:
+    """Small variants judged at their copy number, deletions judged by what they remove; the blockers they raise
+    (copy-number blockers, flags, failed filters of a possible LoF or VUS)."""
+    found = _Found([], [], [], list(state.blockers))
+    failed_lof: list[dict] = []
+    for v in variants:
+        if v.get("zygosity") is None:  # not carried (0/0, ./.)
+            continue
+        judgement = judge_small(v, state.at(model, v["chrom"], v["pos"]), callability, min_alt_reads)
+        allele = variant_allele(v, judgement)
+        if v.get("classification") not in REPORTED_CLASSES:
+            found.other_variants.append(_other(allele, model.gene))
+        elif judgement.filters and v.get("classification") in LOF_CLASSES:
+            failed_lof.append(allele)
+        elif judgement.filters and v.get("classification") == "uncertain":
+            label = allele_label(allele, model.gene)
+            found.blockers.append(Reason("vus_failed_filters", label=label, filter=allele["evidence"]["filter"]))
+        elif not judgement.filters:
+            found.alleles.append(allele)
+    for deletion in state.deletions:
+        known = known_deletion(deletion.get("genes", []), deletion.get("size")) if known_deletion else None
+        allele = deletion_allele(deletion, model, known, genomic_accession)
+        found.findings.extend(deletion_findings(deletion))
+        if allele["classification"] in REPORTED_CLASSES:
+            found.alleles.append(allele)
+        else:
+            found.other_variants.append(_other(allele, model.gene))
+    found.alleles.sort(key=lambda a: (a["genomic"]["chrom"], a["genomic"]["pos"], a["kind"]))
+    for allele in found.alleles:
+        found.blockers.extend(allele["flags"])
+    for v in failed_lof:
+        label = allele_label(v, model.gene)
+        found.blockers.append(Reason("lof_failed_filters", label=label, filter=v["evidence"]["filter"]))
+    return found
+
+
+def _lof_phase(lof, n_lof, bam, parents, model, reference) -> dict:
+    """Phase of the LoF events: by parents or reads when two or more are heterozygous, else by zygosity (a
+    hemizygous allele inside a heterozygous deletion)."""
     het_events = [a for a in lof if a["zygosity"] in ("heterozygous", "unknown")]
-    hemi = [a for a in lof if a["zygosity"] == "hemizygous"]
     if len(het_events) >= 2 and n_lof == len(het_events):
-        phase = _phase_of_events(het_events, bam, parents, model, reference)
-    else:
-        by_zygosity = (_phase_by_zygosity(h, a, model.gene) for h in hemi for a in lof)
-        phase = next((p for p in by_zygosity if p), phase)
+        return _phase_of_events(het_events, bam, parents, model, reference)
+    hemi = [a for a in lof if a["zygosity"] == "hemizygous"]
+    by_zygosity = (_phase_by_zygosity(h, a, model.gene) for h in hemi for a in lof)
+    return next(
+        (p for p in by_zygosity if p),
+        {"status": "not_applicable", "method": None, "detail": "fewer than two heterozygous LoF events"},
+    )
 
-    presumed_biallelic = False
+
+def _decide(n_lof, lof, uncertain, phase, blockers, reasons, context) -> tuple[str, bool]:
+    """The status (decision table rows) and whether it is presumed biallelic; appends the deciding reasons."""
+    model, bam, parents, reference, disease, coverage, state = context
     if n_lof >= 2 and phase["status"] != "in_cis":
         if phase["status"] == "unknown":
-            status, presumed_biallelic = "inconclusive", True
             reasons.append(Reason("presumed_biallelic", gene=model.gene, disease=disease, detail=phase["detail"]))
-        else:
-            status = "affected"
-            if phase["status"] == "in_trans":
-                reasons.append(Reason("in_trans", detail=phase["detail"]))
-    elif n_lof >= 1:
+            return "inconclusive", True
+        if phase["status"] == "in_trans":
+            reasons.append(Reason("in_trans", detail=phase["detail"]))
+        return "affected", False
+    if n_lof >= 1:
         if phase["status"] == "in_cis":
             reasons.append(Reason("in_cis", gene=model.gene, detail=phase["detail"]))
-        status = "carrier"
-        vus_phase = None
         if uncertain:
             vus_phase = _phase_by_zygosity(lof[0], uncertain[0], model.gene) or resolve_phase(
                 [lof[0], uncertain[0]], bam, parents, model, reference
@@ -179,60 +216,26 @@ def interpret(
                     )
                 )
         if blockers:
-            status = "inconclusive"
             reasons.append(Reason("second_not_excluded", blockers=tuple(blockers)))
-        else:
-            reasons.append(Reason("second_excluded", gene=model.gene))
-    else:
-        if blockers:
-            status = "inconclusive"
-            reasons.extend(blockers)
-        elif uncertain:
-            status = "inconclusive"
-            reasons.append(Reason("vus_only", labels=tuple(allele_label(a, model.gene) for a in uncertain)))
-        else:
-            status = "negative"
-            reasons.append(
-                Reason(
-                    "negative",
-                    gene=model.gene,
-                    callable_fraction=coverage.get("callable_fraction_cds", 0),
-                    gene_cn=state.gene_cn,
-                    deletions=len(state.deletions),
-                )
-            )
-    if (status == "affected" or presumed_biallelic) and blockers:
-        reasons.append(Reason("also_noted", blockers=tuple(blockers)))
-    if uncertain and (status != "inconclusive" or presumed_biallelic):
-        reasons.append(Reason("also_found_vus", labels=tuple(allele_label(a, model.gene) for a in uncertain)))
-    for other in other_variants:
-        reasons.append(
-            Reason(
-                "not_reported",
-                name=other["name"],
-                classification=other["classification"],
-                why=other["classification_reason"],
-            )
+            return "inconclusive", False
+        reasons.append(Reason("second_excluded", gene=model.gene))
+        return "carrier", False
+    if blockers:
+        reasons.extend(blockers)
+        return "inconclusive", False
+    if uncertain:
+        reasons.append(Reason("vus_only", labels=tuple(allele_label(a, model.gene) for a in uncertain)))
+        return "inconclusive", False
+    reasons.append(
+        Reason(
+            "negative",
+            gene=model.gene,
+            callable_fraction=coverage.get("callable_fraction_cds", 0),
+            gene_cn=state.gene_cn,
+            deletions=len(state.deletions),
         )
-    reasons.extend(findings)
-    reasons.extend(Reason("copy_number_note", note=note) for note in state.notes)
-    if family["mendelian_consistent"] is False:
-        reasons.append(Reason("family_check", detail=family["detail"]))
-    summary = _summary(
-        status, lof, model.gene, disease, presumed_biallelic, normal_cn=state.gene_cn == 2 and not state.deletions
     )
-    return Interpretation(
-        status,
-        summary,
-        reasons,
-        alleles,
-        phase,
-        family,
-        exon_table,
-        other_variants,
-        limitations(status, alleles, phase, state, exon_table, model.gene, disease),
-        presumed_biallelic,
-    )
+    return "negative", False
 
 
 def _other(allele: dict, gene: str) -> dict:
