@@ -1,8 +1,8 @@
 """The decision table: one gene's genotype from its calls, copy number, coverage and family.
 
 Status rules (docs/interpretation.md "Clinical decision table"): `affected` = two loss-of-function (LoF) alleles of
-the gene shown to knock out both copies (homozygous, hemizygous over a deletion, or two heterozygous alleles shown in trans
-by the parents or by read pairs);
+the gene shown to knock out both copies (homozygous, hemizygous over a deletion, or two heterozygous alleles shown
+in trans by the parents or by read pairs);
 `carrier` = one, with the rest of the gene checked; `negative` = none, with the whole CDS +/- splice sites
 callable at its copy number and every exon and the gene at two copies (or the deletion that explains a loss);
 `inconclusive` = anything else, with the reasons. A region that was not covered is never reported as "no
