@@ -278,7 +278,9 @@ def register(sub, command: str | None = None) -> None:  # noqa: ANN001 - argpars
     p.add_argument("--known", help="known-allele table (published deletions are matched by the genes they remove)")
     p.add_argument("--min-alt-reads", type=int, default=3, help="calling.min_alt_reads (depth needed on one copy)")
     p.add_argument("--run-config", help="the run's effective configuration (JSON), recorded in the report")
-    p.add_argument("--sample-checks", help="the run's sample checks (results/checks/samples.json)")
+    p.add_argument(
+        "--sample-checks", help="the run's sample checks (results/checks/{group}.checks.json: the sample's family)"
+    )
     p.add_argument(
         "--failed-parent",
         dest="failed_parents",

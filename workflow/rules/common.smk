@@ -30,6 +30,7 @@ from dira_genotyper.inputs.config_check import check_config_keys  # noqa: E402
 from dira_genotyper.errors import InputError  # noqa: E402
 from dira_genotyper.run.provenance import write_run_config  # noqa: E402
 from dira_genotyper.run import stale  # noqa: E402
+from dira_genotyper.samplecheck.run import check_groups  # noqa: E402
 
 # onerror: a MultiQC page older than this was not renewed by this run
 RUN_STARTED = time.time()
@@ -137,6 +138,12 @@ def _check_inputs():
 
 SAMPLE_LIST, BUILD, NAMING, CHECKED = _check_inputs()
 SAMPLES = {s.name: s for s in SAMPLE_LIST}
+# the sample checks run per family (or pedigree-linked samples): a sample's report waits for its own group only
+CHECK_GROUP = check_groups([s.to_dict() for s in SAMPLE_LIST])
+CHECK_MEMBERS = {
+    g: sorted(n for n, grp in CHECK_GROUP.items() if grp == g)
+    for g in set(CHECK_GROUP.values())
+}
 RESOURCES = os.path.join(config["resources_dir"], BUILD)
 LOCUS_RES = "results/resources"
 # the sample-check sites: the config's list, else the build's shipped list, else none (checks not run)
@@ -157,6 +164,7 @@ DIFF_KNOWN = [
 
 wildcard_constraints:
     sample="|".join(sorted(SAMPLES)),
+    group="|".join(sorted(CHECK_MEMBERS)),
 
 
 def cfg(section, key):

@@ -21,7 +21,7 @@ rule genotype:
         bam="results/locus/{sample}.bam",
         known=config["known_variants"],
         run_config="results/run/config.json",
-        checks="results/checks/samples.json",
+        checks=lambda wc: f"results/checks/{CHECK_GROUP[wc.sample]}.checks.json",
         parents=get_parent_files,
     output:
         json="results/reports/{sample}.dira.json",

@@ -31,13 +31,15 @@ rule sample_checks:
     input:
         sheet=config["samples"],
         res=f"{LOCUS_RES}/build.json",
-        counts=expand("results/checks/{sample}.sites.tsv", sample=sorted(SAMPLES)),
+        counts=lambda wc: expand(
+            "results/checks/{sample}.sites.tsv", sample=CHECK_MEMBERS[wc.group]
+        ),
     output:
-        "results/checks/samples.json",
+        "results/checks/{group}.checks.json",
     log:
-        "logs/checks/samples.log",
+        "logs/checks/{group}.checks.log",
     benchmark:
-        "benchmarks/checks/samples.tsv"
+        "benchmarks/checks/{group}.checks.tsv"
     conda:
         "../../envs/tools.yaml"
     threads: 1
@@ -49,7 +51,7 @@ rule sample_checks:
         pythonpath=PACKAGE_DIR,
         res=lambda wc, input: os.path.dirname(input.res),
         counts=lambda wc, input: [
-            f"{s}={path}" for s, path in zip(sorted(SAMPLES), input.counts)
+            f"{s}={path}" for s, path in zip(CHECK_MEMBERS[wc.group], input.counts)
         ],
         max_contamination=cfg("sample_checks", "max_contamination"),
         max_maternal=cfg("sample_checks", "max_maternal_contamination"),

@@ -201,8 +201,9 @@ def test_recover_genotypes_the_proband_of_a_failed_parent(tmp_path, monkeypatch)
     (tmp_path / "logs" / "qc" / "DAD.validate_input.log").write_text("ERROR: sample DAD: fq1 has 9 reads\n")
     calls = []
 
-    def fake(sample, failed, settings, results, reference=None):
+    def fake(sample, failed, settings, results, reference=None, check_group=None):
         calls.append((sample["sample"], failed, reference))
+        assert check_group == "DAD"  # the family's checks (named by its first sample)
         return {"sample": sample["sample"], "status": "carrier", "qc": {}}
 
     monkeypatch.setattr(recovery, "genotype_without_parents", fake)

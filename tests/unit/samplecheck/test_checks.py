@@ -128,3 +128,19 @@ def test_too_few_sites_is_said_not_passed(family):
     result = run(sheet(), thin)
     assert all(r["verdict"] == "warn" for r in result.values())
     assert all("too_few_sites" in codes(result, n) for n in result)
+
+
+def test_check_groups_follow_families_and_parent_links():
+    from dira_genotyper.samplecheck.run import check_groups
+
+    rows = [
+        {"sample": "C", "family": "f1", "father": "F", "mother": "M"},
+        {"sample": "F", "family": "f1"},
+        {"sample": "M", "family": "f1"},
+        {"sample": "K", "father": "P"},  # no family column: linked by the pedigree
+        {"sample": "P"},
+        {"sample": "S"},
+        {"sample": "T", "family": "f1"},  # same family, no parent link
+    ]
+    groups = check_groups(rows)
+    assert groups == {"C": "C", "F": "C", "M": "C", "T": "C", "K": "K", "P": "K", "S": "S"}

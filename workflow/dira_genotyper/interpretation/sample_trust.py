@@ -1,4 +1,4 @@
-"""The sample checks (``results/checks/samples.json``, :mod:`dira_genotyper.samplecheck`) applied to one
+"""The sample checks (``results/checks/{group}.checks.json``, :mod:`dira_genotyper.samplecheck`) applied to one
 sample's genotype:
 
 * a failed identity, pedigree or contamination check makes the status ``inconclusive`` with the finding as the

@@ -31,11 +31,11 @@ COLUMNS = [
     "sample_checks",
     "sex_inferred",
     "contamination",
-    "failed_reason",
     # capture QC (exome/panel samples in targeted mode; empty otherwise)
     "on_target_fraction",
     "fold_80_base_penalty",
     "duplicate_fraction",
+    "failed_reason",  # last: the free text
 ]
 
 FAILED = "failed"

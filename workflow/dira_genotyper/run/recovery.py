@@ -27,6 +27,7 @@ from pathlib import Path
 from dira_genotyper.run.cohort import cohort_rows, write_cohort_tsv, write_multiqc
 from dira_genotyper.run.provenance import stale_reasons
 from dira_genotyper.run.stale import REPORT_SUFFIXES, move_report_stale, stale_from_previous, stale_multiqc  # noqa: F401
+from dira_genotyper.samplecheck.run import check_groups
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,12 @@ def has_evidence(sample: str, results: str | Path, patterns) -> bool:
 
 
 def genotype_without_parents(
-    sample: dict, failed: dict[str, str], settings: dict, results: str | Path, reference: str | None = None
+    sample: dict,
+    failed: dict[str, str],
+    settings: dict,
+    results: str | Path,
+    reference: str | None = None,
+    check_group: str | None = None,
 ) -> dict:
     """Run the genotype step of ``sample`` from its own evidence, the failed parents named in the report."""
     from dira_genotyper.interpretation.genotype import run_genotype
@@ -112,7 +118,7 @@ def genotype_without_parents(
         known=settings.get("known"),
         min_alt_reads=int(settings.get("min_alt_reads", 3)),
         run_config=str(run_config) if run_config.exists() else None,
-        sample_checks=str(res / "checks" / "samples.json"),
+        sample_checks=str(res / "checks" / f"{check_group or name}.checks.json"),
         failed_parents=failed,
         out_json=str(res / "reports" / f"{name}.dira.json"),
         out_html=str(res / "reports" / f"{name}.dira.html"),
@@ -172,6 +178,7 @@ def recover(
             continue
         reports[name] = report
 
+    groups = check_groups(samples)
     for name in sorted(failed):
         sample = by_name[name]
         broken = {}
@@ -191,7 +198,7 @@ def recover(
             continue
         try:
             reports[name] = genotype_without_parents(
-                sample, {r: sample[r] for r in broken}, settings, results, reference
+                sample, {r: sample[r] for r in broken}, settings, results, reference, check_group=groups.get(name)
             )
         except Exception as exc:  # noqa: BLE001 - the cohort table must still be written
             failed[name] = f"{failed[name]}; genotyping without the parents failed too: {exc}"

@@ -1,4 +1,4 @@
-"""The ``sample-checks`` command: every sample's site counts and the sheet in, ``results/checks/samples.json``
+"""The ``sample-checks`` command: every sample's site counts and the sheet in, ``results/checks/{group}.checks.json``
 out (per sample: sex, contamination, runs of homozygosity, findings and a verdict; per pair: kinship)."""
 
 from __future__ import annotations
@@ -35,6 +35,32 @@ def too_few_sites(called: int) -> dict | None:
         "`alignment.mode: full` or the lab's BAM for the checks)"
     )
     return {"level": "warn", "code": "too_few_sites", "text": why}
+
+
+def check_groups(samples: list[dict]) -> dict[str, str]:
+    """Sample -> the group its checks run in: its family (the `family` column), or, without one, the samples it is
+    linked to as child or parent. A sample's report waits only for its own group's checks, so one failed sample
+    does not hold back the reports of unrelated samples. The group is named by its first sample (sorted)."""
+    parent = {s["sample"]: s["sample"] for s in samples}
+
+    def root(name: str) -> str:
+        while parent[name] != name:
+            parent[name] = parent[parent[name]]
+            name = parent[name]
+        return name
+
+    by_family: dict[str, str] = {}
+    for s in samples:
+        links = [s.get("father"), s.get("mother")]
+        if s.get("family"):
+            links.append(by_family.setdefault(s["family"], s["sample"]))
+        for other in links:
+            if other in parent:
+                parent[root(other)] = root(s["sample"])
+    members: dict[str, list[str]] = {}
+    for name in parent:
+        members.setdefault(root(name), []).append(name)
+    return {name: min(group) for group in members.values() for name in group}
 
 
 def is_prenatal(sample: dict) -> bool:
