@@ -260,6 +260,31 @@ def test_read_count_names_and_qualities(reference, tmp_path):
     assert (qarr[is_n] == 2).all() and (qarr[~is_n] >= 5).all() and qarr.max() <= 41
 
 
+@pytest.mark.parametrize("mode", ["wgs", "exome"])
+def test_read_names_are_unique_per_fragment_across_blocks_contigs_and_haplotypes(
+    reference, tmp_path, monkeypatch, mode
+):
+    """One name per fragment over the whole sample: every contig, both haplotypes and every written block (blocks
+    made small so the sample spans many); R1 and R2 of a fragment share it, and the origins table agrees."""
+    monkeypatch.setattr(S.reads, "CHUNK_PAIRS", 500)
+    ref = S.load_reference(reference)
+    haps = [S.apply_edits(ref, [S.edit_from_hgvs(RES, "c.160C>T")]), S.apply_edits(ref, [])]
+    origins = tmp_path / "o.tsv.gz"
+    targets = S.capture_targets(RES) if mode == "exome" else None
+    depth = 0.5 if mode == "wgs" else 30
+    stats = S.simulate_reads(
+        haps, depth, tmp_path / "1.fq.gz", tmp_path / "2.fq.gz", "U", 9, mode=mode, targets=targets, truth_tsv=origins
+    )
+    assert stats.n_pairs > 4 * 500
+    r1, r2 = _read_fastq(tmp_path / "1.fq.gz"), _read_fastq(tmp_path / "2.fq.gz")
+    names = [n for n, _, _ in r1]
+    assert len(set(names)) == len(names) == stats.n_pairs
+    assert names == [n for n, _, _ in r2]
+    rows = _read_origins(origins)
+    assert ["@" + o["name"] for o in rows] == names
+    assert len({(o["contig"], o["haplotype"]) for o in rows}) >= 2
+
+
 def test_error_rates(reference, tmp_path):
     ref = S.load_reference(reference)
     haps = [S.apply_edits(ref, []), S.apply_edits(ref, [])]
