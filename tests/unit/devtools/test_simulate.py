@@ -499,6 +499,18 @@ def test_make_test_cohort_small(tmp_path, monkeypatch, capsys):
     assert truth["DIRA-07"]["alleles"][0]["zygosity"] == "homozygous"
     assert truth["DIRA-05"]["copy_number"]["IL1RN"] == 0 and truth["DIRA-05"]["copy_number"]["PAX8"] == 2
     assert set(truth["DIRA-01"]["copy_number"]) == set(S.read_genes(RES))
+    # background genomes: recorded, Mendelian in the trio, listed in the population VCF with their frequency
+    gts = {n: {r.rsplit(":", 1)[0]: r.rsplit(":", 1)[1].split("|") for r in t["background"]} for n, t in truth.items()}
+    assert all(len(g) > 1000 for n, g in gts.items() if n not in ("DIRA-05",))
+    for child in ("DIRA-01", "DIRA-01-FETUS"):
+        father, mother = gts["DIRA-01-F"], gts["DIRA-01-M"]
+        for site, (a, b) in gts[child].items():
+            assert a in father.get(site, ["0", "0"]) and b in mother.get(site, ["0", "0"]), (child, site)
+    assert {truth[n]["vntr"]["start"] for n in truth} == {S.vntr_locus(RES).start}
+    assert truth["DIRA-05"]["vntr"]["alleles"] == [None, None]
+    with pysam.VariantFile("td/population/population_af.vcf.gz") as handle:
+        listed = {f"{r.chrom}:{r.pos}:{r.ref}:{r.alts[0]}" for r in handle}
+    assert set(gts["DIRA-02"]) <= listed
     for name in ("bwt", "sa", "fai"):
         assert Path(f"td/reference/synth.fa.{name}").exists()
     before = Path("td/fastq/DIRA-01_R1.fastq.gz").stat().st_mtime_ns
