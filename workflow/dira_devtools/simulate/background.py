@@ -84,7 +84,8 @@ class Genome:
 @dataclass(frozen=True)
 class SampleGenome:
     """What :meth:`Population.haplotype_edits` applied: each haplotype's edits (planted + background + VNTR),
-    the background sites carried ("1"), not carried ("0") or removed by a planted edit ("-") per haplotype, and
+    the background sites carried ("1"), not carried ("0") or removed by a planted edit of that haplotype ("-":
+    inside a planted deletion, or carried but dropped within ``PLANTED_MARGIN`` bp of a planted edit), and
     the VNTR copies per haplotype (None where a planted edit removes the VNTR)."""
 
     edits: tuple[list[Edit], list[Edit]]
