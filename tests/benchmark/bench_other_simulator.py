@@ -4,8 +4,8 @@ The bundled cohort's reads come from ``dira_devtools.simulate``, whose error mod
 code were developed on. This benchmark keeps everything else of the cohort (reference, haplotypes, truth, sample
 sheet columns, default configuration) and replaces the reads: for every sample of ``test-data/truth.json`` it
 builds the two haplotype sequences from ``test-data/reference/synth.fa`` with ``simulate.apply_edits`` (the same
-edits the truth lists), writes each as FASTA, and simulates paired 2 x 150 bp reads at depth/2 per haplotype,
-fragments 400 +/- 60 bp:
+edits the truth lists: planted alleles, VNTR alleles and background variants, ``simulate.edits_from_truth``),
+writes each as FASTA, and simulates paired 2 x 150 bp reads at depth/2 per haplotype, fragments 400 +/- 60 bp:
 
 - ART (HiSeq 2500 profile): ``art_illumina -ss HS25 -p -l 150 -f <depth/2> -m 400 -s 60 -na -rs <seed>``
 - dwgsim (no planted mutations, no random reads, error rate rising 0.1% -> 1% along each read):
@@ -50,13 +50,13 @@ import sys
 import tempfile
 import time
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import yaml
 
-from dira_devtools.simulate import Edit, apply_edits
+from dira_devtools.simulate import Edit, apply_edits, edits_from_truth
 from dira_devtools.simulate.reference import load_reference
 from dira_devtools.simulate.sequence import _BASES
 
@@ -75,17 +75,12 @@ INSTALL_HINT = (
     "as root) or `conda install -c bioconda art dwgsim`"
 )
 PROGRAMS = {"art": "art_illumina", "dwgsim": "dwgsim"}
-STAMP_VERSION = "1"
+STAMP_VERSION = "2"
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # haplotypes and reads
 # ---------------------------------------------------------------------------------------------------------------
-
-
-def truth_edits(hap: Iterable[dict]) -> list[Edit]:
-    """``truth.json`` edit records as :class:`Edit` (reference bases are not recorded there, so not checked)."""
-    return [Edit(e["chrom"], int(e["start"]), int(e["end"]), e.get("alt") or "", None, e.get("hgvs_c")) for e in hap]
 
 
 def write_haplotype_fasta(reference: dict[str, np.ndarray], edits: Sequence[Edit], path: Path) -> int:
@@ -169,6 +164,8 @@ def simulate_sample(sim: str, name: str, truth: dict, depth: float, seed: int, r
         "seed": seed,
         "depth": depth,
         "haplotypes": truth["haplotypes"],
+        "background": truth.get("background", []),
+        "vntr": truth.get("vntr"),
         "errors": DWGSIM_ERRORS if sim == "dwgsim" else "HS25",
     }
     if fq1.exists() and fq2.exists() and stamp_path.exists():
@@ -181,9 +178,9 @@ def simulate_sample(sim: str, name: str, truth: dict, depth: float, seed: int, r
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix=f"{name}-", dir=fq_dir) as tmp:
         reads = []
-        for h, hap in enumerate(truth["haplotypes"], start=1):
+        for h, hap in enumerate(edits_from_truth(truth, reference), start=1):
             fasta = Path(tmp) / f"hap{h}.fa"
-            length = write_haplotype_fasta(reference, truth_edits(hap), fasta)
+            length = write_haplotype_fasta(reference, hap, fasta)
             hap_seed = zlib.crc32(f"{seed}:{sim}:{name}:{h}".encode()) & 0x7FFFFFFF
             reads.append(simulate_haplotype(sim, fasta, depth / 2, length, hap_seed, Path(tmp) / f"hap{h}_"))
         pairs = merge_haplotypes(reads, fq1, fq2)

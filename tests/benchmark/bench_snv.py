@@ -25,6 +25,12 @@ BAM has the real SYNTH coordinates), then run through the workflow's steps with 
 ``extract_locus`` (window + controls), ``callable_report`` (callable defaults of the config schema),
 ``call_variants`` (default :class:`CallingParams`, uncallable intervals given) and ``annotate_vcf``.
 
+Each design also carries a background genome (``simulate.make_population``: common SNVs and 1-4 bp indels, ~1
+heterozygous SNV per 1.3 kb, IL1RN intron-2 VNTR alleles) in the slices, >= ``GAP`` bp (``--indel-gap`` for
+indels) from the planted alleles; ``--no-background`` leaves it out. Background variants are truth, never FPs;
+those in the called regions (``targets.bed``: UTRs, other isoforms' exons, intronic flanks beyond the CDS
++/- 10 bp the population avoids) are counted apart (PASS, right genotype) and not in the tables.
+
 Calls are compared on (chrom, pos, ref, alt) with the truth in the left-aligned VCF form of
 :func:`simulate.normalize_vcf`. A PASS call matching a truth allele is a TP; a truth allele without a PASS
 call is a FN (with the filters of a non-PASS call shown); a PASS call matching nothing is a FP. Truth
@@ -79,12 +85,14 @@ from dira_genotyper.annotation.sources import bcsq_consequences
 from dira_genotyper.annotation.transcript import load_transcript
 from dira_genotyper.calling.callable_regions import callable_report, read_uncallable
 from dira_genotyper.calling.caller import CallingParams, call_variants
+from dira_genotyper.locus import read_bed
 
 ROOT = Path(__file__).resolve().parents[2]
 RES = ROOT / "resources" / "SYNTH"
 KNOWN = ROOT / "resources" / "known_dira_variants.tsv"
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
 
+TARGETS = [iv.bed() for iv in read_bed(RES / "targets.bed")]  # the called regions (0-based half-open)
 DEPTHS = (10, 20, 30, 60)
 SPLICE_PAD = 20  # planted variants: CDS exons +/- this many bp
 GAP = 60  # minimum distance between the extents of two variants of one sample
@@ -358,6 +366,8 @@ def expected_p(tx: Tx, start0: int, end0: int, alt: str) -> str | None:
 class Design:
     name: str
     alleles: list[Planted] = field(default_factory=list)
+    # background common variants (and VNTR alleles) carried, VCF key on the reference -> het | hom
+    background: dict[tuple[str, int, str, str], str] = field(default_factory=dict)
 
 
 def planting_regions(tx: Tx) -> list[tuple[int, int]]:
@@ -467,6 +477,46 @@ def haplotypes(
             haps[1].append(moved)
         else:
             haps[int(rng.integers(0, 2))].append(moved)
+    return haps
+
+
+def add_background(
+    design: Design,
+    population: sim.Population,
+    rng: np.random.Generator,
+    slices: dict[str, tuple[str, int, int]],
+    indel_gap: int,
+) -> tuple[list[sim.Edit], list[sim.Edit]]:
+    """A background genome for ``design`` (``population.founder``): its common variants and VNTR alleles that
+    lie in a gene's slice (``slices``: gene -> slice contig, 0-based offset, length), >= GAP bp from every planted
+    allele (``indel_gap`` when either is an indel), moved to slice coordinates; their VCF keys go to
+    ``design.background``."""
+    genome = population.founder(rng)
+    sample = population.haplotype_edits(genome, [[], []])
+    codes = population.reference
+    zygosity: dict[sim.Edit, str] = {}
+    for edits in sample.edits:
+        for e in edits:
+            zygosity[e] = "hom" if e in zygosity else "het"
+    haps: tuple[list[sim.Edit], list[sim.Edit]] = ([], [])
+    for e, zyg in zygosity.items():
+        pos, ref, alt = sim.normalize_vcf(codes[e.chrom], e)
+        lo, hi = pos, max(e.end, pos + len(ref) - 1)
+
+        def too_close(a: Planted, lo: int = lo, hi: int = hi, indel: bool = e.kind != "snv") -> bool:
+            gap = GAP if not indel and a.klass == "SNV" else max(GAP, indel_gap)
+            return not (hi + gap <= a.extent[0] or a.extent[1] + gap <= lo)
+
+        margin = sim.FRAGMENT_MAX  # reads thin out towards a slice's ends
+        inside = [(contig, off) for contig, off, n in slices.values() if off + margin < lo and hi < off + n - margin]
+        if not inside or any(too_close(a) for a in design.alleles):
+            continue
+        contig, off = inside[0]
+        moved = dataclasses.replace(e, chrom=contig, start=e.start - off, end=e.end - off)
+        for h, edits in enumerate(sample.edits):
+            if e in edits:
+                haps[h].append(moved)
+        design.background[(e.chrom, pos, ref, alt)] = zyg
     return haps
 
 
@@ -699,6 +749,8 @@ def evaluate(
     misses: dict[str, list] = {g: [] for g in genes}
     fps: dict[str, list] = {g: [] for g in genes}
     other = []  # PASS calls named on a gene not benchmarked here
+    background = [0, 0, 0]  # background variants in the called regions: all, PASS, PASS with the right genotype
+    background_misses: list[str] = []
 
     def gene_of(r: dict) -> str | None:
         return r.get("gene") if r.get("gene") in genes else None
@@ -716,7 +768,18 @@ def evaluate(
                     continue
                 pass_in_uncallable[g] += 1
                 fps[g].append(text)
-        truth_keys = set()
+        truth_keys = set(design.background)
+        for key, zyg in design.background.items():
+            if overlaps(key[0], key[1] - 1, key[1] - 1 + len(key[2]), TARGETS):
+                call = calls.get(key)
+                found = call is not None and call["filter"] == "PASS"
+                right = found and {"heterozygous": "het", "homozygous": "hom"}.get(call["zygosity"]) == zyg
+                background[0] += 1
+                background[1] += found
+                background[2] += right
+                if not right:
+                    label = "not called" if call is None else f"{call['filter']} GT {call['genotype']}"
+                    background_misses.append(f"{res['name']}: background {key[1]} {key[2]}>{key[3]} {zyg}: {label}")
         for a in design.alleles:
             truth_keys.add(a.key)
             if a.gene not in genes:
@@ -798,6 +861,12 @@ def evaluate(
         "(flagged: FNs written with a FILTER reason, shown to the lab for confirmation; "
         "recall+flagged counts them as found)"
     )
+    if background[0]:
+        lines.append(
+            f"background common variants in the called regions (not counted above): {background[1]}/{background[0]} "
+            f"PASS, {background[2]} with the right genotype"
+        )
+        lines += [f"  {m}" for m in background_misses[:MAX_LISTED]]
     for g in genes:
         tp = sum(t.tp for t in tally[g].values())
         lines.append(
@@ -866,6 +935,7 @@ def evaluate(
         failures += [f"{depth}x: {goal}" for goal in failed]
     return {
         "details": details,
+        "background": {"in_called_regions": background[0], "pass": background[1], "genotype_right": background[2]},
         **{
             g: {
                 "tally": {k: dataclasses.asdict(t) for k, t in tally[g].items()},
@@ -977,6 +1047,11 @@ def main(argv: list[str] | None = None) -> int:
         help="at most this many designs (samples per depth), fewer than the minimum counts need (a smaller run)",
     )
     ap.add_argument("--strict", action="store_true", help="exit 1 when a goal at >= 20x is not met")
+    ap.add_argument(
+        "--no-background",
+        action="store_true",
+        help="planted alleles only (no common background variants or VNTR alleles in the samples)",
+    )
     ap.add_argument("--json", default=None, help="also write the figures as JSON here")
     ap.add_argument("--calling", default="{}", help="calling parameters to change, JSON: '{\"min_qual\": 20}'")
     args = ap.parse_args(argv)
@@ -991,8 +1066,10 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(out / "samples", ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
     ref = out / "ref" / "synth.fa"
-    if not ref.exists():
+    stamp = out / "ref" / "simulator.txt"
+    if not (ref.exists() and stamp.exists() and stamp.read_text() == sim.SIM_VERSION):
         sim.make_reference(RES, ref, sim.DEFAULT_SEED)
+        stamp.write_text(sim.SIM_VERSION)
     sim.bwa_index(ref)
     with pysam.FastaFile(str(ref)) as fasta:
         txs = {g: Tx(RES / f"{g.lower()}.gff3", fasta) for g in genes}
@@ -1020,6 +1097,10 @@ def main(argv: list[str] | None = None) -> int:
     by_name = {d.name: d for d in designs}
     hap_rngs = {g: np.random.default_rng(args.seed + SEED_SHIFT[g] + 1) for g in genes}
     cd = callable_defaults()
+    population = None if args.no_background else sim.make_population(sim.load_reference(ref), RES, args.seed)
+    background_rng = np.random.default_rng(args.seed + len(SEED_SHIFT) + 10)
+    with pysam.FastaFile(str(out / "ref" / "slice.fa")) as fasta:
+        slices = {g: (SLICE_CONTIGS[g], offsets[g], fasta.get_reference_length(SLICE_CONTIGS[g])) for g in genes}
     jobs = []
     for d in designs:
         haps: tuple[list[sim.Edit], list[sim.Edit]] = ([], [])
@@ -1027,6 +1108,10 @@ def main(argv: list[str] | None = None) -> int:
             mine = haplotypes([a for a in d.alleles if a.gene == g], hap_rngs[g], offsets[g], SLICE_CONTIGS[g])
             haps[0].extend(mine[0])
             haps[1].extend(mine[1])
+        if population is not None:
+            bg = add_background(d, population, background_rng, slices, args.indel_gap)
+            haps[0].extend(bg[0])
+            haps[1].extend(bg[1])
         for depth in DEPTHS:
             name = f"{d.name}_{depth}x"
             jobs.append(

@@ -12,7 +12,9 @@ heterozygous tandem duplication of IL1RN +/- 1 kb [inconclusive: duplications ar
 homozygous c.229G>T [affected].
 
 Each class is simulated WGS-like (``simulate.simulate_sample``, mode "wgs") at every depth (default 10, 20,
-30) with ``--replicates`` seeds, aligned with ``simulate.align_to_bam`` to the synthetic SYNTH reference
+30) with ``--replicates`` seeds, each sample with a background genome of its own (``simulate.make_population``:
+common SNVs and short indels, ~1 heterozygous SNV per 1.3 kb, and IL1RN intron-2 VNTR alleles of 2-6 copies;
+``--no-background`` for the bare reference), aligned with ``simulate.align_to_bam`` to the synthetic SYNTH reference
 (``simulate.make_reference``, ``--seed``), and the real workflow runs once over all samples (``bam`` inputs,
 ``build: SYNTH``, no population VCF) in ``{out}/work``. ``--subsample`` simulates only the highest depth and
 draws the lower ones from its BAM (samtools-style template hashing), which costs a third of the alignment.
@@ -27,7 +29,8 @@ wall time of simulation + alignment and of the workflow; never asserts timings.
     python tests/benchmark/bench_status.py --classes dup_IL1RN,intron_del --depths 20 --replicates 1
     python tests/benchmark/bench_status.py --subsample --out /tmp/bench-status
 
-Work folder (default /tmp/dira-bench-status) is reused: BAMs and workflow outputs that exist are kept.
+Work folder (default /tmp/dira-bench-status) is reused: BAMs and workflow outputs that exist are kept (use a
+fresh folder after changing ``--no-background``).
 Needs bwa. Exits 1 with ``--strict`` when the goal is not met.
 """
 
@@ -45,6 +48,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pysam
 import yaml
 
@@ -78,9 +82,10 @@ def sample_seed(seed: int, cls: str, replicate: int, depth: int) -> int:
 def build_reference(out: Path, seed: int) -> Path:
     ref = out / "ref" / "synth.fa"
     stamp = out / "ref" / "seed.txt"
-    if not (ref.exists() and stamp.exists() and stamp.read_text() == str(seed)):
+    key = f"{seed} simulator {sim.SIM_VERSION}"
+    if not (ref.exists() and stamp.exists() and stamp.read_text() == key):
         sim.make_reference(RES, ref, seed)
-        stamp.write_text(str(seed))
+        stamp.write_text(key)
     sim.bwa_index(ref)
     return ref
 
@@ -124,7 +129,18 @@ def subsample(src: Path, fraction: float, out: Path, seed: int, name: str) -> No
     pysam.index(str(out))
 
 
-def simulate_all(samples: list[Sample], ref: Path, out: Path, workers: int, use_subsample: bool) -> float:
+def sample_haplotypes(s: Sample, population: sim.Population | None) -> list[list[sim.Edit]]:
+    """The class's planted edits, with a background genome of its own (common variants, VNTR alleles) drawn
+    from ``population`` with the sample's seed; the planted edits alone without a population."""
+    if population is None:
+        return [list(h) for h in s.cls.haplotypes]
+    genome = population.founder(np.random.default_rng(s.seed))
+    return population.haplotype_edits(genome, s.cls.haplotypes).edits
+
+
+def simulate_all(
+    samples: list[Sample], ref: Path, out: Path, workers: int, use_subsample: bool, population: sim.Population | None
+) -> float:
     t0 = time.perf_counter()
     bam_dir = out / "bam"
     bam_dir.mkdir(parents=True, exist_ok=True)
@@ -136,7 +152,7 @@ def simulate_all(samples: list[Sample], ref: Path, out: Path, workers: int, use_
                 top[key] = s
     direct = list(top.values()) if use_subsample else samples
     jobs = [
-        (str(ref), s.name, s.cls.haplotypes, s.depth, s.seed, str(bam_dir))
+        (str(ref), s.name, sample_haplotypes(s, population), s.depth, s.seed, str(bam_dir))
         for s in direct
         if not Path(str(bam_dir / f"{s.name}.bam") + ".bai").exists()
     ]
@@ -295,6 +311,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cores", type=int, default=2, help="snakemake --cores")
     ap.add_argument("--subsample", action="store_true", help="simulate the top depth only, subsample the rest")
     ap.add_argument("--no-workflow", action="store_true", help="only simulate; evaluate existing reports")
+    ap.add_argument(
+        "--no-background",
+        action="store_true",
+        help="planted alleles on the bare reference (no common variants, every VNTR allele the reference's)",
+    )
     ap.add_argument("--strict", action="store_true", help="exit 1 when the goal is not met")
     args = ap.parse_args(argv)
     if shutil.which("bwa") is None:
@@ -326,7 +347,8 @@ def main(argv: list[str] | None = None) -> int:
         for d in depths
         for r in range(replicates)
     ]
-    t_sim = simulate_all(samples, ref, out, args.threads, args.subsample)
+    population = None if args.no_background else sim.make_population(sim.load_reference(ref), RES, args.seed)
+    t_sim = simulate_all(samples, ref, out, args.threads, args.subsample, population)
     print(
         f"simulation + alignment: {len(samples)} samples in {t_sim:.0f} s"
         f"{' (lower depths subsampled)' if args.subsample else ''}",

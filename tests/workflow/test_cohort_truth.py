@@ -31,6 +31,18 @@ def samples() -> list[str]:
         return [row["sample"] for row in csv.DictReader(handle, delimiter="\t")]
 
 
+ZYGOSITY = {"1|1": "homozygous", "0|1": "heterozygous", "1|0": "heterozygous", "1|-": "hemizygous", "-|1": "hemizygous"}
+
+
+def background_genotypes(expected: dict) -> dict[tuple[str, int, str, str], str]:
+    """The sample's common background variants (truth ``background``: ``chrom:pos:ref:alt:GT``) by VCF key."""
+    out = {}
+    for row in expected.get("background", []):
+        chrom, pos, ref, alt, gt = row.rsplit(":", 4)
+        out[(chrom, int(pos), ref, alt)] = gt
+    return out
+
+
 def c_name(name: str | None) -> str | None:
     return name.split(":", 1)[1] if name and ":" in name else name
 
@@ -56,6 +68,22 @@ def test_report_matches_truth(workflow_run, cohort_dir, sample):
         assert key in small or named_benign, f"{key} not reported: {small}"
     expected_small = {(a["hgvs_c"], a["zygosity"]) for a in expected["alleles"] if a["kind"] != "deletion"}
     assert small <= expected_small, f"unexpected alleles {small - expected_small}"
+
+    background = background_genotypes(expected)
+    planted = {(a["chrom"], a["pos"], a["ref"], a["alt"]) for a in expected["alleles"] if a["kind"] != "deletion"}
+    others = [
+        *got["other_variants"],
+        *(v for section in got["differential"].values() for v in section["other_variants"]),
+    ]
+    for call in others:  # every call not reported as an allele is a planted allele or a common background variant
+        key = (call["chrom"], call["pos"], call.get("ref"), call.get("alt"))
+        if call.get("alt") in (None, "<DEL>") or key in planted:
+            continue
+        assert key in background, (
+            f"{call['name']} ({call['classification']}) is in neither the truth nor the background"
+        )
+        assert call["zygosity"] == ZYGOSITY[background[key]], (call["name"], call["zygosity"], background[key])
+        assert call["classification"] in ("benign", "likely_benign"), (call["name"], call["classification"])
 
     for deletion in expected["deletions"]:
         match = [

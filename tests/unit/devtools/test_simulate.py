@@ -260,6 +260,31 @@ def test_read_count_names_and_qualities(reference, tmp_path):
     assert (qarr[is_n] == 2).all() and (qarr[~is_n] >= 5).all() and qarr.max() <= 41
 
 
+@pytest.mark.parametrize("mode", ["wgs", "exome"])
+def test_read_names_are_unique_per_fragment_across_blocks_contigs_and_haplotypes(
+    reference, tmp_path, monkeypatch, mode
+):
+    """One name per fragment over the whole sample: every contig, both haplotypes and every written block (blocks
+    made small so the sample spans many); R1 and R2 of a fragment share it, and the origins table agrees."""
+    monkeypatch.setattr(S.reads, "CHUNK_PAIRS", 500)
+    ref = S.load_reference(reference)
+    haps = [S.apply_edits(ref, [S.edit_from_hgvs(RES, "c.160C>T")]), S.apply_edits(ref, [])]
+    origins = tmp_path / "o.tsv.gz"
+    targets = S.capture_targets(RES) if mode == "exome" else None
+    depth = 0.5 if mode == "wgs" else 30
+    stats = S.simulate_reads(
+        haps, depth, tmp_path / "1.fq.gz", tmp_path / "2.fq.gz", "U", 9, mode=mode, targets=targets, truth_tsv=origins
+    )
+    assert stats.n_pairs > 4 * 500
+    r1, r2 = _read_fastq(tmp_path / "1.fq.gz"), _read_fastq(tmp_path / "2.fq.gz")
+    names = [n for n, _, _ in r1]
+    assert len(set(names)) == len(names) == stats.n_pairs
+    assert names == [n for n, _, _ in r2]
+    rows = _read_origins(origins)
+    assert ["@" + o["name"] for o in rows] == names
+    assert len({(o["contig"], o["haplotype"]) for o in rows}) >= 2
+
+
 def test_error_rates(reference, tmp_path):
     ref = S.load_reference(reference)
     haps = [S.apply_edits(ref, []), S.apply_edits(ref, [])]
@@ -477,6 +502,18 @@ def test_make_test_cohort_small(tmp_path, monkeypatch, capsys):
     assert truth["DIRA-07"]["alleles"][0]["zygosity"] == "homozygous"
     assert truth["DIRA-05"]["copy_number"]["IL1RN"] == 0 and truth["DIRA-05"]["copy_number"]["PAX8"] == 2
     assert set(truth["DIRA-01"]["copy_number"]) == set(S.read_genes(RES))
+    # background genomes: recorded, Mendelian in the trio, listed in the population VCF with their frequency
+    gts = {n: {r.rsplit(":", 1)[0]: r.rsplit(":", 1)[1].split("|") for r in t["background"]} for n, t in truth.items()}
+    assert all(len(g) > 1000 for n, g in gts.items() if n not in ("DIRA-05",))
+    for child in ("DIRA-01", "DIRA-01-FETUS"):
+        father, mother = gts["DIRA-01-F"], gts["DIRA-01-M"]
+        for site, (a, b) in gts[child].items():
+            assert a in father.get(site, ["0", "0"]) and b in mother.get(site, ["0", "0"]), (child, site)
+    assert {truth[n]["vntr"]["start"] for n in truth} == {S.vntr_locus(RES).start}
+    assert truth["DIRA-05"]["vntr"]["alleles"] == [None, None]
+    with pysam.VariantFile("td/population/population_af.vcf.gz") as handle:
+        listed = {f"{r.chrom}:{r.pos}:{r.ref}:{r.alts[0]}" for r in handle}
+    assert set(gts["DIRA-02"]) <= listed
     for name in ("bwt", "sa", "fai"):
         assert Path(f"td/reference/synth.fa.{name}").exists()
     before = Path("td/fastq/DIRA-01_R1.fastq.gz").stat().st_mtime_ns

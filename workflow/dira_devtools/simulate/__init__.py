@@ -17,6 +17,11 @@ Modules
   ``mask.bed`` with young copies' siblings and a segmental duplication on a ``decoy`` contig).
 - :mod:`.edits`: :class:`Edit` and its helpers (:func:`snv`, :func:`deletion`, :func:`insertion`,
   :func:`edit_from_hgvs`); :func:`apply_edits` builds a haplotype; :func:`normalize_vcf` (the truth's oracle).
+- :mod:`.vntr`: the IL1RN intron-2 VNTR (86-bp unit, 2-6 copies; the reference carries 4).
+- :mod:`.background`: :func:`make_population` (common SNV/indel sites with allele frequencies, the VNTR) and
+  :class:`Population` (founder and child genomes, each haplotype's edits with the planted alleles);
+  :func:`edits_from_truth` rebuilds a sample's haplotypes from ``truth.json``.
+- :mod:`.families`: :func:`family_genomes` (background inherited in families, consanguinity).
 - :mod:`.reads`: :func:`simulate_reads` / :func:`simulate_sample` write paired-end FASTQ (WGS- or exome-like).
 - :mod:`.align`: :func:`align_to_bam` aligns with bwa mem and sorts/indexes with pysam (optionally CRAM).
 - :mod:`.cohort`: :func:`make_test_cohort` writes the bundled cohort (``dira-genotyper test-cohort``).
@@ -25,6 +30,14 @@ Modules
 from dira_devtools.simulate.align import (
     align_to_bam,
     bwa_index,
+)
+from dira_devtools.simulate.background import (
+    Genome,
+    Population,
+    SampleGenome,
+    Site,
+    edits_from_truth,
+    make_population,
 )
 from dira_devtools.simulate.cohort import (
     COMMON_MISSENSE,
@@ -56,6 +69,7 @@ from dira_devtools.simulate.edits import (
     normalize_vcf,
     snv,
 )
+from dira_devtools.simulate.families import family_genomes
 from dira_devtools.simulate.reads import (
     CAPTURE_PAD,
     CONTROL_BAIT_EVERY,
@@ -111,6 +125,7 @@ from dira_devtools.simulate.reference import (
     _families,
     _repeat_copy,
     lay_repeats,
+    lay_vntr,
     load_reference,
     make_reference,
     random_sequence,
@@ -135,6 +150,13 @@ from dira_devtools.simulate.sequence import (
     DEFAULT_SEED,
     revcomp,
     translate,
+)
+from dira_devtools.simulate.vntr import (
+    VNTR_COPY_FREQUENCIES,
+    VNTR_REFERENCE_COPIES,
+    VNTR_UNIT,
+    Vntr,
+    vntr_locus,
 )
 
 __all__ = [
@@ -179,6 +201,7 @@ __all__ = [
     "_families",
     "_repeat_copy",
     "lay_repeats",
+    "lay_vntr",
     "load_reference",
     "make_reference",
     "random_sequence",
@@ -238,4 +261,16 @@ __all__ = [
     "make_test_cohort",
     "register_cli",
     "write_population_vcf",
+    "Genome",
+    "Population",
+    "SampleGenome",
+    "Site",
+    "edits_from_truth",
+    "make_population",
+    "family_genomes",
+    "VNTR_COPY_FREQUENCIES",
+    "VNTR_REFERENCE_COPIES",
+    "VNTR_UNIT",
+    "Vntr",
+    "vntr_locus",
 ]

@@ -45,6 +45,10 @@ CAPTURE_PAD = 150  # fragments must overlap a bait +/- this many bp
 CONTROL_BAIT_EVERY = 3000  # pseudo-exon baits laid in the controls.bed regions (for normalisation)
 CONTROL_BAIT_LEN = 200
 
+# Pairs written per block; a read's name is ``{sample}:{n}`` with n its 1-based index over the whole sample (all
+# contigs, haplotypes and blocks), so every fragment's name is unique in the sample.
+CHUNK_PAIRS = 50_000
+
 
 @dataclass
 class ReadStats:
@@ -321,10 +325,9 @@ def simulate_reads(
         truth.write(b"name\tcontig\thaplotype\tref_start\tref_end\tr1_strand\n")
     sample_b = sample.encode()
     monotone: dict[int, np.ndarray] = {}
-    chunk = 50_000
     try:
-        for c0 in range(0, n_pairs, chunk):
-            c1 = min(n_pairs, c0 + chunk)
+        for c0 in range(0, n_pairs, CHUNK_PAIRS):
+            c1 = min(n_pairs, c0 + CHUNK_PAIRS)
             g, s, f, fw = gid[c0:c1], start[c0:c1], flen[c0:c1], forward[c0:c1]
             m = c1 - c0
             t1 = np.empty((m, read_length + 1), dtype=np.uint8)

@@ -23,6 +23,7 @@ from dira_devtools.simulate.resources import (
     read_transcript,
 )
 from dira_devtools.simulate.sequence import _BASES, _ENCODE, DEFAULT_SEED, _seed_for, revcomp
+from dira_devtools.simulate.vntr import VNTR_COPY_DIVERGENCE, Vntr, vntr_locus
 from dira_genotyper.locus import Locus, read_bed
 
 # Reference ---------------------------------------------------------------------------------------------
@@ -226,12 +227,24 @@ def lay_repeats(
     return {DECOY_CONTIG: decoy}
 
 
+def lay_vntr(resources_dir: str | Path, seqs: dict[str, np.ndarray], seed: int) -> Vntr:
+    """Write the IL1RN intron-2 VNTR's reference allele (:mod:`.vntr`: 4 copies of a random 86-bp unit, each
+    diverged by ``VNTR_COPY_DIVERGENCE``) at its place (in place; own random stream) and return the locus."""
+    vntr = vntr_locus(resources_dir)
+    rng = np.random.default_rng(_seed_for(seed, "vntr"))
+    unit, _ = random_sequence(rng, vntr.unit, block_bp=(vntr.unit, vntr.unit), gc_range=(0.45, 0.55))
+    copies = [unit] + [_diverge(rng, unit, VNTR_COPY_DIVERGENCE) for _ in range(vntr.copies - 1)]
+    seqs[vntr.chrom][vntr.start - 1 : vntr.end] = np.concatenate(copies)
+    return vntr
+
+
 def make_reference(resources_dir: str | Path, out_fasta: str | Path, seed: int = DEFAULT_SEED) -> Path:
     """Write the synthetic reference FASTA (60 columns) and its .fai.
 
     Contigs and lengths come from ``build.json``. The IL1RN MANE CDS of ``il1rn_cds_synthetic.fa`` is laid
     at the CDS rows of ``il1rn.gff3``; every intron of the MANE transcript and of the genes in
-    ``exons.tsv`` starts with GT and ends with AG (on the gene's strand).
+    ``exons.tsv`` starts with GT and ends with AG (on the gene's strand); IL1RN intron 2 holds the 86-bp VNTR
+    (:func:`lay_vntr`, 4 copies).
     """
     resources_dir, out_fasta = Path(resources_dir), Path(out_fasta)
     build = read_build(resources_dir)
@@ -255,6 +268,7 @@ def make_reference(resources_dir: str | Path, out_fasta: str | Path, seed: int =
     for codes in (*seqs.values(), *decoy.values()):
         _break_homopolymers(codes, rng)
     seqs.update(decoy)
+    lay_vntr(resources_dir, seqs, seed)
     planted = [(tx, cds)]
     for name in differential_genes(resources_dir):
         dtx, dcds = read_transcript(resources_dir, name), read_synthetic_cds(resources_dir, name)
