@@ -55,8 +55,14 @@ rule sample_checks:
         ],
         max_contamination=cfg("sample_checks", "max_contamination"),
         max_maternal=cfg("sample_checks", "max_maternal_contamination"),
+        roh=lambda wc: [
+            "--min-roh-length",
+            cfg("sample_checks", "min_roh_length"),
+            "--min-roh-sites",
+            cfg("sample_checks", "min_roh_sites"),
+        ],
     shell:
         "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper sample-checks "
         "--sheet {input.sheet:q} --resources {params.res:q} --counts {params.counts:q} "
         "--max-contamination {params.max_contamination:q} --max-maternal {params.max_maternal:q} "
-        "--out {output:q} > {log:q} 2>&1"
+        "{params.roh:q} --out {output:q} > {log:q} 2>&1"

@@ -489,11 +489,14 @@ def test_make_test_cohort_small(tmp_path, monkeypatch, capsys):
     sheet = S.make_test_cohort("td", seed=5, depth=0.5, threads=1)
     assert sheet == Path("td/samples.tsv")
     rows = [line.split("\t") for line in sheet.read_text().splitlines()]
-    assert rows[0] == ["sample", "fq1", "fq2", "bam", "family", "father", "mother", "sex"]
+    assert rows[0] == ["sample", "fq1", "fq2", "bam", "family", "father", "mother", "sex", "prenatal"]
     by = {r[0]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
     assert by["DIRA-01"]["fq1"] == "td/fastq/DIRA-01_R1.fastq.gz" and by["DIRA-01"]["father"] == "DIRA-01-F"
     assert by["DIRA-02"]["bam"] == "td/bam/DIRA-02.bam" and by["DIRA-04"]["bam"] == "td/bam/DIRA-04.cram"
     assert by["DIRA-01-FETUS"]["sex"] == "" and by["DIRA-01-F"]["sex"] == "M"
+    assert by["DIRA-01-FETUS"]["prenatal"] == "yes" and by["DIRA-01"]["prenatal"] == ""
+    sites = gzip.open(Path("td") / "reference" / "sample_sites.tsv.gz", "rt").read().splitlines()
+    assert sites[0].startswith("#chrom") and len(sites) > 500  # the population's common SNVs: the sample checks
     for r in by.values():
         for key in ("fq1", "fq2", "bam"):
             assert not r[key] or Path(r[key]).exists()

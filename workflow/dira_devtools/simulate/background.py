@@ -375,3 +375,24 @@ def edits_from_truth(sample_truth: Mapping, reference: Mapping[str, np.ndarray])
             if edit is not None:
                 haps[h].append(edit)
     return haps
+
+
+#: Sample-check sites of the synthetic build: the population's common SNVs (both alleles at >= 5 %).
+CHECK_SITE_MAF = 0.05
+
+
+def write_check_sites(path: Path, sites: Sequence[Site]) -> int:
+    """The SYNTH build's sample-check site list (the layout of ``resources/<build>/sample_sites.tsv.gz``): the
+    population's common biallelic SNVs, autosomal; the test cohort's config points ``sample_checks.sites`` here."""
+    import gzip
+
+    rows = [s for s in sites if s.kind == "snv" and CHECK_SITE_MAF <= s.af <= 1 - CHECK_SITE_MAF]
+    rows.sort(key=lambda s: (s.edit.chrom, s.vcf[0]))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.GzipFile(path, "wb", mtime=0) as raw:
+        lines = ["#chrom\tpos\tref\talt\trsid\tkind\texonic\n"]
+        for i, s in enumerate(rows):
+            pos, ref, alt = s.vcf
+            lines.append(f"{s.edit.chrom}\t{pos}\t{ref}\t{alt}\tsynth{i}\tA\t0\n")
+        raw.write("".join(lines).encode())
+    return len(rows)

@@ -19,7 +19,7 @@ import numpy as np
 import pysam
 
 from dira_devtools.simulate.align import _BWA_SUFFIXES, align_to_bam, bwa_index
-from dira_devtools.simulate.background import Population, SampleGenome, Site, make_population
+from dira_devtools.simulate.background import Population, SampleGenome, Site, make_population, write_check_sites
 from dira_devtools.simulate.edits import Edit, deletion, edit_from_hgvs, normalize_vcf
 from dira_devtools.simulate.families import family_genomes
 from dira_devtools.simulate.reads import simulate_sample, write_capture_bed
@@ -63,6 +63,7 @@ class CohortSample:
     differential: tuple[tuple[str, str], ...] = ()
     #: Two heterozygous LoF alleles that neither the parents nor read pairs phase: `inconclusive`, presumed biallelic.
     presumed_biallelic: bool = False
+    prenatal: str = ""  # the sheet's `prenatal` column (yes for a fetal sample)
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,7 @@ def cohort_design(resources_dir: str | Path) -> CohortDesign:
             family="F1",
             father="DIRA-01-F",
             mother="DIRA-01-M",
+            prenatal="yes",
         ),
         s("DIRA-02", ([e77x], [e77x]), "affected", "bam"),
         # in trans, but exons 2 and 3 are too far apart for read pairs and no parents are in the run
@@ -349,11 +351,11 @@ def make_test_cohort(
         return [out / "bam" / f"{smp.name}.cram", out / "bam" / f"{smp.name}.cram.crai"]
 
     def write_sheet() -> None:
-        lines = ["sample\tfq1\tfq2\tbam\tfamily\tfather\tmother\tsex\n"]
+        lines = ["sample\tfq1\tfq2\tbam\tfamily\tfather\tmother\tsex\tprenatal\n"]
         for smp in design.samples:
             files = [str(p) for p in sample_files(smp)]
             fq1, fq2, bam = (files[0], files[1], "") if smp.input == "fastq" else ("", "", files[0])
-            row = [smp.name, fq1, fq2, bam, smp.family, smp.father, smp.mother, smp.sex]
+            row = [smp.name, fq1, fq2, bam, smp.family, smp.father, smp.mother, smp.sex, smp.prenatal]
             lines.append("\t".join(row) + "\n")
         text = "".join(lines)
         if not sheet.exists() or sheet.read_text() != text:
@@ -440,6 +442,7 @@ def make_test_cohort(
     (out / "truth.json").write_text(json.dumps(truth, indent=2) + "\n")
     write_sheet()
     write_population_vcf(population_vcf, ref_path, design.alleles, POPULATION_AF, population.sites)
+    write_check_sites(out / "reference" / "sample_sites.tsv.gz", population.sites)
     write_capture_bed(resources_dir, out / "capture_panel.bed")
     stamp_path.write_text(json.dumps(stamp, indent=2) + "\n")
     total = time.perf_counter() - t0

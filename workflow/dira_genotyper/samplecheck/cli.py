@@ -43,7 +43,12 @@ def cmd_sample_checks(args: argparse.Namespace) -> int:
     gene = Locus.load(args.resources)
     gene = gene.gene(gene.target)
     span = (gene.chrom, gene.start, gene.end)
-    settings = CheckSettings(max_contamination=args.max_contamination, max_maternal_contamination=args.max_maternal)
+    settings = CheckSettings(
+        max_contamination=args.max_contamination,
+        max_maternal_contamination=args.max_maternal,
+        min_roh_sites=args.min_roh_sites,
+        min_roh_length=args.min_roh_length,
+    )
     write_checks(run_sample_checks(sheet, counts, span, settings), args.out)
     return 0
 
@@ -64,5 +69,7 @@ def register_cli(subparsers) -> None:  # noqa: ANN001 - argparse's private subpa
     p.add_argument("--resources", required=True, help="the run's resources folder (the IL1RN locus)")
     p.add_argument("--max-contamination", type=float, default=0.03)
     p.add_argument("--max-maternal", type=float, default=0.20)
+    p.add_argument("--min-roh-length", type=int, default=1_000_000)
+    p.add_argument("--min-roh-sites", type=int, default=25)
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_sample_checks)
