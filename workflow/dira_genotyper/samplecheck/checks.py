@@ -11,8 +11,11 @@ Thresholds (defaults of :class:`CheckSettings`, each a config key under ``sample
   mother's genotypes in the run, each fetal allele fraction is interpreted against the mixture (a fetal
   heterozygote gives >= 0.40, the mother's allele alone <= 0.10 at 20 %: apart at 30x), as laboratories
   interpret maternal cell contamination up to about this level when the mother is typed.
-* **A listed parent** must be a first-degree relative with almost no opposite homozygotes (IBS0 < 1 %, which
-  tells parent-child from full siblings); **two files** with kinship > 0.354 are one person (or twins).
+* **A listed parent** shares an allele with the child at every site: almost no opposite homozygotes (IBS0 < 1 %,
+  which also tells parent-child from full siblings and second-degree relatives) and a kinship of at least 0.05
+  (KING-robust kinship is 0.25 for a parent, less for an inbred child, ~0 for an unrelated person); **two files**
+  whose genotypes agree at >= 95 % of the sites are one person (or identical twins): concordance, not kinship,
+  because parent and child in a consanguineous family exceed KING's 0.354.
 """
 
 from __future__ import annotations
@@ -38,6 +41,9 @@ class CheckSettings:
     max_contamination: float = 0.03
     max_maternal_contamination: float = 0.20
     max_parent_ibs0: float = 0.01
+    #: A parent shares an allele at every site (IBS0 ~ 0) and has kinship ~0.25; an inbred child's KING-robust
+    #: kinship to a parent falls (0.09 in the bundled consanguineous trio), unrelated people are ~0 with IBS0 > 2 %.
+    min_parent_kinship: float = 0.05
     min_roh_sites: int = 25
     min_roh_length: int = 1_000_000
 
@@ -82,7 +88,17 @@ def relatedness(genotypes: dict[str, np.ndarray]) -> list[dict]:
     pairs = []
     for a, b in combinations(sorted(genotypes), 2):
         k = kinship(genotypes[a], genotypes[b])
-        pairs.append({"a": a, "b": b, "kinship": k.kinship, "ibs0": k.ibs0, "sites": k.sites, "degree": k.degree()})
+        pairs.append(
+            {
+                "a": a,
+                "b": b,
+                "kinship": k.kinship,
+                "ibs0": k.ibs0,
+                "concordance": k.concordance,
+                "sites": k.sites,
+                "degree": k.degree(),
+            }
+        )
     return pairs
 
 
@@ -106,7 +122,7 @@ def pedigree_findings(sheet: list[dict], pairs: list[dict], settings: CheckSetti
                 why = f"relatedness to the listed {role} {parent} could not be checked (too few shared sites)"
                 found[s["sample"]].append({"level": "warn", "code": "pedigree_unchecked", "text": why})
                 continue
-            if p["degree"] != "first" or p["ibs0"] > settings.max_parent_ibs0:
+            if p["kinship"] < settings.min_parent_kinship or p["ibs0"] > settings.max_parent_ibs0:
                 why = (
                     f"the listed {role} {parent} is not a parent of {s['sample']} by the genotypes (kinship "
                     f"{p['kinship']:.3f}, IBS0 {p['ibs0']:.3f}; a parent has ~0.25 and ~0): a sample swap or a "

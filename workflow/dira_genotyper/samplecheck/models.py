@@ -7,7 +7,8 @@
   the fractions each class gives, ``(1 - a) g / 2 + a h / 2``, carry the information. With the mother's
   genotypes (a prenatal sample), the contaminant's genotype at each site is known and only the fetal genotype
   classes are free, per maternal genotype.
-* :func:`kinship`: KING-robust kinship and the IBS0 fraction of two samples (no allele frequencies needed).
+* :func:`kinship`: KING-robust kinship, the IBS0 fraction and genotype concordance of two samples (no allele
+  frequencies needed).
 * :func:`infer_sex`: X heterozygosity and X/Y depth relative to the autosomes.
 * :func:`runs_of_homozygosity`: runs of consecutive homozygous calls (PLINK-style: a run is broken by a
   heterozygous call, and must span ``min_sites`` sites and ``min_length`` bp).
@@ -21,10 +22,13 @@ import numpy as np
 
 #: Per-base error rate folded into every expected allele fraction (bases at Q >= 20, mapping errors).
 ERROR = 0.01
+#: Genotype concordance of two files of one person (genotyping errors aside); a parent and child agree at ~0.5-0.8
+#: of common sites (more in a consanguineous family), siblings less.
+SAME_PERSON = 0.95
 #: Per-base error rates the contamination model chooses from (profiled with the fraction).
 ERRORS = (0.002, 0.005, 0.01, 0.02)
-#: KING kinship boundaries between degrees (Manichaikul et al. 2010): 2^-1.5, 2^-2.5, 2^-3.5, 2^-4.5.
-KING_DUPLICATE, KING_FIRST, KING_SECOND, KING_THIRD = 0.354, 0.177, 0.0884, 0.0442
+#: KING kinship boundaries between degrees (Manichaikul et al. 2010): 2^-2.5, 2^-3.5, 2^-4.5.
+KING_FIRST, KING_SECOND, KING_THIRD = 0.177, 0.0884, 0.0442
 
 
 def _observed(fraction: np.ndarray, error: float = ERROR) -> np.ndarray:
@@ -181,14 +185,21 @@ class Kinship:
     kinship: float | None
     ibs0: float | None  # fraction of sites called in both where the two are opposite homozygotes
     sites: int
+    concordance: float | None = None  # fraction of sites called in both with the same genotype
 
     def degree(self) -> str:
-        """``duplicate``, ``first``, ``second``, ``third``, ``unrelated`` or ``unknown`` (KING boundaries)."""
+        """``duplicate``, ``first``, ``second``, ``third``, ``unrelated`` or ``unknown``. One person twice is told
+        by genotype concordance (>= ``SAME_PERSON``), the rest by the KING boundaries: in a consanguineous family a
+        parent and child share more than one allele's worth (KING-robust kinship above 0.354) and are not one
+        person; an inbred child's kinship to a parent falls below 0.25 (KING-robust assumes no inbreeding)."""
         if self.kinship is None:
             return "unknown"
-        for bound, name in ((KING_DUPLICATE, "duplicate"), (KING_FIRST, "first"), (KING_SECOND, "second")):
-            if self.kinship > bound:
-                return name
+        if self.concordance is not None and self.concordance >= SAME_PERSON:
+            return "duplicate"
+        if self.kinship > KING_FIRST:
+            return "first"
+        if self.kinship > KING_SECOND:
+            return "second"
         return "third" if self.kinship > KING_THIRD else "unrelated"
 
 
@@ -202,7 +213,8 @@ def kinship(gt1: np.ndarray, gt2: np.ndarray, min_sites: int = 200) -> Kinship:
         return Kinship(None, None, n)
     hethet = int(((a == 1) & (b == 1)).sum())
     opposite = int((np.abs(a - b) == 2).sum())
-    return Kinship(round((hethet - 2 * opposite) / (het_a + het_b), 4), round(opposite / n, 4), n)
+    same = round(float((a == b).mean()), 4)
+    return Kinship(round((hethet - 2 * opposite) / (het_a + het_b), 4), round(opposite / n, 4), n, same)
 
 
 @dataclass(frozen=True)
