@@ -146,6 +146,14 @@ def _normalise_single(counts: pd.DataFrame, params: CnvParams, mask: _BinMask | 
     return norm
 
 
+def require_same_layout(counts: pd.DataFrame, others: list[pd.DataFrame], message: str) -> None:
+    """An InputError (``message`` with ``{i}``, the 1-based position) for the first of ``others`` counted over
+    other bins or targets than ``counts``."""
+    for i, other in enumerate(others):
+        if not _same_layout(counts, other):
+            raise InputError(message.format(i=i + 1))
+
+
 def _same_layout(a: pd.DataFrame, b: pd.DataFrame) -> bool:
     return len(a) == len(b) and all((a[c].to_numpy() == b[c].to_numpy()).all() for c in ("chrom", "start", "end"))
 
@@ -160,12 +168,12 @@ def _normalise_cohort(
     n = len(counts)
     mask = mask or _BinMask(np.ones(n, bool), np.ones(n, bool), np.full(n, "."), np.zeros(n), np.zeros(n))
     norm = _Normalised("cohort", np.full(n, np.nan), np.full(n, np.nan), n_cohort=len(cohort))
-    for i, other in enumerate(cohort):
-        if not _same_layout(counts, other):
-            raise InputError(
-                f"cohort sample {i + 1} was counted with other bins (different --bin-size or "
-                "resources): count every sample with the same settings"
-            )
+    require_same_layout(
+        counts,
+        cohort,
+        "cohort sample {i} was counted with other bins (different --bin-size or resources): count every sample "
+        "with the same settings",
+    )
     depth = counts["depth"].to_numpy(dtype=float)
     reads = counts["reads"].to_numpy(dtype=float)
     gc = counts["gc"].to_numpy(dtype=float)

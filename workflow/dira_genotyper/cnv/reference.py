@@ -35,12 +35,11 @@ import pandas as pd
 
 from dira_genotyper.cnv.bins import bin_mask
 from dira_genotyper.cnv.exon_test import apply_exon_tests
-from dira_genotyper.cnv.normalise import _loess, _Normalised, _same_layout
+from dira_genotyper.cnv.normalise import _loess, _Normalised, require_same_layout
 from dira_genotyper.cnv.params import CnvParams
 from dira_genotyper.cnv.resources import LocusResources, load_resources
 from dira_genotyper.cnv.result import CnvResult
 from dira_genotyper.cnv.segments import _decide, _no_call_result
-from dira_genotyper.errors import InputError
 from dira_genotyper.reasons import Reason
 
 MIN_TARGET_READS = 20  # a target is copy-number evidence when the pool's median count reaches this
@@ -190,12 +189,12 @@ def normalise_targeted(
     notes = notes if notes is not None else []
     n = len(counts)
     norm = _Normalised("targeted", np.full(n, np.nan), np.full(n, np.nan), n_cohort=len(cohort))
-    for i, other in enumerate(cohort):
-        if not _same_layout(counts, other):
-            raise InputError(
-                f"reference sample {i + 1} was counted over other targets: count every sample with the same "
-                "targets BED (config `targets`)"
-            )
+    require_same_layout(
+        counts,
+        cohort,
+        "reference sample {i} was counted over other targets: count every sample with the same targets BED "
+        "(config `targets`)",
+    )
     if len(cohort) < params.min_reference:
         norm.reasons.append(Reason("cnv_reference_too_few", samples=len(cohort), needed=params.min_reference))
         return norm, None
