@@ -82,7 +82,8 @@ def test_report_matches_truth(workflow_run, cohort_dir, sample):
         assert key in background, (
             f"{call['name']} ({call['classification']}) is in neither the truth nor the background"
         )
-        assert call["zygosity"] == ZYGOSITY[background[key]], (call["name"], call["zygosity"], background[key])
+        if call.get("filter") in (None, "PASS"):  # a filtered call (LowDepth at 6x) may miss an allele: no genotype
+            assert call["zygosity"] == ZYGOSITY[background[key]], (call["name"], call["zygosity"], background[key])
         assert call["classification"] in ("benign", "likely_benign"), (call["name"], call["classification"])
 
     for deletion in expected["deletions"]:
@@ -176,6 +177,12 @@ def test_json_reports_are_reproducible(workflow_run, module_run):
     for sample in MODULE_SAMPLES:
         first = (workflow_run / "results" / "reports" / f"{sample}.dira.json").read_bytes()
         second = (again / "results" / "reports" / f"{sample}.dira.json").read_bytes()
+        relatives = json.loads(first)["sample_checks"].get("relatives")
+        if relatives:  # the sample checks name the family's other members, who are not in the module run
+            got, want = json.loads(second), json.loads(first)
+            assert got["sample_checks"]["relatives"] == [] and got["sample_checks"]["verdict"] == "pass"
+            got["sample_checks"]["relatives"] = relatives
+            first, second = json.dumps(want).encode(), json.dumps(got).encode()
         if sample == HOSTILE_SAMPLE:
             got = json.loads(second)
             assert got["family"]["family"] == hostile_family(module_run["marker"])

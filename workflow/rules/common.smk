@@ -147,7 +147,7 @@ CHECK_MEMBERS = {
 RESOURCES = os.path.join(config["resources_dir"], BUILD)
 LOCUS_RES = "results/resources"
 # the sample-check sites: the config's list, else the build's shipped list, else none (checks not run)
-SAMPLE_SITES = config.get("sample_checks", {}).get("sites") or ""
+SAMPLE_SITES = in_project(config.get("sample_checks", {}).get("sites") or "")
 if not SAMPLE_SITES and os.path.exists(os.path.join(RESOURCES, "sample_sites.tsv.gz")):
     SAMPLE_SITES = os.path.join(RESOURCES, "sample_sites.tsv.gz")
 REF = config["reference"]
