@@ -64,6 +64,8 @@ def module_workdir(base: Path, cohort_dir: Path, marker: Path) -> Path:
         "samples": "samples.tsv",
         "reference": str(cohort_dir / "reference" / "synth.fa"),
         "population_vcf": str(cohort_dir / "population" / "population_af.vcf.gz"),
+        # as config/config.yaml: the synthetic build's sample-check sites and its run-of-homozygosity length
+        "sample_checks": {"sites": str(cohort_dir / "reference" / "sample_sites.tsv.gz"), "min_roh_length": 200000},
     }
     (workdir / "config.yaml").write_text(json.dumps(config))
     (workdir / "Snakefile").write_text(
