@@ -72,9 +72,17 @@ LOCATION_KEYS = (
 )
 
 
+#: Location keys inside a section (section, key): the sample-check site list.
+NESTED_LOCATION_KEYS = (("sample_checks", "sites"),)
+
+
 def analysis_settings(config: dict) -> dict:
-    """The effective configuration without the file locations (:data:`LOCATION_KEYS`)."""
-    return {key: value for key, value in config.items() if key not in LOCATION_KEYS}
+    """The effective configuration without the file locations (:data:`LOCATION_KEYS`, :data:`NESTED_LOCATION_KEYS`)."""
+    settings = {key: value for key, value in config.items() if key not in LOCATION_KEYS}
+    for section, key in NESTED_LOCATION_KEYS:
+        if isinstance(settings.get(section), dict) and key in settings[section]:
+            settings[section] = {k: v for k, v in settings[section].items() if k != key}
+    return settings
 
 
 def config_digest(config: dict) -> str:
