@@ -594,3 +594,21 @@ def test_a_report_that_breaks_its_contract_is_an_error_not_a_file():
     report["status"] = "probably fine"
     with pytest.raises(ValueError, match="breaks its schema.*status"):
         validate_report(report)
+
+
+def test_an_intronic_call_beside_an_intron_deletion_has_two_copies():
+    """The gene call is the lowest copy number in the gene; a base outside every called deletion (and outside
+    every exon) is at two copies when the deletions explain the gene call, not at the gene's one copy (bench_status
+    intron_del: a background c.205+77 het call beside a 1.5 kb intron-1 deletion was a 'one-copy conflict')."""
+    intronic = deletion(1500, 2800, 1)
+    background = var(3300, "T", "C", cls="likely_benign", hgvs="c.88+212T>C", known=None, consequence="intron_variant")
+    result = run([background], cnv(1, [intronic]))
+    assert result.status == "negative", result.reasons
+    assert result.other_variants[0]["zygosity"] == "heterozygous"
+    hom = dict(background, genotype="1/1", zygosity="homozygous", allele_fraction=1.0, alt_depth=30)
+    result = run([hom], cnv(1, [intronic]))
+    assert result.other_variants[0]["zygosity"] == "homozygous"  # not 'hemizygous': both copies are there
+    inside = var(2000, "T", "C", cls="likely_benign", hgvs="c.116+858T>C", known=None, consequence="intron_variant")
+    inside.update(genotype="1/1", zygosity="homozygous", allele_fraction=1.0, alt_depth=30)
+    result = run([inside], cnv(1, [intronic]))
+    assert result.other_variants[0]["zygosity"] == "hemizygous"  # inside the deletion: one copy left
