@@ -16,13 +16,17 @@ Each class is simulated WGS-like (``simulate.simulate_sample``, mode "wgs") at e
 common SNVs and short indels, ~1 heterozygous SNV per 1.3 kb, and IL1RN intron-2 VNTR alleles of 2-6 copies;
 ``--no-background`` for the bare reference), aligned with ``simulate.align_to_bam`` to the synthetic SYNTH reference
 (``simulate.make_reference``, ``--seed``), and the real workflow runs once over all samples (``bam`` inputs,
-``build: SYNTH``, no population VCF) in ``{out}/work``. ``--subsample`` simulates only the highest depth and
-draws the lower ones from its BAM (samtools-style template hashing), which costs a third of the alignment.
+``build: SYNTH``) in ``{out}/work``. As a laboratory runs it with gnomAD, the workflow reads the population VCF of
+the samples' background population (``simulate.write_population_vcf``: every common site with its allele
+frequency); ``--population none`` runs without population data (then only the analysed range keeps a genome's
+own deep-intronic and UTR SNVs out of the status, and a common one near an exon is of uncertain significance).
+``--subsample`` simulates only the highest depth and draws the lower ones from its BAM (samtools-style template
+hashing), which costs a third of the alignment.
 
 Prints per class x depth: n, right, wrong, inconclusive, status accuracy, and the status and first reason of
-every sample not right; then the totals and whether the goal is met: at >= 20x every status right, at lower
-depth never a wrong status (a status neither the truth nor inconclusive; inconclusive allowed). Prints the
-wall time of simulation + alignment and of the workflow; never asserts timings.
+every sample not right; then the totals and whether the goal of issue #19 is met: at >= 30x every status right, at
+20x at least 10 of 11 right, at every depth never a wrong status (a status neither the truth nor inconclusive;
+inconclusive allowed). Prints the wall time of simulation + alignment and of the workflow; never asserts timings.
 
     python tests/benchmark/bench_status.py                      # full: 12 classes x 3 depths x 2 replicates
     python tests/benchmark/bench_status.py --quick              # 2 classes at 30x, 1 replicate
@@ -171,7 +175,7 @@ def simulate_all(
     return time.perf_counter() - t0
 
 
-def write_workdir(samples: list[Sample], ref: Path, out: Path) -> Path:
+def write_workdir(samples: list[Sample], ref: Path, out: Path, population_vcf: Path | None) -> Path:
     work = out / "work"
     (work / "config").mkdir(parents=True, exist_ok=True)
     link = work / "resources"
@@ -184,7 +188,7 @@ def write_workdir(samples: list[Sample], ref: Path, out: Path) -> Path:
     if not sheet.exists() or sheet.read_text() != text:
         sheet.write_text(text)
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    config.update(samples=str(sheet), reference=str(ref), build="SYNTH", population_vcf="")
+    config.update(samples=str(sheet), reference=str(ref), build="SYNTH", population_vcf=str(population_vcf or ""))
     text = yaml.safe_dump(config, sort_keys=False)
     cfg = work / "config" / "config.yaml"
     if not cfg.exists() or cfg.read_text() != text:
@@ -266,7 +270,7 @@ def evaluate(samples: list[Sample], work: Path, depths: list[int]) -> bool:
             t = totals[d]
             for i, v in enumerate((n, right, wrong, incon, missing)):
                 t[i] += v
-            ok = (right == n) if d >= 20 else (wrong == 0 and missing == 0)
+            ok = (right == n) if d >= 30 else (wrong == 0 and missing == 0)
             goal_ok &= ok
             if not ok:
                 fails.append(f"{c} at {d}x")
@@ -284,17 +288,21 @@ def evaluate(samples: list[Sample], work: Path, depths: list[int]) -> bool:
                 f"{'total':<16} {'':<12} {d:>4}x {n:>3} {right:>5} {wrong:>5} {incon:>5} {missing:>4} {right / n:>6.0%}"
             )
     print("\n".join(lines))
-    hi = [d for d in depths if d >= 20]
-    lo = [d for d in depths if d < 20]
-    if hi:
-        print(
-            f"goal >= 20x, every status right: {'MET' if all(totals[d][1] == totals[d][0] for d in hi) else 'NOT MET'}"
-        )
-    if lo:
-        print(
-            f"goal < 20x, never a wrong status: "
-            f"{'MET' if all(totals[d][2] == 0 and totals[d][4] == 0 for d in lo) else 'NOT MET'}"
-        )
+    # issue #19: at 30x every class right; at 20x at least 10 of 11 right; never a wrong status at any depth
+    for d in depths:
+        n, right, wrong, incon, missing = totals[d]
+        if not n:
+            continue
+        if d >= 30:
+            text, met = "every status right", right == n
+        elif d >= 20:
+            text, met = "at least 10 of 11 right, none wrong", right * 11 >= n * 10 and wrong == missing == 0
+        else:
+            text, met = "never a wrong status", wrong == missing == 0
+        print(f"goal at {d}x, {text}: {'MET' if met else 'NOT MET'}")
+        if not met and d >= 20 and d < 30:
+            fails.append(f"{right} of {n} right at {d}x")
+        goal_ok &= met
     print(f"overall goal: {'MET' if goal_ok else 'NOT MET (' + '; '.join(fails) + ')'}")
     return goal_ok
 
@@ -315,6 +323,12 @@ def main(argv: list[str] | None = None) -> int:
         "--no-background",
         action="store_true",
         help="planted alleles on the bare reference (no common variants, every VNTR allele the reference's)",
+    )
+    ap.add_argument(
+        "--population",
+        choices=("sites", "none"),
+        default="sites",
+        help="population VCF of the background's common sites, as gnomAD for a lab (default), or none",
     )
     ap.add_argument("--strict", action="store_true", help="exit 1 when the goal is not met")
     args = ap.parse_args(argv)
@@ -356,7 +370,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     work = out / "work"
     if not args.no_workflow:
-        work = write_workdir(samples, ref, out)
+        population_vcf = None
+        if population is not None and args.population == "sites":
+            population_vcf = sim.write_population_vcf(
+                out / "population" / "population_af.vcf.gz", ref, {}, {}, population.sites
+            )
+        print(f"population data: {population_vcf or 'none'}", flush=True)
+        work = write_workdir(samples, ref, out, population_vcf)
         t_wf, rc = run_workflow(work, args.cores)
         print(
             f"workflow: {len(samples)} samples in {t_wf:.0f} s on {args.cores} cores (exit {rc}; "

@@ -271,7 +271,7 @@ def test_parent_failure_and_stale_report_after_a_failed_rerun(cohort_dir, tmp_pa
     proc = run_snakemake(workdir, "--cores", "2", "--keep-going")
     assert proc.returncode != 0
     report = json.loads((workdir / "results" / "reports" / "DIRA-02.dira.json").read_text())
-    assert report["schema_version"] == "1.3"
+    assert report["schema_version"] == "1.4"
     bam_digest = report["provenance"]["inputs"]["bam"]
     assert "path" not in bam_digest  # contents, not locations (paths are in DIRA-02.run.json)
     assert bam_digest["sha256"] == hashlib.sha256((cohort_dir / "bam" / "DIRA-02.bam").read_bytes()).hexdigest()

@@ -14,9 +14,15 @@ from pathlib import Path
 import pysam
 import pytest
 
-from dira_genotyper.annotation.annotate import annotate_vcf, register_cli
-from dira_genotyper.annotation.classification import DEFAULT_RULES, classify, read_rules_json, resolve_rules
-from dira_genotyper.annotation.hgvs import translate
+from dira_genotyper.annotation.annotate import annotate_vcf, in_analysed_range, register_cli
+from dira_genotyper.annotation.classification import (
+    DEFAULT_RULES,
+    PopulationAf,
+    classify,
+    read_rules_json,
+    resolve_rules,
+)
+from dira_genotyper.annotation.hgvs import describe_variant, translate
 from dira_genotyper.annotation.known_alleles import read_table
 from dira_genotyper.annotation.sources import bcftools_csq, bcsq_consequences
 from dira_genotyper.annotation.transcript import load_transcript
@@ -208,9 +214,41 @@ def test_splice_utr_synonymous_intronic(cohort):
     syn = by_c["c.30C>T"]
     assert (syn["hgvs_p"], syn["classification"]) == ("NP_776214.1:p.(His10=)", "uncertain")
     assert syn["classification_reason"].startswith("BP7") and "second benign criterion" in syn["classification_reason"]
-    deep = next(r for c, r in by_c.items() if c.startswith("c.206-40"))
-    assert (deep["consequence"], deep["classification"]) == ("intron_variant", "uncertain")
-    assert deep["classification_reason"].startswith("BP7: intronic at -40")
+    deep = next(r for c, r in by_c.items() if c.startswith("c.206-40"))  # outside the analysed range (+/-20 bp)
+    assert (deep["consequence"], deep["classification"]) == ("intron_variant", "not_assessed")
+    assert deep["classification_reason"].startswith("Outside the analysed range")
+
+
+@pytest.mark.parametrize(
+    ("c", "analysed"),
+    [
+        ("c.117-20", True),  # acceptor side, at the edge of the range
+        ("c.117-21", False),
+        ("c.116+20", True),
+        ("c.116+21", False),
+        ("c.-20", True),  # 5' UTR beside the start codon
+        ("c.-21", False),
+        ("c.*20", True),
+        ("c.*21", False),
+        ("c.205+77", False),  # the bench_status background calls of issue #19
+        ("c.1", True),
+    ],
+)
+def test_analysed_range_is_the_cds_and_20_bp_beside_it(synth, c, analysed):
+    """Issue #19: a genome's own deep-intronic / UTR SNVs are not interpreted (classification docstring, step 6);
+    the splice region and 20 bp of UTR beside the CDS are."""
+    _fasta, tx, genome = synth
+    g = tx.c_to_genomic(c)
+    effect = describe_variant(tx, lambda _ch, s, e: genome[s:e], g, genome[g - 1], "A" if genome[g - 1] != "A" else "C")
+    assert in_analysed_range(effect, tx, 20) is analysed
+    if not analysed:
+        rules = resolve_rules()
+        label, _ = classify(effect.consequences, None, None, rules, disease="DIRA", analysed=False)
+        assert label == "not_assessed"
+        known = {"classification": "pathogenic", "published_name": "X", "citation": "c", "short_citation": "c"}
+        assert classify(effect.consequences, known, None, rules, disease="DIRA", analysed=False)[0] == "pathogenic"
+        common = PopulationAf(af=0.2)
+        assert classify(effect.consequences, None, common, rules, disease="DIRA", analysed=False)[0] == "benign"
 
 
 def test_records_are_sorted_and_complete(cohort):

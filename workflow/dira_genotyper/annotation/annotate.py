@@ -96,8 +96,9 @@ def _allele_record(
     consequences = effect.consequences if effect else ("intergenic_variant",)
     pvs1 = assess(effect, tx, coding, pathogenic_c) if effect is not None and coding else None
     offsets = _intron_offsets(effect, tx) if effect is not None else ()
+    analysed = in_analysed_range(effect, tx, rules["analysed_flank"]) if effect is not None else True
     classification, reason = classify(
-        consequences, known, population, rules, pvs1, disease=disease, intron_offsets=offsets
+        consequences, known, population, rules, pvs1, disease=disease, intron_offsets=offsets, analysed=analysed
     )
     protein = tx.protein_accession()
     outside = set(consequences) <= OUTSIDE_TRANSCRIPT
@@ -135,6 +136,23 @@ def _intron_offsets(effect: VariantEffect, tx: Transcript) -> tuple[int, ...]:
     """The HGVS intron offsets (+ donor side, - acceptor side) of the intronic bases the named allele changes."""
     regions = [tx.region(g) for g in effect.allele.touched]
     return tuple(r.intron_offset for r in regions if r.feature == "intron")
+
+
+def in_analysed_range(effect: VariantEffect, tx: Transcript, flank: int) -> bool:
+    """Whether the allele changes a base of the analysed range: the coding sequence, intron bases within ``flank``
+    of a coding exon, or UTR bases within ``flank`` of the CDS (classification module docstring, step 6). A
+    non-coding transcript is analysed whole."""
+    if not tx.cds:
+        return True
+    for g in effect.allele.touched:
+        c = tx.genomic_to_c(g)
+        coding_anchor = c.base >= 1 and not c.utr3
+        if c.offset:
+            if coding_anchor and abs(c.offset) <= flank:
+                return True
+        elif coding_anchor or (c.utr3 and c.base <= flank) or (c.base < 0 and -c.base <= flank):
+            return True
+    return False
 
 
 def _gq(value: Any) -> int | float | None:

@@ -18,9 +18,18 @@
    not available; it is never assumed.
 5. **BS1** alone (no pathogenic criterion) is likely benign: the threshold is disease-specific (a strong benign
    criterion, -4 points: likely benign).
-6. ``uncertain_consequences`` terms are uncertain; an allele outside the MANE transcript (another isoform's exon)
+6. **Analysed range.** An allele outside the range the test interprets is ``not_assessed`` (listed, never weighed
+   in the status): the range is the MANE coding sequence with ``analysed_flank`` (20) bp on each side, in the
+   introns (c.N+1 to c.N+20, c.N-20 to c.N-1 at every coding exon) and in the UTRs (c.-20 to c.*20). Published
+   alleles (step 1) and BA1 / BS1 (steps 2, 5) are judged anywhere. The reasoning, as clinical laboratories
+   state a reportable range: sequence variants in deep introns and UTRs are not interpretable by the ACMG/AMP
+   criteria without RNA or functional evidence (ACMG/AMP 2015 gives no criterion that could classify them
+   pathogenic or benign from the DNA call alone, BP7 is supporting only); a genome carries one heterozygous SNV
+   every 1-1.5 kb, so every IL1RN (6.4 kb) would otherwise carry "variants of uncertain significance" and no
+   sample could be `negative`. Splice-region changes (c.N+3 to +8, c.N-3 to -20) stay inside the range.
+7. ``uncertain_consequences`` terms are uncertain; an allele outside the MANE transcript (another isoform's exon)
    cannot change the MANE protein: likely benign.
-7. **BP7** (supporting) applies to synonymous / stop-retained alleles outside the splice region and to intronic
+8. **BP7** (supporting) applies to synonymous / stop-retained alleles outside the splice region and to intronic
    alleles at +7 and beyond on the donor side or -21 and beyond on the acceptor side (ClinGen SVI splicing
    recommendations, Walker et al. 2023 Am J Hum Genet 110:1046); never to UTR alleles. BP7 alone is not enough
    for likely benign (ACMG/AMP 2015 needs a strong + a supporting, or two supporting benign criteria; here that
@@ -58,6 +67,8 @@ def max_credible_af(prevalence: float, genetic: float, allelic: float, penetranc
 
 #: DIRA (see the module docstring): prevalence 1e-5, genetic share 1, allelic share 1, penetrance 0.5 -> 0.0045.
 MAX_CREDIBLE_AF = round(max_credible_af(1e-5, 1.0, 1.0, 0.5), 4)
+#: The classification of a call outside the analysed range (module docstring, step 6): listed, not interpreted.
+NOT_ASSESSED = "not_assessed"
 #: Intronic positions where BP7 may apply (ClinGen SVI 2023): donor side >= +7, acceptor side <= -21.
 BP7_DONOR_MIN, BP7_ACCEPTOR_MIN = 7, 21
 
@@ -113,6 +124,7 @@ DEFAULT_RULES: dict[str, Any] = {
     "ba1_af": 0.05,
     "pm2_af": 0.0001,  # PM2: absent, or at most this in every group ("extremely low frequency if recessive")
     "known_classifications_used": ["pathogenic", "likely_pathogenic", "likely_benign", "benign"],
+    "analysed_flank": 20,  # bp of intron and UTR beside the coding sequence that the test interprets (step 6)
 }
 
 
@@ -126,6 +138,10 @@ def resolve_rules(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise InputError(f"classification rule {key!r} must be a list of names")
             rules[key] = list(value)
+        elif isinstance(DEFAULT_RULES[key], int):  # a length in bp
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 1000:
+                raise InputError(f"classification rule {key!r} must be a whole number of bp from 0 to 1000")
+            rules[key] = value
         else:
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
                 raise InputError(f"classification rule {key!r} must be a number from 0 to 1, not {value!r}")
@@ -142,13 +158,15 @@ def classify(
     *,
     disease: str,
     intron_offsets: tuple[int, ...] | list[int] = (),
+    analysed: bool = True,
 ) -> tuple[str, str]:
     """Classification and a reason naming the ACMG/AMP criteria that decided it (module docstring: the order).
 
     ``population``: what the population data says (a bare number is a global AF); None when no population data
     was read. ``pvs1`` is the ClinGen PVS1 judgement (:mod:`dira_genotyper.annotation.pvs1`); without it a LoF term
     counts as PVS1 (very strong). ``intron_offsets``: the HGVS intron offsets of the allele's intronic bases (+
-    donor side, - acceptor side), which decide BP7 for intronic alleles.
+    donor side, - acceptor side), which decide BP7 for intronic alleles. ``analysed``: whether the allele touches
+    the analysed range (module docstring, step 6).
     """
     terms = list(consequences)
     known_note = ""
@@ -168,6 +186,15 @@ def classify(
         bs1 = (
             f"BS1: {population.describe()} is above {rules['benign_af']:g}, the maximum credible allele frequency "
             f"of one {disease} allele"
+        )
+    if not analysed and not set(terms) <= OUTSIDE_TRANSCRIPT:
+        if bs1:
+            return "likely_benign", f"{bs1}.{known_note}"
+        flank = rules["analysed_flank"]
+        return (
+            NOT_ASSESSED,
+            f"Outside the analysed range (the coding sequence and {flank} bp beside it, c.-{flank} to c.*{flank}): a "
+            f"deep-intronic or UTR change is not interpreted without RNA or functional evidence.{known_note}",
         )
     lof = [t for t in terms if t in rules["lof_consequences"]]
     if lof:

@@ -136,7 +136,8 @@ class CopyState:
         for n, s, e in model.exons:
             if chrom == model.chrom and s - margin <= pos <= e + margin:
                 return self.exon_cn.get(n)
-        if self.gene_cn is not None and self.gene_cn < 2 and any(d["copy_number"] == self.gene_cn for d in self.deletions):
+        gene_cn = self.gene_cn
+        if gene_cn is not None and gene_cn < 2 and any(d["copy_number"] == gene_cn for d in self.deletions):
             # the gene call is the lowest copy number anywhere in the gene, and a called deletion accounts for it: a
             # base outside every deletion has the two copies of the rest of the gene
             return 2

@@ -67,7 +67,7 @@ def build_report(
     names = list(dict.fromkeys(REPORT_GENES + sorted(genes)))
     sex = sample.get("sex") or "unknown"
     return {
-        "schema_version": "1.3",
+        "schema_version": "1.4",
         "sample": sample["sample"],
         "status": interp.status,
         "presumed_biallelic": interp.presumed_biallelic,

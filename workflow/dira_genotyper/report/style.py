@@ -37,6 +37,7 @@ CLASSIFICATION_STYLE = {
     "uncertain": ("#f0a202", "#1f1f1f", "Uncertain significance"),
     "likely_benign": ("#558b2f", "#ffffff", "Likely benign"),
     "benign": ("#2e7d32", "#ffffff", "Benign"),
+    "not_assessed": ("#e0e0e0", "#1f1f1f", "Not assessed (outside the analysed range)"),
 }
 
 #: Point / segment colour by called copy number; None (no call) is grey.
