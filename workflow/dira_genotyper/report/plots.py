@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from dira_genotyper.report.style import cn_colour, headline_gene, text
 from dira_genotyper.report.svg import Element, coord
@@ -83,8 +84,38 @@ def _label(x: float, y: float, label: str, fill: str, anchor: str | None = "midd
     return Element("text", label, x=x, y=y, font_size="12", text_anchor=anchor, fill=fill, **attrs)
 
 
+@dataclass(frozen=True)
+class _Frame:
+    """The plot area of the cluster plot: genomic span ``lo``-``hi`` across, copy number ``y_min``-``y_max`` up."""
+
+    lo: float
+    hi: float
+    width: float = WIDTH
+    left: float = 60.0
+    right: float = 16.0
+    top: float = 14.0
+    plot_h: float = 250.0
+    y_min: float = -0.3  # a little room below 0 so that CN 0 bins stay visible above the axis
+    y_max: float = 4.5
+
+    @property
+    def pw(self) -> float:
+        return self.width - self.left - self.right
+
+    @property
+    def axis_y(self) -> float:
+        return self.top + self.plot_h
+
+    def x(self, pos: float) -> float:
+        return self.left + (pos - self.lo) / (self.hi - self.lo) * self.pw
+
+    def y(self, cn: float) -> float:
+        clipped = min(max(cn, self.y_min), self.y_max)
+        return self.top + self.plot_h - (clipped - self.y_min) / (self.y_max - self.y_min) * self.plot_h
+
+
 def cluster_plot_svg(report: dict, bins: list[dict], genes: list[dict], exons: list[dict]) -> Element | None:
-    """Copy-number plot of the IL-1 cluster: depth ratio x2 per bin, CN segments, genes, IL1RN exons.
+    """Copy-number plot of the IL-1 cluster: depth ratio x2 per bin, CN segments, genes, the target gene's exons.
 
     None when there is neither a depth bin nor a gene model to draw.
     """
@@ -105,119 +136,130 @@ def cluster_plot_svg(report: dict, bins: list[dict], genes: list[dict], exons: l
         return None
     lo, hi = min(starts), max(ends)
     pad = max(1, (hi - lo) // 100)
-    lo, hi = lo - pad, hi + pad
+    f = _Frame(lo - pad, hi + pad)
+    out = _backdrop(f, report, loc_genes, target, chrom)  # behind the data
+    out += _y_axis(f)
+    out += _depth_data(f, loc_bins)
+    out += _x_axis(f, chrom, report.get("build", ""))
+    track, height = _gene_track(f, loc_genes, target_exons, target)
+    return Element(
+        "svg",
+        *out,
+        *track,
+        viewBox=f"0 0 {coord(f.width)} {coord(height)}",
+        role="img",
+        aria_label="Copy number across the IL-1 cluster",
+        font_family=FONT,
+    )
 
-    width, left, right, top = WIDTH, 60.0, 16.0, 14.0
-    plot_h = 250.0
-    y_min, y_max = -0.3, 4.5  # a little room below 0 so that CN 0 bins stay visible above the axis
-    pw = width - left - right
 
-    def x(pos: float) -> float:
-        return left + (pos - lo) / (hi - lo) * pw
-
-    def y(cn: float) -> float:
-        return top + plot_h - (min(max(cn, y_min), y_max) - y_min) / (y_max - y_min) * plot_h
-
-    out: list[Element] = []
-    # IL1RN band and deletion shading behind the data.
-    for g in loc_genes:
+def _backdrop(f: _Frame, report: dict, genes: list[dict], target: str, chrom: str | None) -> list[Element]:
+    """The target gene's band and the called deletions' shading."""
+    out = []
+    for g in genes:
         if g["gene"] == target:
-            x0, x1 = x(g["start"]), x(g["end"])
+            x0, x1 = f.x(g["start"]), f.x(g["end"])
             w = max(x1 - x0, 4.0)
             band = Element("title", target)
             out.append(
-                Element("rect", band, x=(x0 + x1 - w) / 2, y=top, width=w, height=plot_h, fill="#f6e7a8", opacity="0.8")
+                Element(
+                    "rect", band, x=(x0 + x1 - w) / 2, y=f.top, width=w, height=f.plot_h, fill="#f6e7a8", opacity="0.8"
+                )
             )
     for d in report.get("deletions", []):
         if chrom is not None and d.get("chrom") != chrom:
             continue
-        x0, x1 = x(max(d["start"], lo)), x(min(d["end"], hi))
+        x0, x1 = f.x(max(d["start"], f.lo)), f.x(min(d["end"], f.hi))
         tip = Element("title", f"deletion {text(d['chrom'])}:{d['start']}-{d['end']} CN {d['copy_number']}")
         out.append(
-            Element("rect", tip, x=x0, y=top, width=max(x1 - x0, 2.0), height=plot_h, fill="#b3261e", opacity="0.10")
+            Element(
+                "rect", tip, x=x0, y=f.top, width=max(x1 - x0, 2.0), height=f.plot_h, fill="#b3261e", opacity="0.10"
+            )
         )
         out.append(
-            _label(x0 + 4, top + 14, f"deletion, CN {text(d['copy_number'])}", "#b3261e", None, font_weight="700")
+            _label(x0 + 4, f.top + 14, f"deletion, CN {text(d['copy_number'])}", "#b3261e", None, font_weight="700")
         )
-    # Grid and y axis.
+    return out
+
+
+def _y_axis(f: _Frame) -> list[Element]:
+    """Grid lines at each copy number, the y axis labels and title, the plot frame."""
+    out = []
     for cn in range(5):
-        yy = y(cn)
+        yy = f.y(cn)
         stroke = "#9aa3ad" if cn == 2 else "#e1e5ea"
-        out.append(Element("line", x1=left, x2=width - right, y1=yy, y2=yy, stroke=stroke, stroke_width="1"))
-        out.append(_label(left - 8, yy + 4, str(cn), "#5f6368", "end"))
+        out.append(Element("line", x1=f.left, x2=f.width - f.right, y1=yy, y2=yy, stroke=stroke, stroke_width="1"))
+        out.append(_label(f.left - 8, yy + 4, str(cn), "#5f6368", "end"))
     out.append(
         Element(
             "text",
             "copy number (2 \u00d7 depth ratio)",
-            transform=f"translate(16 {coord(top + plot_h / 2)}) rotate(-90)",
+            transform=f"translate(16 {coord(f.top + f.plot_h / 2)}) rotate(-90)",
             font_size="12",
             text_anchor="middle",
             fill="#5f6368",
         )
     )
-    out.append(Element("rect", x=left, y=top, width=pw, height=plot_h, fill="none", stroke="#9aa3ad"))
-    # Points.
-    for b in loc_bins:
+    out.append(Element("rect", x=f.left, y=f.top, width=f.pw, height=f.plot_h, fill="none", stroke="#9aa3ad"))
+    return out
+
+
+def _depth_data(f: _Frame, bins: list[dict]) -> list[Element]:
+    """One point per bin (2 x depth ratio, coloured by its call), the called segments, or a note without bins."""
+    out = []
+    for b in bins:
         value = 2.0 * float(b["ratio"])
-        cx, cy = x((b["start"] + b["end"]) / 2), y(value)
+        cx, cy = f.x((b["start"] + b["end"]) / 2), f.y(value)
         colour = cn_colour(b.get("copy_number"))
-        if value > y_max:  # off scale: a triangle at the top edge
+        if value > f.y_max:  # off scale: a triangle at the top edge
             path = f"M{coord(cx - 3)} {coord(cy + 5)}L{coord(cx + 3)} {coord(cy + 5)}L{coord(cx)} {coord(cy)}Z"
             out.append(Element("path", d=path, fill=colour))
         elif b.get("copy_number") is None:
             out.append(Element("circle", cx=cx, cy=cy, r="2.2", fill="none", stroke=colour))
         else:
             out.append(Element("circle", cx=cx, cy=cy, r="2.2", fill=colour, fill_opacity="0.75"))
-    # Segments.
-    for s, e, cn in _segments(loc_bins):
+    for s, e, cn in _segments(bins):
         tip = Element("title", f"CN {cn}: {s}-{e}")
-        out.append(
-            Element(
-                "line",
-                tip,
-                x1=x(s),
-                x2=x(e),
-                y1=y(cn),
-                y2=y(cn),
-                stroke=cn_colour(cn),
-                stroke_width="3.5",
-                stroke_linecap="round",
-            )
-        )
-    if not loc_bins:
+        line = {"x1": f.x(s), "x2": f.x(e), "y1": f.y(cn), "y2": f.y(cn), "stroke": cn_colour(cn)}
+        out.append(Element("line", tip, **line, stroke_width="3.5", stroke_linecap="round"))
+    if not bins:
         note = "No depth bins: copy number not assessed"
-        out.append(
-            Element(
-                "text", note, x=left + pw / 2, y=top + plot_h / 2, font_size="15", text_anchor="middle", fill="#5f6368"
-            )
-        )
-    # X axis (Mb).
-    span_mb = (hi - lo) / 1e6
-    step = _nice_step(span_mb)
+        middle = {"x": f.left + f.pw / 2, "y": f.top + f.plot_h / 2}
+        out.append(Element("text", note, **middle, font_size="15", text_anchor="middle", fill="#5f6368"))
+    return out
+
+
+def _x_axis(f: _Frame, chrom: str | None, build: str) -> list[Element]:
+    """Ticks in Mb at a round step, and the axis title with the build."""
+    out = []
+    step = _nice_step((f.hi - f.lo) / 1e6)
     decimals = max(0, math.ceil(-math.log10(step) - 1e-9))
-    tick = math.ceil(lo / 1e6 / step) * step
-    axis_y = top + plot_h
-    while tick * 1e6 <= hi:
-        tx = x(tick * 1e6)
-        out.append(Element("line", x1=tx, x2=tx, y1=axis_y, y2=axis_y + 5, stroke="#5f6368"))
-        out.append(_label(tx, axis_y + 18, f"{tick:.{decimals}f}", "#5f6368"))
+    tick = math.ceil(f.lo / 1e6 / step) * step
+    while tick * 1e6 <= f.hi:
+        tx = f.x(tick * 1e6)
+        out.append(Element("line", x1=tx, x2=tx, y1=f.axis_y, y2=f.axis_y + 5, stroke="#5f6368"))
+        out.append(_label(tx, f.axis_y + 18, f"{tick:.{decimals}f}", "#5f6368"))
         tick = round(tick + step, 9)
-    axis_title = f"{chrom or ''} position (Mb, {text(report.get('build', ''))})"
-    out.append(_label(width - right, axis_y + 34, axis_title, "#5f6368", "end"))
-    # Gene track.
-    track_y = axis_y + 50
-    out.append(Element("line", x1=left, x2=width - right, y1=track_y + 6, y2=track_y + 6, stroke="#c4cad1"))
+    axis_title = f"{chrom or ''} position (Mb, {text(build)})"
+    out.append(_label(f.width - f.right, f.axis_y + 34, axis_title, "#5f6368", "end"))
+    return out
+
+
+def _gene_track(f: _Frame, genes: list[dict], exons: list[dict], target: str) -> tuple[list[Element], float]:
+    """Genes as boxes with labels in as many lanes as they need, the target's exons on top; and the svg height."""
+    track_y = f.axis_y + 50
+    out = [Element("line", x1=f.left, x2=f.width - f.right, y1=track_y + 6, y2=track_y + 6, stroke="#c4cad1")]
     labels = []
-    for g in loc_genes:
+    for g in genes:
         arrow = "\u2192" if g.get("strand") == "+" else "\u2190" if g.get("strand") == "-" else ""
         name = f"{g['gene']} {arrow}".strip()
-        cx = (x(g["start"]) + x(g["end"])) / 2
+        cx = (f.x(g["start"]) + f.x(g["end"])) / 2
         half = _text_width(name) / 2
         labels.append((name, cx, (cx - half, cx + half)))
     lanes = _label_lanes([span for _, _, span in labels])
-    for g, (name, cx, _), lane in zip(loc_genes, labels, lanes, strict=True):
+    for g, (name, cx, _), lane in zip(genes, labels, lanes, strict=True):
         is_target = g["gene"] == target
-        x0, x1 = x(g["start"]), x(g["end"])
+        x0, x1 = f.x(g["start"]), f.x(g["end"])
         w = max(x1 - x0, 3.0)
         fill = "#c2185b" if is_target else "#78909c"
         tip = Element("title", f"{g['gene']} {g['start']}-{g['end']}")
@@ -227,21 +269,13 @@ def cluster_plot_svg(report: dict, bins: list[dict], genes: list[dict], exons: l
             out.append(Element("line", x1=cx, x2=cx, y1=track_y + 13, y2=ly - 11, stroke="#c4cad1"))
         colour = "#c2185b" if is_target else "#37474f"
         out.append(_label(cx, ly, name, colour, font_weight="800" if is_target else None))
-    for ex in target_exons:
-        x0, x1 = x(ex["start"]), x(ex["end"])
+    for ex in exons:
+        x0, x1 = f.x(ex["start"]), f.x(ex["end"])
         w = max(x1 - x0, 1.5)
-        tip = Element("title", f"IL1RN exon {text(ex['exon'])}")
+        tip = Element("title", f"{target} exon {text(ex['exon'])}")
         out.append(Element("rect", tip, x=(x0 + x1 - w) / 2, y=track_y - 4, width=w, height="20", fill="#4a0e2a"))
     n_lanes = (max(lanes) + 1) if lanes else 1
-    height = track_y + 28 + 15 * (n_lanes - 1) + 10
-    return Element(
-        "svg",
-        *out,
-        viewBox=f"0 0 {coord(width)} {coord(height)}",
-        role="img",
-        aria_label="Copy number across the IL-1 cluster",
-        font_family=FONT,
-    )
+    return out, track_y + 28 + 15 * (n_lanes - 1) + 10
 
 
 def il1rn_exon_svg(report: dict, genes: list[dict], exons: list[dict]) -> Element | None:
