@@ -9,6 +9,8 @@ import logging
 import sys
 from pathlib import Path
 
+from dira_genotyper.interpretation.request import DEFAULT_MIN_ALT_READS
+
 log = logging.getLogger("dira_genotyper")
 
 #: Modules that add their own sub-commands through `register_cli(subparsers)`, with the commands each adds. A run of
@@ -174,8 +176,9 @@ def cmd_call(args: argparse.Namespace) -> int:
 
 def cmd_genotype(args: argparse.Namespace) -> int:
     from dira_genotyper.interpretation.genotype import run_genotype
+    from dira_genotyper.interpretation.request import GenotypeRequest
 
-    run_genotype(args)
+    run_genotype(GenotypeRequest.from_args(args))
     return 0
 
 
@@ -276,7 +279,12 @@ def register(sub, command: str | None = None) -> None:  # noqa: ANN001 - argpars
     p.add_argument("--parents", nargs="*", default=[])
     p.add_argument("--reference", help="the FASTA the BAM was aligned to (read-backed phase of indels)")
     p.add_argument("--known", help="known-allele table (published deletions are matched by the genes they remove)")
-    p.add_argument("--min-alt-reads", type=int, default=3, help="calling.min_alt_reads (depth needed on one copy)")
+    p.add_argument(
+        "--min-alt-reads",
+        type=int,
+        default=DEFAULT_MIN_ALT_READS,
+        help="calling.min_alt_reads (depth needed on one copy)",
+    )
     p.add_argument("--run-config", help="the run's effective configuration (JSON), recorded in the report")
     p.add_argument(
         "--sample-checks", help="the run's sample checks (results/checks/{group}.checks.json: the sample's family)"

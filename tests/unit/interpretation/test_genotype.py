@@ -612,3 +612,24 @@ def test_an_intronic_call_beside_an_intron_deletion_has_two_copies():
     inside.update(genotype="1/1", zygosity="homozygous", allele_fraction=1.0, alt_depth=30)
     result = run([inside], cnv(1, [intronic]))
     assert result.other_variants[0]["zygosity"] == "hemizygous"  # inside the deletion: one copy left
+
+
+def test_the_genotype_command_hands_a_typed_request_to_the_domain_code():
+    """Issue #22: `cmd_genotype` builds a GenotypeRequest (paths, ints, the parsed failed parents); run_genotype and
+    provenance read nothing from argparse."""
+    import argparse
+
+    from dira_genotyper.commands import register
+    from dira_genotyper.interpretation.request import DEFAULT_MIN_ALT_READS, GenotypeRequest
+
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers(dest="command"), "genotype")
+    files = ["--checked", "c", "--variants", "v", "--cnv", "n", "--bins", "b", "--callable", "k", "--bam", "x.bam"]
+    out = ["--resources", "r", "--out-json", "o.json", "--out-html", "o.html", "--out-meta", "o.run.json"]
+    args = parser.parse_args(
+        ["genotype", "--sample-json", '{"sample": "S"}', *files, *out, "--failed-parent", "father=job failed"]
+    )
+    req = GenotypeRequest.from_args(args)
+    assert req.sample == {"sample": "S"} and req.bam == Path("x.bam") and req.known is None
+    assert req.min_alt_reads == DEFAULT_MIN_ALT_READS and req.failed_parents == {"father": "job failed"}
+    assert req.parents == () and req.run_config is None

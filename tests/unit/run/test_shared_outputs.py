@@ -3,13 +3,13 @@ MultiQC page that runs no script, names no server folders and calls no external 
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
 import jsonschema
 import yaml
 
+from dira_genotyper.interpretation.request import GenotypeRequest
 from dira_genotyper.report import render_html
 from dira_genotyper.run import provenance
 from dira_genotyper.run.cohort import cohort_rows, portable_text, write_cohort_tsv, write_multiqc
@@ -23,8 +23,9 @@ ROOT = Path(__file__).resolve().parents[3]
 EVIL = "/tmp/run/<img src=x onerror=alert(1)>.bam"
 
 
-def _args(sample: dict) -> argparse.Namespace:
-    return argparse.Namespace(sample_json=json.dumps(sample), run_config=None, known=None)
+def _args(sample: dict) -> GenotypeRequest:
+    x = Path("x")
+    return GenotypeRequest(sample, x, x, x, x, x, x, x, x, x, x)
 
 
 def test_a_bam_sm_override_is_recorded_in_the_report_and_shown():

@@ -338,8 +338,9 @@ def limitations(
         f"Tested: {gene} coding exons and splice sites (+/- 2 bp) of the MANE Select transcript for small variants "
         "(SNVs, indels up to ~20 bp), and copy number of each exon and of the IL-1 cluster from read depth.",
         "Not tested: deep intronic and regulatory variants (calls deeper than 20 bp into an intron or in the UTRs "
-        "more than 20 bp from the coding sequence are listed as not assessed, unless published), inversions, insertions and other structural changes "
-        "than deletions, repeat expansions, and other genes with similar presentations.",
+        "more than 20 bp from the coding sequence are listed as not assessed, unless published), inversions, "
+        "insertions and other structural changes than deletions, repeat expansions, and other genes with similar "
+        "presentations.",
         "Copy number is estimated from read depth: deletions smaller than about 1 kb, or affecting only part of "
         "an exon, can be missed, and breakpoints are approximate unless marked precise.",
     ]

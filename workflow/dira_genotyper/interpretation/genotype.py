@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import platform
 import sys
 from pathlib import Path
@@ -17,7 +16,8 @@ from dira_genotyper import __version__
 from dira_genotyper.interpretation.alleles import allele_label, lof_count
 from dira_genotyper.interpretation.decision import RESEARCH_USE, Interpretation, interpret
 from dira_genotyper.interpretation.gene_state import gene_model
-from dira_genotyper.interpretation.parent_failure import note_failed_parents, parse_failed_parents
+from dira_genotyper.interpretation.parent_failure import note_failed_parents
+from dira_genotyper.interpretation.request import GenotypeRequest
 from dira_genotyper.interpretation.sample_trust import apply_checks, checks_block, load_checks, reinterpret_fetal
 from dira_genotyper.locus import Locus
 from dira_genotyper.run.provenance import provenance_of
@@ -289,26 +289,27 @@ def fetal_calls(variants: list[dict], checks: dict | None, parents: dict, locus:
     return reinterpret_fetal(variants, parents["mother"], mcc["fraction"], model_of)
 
 
-def run_genotype(args) -> dict:
+def run_genotype(req: GenotypeRequest) -> dict:
+    """Genotype one sample (the headline gene and each differential gene), write its JSON, HTML and run record."""
     from dira_genotyper.report import read_bins_tsv, render_html
 
-    sample = json.loads(args.sample_json)
-    checked = json.loads(Path(args.checked).read_text())
-    annotated = json.loads(Path(args.variants).read_text())
+    sample = req.sample
+    checked = json.loads(req.checked.read_text())
+    annotated = json.loads(req.variants.read_text())
     variants, codings = annotated["variants"], annotated.get("coding", {})
     population_data = annotated.get("population_data")  # False: no population VCF was read (None: not recorded)
-    cnv = json.loads(Path(args.cnv).read_text())
-    coverage = json.loads(Path(args.callable).read_text())
-    build_meta = json.loads((Path(args.resources) / "build.json").read_text())
+    cnv = json.loads(req.cnv.read_text())
+    coverage = json.loads(req.callable.read_text())
+    build_meta = json.loads((req.resources / "build.json").read_text())
     parents = {}
     for role in ("father", "mother"):
         name = sample.get(role)
-        if name and name in args.parents:
-            parents[role] = load_relative(name, args.variants, args.cnv, args.callable)
-    locus = Locus.load(args.resources)
+        if name and name in req.parents:
+            parents[role] = load_relative(name, str(req.variants), str(req.cnv), str(req.callable))
+    locus = Locus.load(req.resources)
     target = locus.target
-    failed_parents = parse_failed_parents(getattr(args, "failed_parents", None))
-    checks = load_checks(getattr(args, "sample_checks", None), sample["sample"])
+    failed_parents = req.failed_parents
+    checks = load_checks(str(req.sample_checks) if req.sample_checks else None, sample["sample"])
     variants, maternal_alleles = fetal_calls(variants, checks, parents, locus, codings)
 
     def genotype_gene(gene: str, known_table: Path | None, disease: str) -> Interpretation:
@@ -320,11 +321,11 @@ def run_genotype(args) -> dict:
             cnv,
             gene_coverage(coverage, gene),
             parents,
-            args.bam,
+            str(req.bam),
             model=gene_model(locus.gene(gene), codings.get(gene)),
-            reference=getattr(args, "reference", None),
+            reference=req.reference,
             known_deletion=known,
-            min_alt_reads=args.min_alt_reads,
+            min_alt_reads=req.min_alt_reads,
             disease=disease,
             genomic_accession=locus.genomic_accession,
         )
@@ -333,8 +334,8 @@ def run_genotype(args) -> dict:
         apply_checks(interp, checks, sample, cnv.get("genes", {}).get(gene, {}).get("copy_number") == 2)
         return interp
 
-    known_dir = Path(args.known).parent if getattr(args, "known", None) else None
-    interp = genotype_gene(target, Path(args.known) if known_dir else None, locus.disease)
+    known_dir = req.known.parent if req.known else None
+    interp = genotype_gene(target, req.known, locus.disease)
     differential = {}
     for spec in build_meta.get("differential", []):
         gene = spec["gene"]
@@ -350,21 +351,21 @@ def run_genotype(args) -> dict:
         "sterile osteomyelitis (e.g. CRMO) are not covered by this test.",
     )
     report = build_report(
-        sample, checked, interp, cnv, gene_coverage(coverage, target), build_meta, args.resources, differential
+        sample, checked, interp, cnv, gene_coverage(coverage, target), build_meta, str(req.resources), differential
     )
     report["sample_checks"] = checks_block(checks, sample, maternal_alleles)
-    report["provenance"] = provenance_of(args, checked, report["versions"]["resources"], build_meta)
+    report["provenance"] = provenance_of(req, checked, report["versions"]["resources"], build_meta)
     validate_report(report)
-    Path(args.out_json).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out_json).write_text(json.dumps(report, indent=2, sort_keys=False) + "\n")
-    bins = [b for b in read_bins_tsv(args.bins) if b["chrom"] == build_meta["locus_contig_in_reference"]]
-    Path(args.out_html).write_text(render_html(report, bins, locus.gene_rows(), locus.exon_rows()))
+    req.out_json.parent.mkdir(parents=True, exist_ok=True)
+    req.out_json.write_text(json.dumps(report, indent=2, sort_keys=False) + "\n")
+    bins = [b for b in read_bins_tsv(str(req.bins)) if b["chrom"] == build_meta["locus_contig_in_reference"]]
+    req.out_html.write_text(render_html(report, bins, locus.gene_rows(), locus.exon_rows()))
     meta = {
         "sample": sample["sample"],
-        "inputs": {k: os.path.abspath(v) for k, v in vars(args).items() if isinstance(v, str) and os.path.exists(v)},
+        "inputs": req.input_files(),
         "python": sys.version.split()[0],
         "host": platform.node(),
     }
-    Path(args.out_meta).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    req.out_meta.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
     log.info("sample %s: %s — %s", sample["sample"], report["status"], report["summary"])
     return report

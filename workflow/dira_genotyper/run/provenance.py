@@ -14,8 +14,12 @@ import hashlib
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dira_genotyper import __version__
+
+if TYPE_CHECKING:
+    from dira_genotyper.interpretation.request import GenotypeRequest
 
 #: Files up to this size are digested whole; bigger files with the `quick` method.
 FULL_DIGEST_LIMIT = 64 * 1024 * 1024
@@ -159,17 +163,15 @@ def stale_reasons(report: dict, sample: dict, reference: str, config: dict | Non
     return reasons
 
 
-def provenance_of(args, checked: dict, resources: str, build_meta: dict) -> dict:
-    """The ``provenance`` of a genotype run: its validated-input record, ``--run-config`` and known-allele tables."""
-    run_config = getattr(args, "run_config", None)
-    config = json.loads(Path(run_config).read_text()) if run_config else None
-    known = getattr(args, "known", None)
+def provenance_of(req: GenotypeRequest, checked: dict, resources: str, build_meta: dict) -> dict:
+    """The ``provenance`` of a genotype run: its validated-input record, run configuration and known-allele tables."""
+    config = json.loads(req.run_config.read_text()) if req.run_config else None
     tables = []
-    if known:
-        tables.append(known)
-        tables += [str(Path(known).parent / d["known"]) for d in build_meta.get("differential", [])]
+    if req.known:
+        tables.append(str(req.known))
+        tables += [str(req.known.parent / d["known"]) for d in build_meta.get("differential", [])]
     prov = report_provenance(checked, config, resources, tables)
-    sample = json.loads(getattr(args, "sample_json", None) or "{}")
+    sample = req.sample
     if sample.get("bam_sm"):
         prov["bam_sm_override"] = bam_sm_override(sample, checked)
     return prov

@@ -18,7 +18,6 @@ without a dot): sample ``DIRA-02``'s logs are never those of ``DIRA-02.b``.
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
@@ -105,26 +104,26 @@ def genotype_without_parents(
 ) -> dict:
     """Run the genotype step of ``sample`` from its own evidence, the failed parents named in the report."""
     from dira_genotyper.interpretation.genotype import run_genotype
+    from dira_genotyper.interpretation.request import DEFAULT_MIN_ALT_READS, GenotypeRequest
 
     res = Path(results)
     name = sample["sample"]
     run_config = res / "run" / "config.json"
-    args = argparse.Namespace(
-        sample_json=json.dumps(sample, sort_keys=True),
-        **{key: str(res / pattern.format(s=name)) for key, pattern in OWN_EVIDENCE.items()},
-        resources=str(res / "resources"),
-        parents=[],
+    request = GenotypeRequest(
+        sample=dict(sample),
+        **{key: res / pattern.format(s=name) for key, pattern in OWN_EVIDENCE.items()},
+        resources=res / "resources",
         reference=reference,
-        known=settings.get("known"),
-        min_alt_reads=int(settings.get("min_alt_reads", 3)),
-        run_config=str(run_config) if run_config.exists() else None,
-        sample_checks=str(res / "checks" / f"{check_group or name}.checks.json"),
-        failed_parents=failed,
-        out_json=str(res / "reports" / f"{name}.dira.json"),
-        out_html=str(res / "reports" / f"{name}.dira.html"),
-        out_meta=str(res / "reports" / f"{name}.run.json"),
+        known=Path(settings["known"]) if settings.get("known") else None,
+        min_alt_reads=int(settings.get("min_alt_reads", DEFAULT_MIN_ALT_READS)),
+        run_config=run_config if run_config.exists() else None,
+        sample_checks=res / "checks" / f"{check_group or name}.checks.json",
+        failed_parents=dict(failed),
+        out_json=res / "reports" / f"{name}.dira.json",
+        out_html=res / "reports" / f"{name}.dira.html",
+        out_meta=res / "reports" / f"{name}.run.json",
     )
-    return run_genotype(args)
+    return run_genotype(request)
 
 
 def recover(
