@@ -131,6 +131,11 @@ def infer_model(row: dict[str, str], folder: Path) -> tuple[ManeTranscript, dict
     if len({t.cds for t in candidates}) != 1:
         raise ValueError(f"{gene}: the GENCODE transcripts with the CDS disagree on its segments")
     cds = candidates[0].cds
+    holders = [next(ex for ex in candidates[0].exons if ex[0] <= s and e <= ex[1]) for s, e in cds]
+    if any(cds[i][1] != holders[i][1] for i in range(len(cds) - 1)) or any(
+        cds[i][0] != holders[i][0] for i in range(1, len(cds))
+    ):
+        raise ValueError(f"{gene}: the CDS is not contiguous on the spliced transcript")
 
     def ordered(t: GencodeTranscript) -> list[tuple[int, int]]:
         return _in_transcript_order(list(t.exons), strand)
@@ -230,6 +235,8 @@ def window_genes(row: dict[str, str], folder: Path, build: str, tx: ManeTranscri
         if name == tx.gene:
             genes.append(tx.as_gene())
             continue
+        if name not in exons or name not in spans:
+            raise ValueError(f"{name}: a window gene with no SpliceAI exons or GENCODE span in {folder} ({build})")
         strand, gene_exons = exons[name]
         span = spans[name]
         start = min(int(span["start_1based"]), gene_exons[0][0])  # GENCODE span, widened to SpliceAI's exons
