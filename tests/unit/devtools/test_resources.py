@@ -20,10 +20,14 @@ SOURCE = ROOT.parent / "shared" / "locus"
 )
 def test_resources_regenerate_identically(tmp_path):
     build_all(SOURCE, tmp_path)
+
+    def files(folder: Path) -> list[str]:  # every file below the build folder (windows/<gene>/ included)
+        return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+
     for build in ("GRCh38", "GRCh37", "SYNTH"):
         # the sample-check sites come from their own builder (dira_devtools.resources.sites, test_sites.py)
-        names = sorted(p.name for p in (ROOT / "resources" / build).iterdir() if p.name != SITES_FILE)
-        assert names == sorted(p.name for p in (tmp_path / build).iterdir())
+        names = [name for name in files(ROOT / "resources" / build) if name != SITES_FILE]
+        assert names == files(tmp_path / build)
         match, mismatch, errors = filecmp.cmpfiles(ROOT / "resources" / build, tmp_path / build, names, shallow=False)
         assert not mismatch and not errors, (build, mismatch, errors)
 

@@ -190,6 +190,19 @@ def _utr_pieces(s: int, e: int, cds_start: int, cds_end: int, strand: str) -> li
     return pieces
 
 
+def write_gene_tables(out: Path, genes: list[Gene]) -> None:
+    """genes.tsv and exons.tsv (1-based inclusive), genes in the order given."""
+    with open(out / "genes.tsv", "w") as handle:
+        handle.write("gene\tchrom\tstart\tend\tstrand\ttranscript\n")
+        for g in genes:
+            handle.write(f"{g.name}\t{g.chrom}\t{g.start}\t{g.end}\t{g.strand}\t{g.transcript}\n")
+    with open(out / "exons.tsv", "w") as handle:
+        handle.write("gene\texon\tchrom\tstart\tend\n")
+        for g in genes:
+            for exon in g.exons:
+                handle.write(f"{g.name}\t{exon.number}\t{g.chrom}\t{exon.start}\t{exon.end}\n")
+
+
 def _write_tables(
     out: Path,
     build: str,
@@ -232,15 +245,7 @@ def _write_tables(
     write_bed(out / "targets.bed", merge(targets, join_names=True))
     write_bed(out / "cds.bed", cds_rows)
     write_gff3(out / "il1rn.gff3", tx)
-    with open(out / "genes.tsv", "w") as handle:
-        handle.write("gene\tchrom\tstart\tend\tstrand\ttranscript\n")
-        for g in genes:
-            handle.write(f"{g.name}\t{g.chrom}\t{g.start}\t{g.end}\t{g.strand}\t{g.transcript}\n")
-    with open(out / "exons.tsv", "w") as handle:
-        handle.write("gene\texon\tchrom\tstart\tend\n")
-        for g in genes:
-            for exon in g.exons:
-                handle.write(f"{g.name}\t{exon.number}\t{g.chrom}\t{exon.start}\t{exon.end}\n")
+    write_gene_tables(out, genes)
     meta = {
         "build": build,
         "disease": TARGET_DISEASE,
@@ -296,8 +301,13 @@ def _write_tables(
     (out / "build.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
 
 
-def build_all(source: Path, out: Path, differential_table: Path = DIFFERENTIAL_TABLE) -> list[Path]:
-    """Write resources/GRCh38, resources/GRCh37 and resources/SYNTH from the source tables."""
+def build_all(
+    source: Path, out: Path, differential_table: Path = DIFFERENTIAL_TABLE, windows_table: Path | None = None
+) -> list[Path]:
+    """Write resources/GRCh38, resources/GRCh37 and resources/SYNTH from the source tables, and the further
+    windows of ``windows_table`` (default resources/windows.tsv) into resources/<build>/windows/<gene>/."""
+    from dira_devtools.resources.windows import WINDOWS_TABLE, build_windows  # it builds on this module
+
     tx38 = il1rn_mane_grch38(source)
     written = []
     diff38 = [(row, differential_mane_grch38(source, row)) for row in read_differential(differential_table)]
@@ -360,4 +370,6 @@ def build_all(source: Path, out: Path, differential_table: Path = DIFFERENTIAL_T
         target = out / "SYNTH" / f"{d.gene.lower()}_cds_synthetic.fa"
         shutil.copyfile(differential_table.parent / row["synthetic_cds"], target)
     written.append(out / "SYNTH")
+    windows_table = windows_table or WINDOWS_TABLE
+    written += build_windows(windows_table.parent, out, windows_table)
     return written
