@@ -26,6 +26,7 @@ class StatusClass:
     truth: str  # affected | carrier | negative | inconclusive
     haplotypes: tuple[tuple[sim.Edit, ...], tuple[sim.Edit, ...]]
     what: str
+    disease: str = "DIRA"  # whose status is the truth: the headline's, or a differential's (e.g. Majeed)
 
 
 def intron1_deletion(resources_dir: str | Path) -> sim.Edit:
@@ -70,6 +71,61 @@ def gene_duplication(resources_dir: str | Path, reference: str | Path) -> sim.Ed
     return sim.insertion(g.chrom, end, seq, hgvs_c=f"{g.chrom}:g.{start}_{end}dup")
 
 
+def exon_deletion(resources_dir: str | Path, gene: str, exon_index: int) -> sim.Edit:
+    """A deletion of the ``exon_index``-th exon (transcript order, 0-based) of ``gene``'s MANE model with the
+    intron flanks of the cohort's IL1RN exon-3 deletion (``EXON3_DELETION_FLANKS``, genomic order), clear of the
+    neighbouring exons: the same size of event as the IL1RN class."""
+    tx = sim.read_transcript(resources_dir, gene)
+    s, e = tx.exons[exon_index]
+    before, after = sim.EXON3_DELETION_FLANKS
+    start, end = s - before, e + after
+    for other in tx.exons:
+        if other != (s, e) and other[0] <= end and start <= other[1]:
+            raise ValueError(f"{gene} exon {exon_index}: the deletion's flanks reach another exon")
+    return sim.deletion(tx.chrom, start, end)
+
+
+def intron_deletion(resources_dir: str | Path, gene: str, intron_index: int) -> sim.Edit:
+    """An ``INTRON_DELETION`` bp deletion centred in intron ``intron_index`` (transcript order, 0-based) of
+    ``gene``, >= ``INTRON_MARGIN`` bp from both exons."""
+    tx = sim.read_transcript(resources_dir, gene)
+    a, b = sorted((tx.exons[intron_index], tx.exons[intron_index + 1]))
+    lo, hi = a[1] + 1, b[0] - 1
+    room = hi - lo + 1 - 2 * INTRON_MARGIN
+    if room < 200:
+        raise ValueError(f"{gene} intron {intron_index + 1} is too short for an intron-only deletion")
+    size = min(INTRON_DELETION, room)
+    start = lo + (hi - lo + 1 - size) // 2
+    return sim.deletion(tx.chrom, start, start + size - 1)
+
+
+def differential_classes(resources_dir: str | Path) -> list[StatusClass]:
+    """The classes of a further window's gene (issue #23: LPIN2, Majeed syndrome), judged on its differential
+    status: the published alleles of ``resources/known_majeed_variants.tsv`` and depth-called deletions, on
+    another chromosome than IL1RN."""
+    genes = dict(zip(sim.differential_diseases(resources_dir), sim.differential_genes(resources_dir), strict=True))
+    gene = genes.get("Majeed")
+    if gene is None:
+        return []
+    s386x = sim.edit_from_hgvs(resources_dir, "c.1157C>G", gene)  # p.(Ser386*), exon 9
+    s734l = sim.edit_from_hgvs(resources_dir, "c.2201C>T", gene)  # p.(Ser734Leu), exon 17 (S734L)
+    fs = sim.edit_from_hgvs(resources_dir, "c.540_541del", gene)  # p.(Cys181*), exon 4
+    exdel = exon_deletion(resources_dir, gene, 4)  # the model's 5th exon (exon 6), out of frame or not: PVS1
+    tx = sim.read_transcript(resources_dir, gene)
+    gaps = [max(a[0], b[0]) - min(a[1], b[1]) for a, b in zip(tx.exons, tx.exons[1:], strict=False)]
+    intron = intron_deletion(resources_dir, gene, gaps.index(max(gaps)))  # in the longest intron
+    c = StatusClass
+    m = "Majeed"
+    return [
+        c("lpin2_het_S386X", "carrier", ((s386x,), ()), f"{gene} heterozygous c.1157C>G", m),
+        c("lpin2_hom_S734L", "affected", ((s734l,), (s734l,)), f"{gene} homozygous c.2201C>T (S734L)", m),
+        c("lpin2_S386X+fs", "inconclusive", ((s386x,), (fs,)), f"{gene} c.1157C>G / c.540_541del, unphased", m),
+        c("lpin2_exon_del_hom", "affected", ((exdel,), (exdel,)), f"{gene} homozygous exon deletion", m),
+        c("lpin2_exon_del+S734L", "inconclusive", ((exdel,), (s734l,)), f"{gene} exon deletion / c.2201C>T", m),
+        c("lpin2_intron_del", "negative", ((intron,), ()), f"{gene} heterozygous intron-only deletion", m),
+    ]
+
+
 def status_classes(resources_dir: str | Path, reference: str | Path) -> list[StatusClass]:
     design = sim.cohort_design(resources_dir)
     big, exdel = design.whole_deletion, design.exon3_deletion
@@ -97,4 +153,5 @@ def status_classes(resources_dir: str | Path, reference: str | Path) -> list[Sta
         c("exon3_del+Q54X", "inconclusive", ((exdel,), (q54x,)), f"{exdel.hgvs_c} / c.160C>T"),
         c("dup_IL1RN", "inconclusive", ((dup,), ()), f"heterozygous tandem {dup.hgvs_c} ({len(dup.alt)} bp)"),
         c("hom_E77X", "affected", ((e77x,), (e77x,)), "homozygous c.229G>T"),
+        *differential_classes(resources_dir),
     ]

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pysam
@@ -44,80 +44,106 @@ PARK_GAP = 1_000_000
 
 @dataclass(frozen=True)
 class Lift:
-    """Where each SYNTH contig lands on the lifted chr2 (1-based start; SYNTH pos p -> p + delta)."""
+    """Where each SYNTH contig lands on the lifted genome (1-based start; SYNTH pos p -> p + delta on its target)."""
 
-    contig: str  # the lifted contig's name in the FASTA (always chr2)
-    length: int
+    contig: str  # the locus contig's name in the FASTA (chr2)
+    length: int  # its length
     delta: dict[str, int]  # SYNTH contig -> added to every 1-based position
     lengths: dict[str, int]  # SYNTH contig lengths
+    target: dict[str, str] = field(default_factory=dict)  # SYNTH contig -> lifted contig (default: `contig`)
+    targets: dict[str, int] = field(default_factory=dict)  # lifted contigs and lengths, in FASTA order
 
     def pos(self, synth_contig: str, pos1: int) -> int:
         return pos1 + self.delta[synth_contig]
 
+    def contig_of(self, synth_contig: str) -> str:
+        return self.target.get(synth_contig, self.contig)
 
-def _exon_start(resources: Path, build: str) -> int:
-    """The first IL1RN exon's start in `build` (the genes of the cluster shift together between the builds;
-    the window's edges do not quite: they come from gene spans that differ by a few bases)."""
-    il1rn = next(gene for gene in read_genes(resources / build) if gene.name == "IL1RN")
-    return min(exon.start for exon in il1rn.exons)
+
+def _exon_start(resources: Path, build: str, chrom: str | None = None) -> tuple[str, int]:
+    """The first gene with exons on ``chrom`` (the locus contig: IL1RN) in `build`: its name and first exon's start
+    (the genes of a window shift together between the builds; the window's edges do not quite: they come from
+    gene spans that differ by a few bases)."""
+    genes = read_genes(resources / build)
+    if chrom is None:
+        gene = next(g for g in genes if g.name == "IL1RN")
+    else:
+        gene = next(g for g in genes if g.chrom == chrom and g.exons)
+    return gene.name, min(exon.start for exon in gene.exons)
 
 
 def plan_lift(synth_fasta: str | Path, resources: str | Path, build: str = "GRCh38") -> Lift:
-    """The lift onto `build`'s chr2: GRCh38 by the SYNTH build's offset; GRCh37 by that offset plus the shift
-    of the cluster's genes between the builds (a constant 757,577 bp)."""
+    """The lift onto `build`: the locus contig onto its chr2 (GRCh38 by the SYNTH build's offset; GRCh37 by that
+    offset plus the shift of the cluster's genes between the builds, a constant 757,577 bp); every further window
+    contig of SYNTH (build.json ``windows``, e.g. chr18 with LPIN2) onto the same-named contig of `build`, moved
+    by the difference of its first gene's exon start; the other SYNTH contigs parked on chr2."""
     resources = Path(resources)
     synth = json.loads((resources / "SYNTH" / "build.json").read_text())
     target = json.loads((resources / build / "build.json").read_text())
     offset = int(synth["parameters"]["grch38_offset"])
-    offset += _exon_start(resources, build) - _exon_start(resources, "GRCh38")
+    offset += _exon_start(resources, build)[1] - _exon_start(resources, "GRCh38")[1]
     locus = synth["locus_contig"]
     with pysam.FastaFile(str(synth_fasta)) as fasta:
         lengths = dict(zip(fasta.references, fasta.lengths, strict=True))
-    delta = {locus: offset}
+    delta, where = {locus: offset}, {locus: target["locus_contig"]}
+    targets = {target["locus_contig"]: int(target["locus_contig_length"])}
+    for window in synth.get("windows", []):
+        chrom = window["window"]["chrom"]
+        name, synth_start = _exon_start(resources, "SYNTH", chrom)
+        real = next(g for g in read_genes(resources / build) if g.name == name)
+        delta[chrom] = min(e.start for e in real.exons) - synth_start
+        where[chrom] = real.chrom
+        targets[real.chrom] = int(target["contigs"][real.chrom]["length"])
     park = PARK_START
     for name, length in lengths.items():
-        if name == locus:
+        if name in delta:
             continue
         delta[name] = park - 1
         park += length + PARK_GAP
-    lift = Lift(target["locus_contig"], int(target["locus_contig_length"]), delta, lengths)
-    spans = sorted((d + 1, d + lengths[c]) for c, d in delta.items())
-    for (_, e1), (s2, _) in zip(spans, spans[1:], strict=False):
-        if s2 <= e1:
-            raise ValueError(f"lifted contigs overlap: {spans}")
-    if spans[-1][1] > lift.length:
-        raise ValueError("lifted contigs run past the end of chr2")
+    lift = Lift(target["locus_contig"], targets[target["locus_contig"]], delta, lengths, where, targets)
+    for contig, length in targets.items():
+        spans = sorted((d + 1, d + lengths[c]) for c, d in delta.items() if lift.contig_of(c) == contig)
+        for (_, e1), (s2, _) in zip(spans, spans[1:], strict=False):
+            if s2 <= e1:
+                raise ValueError(f"lifted contigs overlap on {contig}: {spans}")
+        if spans[-1][1] > length or spans[0][0] < 1:
+            raise ValueError(f"lifted contigs run past the ends of {contig}")
     return lift
 
 
-def write_chr2_fasta(synth_fasta: str | Path, lift: Lift, out: str | Path) -> Path:
-    """bgzipped FASTA (60 columns) of the lifted chr2, plus .fai and .gzi (pysam.faidx)."""
+def write_chr2_fasta(
+    synth_fasta: str | Path, lift: Lift, out: str | Path, rename: dict[str, str] | None = None
+) -> Path:
+    """bgzipped FASTA (60 columns) of the lifted contigs (chr2, then the further windows' contigs such as chr18),
+    plus .fai and .gzi (pysam.faidx); ``rename`` names them otherwise (e.g. chr2 -> 2)."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    pieces = sorted((lift.delta[c], c) for c in lift.delta)  # 0-based start on chr2, SYNTH contig
     chunk = LINE * CHUNK_LINES
     n_chunk = b"\n".join([b"N" * LINE] * CHUNK_LINES) + b"\n"
     with pysam.FastaFile(str(synth_fasta)) as fasta, pysam.libcbgzf.BGZFile(str(out), "wb") as handle:
-        handle.write(f">{lift.contig}\n".encode())
-        for start in range(0, lift.length, chunk):
-            end = min(start + chunk, lift.length)
-            hits = [(s, c) for s, c in pieces if s < end and s + lift.lengths[c] > start]
-            if not hits and end - start == chunk:
-                handle.write(n_chunk)
-                continue
-            buf = bytearray(b"N" * (end - start))
-            for s, c in hits:
-                lo, hi = max(start, s), min(end, s + lift.lengths[c])
-                buf[lo - start : hi - start] = fasta.fetch(c, lo - s, hi - s).upper().encode()
-            handle.write(b"\n".join(bytes(buf[i : i + LINE]) for i in range(0, len(buf), LINE)) + b"\n")
+        for contig, length in (lift.targets or {lift.contig: lift.length}).items():
+            pieces = sorted((lift.delta[c], c) for c in lift.delta if lift.contig_of(c) == contig)
+            handle.write(f">{(rename or {}).get(contig, contig)}\n".encode())
+            for start in range(0, length, chunk):
+                end = min(start + chunk, length)
+                hits = [(s, c) for s, c in pieces if s < end and s + lift.lengths[c] > start]
+                if not hits and end - start == chunk:
+                    handle.write(n_chunk)
+                    continue
+                buf = bytearray(b"N" * (end - start))
+                for s, c in hits:
+                    lo, hi = max(start, s), min(end, s + lift.lengths[c])
+                    buf[lo - start : hi - start] = fasta.fetch(c, lo - s, hi - s).upper().encode()
+                handle.write(b"\n".join(bytes(buf[i : i + LINE]) for i in range(0, len(buf), LINE)) + b"\n")
     for suffix in (".fai", ".gzi"):
         Path(f"{out}{suffix}").unlink(missing_ok=True)
     pysam.faidx(str(out))
     return out
 
 
-def _lift_tag(text: str, lift: Lift, name: str, xa: bool) -> str:
-    """SA:Z (rname,pos,strand,CIGAR,mapQ,NM;...) or XA:Z (rname,[+-]pos,CIGAR,NM;...) on the lifted contig."""
+def _lift_tag(text: str, lift: Lift, names: dict[str, str], xa: bool) -> str:
+    """SA:Z (rname,pos,strand,CIGAR,mapQ,NM;...) or XA:Z (rname,[+-]pos,CIGAR,NM;...) on the lifted contigs
+    (``names``: lifted contig -> its name in the output)."""
     out = []
     for entry in text.split(";"):
         if not entry:
@@ -127,7 +153,7 @@ def _lift_tag(text: str, lift: Lift, name: str, xa: bool) -> str:
             fields[1] = fields[1][0] + str(lift.pos(fields[0], int(fields[1][1:])))
         else:
             fields[1] = str(lift.pos(fields[0], int(fields[1])))
-        fields[0] = name
+        fields[0] = names[lift.contig_of(fields[0])]
         out.append(",".join(fields))
     return "".join(f"{e};" for e in out)
 
@@ -140,54 +166,52 @@ def lift_alignments(
     synth_fasta: str | Path | None = None,
     cram_reference: str | Path | None = None,
 ) -> Path:
-    """Write ``src`` (SYNTH BAM/CRAM; CRAM decoded with ``synth_fasta``) onto the lifted chr2 as ``out``:
+    """Write ``src`` (SYNTH BAM/CRAM; CRAM decoded with ``synth_fasta``) onto the lifted contigs as ``out``:
     a BAM (``.bam``) or a CRAM (``.cram``, written against ``cram_reference``, the lifted FASTA, which must
-    then name the contig ``contig_name``). Sorted and indexed.
-
-    A coordinate-sorted input whose contigs land on chr2 in header order (the SYNTH reference's order) stays
-    sorted, so it is written straight to ``out``; otherwise through ``samtools sort``."""
+    then name the contigs so). ``contig_name``: the locus contig's name (``2`` for the b37 convention, which
+    names the further windows' contigs without ``chr`` too). Sorted and indexed."""
     out = Path(out)
+    targets = list(lift.targets or {lift.contig: lift.length})
+    names = {
+        c: contig_name if c == lift.contig else (c.removeprefix("chr") if contig_name == "2" else c) for c in targets
+    }
     mode = "rc" if str(src).endswith(".cram") else "rb"
     with pysam.AlignmentFile(str(src), mode, reference_filename=str(synth_fasta) if synth_fasta else None) as inp:
         header = inp.header.to_dict()
-        names = list(inp.references)
-        starts = [lift.delta[n] for n in names]
-        in_order = header.get("HD", {}).get("SO") == "coordinate" and starts == sorted(starts)
         new_header = {
-            "HD": {"VN": header.get("HD", {}).get("VN", "1.6"), "SO": "coordinate" if in_order else "unsorted"},
-            "SQ": [{"SN": contig_name, "LN": lift.length}],
+            "HD": {"VN": header.get("HD", {}).get("VN", "1.6"), "SO": "unsorted"},
+            "SQ": [{"SN": names[c], "LN": (lift.targets or {lift.contig: lift.length})[c]} for c in targets],
             "RG": header.get("RG", []),
             "PG": header.get("PG", []),
         }
-        target = out if in_order else out.with_name(out.name + ".unsorted.bam")
-        wmode = "wc" if target.suffix == ".cram" else "wb"
-        cram_ref = str(cram_reference) if cram_reference else None
-        with pysam.AlignmentFile(str(target), wmode, header=new_header, reference_filename=cram_ref) as dst:
-            delta = [lift.delta[n] for n in names]
+        target = out.with_name(out.name + ".unsorted.bam")
+        tid = {i: targets.index(lift.contig_of(n)) for i, n in enumerate(inp.references)}
+        delta = {i: lift.delta[n] for i, n in enumerate(inp.references)}
+        with pysam.AlignmentFile(str(target), "wb", header=new_header) as dst:
             for read in inp.fetch(until_eof=True):
-                # in place: the input's tid 0 is SYNTH chr2, and the output has the one contig as tid 0
-                tid, mtid = read.reference_id, read.next_reference_id
-                if tid >= 0:
-                    read.reference_start += delta[tid]
-                    read.reference_id = 0
-                if mtid >= 0:
-                    read.next_reference_start += delta[mtid]
-                    read.next_reference_id = 0
+                old, mate = read.reference_id, read.next_reference_id
+                if old >= 0:
+                    read.reference_start += delta[old]
+                    read.reference_id = tid[old]
+                if mate >= 0:
+                    read.next_reference_start += delta[mate]
+                    read.next_reference_id = tid[mate]
                 for tag in ("SA", "XA"):
                     if read.has_tag(tag):
-                        read.set_tag(tag, _lift_tag(read.get_tag(tag), lift, contig_name, tag == "XA"), "Z")
+                        read.set_tag(tag, _lift_tag(read.get_tag(tag), lift, names, tag == "XA"), "Z")
                 dst.write(read)
-    if not in_order:
-        sort_args = ["-O", "cram", "--reference", cram_ref] if out.suffix == ".cram" else []
-        pysam.sort("--no-PG", *sort_args, "-o", str(out), str(target))
-        target.unlink()
+    cram_ref = str(cram_reference) if cram_reference else None
+    sort_args = ["-O", "cram", "--reference", cram_ref] if out.suffix == ".cram" else []
+    pysam.sort("--no-PG", *sort_args, "-o", str(out), str(target))
+    target.unlink()
     pysam.index(str(out))
     return out
 
 
 def lift_population_vcf(src: str | Path, lift: Lift, out: str | Path) -> Path:
-    """A sites VCF on SYNTH coordinates moved onto the lifted chr2 (bgzipped + tabix)."""
+    """A sites VCF on SYNTH coordinates moved onto the lifted contigs (bgzipped + tabix)."""
     out = Path(out)
+    targets = lift.targets or {lift.contig: lift.length}
     lines = []
     with gzip.open(src, "rt") as handle:
         text = handle.read()
@@ -195,17 +219,21 @@ def lift_population_vcf(src: str | Path, lift: Lift, out: str | Path) -> Path:
         if line.startswith("##contig="):
             continue
         if line.startswith("#CHROM"):
-            lines.append(f"##contig=<ID={lift.contig},length={lift.length}>")
+            lines += [f"##contig=<ID={c},length={n}>" for c, n in targets.items()]
         if line.startswith("#"):
             lines.append(line)
             continue
         cells = line.split("\t")
         cells[1] = str(lift.pos(cells[0], int(cells[1])))
-        cells[0] = lift.contig
+        cells[0] = lift.contig_of(cells[0])
         lines.append("\t".join(cells))
     plain = out.with_name(out.name.removesuffix(".gz") + ".plain")
     header = [ln for ln in lines if ln.startswith("#")]
-    body = sorted((ln for ln in lines if not ln.startswith("#")), key=lambda ln: int(ln.split("\t")[1]))
+    order = list(targets)
+    body = sorted(
+        (ln for ln in lines if not ln.startswith("#")),
+        key=lambda ln: (order.index(ln.split("\t")[0]), int(ln.split("\t")[1])),
+    )
     plain.write_text("\n".join(header + body) + "\n")
     pysam.tabix_compress(str(plain), str(out), force=True)
     plain.unlink()

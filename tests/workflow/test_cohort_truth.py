@@ -128,6 +128,31 @@ def test_ditra_differential_from_the_same_reads(workflow_run):
     assert rows["DITRA-01"]["ditra_status"] == "affected" and rows["DIRA-05"]["ditra_status"] == "affected"
 
 
+def test_majeed_differential_on_another_chromosome(workflow_run):
+    """Issue #23, MAJEED-01: homozygous LPIN2 c.1157C>G p.(Ser386*) (chr18, a published Majeed allele) with normal
+    IL1RN: DIRA negative, Majeed affected, in the JSON, the HTML, cohort.tsv and MultiQC; every report carries a
+    Majeed status, and the limitations no longer call Majeed not covered."""
+    got = report(workflow_run, "MAJEED-01")
+    assert got["status"] == "negative", got["reasons"]
+    section = got["differential"]["Majeed"]
+    assert section["status"] == "affected" and section["gene"] == "LPIN2", section["reasons"]
+    assert section["transcript"]["refseq"] == "NM_001375808.2"
+    [allele] = section["alleles"]
+    assert (c_name(allele["hgvs_c"]), allele["zygosity"]) == ("c.1157C>G", "homozygous")
+    assert allele["hgvs_p"].endswith("p.(Ser386*)") and allele["genomic"]["chrom"] == "chr18"
+    assert allele["classification"] in ("pathogenic", "likely_pathogenic")
+    assert section["copy_number"]["LPIN2"] == 2
+    assert not any("Majeed syndrome (LPIN2)" in text and "not covered" in text for text in got["limitations"])
+    for path in sorted((workflow_run / "results" / "reports").glob("*.dira.json")):
+        assert json.loads(path.read_text())["differential"]["Majeed"]["status"], path.name
+    html = (workflow_run / "results" / "reports" / "MAJEED-01.dira.html").read_text()
+    assert "Differential: Majeed (LPIN2, NM_001375808.2)" in html
+    rows = {r["sample"]: r for r in csv.DictReader(open(workflow_run / "results" / "cohort.tsv"), delimiter="\t")}
+    assert rows["MAJEED-01"]["majeed_status"] == "affected" and rows["DIRA-01"]["majeed_status"] == "negative"
+    mqc = (workflow_run / "results" / "multiqc" / "dira_mqc.tsv").read_text()
+    assert "majeed_status" in mqc and "title: Majeed status" in mqc
+
+
 def test_low_coverage_is_no_call_not_negative(workflow_run):
     got = report(workflow_run, "DIRA-09")
     assert got["status"] == "inconclusive"

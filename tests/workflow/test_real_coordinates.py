@@ -11,6 +11,10 @@ inputs are the cohort's alignments, shifted by the SYNTH build's offset (+112,45
 | DIRA-04 | carrier, c.160C>T heterozygous | CRAM written against the lifted chr2 FASTA |
 | DIRA-06 | affected, ~175 kb deletion + c.229G>T hemizygous | BAM |
 | DIRA-08 | negative (benign common missense only) | BAM |
+| MAJEED-01 | DIRA negative; Majeed affected, LPIN2 c.1157C>G homozygous (chr18) | BAM |
+
+The further window of the resources (LPIN2 on chr18, issue #23) is lifted onto a full-length chr18 (80,373,285 bp
+on GRCh38, 78,077,248 on GRCh37) by the same rule, so the run reads chr2 and chr18 as a lab's reference has them.
 
 The cohort has no carrier of a heterozygous whole-IL1RN deletion alone, so DIRA-08 is the normal sample.
 DIRA-01 and DIRA-08 are FASTQ samples in the cohort: their alignments are taken from the session's default
@@ -19,7 +23,7 @@ too (DIRA-08's common missense is benign by its frequency).
 
 GRCh37 gets the same treatment on two samples (a full-length GRCh37 chr2, 243,199,373 bp, the cluster's genes at
 GRCh38 + 757,577 as FACTS.md says; `build: auto` must pick resources/GRCh37): DIRA-01 as a BAM whose contig is
-named `2` (the b37 convention) and DIRA-06 (~175 kb deletion + c.229G>T hemizygous).
+named `2` (the b37 convention, chr18 then `18`), DIRA-06 (~175 kb deletion + c.229G>T hemizygous) and MAJEED-01.
 """
 
 from __future__ import annotations
@@ -39,6 +43,9 @@ pytestmark = pytest.mark.workflow
 REPORT_GENES = ["IL1RN", "IL36G", "IL36A", "IL36B", "IL36RN", "IL1F10"]
 # FACTS.md (../shared/locus): published alleles at their GRCh38 positions (MANE exon model arithmetic)
 GRCH38_POSITIONS = {"c.160C>T": 113_129_619, "c.229G>T": 113_131_068}
+# resources/LPIN2-MODEL.md: LPIN2 c.1157C>G p.(Ser386*) at GRCh38 chr18:2,937,703 (- strand: the genome's G>C)
+LPIN2_C1157 = {"GRCh38": 2_937_703, "GRCh37": 2_937_701}
+CHR18 = {"GRCh38": 80_373_285, "GRCh37": 78_077_248}
 GRCH38 = json.loads((ROOT / "resources" / "GRCh38" / "build.json").read_text())
 SYNTH = json.loads((ROOT / "resources" / "SYNTH" / "build.json").read_text())
 OFFSET = SYNTH["parameters"]["grch38_offset"]
@@ -52,8 +59,9 @@ SAMPLES = {
     "DIRA-04": ("cohort", "chr2", ".cram"),
     "DIRA-06": ("cohort", "chr2", ".bam"),
     "DIRA-08": ("mapping", "chr2", ".bam"),
+    "MAJEED-01": ("cohort", "chr2", ".bam"),
 }
-SAMPLES_GRCH37 = {name: SAMPLES[name] for name in ("DIRA-01", "DIRA-06")}
+SAMPLES_GRCH37 = {name: SAMPLES[name] for name in ("DIRA-01", "DIRA-06", "MAJEED-01")}
 
 
 def lift_and_run(
@@ -134,14 +142,18 @@ def c_name(name: str | None) -> str | None:
 
 def test_lifted_reference_is_grch38_chr2(lifted_run):
     with pysam.FastaFile(str(lifted_run["fasta"])) as fasta:
-        assert dict(zip(fasta.references, fasta.lengths, strict=True)) == {"chr2": 242_193_529}
+        assert dict(zip(fasta.references, fasta.lengths, strict=True)) == {
+            "chr2": 242_193_529,
+            "chr18": CHR18["GRCh38"],
+        }
         assert fasta.fetch("chr2", 0, 1000) == "N" * 1000
+        assert fasta.fetch("chr18", LPIN2_C1157["GRCh38"] - 1, LPIN2_C1157["GRCh38"]) == "G"  # c.1157 C, - strand
         # the MANE CDS starts at GRCh38 113,127,625 with ATG (FACTS.md); c.160 is C, c.229 is G
         assert fasta.fetch("chr2", 113_127_624, 113_127_627) == "ATG"
         assert fasta.fetch("chr2", 113_129_618, 113_129_619) == "C"
         assert fasta.fetch("chr2", 113_131_067, 113_131_068) == "G"
     assert Path(f"{lifted_run['fasta']}.gzi").exists()
-    assert lifted_run["fasta"].stat().st_size < 3_000_000
+    assert lifted_run["fasta"].stat().st_size < 4_500_000
 
 
 @pytest.mark.parametrize("sample", sorted(SAMPLES))
@@ -156,12 +168,16 @@ def test_report_on_grch37_matches_truth(lifted37_run, sample):
 
 def test_grch37_reference_and_contig_naming(lifted37_run):
     with pysam.FastaFile(str(lifted37_run["fasta"])) as fasta:
-        assert dict(zip(fasta.references, fasta.lengths, strict=True)) == {"chr2": 243_199_373}
+        assert dict(zip(fasta.references, fasta.lengths, strict=True)) == {
+            "chr2": 243_199_373,
+            "chr18": CHR18["GRCh37"],
+        }
+        assert fasta.fetch("chr18", LPIN2_C1157["GRCh37"] - 1, LPIN2_C1157["GRCh37"]) == "G"
         # FACTS.md: the GRCh37 CDS starts at 113,885,202 (ATG); c.160 and c.229 at GRCh38 + 757,577
         assert fasta.fetch("chr2", 113_885_201, 113_885_204) == "ATG"
         assert fasta.fetch("chr2", 113_129_618 + GRCH37_SHIFT, 113_129_619 + GRCH37_SHIFT) == "C"
     with pysam.AlignmentFile(str(lifted37_run["workdir"] / "results" / "locus" / "DIRA-01.bam")) as bam:
-        assert list(bam.references) == ["chr2"] and bam.lengths[0] == 243_199_373
+        assert list(bam.references) == ["chr2", "chr18"] and bam.lengths[0] == 243_199_373
 
 
 def check_against_truth(run: dict, sample: str) -> None:
@@ -173,14 +189,16 @@ def check_against_truth(run: dict, sample: str) -> None:
     assert got["transcript"]["refseq"] == "NM_173842.3"
     assert got["transcript"]["ensembl"] == "ENST00000409930.4"
     assert got["status"] == expected["status"], got["reasons"]
-    ditra = got["differential"]["DITRA"]
-    assert ditra["status"] == expected["differential"]["DITRA"], ditra["reasons"]
+    for disease, status in expected["differential"].items():
+        section = got["differential"][disease]
+        assert section["status"] == status, (disease, section["reasons"])
+    check_differential_alleles(run, sample, got)
     assert got["qc"]["input_kind"] == run["samples"][sample][2].lstrip(".")
 
-    # every small truth allele is reported, at its real GRCh38 position
+    # every small truth allele of IL1RN is reported, at its real GRCh38 position
     small = {c_name(a["hgvs_c"]): a for a in got["alleles"] if a["kind"] != "deletion"}
     for allele in expected["alleles"]:
-        if allele["kind"] == "deletion":
+        if allele["kind"] == "deletion" or allele["chrom"] != "chr2" or allele.get("gene", "IL1RN") != "IL1RN":
             continue
         name = allele["hgvs_c"]
         named_benign = any(name in r and "benign" in r for r in got["reasons"])
@@ -197,6 +215,10 @@ def check_against_truth(run: dict, sample: str) -> None:
             chromosome = {"GRCh38": "NC_000002.12", "GRCh37": "NC_000002.11"}[build]
             assert call["hgvs_g"] and call["hgvs_g"].startswith(f"{chromosome}:g.{pos}"), call["hgvs_g"]
     assert set(small) <= {a["hgvs_c"] for a in expected["alleles"]}, sorted(small)
+    # each gene's copy number (LPIN2 and its neighbours on chr18 too)
+    for gene, cn in expected["copy_number"].items():
+        if gene in got["copy_number"]:
+            assert got["copy_number"][gene] in (cn, None), (gene, got["copy_number"])
 
     # deletions at the build's coordinates
     assert len(got["deletions"]) == len(expected["deletions"]), got["deletions"]
@@ -214,10 +236,23 @@ def check_against_truth(run: dict, sample: str) -> None:
         assert got["copy_number"][gene] == expected["copy_number"][gene], (gene, got["copy_number"])
 
 
+def check_differential_alleles(run: dict, sample: str, got: dict) -> None:
+    """A Majeed sample's LPIN2 allele on chr18 at its real position, named on the build's chr18 accession."""
+    if sample != "MAJEED-01":
+        return
+    build = run["build"]
+    (allele,) = got["differential"]["Majeed"]["alleles"]
+    assert c_name(allele["hgvs_c"]) == "c.1157C>G" and allele["zygosity"] == "homozygous", allele
+    assert (allele["genomic"]["chrom"], allele["genomic"]["pos"]) == ("chr18", LPIN2_C1157[build]), allele
+    accession = {"GRCh38": "NC_000018.10", "GRCh37": "NC_000018.9"}[build]
+    assert allele["hgvs_g"] == f"{accession}:g.{LPIN2_C1157[build]}G>C", allele["hgvs_g"]
+    assert got["differential"]["Majeed"]["gene"] == "LPIN2"
+
+
 def test_contig_2_bam_is_renamed_and_controls_have_reads(lifted_run):
     workdir = lifted_run["workdir"]
     with pysam.AlignmentFile(str(workdir / "results" / "locus" / "DIRA-01.bam")) as bam:
-        assert list(bam.references) == ["chr2"]
+        assert list(bam.references) == ["chr2", "chr18"]
         assert bam.lengths[0] == 242_193_529
     for sample in SAMPLES:
         with pysam.AlignmentFile(str(workdir / "results" / "locus" / f"{sample}.bam")) as bam:

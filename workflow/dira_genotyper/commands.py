@@ -183,7 +183,7 @@ def cmd_genotype(args: argparse.Namespace) -> int:
 
 
 def cmd_cohort(args: argparse.Namespace) -> int:
-    from dira_genotyper.run.cohort import cohort_rows, write_cohort_tsv, write_multiqc
+    from dira_genotyper.run.cohort import cohort_rows, differential_headers, write_cohort_tsv, write_multiqc
 
     reports = [json.loads(Path(p).read_text()) for p in args.reports]
     failed = {}
@@ -192,7 +192,7 @@ def cmd_cohort(args: argparse.Namespace) -> int:
         failed[name] = reason
     rows = cohort_rows(reports, failed)
     write_cohort_tsv(args.out_tsv, rows)
-    write_multiqc(args.out_mqc, rows)
+    write_multiqc(args.out_mqc, rows, differential_headers(reports))
     log.info("cohort table: %d samples", len(rows))
     return 0
 

@@ -186,6 +186,17 @@ class Locus:
         has none (the synthetic build, older resources)."""
         return self.meta.get("locus_contig_accession") or self.meta.get("locus_contig", "")
 
+    def accession(self, chrom: str) -> str:
+        """What HGVS g. names on ``chrom`` start with: its versioned RefSeq accession (build.json ``contigs``, e.g.
+        NC_000018.10 for a further window's chr18), else the contig's own name. ``chrom`` may be the reference's
+        name of a resources contig (``2`` for ``chr2``: build.json ``naming`` of a run's resources)."""
+        contigs = self.meta.get("contigs") or {
+            self.meta.get("locus_contig", ""): {"accession": self.meta.get("locus_contig_accession")}
+        }
+        inverse = {ref: res for res, ref in (self.meta.get("naming") or {}).items()}
+        entry = contigs.get(inverse.get(chrom, chrom)) or {}
+        return entry.get("accession") or chrom
+
     @property
     def contigs(self) -> list[str]:
         return contig_order((*self.windows, *self.controls))

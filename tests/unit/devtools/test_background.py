@@ -86,21 +86,20 @@ def test_background_sites_are_shared_spaced_and_deterministic(reference, populat
 def test_background_stays_out_of_cds_and_splice_regions(population):
     """No site in the truth genes' CDS or within SPLICE_PAD of a CDS end or an exon boundary, nor in the VNTR;
     UTRs and introns of the same genes do get sites."""
-    blocked, region = set(), {}
+    blocked, region = set(), {}  # (contig, position)
     for gene in ("IL1RN", *S.differential_genes(RES)):
         tx = S.read_transcript(RES, gene)
         for s, e in tx.cds:
-            blocked |= set(range(s - B.SPLICE_PAD, e + B.SPLICE_PAD + 1))
+            blocked |= {(tx.chrom, p) for p in range(s - B.SPLICE_PAD, e + B.SPLICE_PAD + 1)}
         for s, e in tx.exons:
-            blocked |= set(range(s - B.SPLICE_PAD, s + B.SPLICE_PAD + 1)) | set(
-                range(e - B.SPLICE_PAD, e + B.SPLICE_PAD + 1)
-            )
+            blocked |= {(tx.chrom, p) for p in range(s - B.SPLICE_PAD, s + B.SPLICE_PAD + 1)}
+            blocked |= {(tx.chrom, p) for p in range(e - B.SPLICE_PAD, e + B.SPLICE_PAD + 1)}
         region[gene] = (min(s for s, _ in tx.exons), max(e for _, e in tx.exons), tx)
     vntr = S.vntr_locus(RES)
-    blocked |= set(range(vntr.start, vntr.end + 1))
+    blocked |= {(vntr.chrom, p) for p in range(vntr.start, vntr.end + 1)}
     inside = {"intron": 0, "utr": 0}
     for site in population.sites:
-        span = set(range(site.vcf[0], site.vcf[0] + len(site.vcf[1]) + 1))
+        span = {(site.edit.chrom, p) for p in range(site.vcf[0], site.vcf[0] + len(site.vcf[1]) + 1)}
         assert not span & blocked, site
         for lo, hi, tx in region.values():
             if site.edit.chrom == tx.chrom and lo <= site.vcf[0] <= hi:
@@ -197,9 +196,11 @@ def test_planted_deletions_remove_background_and_vntr(population):
     assert genomes["DIRA-06"].vntr[0] is None and genomes["DIRA-06"].vntr[1] in S.VNTR_COPY_FREQUENCIES
     for name in ("DIRA-05", "DIRA-06"):
         edits = genomes[name].edits[0]
-        assert big in edits and not [e for e in edits if e is not big and big.start - 10 <= e.start <= big.end + 10]
+        near = [e for e in edits if e is not big and e.chrom == big.chrom and big.start - 10 <= e.start <= big.end + 10]
+        assert big in edits and not near
         for i, gt in genomes[name].calls.items():
-            if big.start <= population.sites[i].edit.start <= big.end:
+            site = population.sites[i].edit
+            if site.chrom == big.chrom and big.start <= site.start <= big.end:
                 assert gt[0] == "-", (name, gt)
     assert genomes["DIRA-08"].edits[0][0] == by["DIRA-08"].haplotypes[0][0]
 

@@ -60,7 +60,7 @@ def test_window_has_200kb_flanks_around_the_cluster():
         ln.split("\t")[0]: ln.split("\t")
         for ln in (ROOT / "resources" / "GRCh38" / "genes.tsv").read_text().splitlines()[1:]
     }
-    chrom, start, end, _ = (ROOT / "resources" / "GRCh38" / "window.bed").read_text().split("\t")
+    chrom, start, end, _ = (ROOT / "resources" / "GRCh38" / "window.bed").read_text().splitlines()[0].split("\t")
     assert int(genes["IL1A"][2]) - (int(start) + 1) >= 200_000
     assert int(end) - int(genes["IL1RN"][3]) >= 200_000
 

@@ -1,42 +1,34 @@
 """A further locus window is a resources entry: resources/windows.tsv + resources/sources/<gene>/ -> the builder ->
-resources/<build>/windows/<gene>/, read by the runtime Locus and transcript readers as they are. LPIN2 (Majeed
+a window folder per build, merged into resources/<build>/ (its window, controls, genes, GFF3 and a `differential`
+entry), read by the runtime Locus and transcript readers as they are. LPIN2 (Majeed
 syndrome) is the shipped one; a made-up gene on a made-up contig shows that no gene name is needed in code."""
 
 from __future__ import annotations
 
-import filecmp
 import shutil
 from pathlib import Path
 
 import pytest
 
-from dira_devtools.resources.windows import build_windows, gencode_transcripts, infer_model, read_windows
+from dira_devtools.resources.windows import (
+    build_windows,
+    gencode_transcripts,
+    infer_model,
+    merge_windows,
+    read_windows,
+    synthetic_cds,
+)
 from dira_genotyper.annotation.known_alleles import KnownAlleles
 from dira_genotyper.annotation.transcript import load_transcript
 from dira_genotyper.locus import Locus
 
 ROOT = Path(__file__).resolve().parents[3]
 RESOURCES = ROOT / "resources"
-LPIN2 = {build: RESOURCES / build / "windows" / "LPIN2" for build in ("GRCh38", "GRCh37")}
+LPIN2 = {build: RESOURCES / build for build in ("GRCh38", "GRCh37")}
 
 
 def _tree(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
-
-
-def test_committed_windows_are_what_the_builder_makes(tmp_path):
-    written = build_windows(RESOURCES, tmp_path)
-    assert sorted(p.relative_to(tmp_path).as_posix() for p in written) == [
-        "GRCh37/windows/LPIN2",
-        "GRCh38/windows/LPIN2",
-    ]
-    for build, folder in LPIN2.items():
-        names = _tree(folder)
-        assert names == _tree(tmp_path / build / "windows" / "LPIN2")
-        _match, mismatch, errors = filecmp.cmpfiles(
-            folder, tmp_path / build / "windows" / "LPIN2", names, shallow=False
-        )
-        assert not mismatch and not errors, (build, mismatch, errors)
 
 
 def test_lpin2_model_is_the_896_aa_cds_numbered_as_published():
@@ -76,21 +68,43 @@ def test_published_exon_7_to_18_deletion_fits_the_grch37_model():
     assert 2_938_919 - 2_921_149 + 1 == 17_771  # the paper's 17,770 bp: its ends exclusive or inclusive
 
 
-def test_window_folder_is_a_locus():
+def test_the_build_folder_holds_the_lpin2_window():
+    """The LPIN2 window is merged into each build: a second window on chr18, its genes and controls, Majeed as a
+    differential with its own table and GFF3, and chr18's RefSeq accession for g. names."""
     for build, folder in LPIN2.items():
         locus = Locus.load(folder)
-        assert (locus.build, locus.target, locus.disease, locus.contigs) == (build, "LPIN2", "Majeed", ["chr18"])
-        assert locus.genomic_accession == {"GRCh38": "NC_000018.10", "GRCh37": "NC_000018.9"}[build]
-        (window,) = locus.windows
+        assert (locus.build, locus.target, locus.disease) == (build, "IL1RN", "DIRA")
+        assert locus.contigs == ["chr2", "chr18"]
+        assert locus.accession("chr18") == {"GRCh38": "NC_000018.10", "GRCh37": "NC_000018.9"}[build]
+        assert locus.accession("chr2") == {"GRCh38": "NC_000002.12", "GRCh37": "NC_000002.11"}[build]
+        majeed = next(d for d in locus.meta["differential"] if d["disease"] == "Majeed")
+        assert (majeed["gene"], majeed["gff3"], majeed["known"]) == ("LPIN2", "lpin2.gff3", "known_majeed_variants.tsv")
+        window = next(w for w in locus.windows if w.chrom == "chr18")
         lpin2 = locus.gene("LPIN2")
         assert window.start <= lpin2.start - 200_000 and lpin2.end + 200_000 <= window.end
-        assert [g.name for g in locus.genes] == ["EMILIN2", "LPIN2", "MYOM1"]
+        assert [g.name for g in locus.genes if g.chrom == "chr18"] == ["EMILIN2", "LPIN2", "MYOM1"]
         assert sum(iv.length for iv in lpin2.cds) == 2691
-        assert locus.controls and all(c.end < locus.gene("EMILIN2").start - 20_000 for c in locus.controls)
-        black = [m for m in locus.mask if m.name == "blacklist"]
-        assert black and not any(
-            c.overlaps(b.chrom, b.start - 5_000, b.end + 5_000) for c in locus.controls for b in black
-        )
+        controls = [c for c in locus.controls if c.chrom == "chr18"]
+        assert controls and all(c.end < locus.gene("EMILIN2").start - 20_000 for c in controls)
+        black = [m for m in locus.mask if m.name == "blacklist" and m.chrom == "chr18"]
+        assert black and not any(c.overlaps(b.chrom, b.start - 5_000, b.end + 5_000) for c in controls for b in black)
+
+
+def test_the_synthetic_build_places_the_window_on_its_own_contig():
+    """SYNTH: the GRCh38 window moved to start at 100 kb on a contig of its own (the test reference gains it), with
+    a synthetic CDS carrying the codons the known alleles' names state."""
+    locus = Locus.load(RESOURCES / "SYNTH")
+    window = next(w for w in locus.windows if w.chrom == "chr18")
+    assert window.start == 100_000 and locus.meta["extra_contigs"]["chr18"] == window.end + 100_000
+    assert locus.accession("chr18") == "chr18"
+    cds = "".join(ln for ln in (RESOURCES / "SYNTH" / "lpin2_cds_synthetic.fa").read_text().splitlines()[1:])
+    row = next(r for r in read_windows() if r["gene"] == "LPIN2")
+    assert cds == synthetic_cds(896, {386: "TCA", 734: "TCA"} | _codons(row), 20261206)
+    assert len(cds) == 2691 and cds[1155:1158] == "TCA" and cds[2199:2202] == "TCA"  # S386*, S734L
+
+
+def _codons(row: dict) -> dict:
+    return {int(n): b for n, b in (x.split(":") for x in row["synthetic_codons"].split(","))}
 
 
 def test_known_majeed_alleles_resolve_on_the_shipped_model():
@@ -170,7 +184,7 @@ def _write_sources(folder: Path, offset37: int = 5) -> None:
 TABLE_HEAD = (
     "disease\tgene\tsources\tgenes\tfirst_exon\tprotein_length\tcds_start_grch38\tcds_end_grch38\trefseq\t"
     "protein_refseq\tensembl\tprotein_ensembl\tensembl_gene\tgrch38_length\tgrch38_accession\tgrch37_length\t"
-    "grch37_accession\tknown\tmodel\n"
+    "grch37_accession\tknown\tmodel\tsynthetic_codons\n"
 )
 
 
@@ -179,7 +193,8 @@ def _table(tmp_path: Path, **change: str) -> Path:
            "first_exon": "1", "protein_length": "5", "cds_start_grch38": "300095", "cds_end_grch38": "305002",
            "refseq": "NM_0.1", "protein_refseq": "NP_0.1", "ensembl": "ENST0.1", "protein_ensembl": "ENSP0.1",
            "ensembl_gene": "ENSG0.1", "grch38_length": "900000", "grch38_accession": "NC_Z.2",
-           "grch37_length": "900005", "grch37_accession": "NC_Z.1", "known": "known.tsv", "model": "X.md"}  # fmt: skip
+           "grch37_length": "900005", "grch37_accession": "NC_Z.1", "known": "known.tsv", "model": "X.md",
+           "synthetic_codons": "2:GCA"}  # fmt: skip
     row.update(change)
     path = tmp_path / "resources" / "windows.tsv"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -198,7 +213,7 @@ def test_a_gene_is_a_resources_entry(tmp_path):
         "GRCh37/windows/GENEX",
     ]
     for build, shift in (("GRCh38", 0), ("GRCh37", 5)):
-        locus = Locus.load(tmp_path / "out" / build / "windows" / "GENEX")
+        locus = Locus.load(tmp_path / "out" / build / "windows" / "GENEX")  # a window folder reads as a locus
         assert (locus.target, locus.disease, locus.contigs) == ("GENEX", "Testosis", ["chrZ"])
         assert [g.name for g in locus.genes] == ["NEIGH", "GENEX"]
         genex = locus.gene("GENEX")
@@ -209,6 +224,17 @@ def test_a_gene_is_a_resources_entry(tmp_path):
         assert locus.windows[0].start == 300_000 + shift - 216_000 and locus.controls
         tx = load_transcript(tmp_path / "out" / build / "windows" / "GENEX" / "genex.gff3")
         assert tx.c_to_genomic("c.1") == 300_095 + shift and tx.cds_length == 18
+    # merged into the builds as a differential diagnosis (a copy of the shipped folders)
+    for build in ("GRCh38", "GRCh37", "SYNTH"):
+        shutil.copytree(RESOURCES / build, tmp_path / "out" / build, dirs_exist_ok=True)
+    merge_windows(tmp_path / "out", written, table)
+    assert not (tmp_path / "out" / "GRCh38" / "windows").exists()
+    for build, start in (("GRCh38", 300_095), ("GRCh37", 300_100), ("SYNTH", 300_095 - 84_000 + 100_000)):
+        locus = Locus.load(tmp_path / "out" / build)
+        assert locus.meta["differential"][-1]["disease"] == "Testosis" and locus.gene("GENEX").chrom == "chrZ"
+        tx = load_transcript(tmp_path / "out" / build / "genex.gff3")
+        assert tx.c_to_genomic("c.1") == start, build
+    assert Locus.load(tmp_path / "out" / "GRCh38").accession("chrZ") == "NC_Z.2"
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ import pysam
 import pytest
 import yaml
 
+from dira_devtools.simulate.resources import read_build
 from dira_genotyper.errors import InputError
 from dira_genotyper.inputs import diagnose, fastq_checks
 from dira_genotyper.inputs import sheet as inputs
@@ -24,6 +25,8 @@ except ImportError:
     from test_inputs import RESOURCES, _naming, synth_reference, write_bam  # noqa: F401 - a fixture
 
 ROOT = Path(__file__).resolve().parents[3]
+#: The contigs of the synthetic build (its locus contig, then the further windows' and control contigs).
+SYNTH_CONTIGS = list(read_build(ROOT / "resources" / "SYNTH").contigs.items())
 HEADER = "sample\tfq1\tfq2\tbam\n"
 
 
@@ -95,14 +98,14 @@ def test_min_mapq_above_bwa_range_is_rejected_by_the_schema():
 
 
 def test_unsorted_records_under_a_coordinate_header_are_named(tmp_path, synth_reference):
-    bam = write_bam(tmp_path / "u.bam", [("chr2", 1_000_000), ("ctrl", 200_000)], order="coordinate", step=-10)
+    bam = write_bam(tmp_path / "u.bam", SYNTH_CONTIGS, order="coordinate", step=-10)
     sample = inputs.Sample("s1", "bam", bam=bam)
     with pytest.raises(InputError, match=r"not sorted by coordinate .*although its header says @HD SO:coordinate.*"):
         inputs.check_alignment_header(sample, synth_reference, "SYNTH", RESOURCES, _naming(synth_reference))
 
 
 def test_a_cram_reference_one_base_off_is_named_by_its_md5(tmp_path, synth_reference):
-    cram = write_bam(tmp_path / "c.cram", [("chr2", 1_000_000), ("ctrl", 200_000)], reference=synth_reference)
+    cram = write_bam(tmp_path / "c.cram", SYNTH_CONTIGS, reference=synth_reference)
     with pysam.AlignmentFile(cram, "rc", reference_filename=synth_reference) as handle:
         assert handle.header.to_dict()["SQ"][0].get("M5"), "htslib writes M5 tags"
     text = Path(synth_reference).read_text().split("\n")

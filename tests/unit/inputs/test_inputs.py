@@ -9,11 +9,14 @@ from pathlib import Path
 import pysam
 import pytest
 
+from dira_devtools.simulate.resources import read_build
 from dira_genotyper.errors import InputError
 from dira_genotyper.inputs import fastq_checks, population_checks
 from dira_genotyper.inputs import sheet as inputs
 
 ROOT = Path(__file__).resolve().parents[3]
+#: The contigs of the synthetic build (its locus contig, then the further windows' and control contigs).
+SYNTH_CONTIGS = list(read_build(ROOT / "resources" / "SYNTH").contigs.items())
 RESOURCES = str(ROOT / "resources")
 HEADER = "sample\tfq1\tfq2\tbam\tfamily\tfather\tmother\tsex\n"
 
@@ -216,7 +219,7 @@ def synth_reference(tmp_path_factory) -> str:
     path = tmp_path_factory.mktemp("ref") / "ref.fa"
     rng = random.Random(7)
     with open(path, "w") as out:
-        for name, length in (("chr2", 1_000_000), ("ctrl", 200_000)):
+        for name, length in SYNTH_CONTIGS:
             out.write(f">{name}\n")
             seq = "".join(rng.choices("ACGT", k=length))
             out.writelines(seq[i : i + 60] + "\n" for i in range(0, length, 60))
@@ -285,7 +288,7 @@ def test_missing_bam(tmp_path, synth_reference):
 
 
 def test_truncated_bam(tmp_path, synth_reference):
-    bam = write_bam(tmp_path / "t.bam", [("chr2", 1_000_000), ("ctrl", 200_000)])
+    bam = write_bam(tmp_path / "t.bam", SYNTH_CONTIGS)
     data = Path(bam).read_bytes()
     Path(bam).write_bytes(data[:-40])
     sample = inputs.Sample("s1", "bam", bam=bam)
@@ -301,7 +304,7 @@ def test_wrong_build_bam(tmp_path, synth_reference):
 
 
 def test_unindexed_bam_is_accepted_and_no_chr_naming_is_mapped(tmp_path, synth_reference):
-    bam = write_bam(tmp_path / "nochr.bam", [("2", 1_000_000), ("ctrl", 200_000)])
+    bam = write_bam(tmp_path / "nochr.bam", [("2" if c == "chr2" else c, n) for c, n in SYNTH_CONTIGS])
     sample = inputs.Sample("s1", "bam", bam=bam)
     info = inputs.check_alignment_header(sample, synth_reference, "SYNTH", RESOURCES, _naming(synth_reference))
     assert info["index"] is None and info["renamed_from"] == "2"
@@ -311,23 +314,19 @@ def test_cram_with_other_naming_is_rejected(tmp_path, synth_reference):
     nochr = tmp_path / "nochr.fa"
     nochr.write_text(Path(synth_reference).read_text().replace(">chr2\n", ">2\n"))
     pysam.faidx(str(nochr))
-    cram = write_bam(tmp_path / "x.cram", [("2", 1_000_000), ("ctrl", 200_000)], reference=str(nochr))
+    cram = write_bam(
+        tmp_path / "x.cram", [("2" if c == "chr2" else c, n) for c, n in SYNTH_CONTIGS], reference=str(nochr)
+    )
     sample = inputs.Sample("s1", "cram", bam=cram)
     with pytest.raises(InputError, match="names the locus contig '2' but the reference names it 'chr2'"):
         inputs.check_alignment_header(sample, synth_reference, "SYNTH", RESOURCES, _naming(synth_reference))
 
 
 def test_cram_without_its_reference(tmp_path, synth_reference):
-    cram = write_bam(tmp_path / "c.cram", [("chr2", 1_000_000), ("ctrl", 200_000)], reference=synth_reference)
+    cram = write_bam(tmp_path / "c.cram", SYNTH_CONTIGS, reference=synth_reference)
     other = tmp_path / "other.fa"
     rng = random.Random(3)
-    other.write_text(
-        ">chr2\n"
-        + "".join(rng.choices("ACGT", k=1_000_000))
-        + "\n>ctrl\n"
-        + "".join(rng.choices("ACGT", k=200_000))
-        + "\n"
-    )
+    other.write_text("".join(f">{c}\n{''.join(rng.choices('ACGT', k=n))}\n" for c, n in SYNTH_CONTIGS))
     pysam.faidx(str(other))
     sample = inputs.Sample("s1", "cram", bam=cram)
     # With its own reference the CRAM decodes.
@@ -346,7 +345,7 @@ def _check(bam: str, synth_reference: str, name: str = "s1", bam_sm: str = "") -
     return inputs.check_alignment_header(sample, synth_reference, "SYNTH", RESOURCES, _naming(synth_reference))
 
 
-CONTIGS = [("chr2", 1_000_000), ("ctrl", 200_000)]
+CONTIGS = SYNTH_CONTIGS
 
 
 def test_bam_of_another_patient_is_rejected_naming_both(tmp_path, synth_reference):

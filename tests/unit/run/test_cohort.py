@@ -7,7 +7,15 @@ import csv
 import pytest
 import yaml
 
-from dira_genotyper.run.cohort import COLUMNS, cohort_rows, multiqc_config, write_cohort_tsv, write_multiqc
+from dira_genotyper.run.cohort import (
+    COLUMNS,
+    cohort_rows,
+    columns,
+    differential_headers,
+    multiqc_config,
+    write_cohort_tsv,
+    write_multiqc,
+)
 
 try:  # tests/unit as a package or as a plain folder on sys.path (pytest's default import mode)
     from . import dira_report_examples as ex
@@ -47,7 +55,7 @@ def test_cohort_tsv(tmp_path, reports):
     path = write_cohort_tsv(tmp_path / "results" / "cohort.tsv", rows)
     with open(path, newline="") as fh:
         table = list(csv.DictReader(fh, delimiter="\t"))
-    assert list(table[0]) == COLUMNS
+    assert list(table[0]) == columns(rows)
     by = {r["sample"]: r for r in table}
     assert by["ZZ-9"]["failed_reason"] == "bad input file"  # no tab or newline can break the table
     assert by["LOWQ-3"]["il1rn_copy_number"] == ""
@@ -60,24 +68,42 @@ def test_cohort_tsv(tmp_path, reports):
 
 def test_multiqc_custom_content(tmp_path, reports):
     rows = cohort_rows(reports, {"ZZ-9": "FASTQ truncated"})
-    path = write_multiqc(tmp_path / "dira_mqc.tsv", rows)
+    path = write_multiqc(tmp_path / "dira_mqc.tsv", rows, differential_headers(reports))
     text = path.read_text()
+    cols = columns(rows)
     # MultiQC strips the leading '#' of each comment line and reads the rest as YAML.
     header = "\n".join(line[1:] for line in text.splitlines() if line.startswith("#"))
     config = yaml.safe_load(header)
-    assert config == multiqc_config()
+    assert config == multiqc_config(differential_headers(reports))
     assert config["id"] == "dira_genotyper"
     assert config["plot_type"] == "table"
     assert config["section_name"]
-    assert set(config["headers"]) == set(COLUMNS[1:])
+    assert set(config["headers"]) == set(cols[1:])
     assert "# plot_type: table" in text.splitlines()  # written by yaml.safe_dump, one key per line
     body = [line for line in text.splitlines() if not line.startswith("#")]
-    assert body[0].split("\t") == ["Sample", *COLUMNS[1:]]
+    assert body[0].split("\t") == ["Sample", *cols[1:]]
     assert len(body) == len(rows) + 1
     by = {line.split("\t")[0]: line.split("\t") for line in body[1:]}
     # MultiQC shows the callable fraction as a percentage.
-    assert by["LOWQ-3"][COLUMNS.index("callable_fraction_cds")] == "79"
-    assert by["ZZ-9"][COLUMNS.index("status")] == "failed"
+    assert by["LOWQ-3"][cols.index("callable_fraction_cds")] == "79"
+    assert by["ZZ-9"][cols.index("status")] == "failed"
+
+
+def test_each_differential_of_the_reports_gets_its_columns(tmp_path, reports):
+    """Issue #23: a differential is a resources entry; its status and alleles columns follow from the reports (DITRA
+    and Majeed here), after cnv_status, with MultiQC headers naming the disease and gene."""
+    section = {"status": "affected", "gene": "LPIN2", "transcript": {"refseq": "NM_001375808.2"}, "alleles": []}
+    ditra = {"status": "negative", "gene": "IL36RN", "transcript": {"refseq": "NM_012275.3"}, "alleles": []}
+    both = dict(reports[0], sample="MJ-1", differential={"DITRA": ditra, "Majeed": section})
+    rows = cohort_rows([both], {"ZZ-9": "failed"})
+    cols = columns(rows)
+    at = cols.index("cnv_status")
+    assert cols[at + 1 : at + 5] == ["ditra_status", "ditra_alleles", "majeed_status", "majeed_alleles"]
+    headers = differential_headers([both])
+    assert headers["majeed_status"]["title"] == "Majeed status" and "LPIN2" in headers["majeed_alleles"]["title"]
+    with open(write_cohort_tsv(tmp_path / "cohort.tsv", rows), newline="") as fh:
+        by = {r["sample"]: r for r in csv.DictReader(fh, delimiter="\t")}
+    assert (by["MJ-1"]["majeed_status"], by["ZZ-9"]["majeed_status"]) == ("affected", "")
 
 
 def test_multiqc_file_name_must_end_in_mqc(tmp_path):

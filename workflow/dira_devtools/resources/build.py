@@ -306,7 +306,7 @@ def build_all(
 ) -> list[Path]:
     """Write resources/GRCh38, resources/GRCh37 and resources/SYNTH from the source tables, and the further
     windows of ``windows_table`` (default resources/windows.tsv) into resources/<build>/windows/<gene>/."""
-    from dira_devtools.resources.windows import WINDOWS_TABLE, build_windows  # it builds on this module
+    from dira_devtools.resources.windows import WINDOWS_TABLE, build_windows, merge_windows  # it builds on this module
 
     tx38 = il1rn_mane_grch38(source)
     written = []
@@ -371,5 +371,5 @@ def build_all(
         shutil.copyfile(differential_table.parent / row["synthetic_cds"], target)
     written.append(out / "SYNTH")
     windows_table = windows_table or WINDOWS_TABLE
-    written += build_windows(windows_table.parent, out, windows_table)
+    merge_windows(out, build_windows(windows_table.parent, out, windows_table), windows_table)
     return written

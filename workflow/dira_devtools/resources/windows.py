@@ -348,3 +348,141 @@ def build_windows(resources: Path, out: Path, table: Path = WINDOWS_TABLE) -> li
             rec = {**record, "grch37_offset": offset}
             written.append(write_window(out / build / "windows" / row["gene"], build, row, folder, tx, rec))
     return written
+
+
+# ---------------------------------------------------------------------------------------------- into the build
+#: The synthetic test build places each further window on a contig of its own name, shifted so that the window
+#: starts near 100 kb, the contig ending ``SYNTH_TAIL_BP`` after it.
+SYNTH_START_BP = 100_000
+SYNTH_TAIL_BP = 100_000
+SYNTH_CDS_SEED = 20261206
+_BED_FILES = ("window.bed", "controls.bed", "mask.bed", "targets.bed", "cds.bed")
+
+
+def _shift_columns(line: str, columns: tuple[int, ...], delta: int) -> str:
+    fields = line.split("\t")
+    for i in columns:
+        fields[i] = str(int(fields[i]) + delta)
+    return "\t".join(fields)
+
+
+def _append(path: Path, lines: list[str]) -> None:
+    text = path.read_text() if path.exists() else ""
+    if text and not text.endswith("\n"):
+        text += "\n"
+    path.write_text(text + "".join(f"{line}\n" for line in lines))
+
+
+def merge_window(build_folder: Path, window_folder: Path, delta: int = 0, contig_length: int | None = None) -> None:
+    """Append one window's tables to a build folder, so that the runtime reads one folder per build: its window,
+    controls, mask, targets and CDS to the BED files, its genes and exons to the TSVs, its GFF3 beside the others,
+    and to ``build.json`` a ``differential`` entry (disease, gene, GFF3, known-allele table, transcript), its
+    contig under ``contigs`` (length and RefSeq accession, for contig checks and HGVS g. names) and its derivation
+    under ``windows``. ``delta`` moves every coordinate (the synthetic build); then the contig is
+    ``contig_length`` long and named by its contig name (no accession)."""
+    wmeta = json.loads((window_folder / "build.json").read_text())
+    gene = wmeta["transcript"]["gene"]
+    for name in _BED_FILES:
+        path = window_folder / name
+        lines = [ln for ln in path.read_text().splitlines() if ln.strip()] if path.exists() else []
+        _append(build_folder / name, [_shift_columns(ln, (1, 2), delta) for ln in lines])
+    for name, columns in (("genes.tsv", (2, 3)), ("exons.tsv", (3, 4))):
+        lines = [ln for ln in (window_folder / name).read_text().splitlines()[1:] if ln.strip()]
+        existing = {ln.split("\t")[0] for ln in (build_folder / name).read_text().splitlines()[1:]}
+        clash = {ln.split("\t")[0] for ln in lines} & existing if name == "genes.tsv" else set()
+        if clash:
+            raise ValueError(f"{window_folder}: genes {sorted(clash)} are already in {build_folder / name}")
+        _append(build_folder / name, [_shift_columns(ln, columns, delta) for ln in lines])
+    gff3 = [
+        ln if ln.startswith("#") or not ln.strip() else _shift_columns(ln, (3, 4), delta)
+        for ln in (window_folder / wmeta["gff3"]).read_text().splitlines()
+    ]
+    (build_folder / wmeta["gff3"]).write_text("\n".join(gff3) + "\n")
+    meta = json.loads((build_folder / "build.json").read_text())
+    contig = wmeta["locus_contig"]
+    contigs = meta.setdefault(
+        "contigs",
+        {meta["locus_contig"]: {"length": meta["locus_contig_length"], "accession": meta["locus_contig_accession"]}},
+    )
+    synthetic = delta != 0 or contig_length is not None
+    length = contig_length if contig_length is not None else wmeta["locus_contig_length"]
+    contigs[contig] = {"length": length, "accession": contig if synthetic else wmeta["locus_contig_accession"]}
+    meta.setdefault("extra_contigs", {})[contig] = length  # the reference must have it (inputs.sheet)
+    meta["differential"].append(
+        {
+            "disease": wmeta["disease"],
+            "gene": gene,
+            "gff3": wmeta["gff3"],
+            "known": wmeta["known"],
+            "model": wmeta["model"],
+            "transcript": wmeta["transcript"],
+        }
+    )
+    window = {k: v + delta if k in ("start", "end") else v for k, v in wmeta["window"].items()}
+    regions = [
+        {k: v + delta if k in ("start", "end") else v for k, v in r.items()} for r in wmeta["controls"]["regions"]
+    ]
+    meta.setdefault("windows", []).append(
+        {
+            "gene": gene,
+            "disease": wmeta["disease"],
+            "window": window,
+            "controls": {**{k: v for k, v in wmeta["controls"].items() if k != "tiles"}, "regions": regions},
+            "mask": wmeta["mask"],
+            "parameters": {**wmeta["parameters"], **({"synthetic_shift": delta} if synthetic else {})},
+            "model_derivation": wmeta["model_derivation"],
+        }
+    )
+    (build_folder / "build.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+
+
+def merge_windows(out: Path, written: list[Path], table: Path = WINDOWS_TABLE) -> None:
+    """Merge every window folder written by :func:`build_windows` into its build folder (GRCh38, GRCh37) and, moved
+    to a contig of its own near 100 kb, into SYNTH (from the GRCh38 folder); the window folders are then removed."""
+    import shutil
+
+    rows = {r["gene"]: r for r in read_windows(table)}
+    for folder in written:
+        build = folder.parents[1].name
+        merge_window(out / build, folder)
+        if build == "GRCh38" and (out / "SYNTH" / "build.json").exists():
+            wmeta = json.loads((folder / "build.json").read_text())
+            window = wmeta["window"]
+            delta = SYNTH_START_BP - window["start"]
+            merge_window(out / "SYNTH", folder, delta, window["end"] + delta + SYNTH_TAIL_BP)
+            row = rows[wmeta["transcript"]["gene"]]
+            cds = synthetic_cds(int(row["protein_length"]), parse_codons(row["synthetic_codons"]), SYNTH_CDS_SEED)
+            name = wmeta["transcript"]["gene"]
+            lines = [cds[i : i + 60] for i in range(0, len(cds), 60)]
+            (out / "SYNTH" / f"{name.lower()}_cds_synthetic.fa").write_text(
+                f">{name} synthetic CDS for test references (random sense codons, seed {SYNTH_CDS_SEED}, with "
+                f"the codons {row['synthetic_codons']})\n" + "\n".join(lines) + "\n"
+            )
+    for folder in written:
+        shutil.rmtree(folder)
+        if not any(folder.parent.iterdir()):
+            folder.parent.rmdir()
+
+
+_STOPS = {"TAA", "TAG", "TGA"}
+_SENSE = sorted(a + b + c for a in "ACGT" for b in "ACGT" for c in "ACGT" if a + b + c not in _STOPS)
+
+
+def synthetic_cds(protein_length: int, fixed: dict[int, str], seed: int) -> str:
+    """A CDS for the synthetic test build: ATG, ``protein_length`` - 1 random sense codons (seeded) with the
+    ``fixed`` codons (1-based codon number -> bases) in place, then TAA. It encodes no real protein: it only has to
+    carry the bases the known alleles' names state, so that they resolve on the synthetic reference."""
+    import random
+
+    rng = random.Random(seed)
+    codons = ["ATG"] + [rng.choice(_SENSE) for _ in range(protein_length - 1)]
+    for number, bases in fixed.items():
+        if not 2 <= number <= protein_length or len(bases) != 3 or bases in _STOPS:
+            raise ValueError(f"synthetic codon {number}:{bases} is not a sense codon inside the protein")
+        codons[number - 1] = bases
+    return "".join(codons) + "TAA"
+
+
+def parse_codons(text: str) -> dict[int, str]:
+    """``"180:ACA,181:TGT"`` -> {180: "ACA", 181: "TGT"}."""
+    return {int(n): b.upper() for n, b in (item.split(":") for item in text.split(",") if item.strip())}

@@ -36,7 +36,8 @@ from dira_devtools.simulate.resources import (
 from dira_devtools.simulate.sequence import _BASES, DEFAULT_SEED
 from dira_genotyper import __version__
 
-SIM_VERSION = "5"
+SIM_VERSION = "6"
+MAJEED_ALLELE = "c.1157C>G"  # LPIN2 p.(Ser386*), resources/known_majeed_variants.tsv (Badiger 2024)
 DITRA_FOUNDER = "c.80T>C"  # IL36RN p.(Leu27Pro), the Tunisian founder allele (resources/known_ditra_variants.tsv)
 
 
@@ -96,8 +97,10 @@ def cohort_design(resources_dir: str | Path) -> CohortDesign:
         if (s, e) != ex3 and s <= e3e and e >= e3s:
             raise ValueError("exon-3 deletion would reach another exon; check EXON3_DELETION_FLANKS")
     s = CohortSample
-    ditra = differential_genes(resources_dir)
-    l27p = edit_from_hgvs(resources_dir, DITRA_FOUNDER, ditra[0]) if ditra else None
+    by_disease = dict(zip(differential_diseases(resources_dir), differential_genes(resources_dir), strict=True))
+    l27p = edit_from_hgvs(resources_dir, DITRA_FOUNDER, by_disease["DITRA"]) if "DITRA" in by_disease else None
+    s386x = edit_from_hgvs(resources_dir, MAJEED_ALLELE, by_disease["Majeed"]) if "Majeed" in by_disease else None
+    shallow = tuple((d, "inconclusive") for d in by_disease)  # no gene is callable at that depth
     samples = [
         s(
             "DIRA-01",
@@ -137,11 +140,13 @@ def cohort_design(resources_dir: str | Path) -> CohortDesign:
             "inconclusive",
             "fastq",
             depth_factor=LOW_DEPTH_FRACTION,
-            differential=(("DITRA", "inconclusive"),),
+            differential=shallow,
         ),
     ]
     if l27p is not None:  # the DITRA founder allele, homozygous, with normal IL1RN (the differential's own case)
         samples.append(s("DITRA-01", ([l27p], [l27p]), "negative", "bam", differential=(("DITRA", "affected"),)))
+    if s386x is not None:  # Majeed syndrome: a published LPIN2 stop, homozygous, on another chromosome (issue #23)
+        samples.append(s("MAJEED-01", ([s386x], [s386x]), "negative", "bam", differential=(("Majeed", "affected"),)))
     alleles = {"c.160C>T": q54x, "c.229G>T": e77x, COMMON_MISSENSE: common}
     # F1: a child homozygous for the founder Q54X, as in the consanguineous families it was found in.
     return CohortDesign(samples, big, exdel, alleles, consanguineous=frozenset({"F1"}))

@@ -205,16 +205,17 @@ def lay_repeats(
             pieces.append(_repeat_copy(rng, families, family, length, rng.uniform(*DECOY_DIVERGENCE)))
     # Segmental duplication: SEGDUP_BP from the middle of the widest gap between two consecutive genes of
     # the locus contig (intergenic, so no exon is duplicated), copied at SEGDUP_DIVERGENCE.
-    genes = sorted(read_genes(resources_dir).values(), key=lambda g: g.start)
+    locus_contig = read_build(resources_dir).locus_contig
+    genes = sorted((g for g in read_genes(resources_dir).values() if g.chrom == locus_contig), key=lambda g: g.start)
     gaps = [
         (b.start - a.end, a.end, b.start)
         for a, b in zip(genes, genes[1:], strict=False)
-        if a.chrom == b.chrom and b.start - a.end > 2 * SEGDUP_BP
+        if b.start - a.end > 2 * SEGDUP_BP
     ]
     if gaps:
         _, a_end, b_start = max(gaps)
         mid = (a_end + b_start) // 2 - SEGDUP_BP // 2
-        pieces.append(_diverge(rng, seqs[genes[0].chrom][mid : mid + SEGDUP_BP], SEGDUP_DIVERGENCE))
+        pieces.append(_diverge(rng, seqs[locus_contig][mid : mid + SEGDUP_BP], SEGDUP_DIVERGENCE))
     total = sum(p.size for p in pieces)
     # At least DECOY_LENGTH, with about a fifth unique sequence between the inserts.
     length = max(DECOY_LENGTH, -(-int(total * 1.25) // 10_000) * 10_000)
@@ -255,7 +256,6 @@ def make_reference(resources_dir: str | Path, out_fasta: str | Path, seed: int =
     cds = read_synthetic_cds(resources_dir)
     if len(cds) != tx.cds_length:
         raise ValueError(f"CDS FASTA has {len(cds)} nt but the GFF3 CDS rows cover {tx.cds_length}")
-    locus = seqs[tx.chrom]
     # Repeats first (exons, targets and splice sites kept free of them), then the motifs and the CDS.
     keep_free = {name: np.zeros(codes.size, dtype=bool) for name, codes in seqs.items()}
     for gene in read_genes(resources_dir).values():
@@ -275,17 +275,17 @@ def make_reference(resources_dir: str | Path, out_fasta: str | Path, seed: int =
         if len(dcds) != dtx.cds_length:
             raise ValueError(f"{name}: CDS FASTA has {len(dcds)} nt but the GFF3 CDS rows cover {dtx.cds_length}")
         planted.append((dtx, dcds))
-    protected = np.zeros(locus.size, dtype=bool)
+    protected = {name: np.zeros(codes.size, dtype=bool) for name, codes in seqs.items()}  # CDS bases per contig
     for ptx, _ in planted:
         for s, e in ptx.cds:
-            protected[s - 1 : e] = True
+            protected[ptx.chrom][s - 1 : e] = True
     for gene in read_genes(resources_dir).values():
         for pos, motif in _splice_sites(gene.exons, gene.strand):
-            if not protected[pos - 1 : pos + 1].any():
+            if not protected[gene.chrom][pos - 1 : pos + 1].any():
                 _put(seqs[gene.chrom], pos, motif)
     for ptx, pcds in planted:
         for pos, motif in _splice_sites(ptx.exons, ptx.strand):
-            if protected[pos - 1 : pos + 1].any():
+            if protected[ptx.chrom][pos - 1 : pos + 1].any():
                 raise ValueError(f"splice motif at {ptx.chrom}:{pos} would overwrite the CDS")
             _put(seqs[ptx.chrom], pos, motif)
         offset = 0
@@ -294,7 +294,7 @@ def make_reference(resources_dir: str | Path, out_fasta: str | Path, seed: int =
             _put(seqs[ptx.chrom], s, piece if ptx.strand == "+" else revcomp(piece))
             offset += e - s + 1
     for chrom, (pos, base) in _intronic_reference_bases(resources_dir, planted):
-        if not protected[pos - 1]:
+        if not protected[chrom][pos - 1]:
             _put(seqs[chrom], pos, base)
 
     out_fasta.parent.mkdir(parents=True, exist_ok=True)

@@ -258,7 +258,7 @@ def annotate_vcf(
     more_genes: list[dict[str, str]] | None = None,
     *,
     disease: str,
-    genomic_accession: str | None = None,
+    genomic_accession: str | dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """One flat record per ALT allele of each VCF record, sorted by contig (header order) and position.
 
@@ -271,7 +271,8 @@ def annotate_vcf(
     (FORMAT GQ); kind (snv, or indel for anything else, including MNVs named delins); consequence (SO
     terms joined by "&", most severe first); hgvs_c / hgvs_c_ensembl (RefSeq / Ensembl transcript
     accession); hgvs_p (protein accession; None outside the coding effect, e.g. UTR); hgvs_g (on
-    ``genomic_accession`` for the transcript's contig, e.g. NC_000002.12; on the contig name elsewhere); bcsq
+    ``genomic_accession``: one accession for the transcript's contig, e.g. NC_000002.12, or a contig -> accession
+    map, e.g. chr18 -> NC_000018.10 for a further window; on the contig name elsewhere); bcsq
     (bcftools csq); classification and classification_reason; known_as and known_citation (published allele);
     population_af (global), population_af_max and population_group (the most frequent continental group; all None
     when not given or not found). Alleles on another contig than the transcript are
@@ -349,7 +350,13 @@ def annotate_vcf(
                     gene.coding,
                     disease=gene.disease,
                     fetch=fasta.fetch,
-                    accession=genomic_accession if record.chrom == tx.chrom else None,
+                    accession=(
+                        genomic_accession.get(record.chrom)
+                        if isinstance(genomic_accession, dict)
+                        else genomic_accession
+                        if record.chrom == tx.chrom
+                        else None
+                    ),
                     pathogenic_c=gene.known.pathogenic_c(),
                 )
                 if not gene.usable:
@@ -381,7 +388,7 @@ def _run_annotate(args: argparse.Namespace) -> int:
         sample=args.sample,
         more_genes=more_genes,
         disease=locus.disease if locus else TARGET_DISEASE,
-        genomic_accession=locus.genomic_accession if locus else None,
+        genomic_accession={c: locus.accession(c) for c in locus.contigs} if locus else None,
     )
     coding = coding_sequences(args.reference, [args.gff3] + [g["gff3"] for g in more_genes])
     out = Path(args.out)

@@ -289,6 +289,25 @@ def fetal_calls(variants: list[dict], checks: dict | None, parents: dict, locus:
     return reinterpret_fetal(variants, parents["mother"], mcc["fraction"], model_of)
 
 
+#: Differential diagnoses a clinician weighs against DIRA, by the report key a build's resources use for them when
+#: they cover them (build.json ``differential``); those not covered are named in the limitations.
+DIFFERENTIAL_NOT_COVERED = (
+    ("Majeed", "Majeed syndrome (LPIN2)"),
+    (None, "NLRP3-associated autoinflammatory disease (dominant, often mosaic)"),
+    (None, "other causes of pustulosis or sterile osteomyelitis (e.g. CRMO, which has no single gene)"),
+)
+
+
+def differential_limitation(differential: dict) -> str:
+    """The limitation on differential diagnoses: those reported from the same reads, and those not covered."""
+    covered = ", ".join(f"{d} ({sec['gene']})" for d, sec in differential.items())
+    missing = [text for key, text in DIFFERENTIAL_NOT_COVERED if key not in differential]
+    listed = ", ".join(missing[:-1]) + (" and " if len(missing) > 1 else "") + missing[-1]
+    return (f"Differential diagnosis: {covered} is reported from the same reads. " if covered else "") + (
+        f"{listed[0].upper()}{listed[1:]} are not covered by this test."
+    )
+
+
 def run_genotype(req: GenotypeRequest) -> dict:
     """Genotype one sample (the headline gene and each differential gene), write its JSON, HTML and run record."""
     from dira_genotyper.report import read_bins_tsv, render_html
@@ -327,7 +346,7 @@ def run_genotype(req: GenotypeRequest) -> dict:
             known_deletion=known,
             min_alt_reads=req.min_alt_reads,
             disease=disease,
-            genomic_accession=locus.genomic_accession,
+            genomic_accession=locus.accession(locus.gene(gene).chrom),
         )
         note_run(interp, sample, population_data, gene, disease)
         note_failed_parents(interp, failed_parents, sample)
@@ -343,12 +362,9 @@ def run_genotype(req: GenotypeRequest) -> dict:
         differential[spec["disease"]] = differential_section(
             spec["disease"], gene, spec["transcript"], diff, cnv, gene_coverage(coverage, gene)
         )
-    covered = ", ".join(f"{d} ({sec['gene']})" for d, sec in differential.items())
     interp.limitations.insert(
         next(i for i, text in enumerate(interp.limitations) if text.startswith("Not tested")) + 1,
-        (f"Differential diagnosis: {covered} is reported from the same reads. " if covered else "")
-        + "Majeed syndrome (LPIN2), NLRP3-associated autoinflammatory disease and other causes of pustulosis or "
-        "sterile osteomyelitis (e.g. CRMO) are not covered by this test.",
+        differential_limitation(differential),
     )
     report = build_report(
         sample, checked, interp, cnv, gene_coverage(coverage, target), build_meta, str(req.resources), differential

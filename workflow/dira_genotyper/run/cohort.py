@@ -15,7 +15,9 @@ from pathlib import Path
 
 import yaml
 
-#: Column order of cohort.tsv (and of the MultiQC table after the sample column).
+#: Column order of cohort.tsv (and of the MultiQC table after the sample column). Each differential diagnosis of the
+#: reports (e.g. DITRA, Majeed) adds ``<disease>_status`` and ``<disease>_alleles`` after ``cnv_status``
+#: (:func:`columns`).
 COLUMNS = [
     "sample",
     "status",
@@ -26,8 +28,6 @@ COLUMNS = [
     "mean_depth",
     "callable_fraction_cds",
     "cnv_status",
-    "ditra_status",
-    "ditra_alleles",
     "sample_checks",
     "sex_inferred",
     "contamination",
@@ -101,15 +101,6 @@ MULTIQC_HEADERS = {
         "title": "CNV",
         "description": "Copy-number call status: called or no_call",
     },
-    "ditra_status": {
-        "title": "DITRA status",
-        "description": "Differential diagnosis DITRA (IL36RN): affected / carrier / negative / inconclusive "
-        "(empty when the build defines no differential)",
-    },
-    "ditra_alleles": {
-        "title": "IL36RN alleles",
-        "description": "Reported IL36RN alleles (HGVS on NM_012275.3, or the deleted region) with zygosity",
-    },
     "failed_reason": {
         "title": "Failed reason",
         "description": "Why no report was made for this sample (empty when it succeeded)",
@@ -179,10 +170,7 @@ def cohort_rows(reports: list[dict], failed: dict[str, str]) -> list[dict]:
             "mean_depth": qc.get("mean_depth"),
             "callable_fraction_cds": qc.get("callable_fraction_cds"),
             "cnv_status": qc.get("cnv_status", ""),
-            "ditra_status": (report.get("differential") or {}).get("DITRA", {}).get("status", ""),
-            "ditra_alleles": "; ".join(
-                _allele_text(a) for a in (report.get("differential") or {}).get("DITRA", {}).get("alleles", [])
-            ),
+            **_differential_cells(report.get("differential") or {}),
             **_check_cells(report.get("sample_checks")),
             "failed_reason": failed.get(sample, ""),
             **{k: (qc.get("capture") or {}).get(k) for k in CAPTURE_COLUMNS},
@@ -199,13 +187,56 @@ def cohort_rows(reports: list[dict], failed: dict[str, str]) -> list[dict]:
                 "mean_depth": None,
                 "callable_fraction_cds": None,
                 "cnv_status": "",
-                "ditra_status": "",
-                "ditra_alleles": "",
                 **_check_cells(None),
                 "failed_reason": reason or "failed (no reason given)",
                 **dict.fromkeys(CAPTURE_COLUMNS),
             }
     return [rows[s] for s in sorted(rows)]
+
+
+def _differential_cells(differential: dict) -> dict:
+    """``<disease>_status`` and ``<disease>_alleles`` of each differential diagnosis of a report."""
+    cells = {}
+    for disease, section in differential.items():
+        key = disease.lower()
+        cells[f"{key}_status"] = section.get("status", "")
+        cells[f"{key}_alleles"] = "; ".join(_allele_text(a) for a in section.get("alleles", []))
+    return cells
+
+
+def differential_headers(reports: list[dict]) -> dict[str, dict]:
+    """MultiQC headers of the differential columns of these reports, in the order the reports name them."""
+    headers: dict[str, dict] = {}
+    for report in reports:
+        for disease, section in (report.get("differential") or {}).items():
+            key, gene = disease.lower(), section.get("gene", "")
+            transcript = (section.get("transcript") or {}).get("refseq", "")
+            headers.setdefault(
+                f"{key}_status",
+                {
+                    "title": f"{disease} status",
+                    "description": f"Differential diagnosis {disease} ({gene}): affected / carrier / negative / "
+                    "inconclusive",
+                },
+            )
+            headers.setdefault(
+                f"{key}_alleles",
+                {
+                    "title": f"{gene} alleles",
+                    "description": f"Reported {gene} alleles (HGVS on {transcript}, or the deleted region) with "
+                    "zygosity",
+                },
+            )
+    return headers
+
+
+def columns(rows: list[dict]) -> list[str]:
+    """The columns of these rows: :data:`COLUMNS` with the differential columns the rows carry after ``cnv_status``
+    (the build's, in the order they appear; none for a run whose reports have no differential)."""
+    keys = (k for row in rows for k in row if k.endswith(("_status", "_alleles")) and k not in COLUMNS)
+    extra = list(dict.fromkeys(keys))
+    at = COLUMNS.index("cnv_status") + 1
+    return COLUMNS[:at] + extra + COLUMNS[at:]
 
 
 def _check_cells(checks: dict | None) -> dict:
@@ -235,7 +266,8 @@ def write_cohort_tsv(path: str | Path, rows: list[dict]) -> Path:
     """Write ``results/cohort.tsv``: a header line and one line per row, columns as :data:`COLUMNS`."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = ["\t".join(COLUMNS)] + ["\t".join(_cell(row.get(c)) for c in COLUMNS) for row in rows]
+    cols = columns(rows)
+    lines = ["\t".join(cols)] + ["\t".join(_cell(row.get(c)) for c in cols) for row in rows]
     write_atomic(path, "\n".join(lines) + "\n")
     return path
 
@@ -252,8 +284,9 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def multiqc_config() -> dict:
-    """The custom-content configuration embedded in the ``*_mqc.tsv`` header."""
+def multiqc_config(differential: dict[str, dict] | None = None) -> dict:
+    """The custom-content configuration embedded in the ``*_mqc.tsv`` header; ``differential``: the headers of the
+    differential columns (:func:`differential_headers`)."""
     return {
         "id": "dira_genotyper",
         "section_name": "DIRA (IL1RN) genotypes",
@@ -267,14 +300,14 @@ def multiqc_config() -> dict:
             "namespace": "DIRA",
             "title": "dira-genotyper: DIRA status",
         },
-        "headers": MULTIQC_HEADERS,
+        "headers": {**MULTIQC_HEADERS, **(differential or {})},
     }
 
 
-def _config_comment_lines() -> list[str]:
+def _config_comment_lines(differential: dict[str, dict] | None = None) -> list[str]:
     """The configuration as YAML (block style, keys in their order, one key per line) in ``# `` comment lines."""
     text = yaml.safe_dump(
-        multiqc_config(), sort_keys=False, default_flow_style=False, allow_unicode=True, width=math.inf
+        multiqc_config(differential), sort_keys=False, default_flow_style=False, allow_unicode=True, width=math.inf
     )
     return [f"# {line}" for line in text.splitlines()]
 
@@ -299,7 +332,7 @@ def portable_text(text: str, cwd: str | Path | None = None) -> str:
     return html.escape(ABSOLUTE_PATH.sub(_short, text), quote=True)
 
 
-def write_multiqc(path_tsv_mqc: str | Path, rows: list[dict]) -> Path:
+def write_multiqc(path_tsv_mqc: str | Path, rows: list[dict], differential: dict[str, dict] | None = None) -> Path:
     """Write a MultiQC custom-content table (file name must end in ``_mqc.tsv``, e.g. ``dira_mqc.tsv``).
 
     Fractions (callable, on target, duplicates) are written as percentages for the table; cohort.tsv keeps 0-1.
@@ -309,13 +342,14 @@ def write_multiqc(path_tsv_mqc: str | Path, rows: list[dict]) -> Path:
     if not path.name.endswith("_mqc.tsv"):
         raise ValueError(f"{path}: MultiQC only picks up custom content whose name ends in _mqc.tsv")
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = _config_comment_lines()
-    lines.append("\t".join(["Sample", *COLUMNS[1:]]))
+    cols = columns(rows)
+    lines = _config_comment_lines(differential)
+    lines.append("\t".join(["Sample", *cols[1:]]))
     for row in rows:
         values = dict(row)
         for key in ("callable_fraction_cds", "on_target_fraction", "duplicate_fraction"):
             if values.get(key) is not None:
                 values[key] = round(100 * values[key], 2)
-        lines.append("\t".join(portable_text(_cell(values.get(c))) for c in COLUMNS))
+        lines.append("\t".join(portable_text(_cell(values.get(c))) for c in cols))
     write_atomic(path, "\n".join(lines) + "\n")
     return path

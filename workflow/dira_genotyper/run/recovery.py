@@ -23,7 +23,7 @@ import logging
 import os
 from pathlib import Path
 
-from dira_genotyper.run.cohort import cohort_rows, write_cohort_tsv, write_multiqc
+from dira_genotyper.run.cohort import cohort_rows, differential_headers, write_cohort_tsv, write_multiqc
 from dira_genotyper.run.provenance import stale_reasons
 from dira_genotyper.run.stale import REPORT_SUFFIXES, move_report_stale, stale_from_previous, stale_multiqc  # noqa: F401
 from dira_genotyper.samplecheck.run import check_groups
@@ -206,9 +206,10 @@ def recover(
         failed[name] = f"reported without parental phase: {who}"
         log.warning("sample %s: reported without parental phase (%s)", name, who)
 
-    rows = cohort_rows([reports[n] for n in sorted(reports)], failed)
+    ordered = [reports[n] for n in sorted(reports)]
+    rows = cohort_rows(ordered, failed)
     write_cohort_tsv(Path(results) / "cohort.tsv", rows)
-    write_multiqc(Path(results) / "multiqc" / "dira_mqc.tsv", rows)
+    write_multiqc(Path(results) / "multiqc" / "dira_mqc.tsv", rows, differential_headers(ordered))
     page = stale_multiqc(results, started, "the run failed before MultiQC could be rerun; see cohort.tsv")
     if page:
         log.warning("MultiQC page of an earlier run moved to %s (see results/cohort.tsv for this run)", page)
