@@ -303,7 +303,8 @@ def differential_limitation(differential: dict) -> str:
     covered = ", ".join(f"{d} ({sec['gene']})" for d, sec in differential.items())
     missing = [text for key, text in DIFFERENTIAL_NOT_COVERED if key not in differential]
     listed = ", ".join(missing[:-1]) + (" and " if len(missing) > 1 else "") + missing[-1]
-    return (f"Differential diagnosis: {covered} is reported from the same reads. " if covered else "") + (
+    verb = "are" if len(differential) > 1 else "is"
+    return (f"Differential diagnosis: {covered} {verb} reported from the same reads. " if covered else "") + (
         f"{listed[0].upper()}{listed[1:]} are not covered by this test."
     )
 
