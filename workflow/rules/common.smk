@@ -2,35 +2,52 @@ import json
 import os
 import sys
 import time
+import tomllib
 
 import pandas as pd
 from snakemake.exceptions import WorkflowError
+from snakemake.logging import logger
 from snakemake.sourcecache import LocalSourceFile
 from snakemake.utils import validate
 from snakemake_interface_executor_plugins.settings import DeploymentMethod
 
-# Everything the workflow ships is found from this file, not from the working directory, so the workflow also
-# runs as a Snakemake module from another folder: PACKAGE_DIR (workflow/) holds the Python package, PROJECT_DIR
-# the Snakefile, resources/ and config/.
-_basedir = workflow.current_basedir
-if not isinstance(_basedir, LocalSourceFile):
-    raise WorkflowError(
-        f"dira-genotyper runs from a local copy only (found {_basedir.get_path_or_uri(secret_free=True)}): "
-        "clone the repository and point `module ...: snakefile:` at the clone's Snakefile"
-    )
-PACKAGE_DIR = os.path.dirname(_basedir.get_path_or_uri(secret_free=True))
-PROJECT_DIR = os.path.dirname(PACKAGE_DIR)
-if PACKAGE_DIR not in sys.path:
-    sys.path.insert(0, PACKAGE_DIR)
+import dira_genotyper
+from dira_genotyper import __version__ as DIRA_VERSION
+from dira_genotyper import shipped as _shipped
+from dira_genotyper.inputs import fastq_checks, population_checks
+from dira_genotyper.inputs import sheet as inputs
+from dira_genotyper.inputs.config_check import check_config_keys
+from dira_genotyper.errors import InputError
+from dira_genotyper.run.provenance import write_run_config
+from dira_genotyper.run import stale
+from dira_genotyper.samplecheck.run import check_groups
 
-from dira_genotyper import __version__ as DIRA_VERSION  # noqa: E402
-from dira_genotyper.inputs import fastq_checks, population_checks  # noqa: E402
-from dira_genotyper.inputs import sheet as inputs  # noqa: E402
-from dira_genotyper.inputs.config_check import check_config_keys  # noqa: E402
-from dira_genotyper.errors import InputError  # noqa: E402
-from dira_genotyper.run.provenance import write_run_config  # noqa: E402
-from dira_genotyper.run import stale  # noqa: E402
-from dira_genotyper.samplecheck.run import check_groups  # noqa: E402
+# The package comes from the Python environment that runs Snakemake (installed at the workflow's version: checked
+# here), not from a folder next to this file, so the Snakefile may also be a URL or a git host (a Snakemake module
+# with `snakefile: github(...)`, snakedeploy). Resources, schemas and the MultiQC settings come with the package
+# (dira_genotyper.shipped); the workflow's own files (rules, schemas for `validate`, scripts, environments) are read
+# by Snakemake through its source cache.
+with open(workflow.source_path("../../pyproject.toml"), "rb") as _handle:
+    WORKFLOW_VERSION = tomllib.load(_handle)["project"]["version"]
+try:
+    _shipped.check_version(WORKFLOW_VERSION)
+except RuntimeError as _exc:
+    raise WorkflowError(f"dira-genotyper: {_exc}")
+_PACKAGE_HOME = os.path.dirname(
+    os.path.dirname(os.path.abspath(dira_genotyper.__file__))
+)
+_basedir = workflow.current_basedir
+if isinstance(_basedir, LocalSourceFile):
+    _own = os.path.join(
+        os.path.dirname(_basedir.get_path_or_uri(secret_free=True)), "dira_genotyper"
+    )
+    if os.path.isdir(_own) and not os.path.samefile(
+        _own, os.path.dirname(os.path.abspath(dira_genotyper.__file__))
+    ):
+        logger.warning(
+            f"dira-genotyper: the jobs use the package installed at {_PACKAGE_HOME}, not the copy next to this "
+            f"Snakefile ({_own}); `pip install -e` the workflow's folder to run that copy"
+        )
 
 # onerror: a MultiQC page older than this was not renewed by this run
 RUN_STARTED = time.time()
@@ -63,25 +80,32 @@ try:
 except WorkflowError as _exc:
     _stop("config check", _exc)
 
-# Jobs run `python -m dira_genotyper <command>` with PACKAGE_DIR on PYTHONPATH (the workflow's own source,
-# whatever is installed). The interpreter is the environment's `python` under --sdm conda/apptainer,
-# else the Python that runs Snakemake (scripts/setup.sh's .venv, which holds the pinned dependencies).
+# Jobs run `python -m dira_genotyper <command>` with PACKAGE_DIR on PYTHONPATH:
+# - no --sdm: the Python that runs Snakemake and the folder it imported the package from (the version checked above);
+# - --sdm conda: the environment's `python` (envs/tools.yaml: the dependencies) and a copy of that same package,
+#   staged in .snakemake/dira-genotyper/<version>/ (conda cannot install the workflow's own package);
+# - --sdm apptainer: the image's `python` and its installed package (containers/), nothing added.
 _sdm = workflow.deployment_settings.deployment_method
-PYTHON = (
-    "python"
-    if DeploymentMethod.CONDA in _sdm or DeploymentMethod.APPTAINER in _sdm
-    else sys.executable
-)
+if DeploymentMethod.APPTAINER in _sdm:
+    PYTHON, PACKAGE_DIR = "python", ""
+elif DeploymentMethod.CONDA in _sdm:
+    PYTHON = "python"
+    PACKAGE_DIR = os.path.abspath(
+        os.path.join(".snakemake", "dira-genotyper", DIRA_VERSION)
+    )
+    if workflow.is_main_process:
+        _shipped.stage_package(PACKAGE_DIR)
+else:
+    PYTHON, PACKAGE_DIR = sys.executable, _PACKAGE_HOME
+# the MultiQC settings shipped with the package
+MULTIQC_CONFIG = str(_shipped.shipped("multiqc_config.yaml"))
 
 
 def in_project(path):
-    """A relative path from the config: as given when it exists from the working directory, else relative to
-    the project folder (the one holding this workflow's Snakefile), so a run elsewhere finds the shipped files.
-    """
-    if not path or os.path.isabs(path) or os.path.exists(path):
-        return path
-    shipped = os.path.join(PROJECT_DIR, path)
-    return shipped if os.path.exists(shipped) else path
+    """A relative path from the config: as given when it exists from the working directory, else the file the
+    package ships under that name (`resources`, `resources/known_dira_variants.tsv`), so a run elsewhere finds
+    the shipped files."""
+    return _shipped.shipped_or_given(path)
 
 
 config["resources_dir"] = in_project(config["resources_dir"])

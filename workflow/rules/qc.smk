@@ -55,7 +55,7 @@ rule multiqc:
             sample=sorted(SAMPLES),
             kind=("samtools_stats", "flagstat", "bcftools_stats"),
         ),
-        config=os.path.join(PACKAGE_DIR, "multiqc_config.yaml"),
+        config=MULTIQC_CONFIG,
     output:
         report(
             "results/multiqc/multiqc_report.html",
