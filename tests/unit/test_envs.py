@@ -336,3 +336,18 @@ def test_shell_values_are_quoted(name):
     assert not unquoted, f"rule {name} interpolates {unquoted} without :q: {shell}"
     outside = re.sub(r"'[^']*'|\"[^\"]*\"", lambda m: "" if PLACEHOLDER.search(m.group(0)) is None else "!", shell)
     assert "!" not in outside, f"rule {name} puts a placeholder inside quotes: {shell}"
+
+
+def test_every_rule_has_the_container_of_the_workflow_version():
+    """The Snakefile's global `container:` (config `container`, else docker://dira-genotyper:<version>) comes before
+    the first rule, and the image recipes carry the version of pyproject.toml."""
+    snakefile = (ROOT / "Snakefile").read_text()
+    assert re.search(r"^container: CONTAINER$", snakefile, re.M)
+    assert snakefile.index("container: CONTAINER") < snakefile.index('include: "workflow/rules/inputs.smk"')
+    common = (RULES_DIR / "common.smk").read_text()
+    assert 'CONTAINER = config.get("container") or f"docker://dira-genotyper:{WORKFLOW_VERSION}"' in common
+    schema = yaml.safe_load((ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    assert schema["properties"]["container"]["default"] == ""
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert f"org.opencontainers.image.version {version}" in (ROOT / "containers" / "Apptainer.def").read_text()
+    assert f"dira-genotyper:{version}" in (ROOT / "containers" / "Dockerfile").read_text()

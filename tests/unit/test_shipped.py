@@ -75,3 +75,13 @@ def test_stage_package_copies_once_and_renews_a_changed_copy(tmp_path):
     shipped.stage_package(dest)
     assert (staged / "__init__.py").read_text() == (shipped.PACKAGE / "__init__.py").read_text()
     assert not list(dest.glob(".*new"))
+
+
+def test_differs_from(tmp_path):
+    assert not shipped.differs_from(shipped.PACKAGE)
+    copy = shipped.stage_package(tmp_path) / "dira_genotyper"
+    assert not shipped.differs_from(copy)  # the same code elsewhere (a wheel install next to a clone)
+    (copy / "cli.py").write_text((copy / "cli.py").read_text() + "\n# edited\n")
+    assert shipped.differs_from(copy)
+    (copy / "cli.py").unlink()
+    assert shipped.differs_from(copy)

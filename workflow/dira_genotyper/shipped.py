@@ -43,6 +43,15 @@ def check_version(workflow_version: str, installed: str = __version__) -> None:
         )
 
 
+def differs_from(folder: str | Path) -> bool:
+    """Whether another copy of the package's code (e.g. the one next to a local clone's Snakefile) is not this one:
+    a different set of Python files or a different byte in one of them."""
+    other = Path(folder)
+    if other.resolve() == PACKAGE:
+        return False
+    return not _same_tree(PACKAGE, other, "*.py")
+
+
 def stage_package(dest: str | Path) -> Path:
     """A copy of this package (shipped files as real files) under dest/dira_genotyper, for jobs whose
     environment has the dependencies but not the package (`--sdm conda`); rewritten only when it differs, so
@@ -62,7 +71,7 @@ def stage_package(dest: str | Path) -> Path:
     return dest
 
 
-def _same_tree(a: Path, b: Path) -> bool:
-    files_a = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
-    files_b = sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+def _same_tree(a: Path, b: Path, pattern: str = "*") -> bool:
+    files_a = sorted(p.relative_to(a) for p in a.rglob(pattern) if p.is_file() and "__pycache__" not in p.parts)
+    files_b = sorted(p.relative_to(b) for p in b.rglob(pattern) if p.is_file() and "__pycache__" not in p.parts)
     return files_a == files_b and all((a / f).read_bytes() == (b / f).read_bytes() for f in files_a)

@@ -37,16 +37,14 @@ _PACKAGE_HOME = os.path.dirname(
     os.path.dirname(os.path.abspath(dira_genotyper.__file__))
 )
 _basedir = workflow.current_basedir
-if isinstance(_basedir, LocalSourceFile):
+if workflow.is_main_process and isinstance(_basedir, LocalSourceFile):
     _own = os.path.join(
         os.path.dirname(_basedir.get_path_or_uri(secret_free=True)), "dira_genotyper"
     )
-    if os.path.isdir(_own) and not os.path.samefile(
-        _own, os.path.dirname(os.path.abspath(dira_genotyper.__file__))
-    ):
+    if os.path.isdir(_own) and _shipped.differs_from(_own):
         logger.warning(
-            f"dira-genotyper: the jobs use the package installed at {_PACKAGE_HOME}, not the copy next to this "
-            f"Snakefile ({_own}); `pip install -e` the workflow's folder to run that copy"
+            f"dira-genotyper: the jobs use the package installed at {_PACKAGE_HOME}, which differs from the copy "
+            f"next to this Snakefile ({_own}); `pip install -e` the workflow's folder to run that copy"
         )
 
 # onerror: a MultiQC page older than this was not renewed by this run
@@ -97,6 +95,8 @@ elif DeploymentMethod.CONDA in _sdm:
         _shipped.stage_package(PACKAGE_DIR)
 else:
     PYTHON, PACKAGE_DIR = sys.executable, _PACKAGE_HOME
+# the image of every rule under --sdm apptainer (Snakefile `container:`), built from containers/ at this version
+CONTAINER = config.get("container") or f"docker://dira-genotyper:{WORKFLOW_VERSION}"
 # the MultiQC settings shipped with the package
 MULTIQC_CONFIG = str(_shipped.shipped("multiqc_config.yaml"))
 
