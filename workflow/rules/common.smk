@@ -162,6 +162,16 @@ def _check_inputs():
 
 SAMPLE_LIST, BUILD, NAMING, CHECKED = _check_inputs()
 SAMPLES = {s.name: s for s in SAMPLE_LIST}
+# Parents whose analysis failed (config `failed_parents`, which the error handler proposes after such a failure):
+# their children's genotype jobs run without their data, and the reports say so. A deliberate rerun, so that a
+# report without parental phase is made by a rule (log, environment, resources) and asked for by the user.
+FAILED_PARENTS = set(config.get("failed_parents") or [])
+_parents_in_sheet = {p for s in SAMPLE_LIST for p in (s.father, s.mother) if p}
+if FAILED_PARENTS - _parents_in_sheet:
+    _fail(
+        f"failed_parents: {', '.join(sorted(FAILED_PARENTS - _parents_in_sheet))} is no sample's father or "
+        "mother in the sheet (failed_parents lists the parents whose children are genotyped without them)"
+    )
 # the sample checks run per family (or pedigree-linked samples): a sample's report waits for its own group only
 CHECK_GROUP = check_groups([s.to_dict() for s in SAMPLE_LIST])
 CHECK_MEMBERS = {
@@ -233,8 +243,21 @@ def sample_input_files(sample):
 
 
 def get_parents(wildcards):
+    """The sample's parents whose data the genotype step reads: those in the sheet, less `failed_parents`."""
     sample = SAMPLES[wildcards.sample]
-    return [p for p in (sample.father, sample.mother) if p]
+    return [p for p in (sample.father, sample.mother) if p and p not in FAILED_PARENTS]
+
+
+def get_failed_parent_args(wildcards):
+    """`--failed-parent ROLE=WHY` for each parent of the sample listed in `failed_parents`: the report says that
+    the sample was genotyped without that parent and what is missing (dira_genotyper.interpretation.parent_failure).
+    """
+    sample = SAMPLES[wildcards.sample]
+    args = []
+    for role in ("father", "mother"):
+        if getattr(sample, role) in FAILED_PARENTS:
+            args += ["--failed-parent", f"{role}=listed in the config's failed_parents"]
+    return args
 
 
 def get_parent_files(wildcards):
@@ -277,11 +300,10 @@ def get_final_outputs():
 
 
 def write_partial_cohort():
-    """After a failed run (e.g. with --keep-going): stale reports moved to results/reports/stale/, probands of
-    failed parents reported without parental phase, the cohort table written with every failure's reason
-    (logic: dira_genotyper.run.recovery)."""
-    from snakemake.logging import logger
-
+    """After a failed run (e.g. with --keep-going): stale reports moved to results/reports/stale/, the cohort table
+    written with every failure's reason; a proband of a failed parent is not genotyped here: its row names the
+    rerun that reports it without that parent (`failed_parents`, the genotype rule). Logic:
+    dira_genotyper.run.recovery."""
     from dira_genotyper.run.recovery import recover
 
     try:
@@ -289,10 +311,6 @@ def write_partial_cohort():
             [SAMPLES[s].to_dict() for s in sorted(SAMPLES)],
             REF,
             config,
-            {
-                "known": config["known_variants"],
-                "min_alt_reads": cfg("calling", "min_alt_reads"),
-            },
             started=RUN_STARTED,
         )
     except Exception as exc:  # the error handler must not hide the run's own error
