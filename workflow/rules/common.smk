@@ -173,7 +173,11 @@ if FAILED_PARENTS - _parents_in_sheet:
         "mother in the sheet (failed_parents lists the parents whose children are genotyped without them)"
     )
 # the sample checks run per family (or pedigree-linked samples): a sample's report waits for its own group only
-CHECK_GROUP = check_groups([s.to_dict() for s in SAMPLE_LIST])
+CHECK_GROUP = check_groups(
+    [s.to_dict() for s in SAMPLE_LIST if s.name not in FAILED_PARENTS]
+)
+# a parent in failed_parents is checked alone: its family's checks (and so its children's reports) do not wait for it
+CHECK_GROUP.update({p: p for p in FAILED_PARENTS})
 CHECK_MEMBERS = {
     g: sorted(n for n, grp in CHECK_GROUP.items() if grp == g)
     for g in set(CHECK_GROUP.values())
