@@ -95,7 +95,7 @@ elif DeploymentMethod.CONDA in _sdm:
         _shipped.stage_package(PACKAGE_DIR)
 else:
     PYTHON, PACKAGE_DIR = sys.executable, _PACKAGE_HOME
-# the image of every rule under --sdm apptainer (Snakefile `container:`), built from containers/ at this version
+# the image of each job under --sdm apptainer (the Snakefile's container directive), built from containers/ at this version
 CONTAINER = config.get("container") or f"docker://dira-genotyper:{WORKFLOW_VERSION}"
 # the MultiQC settings shipped with the package
 MULTIQC_CONFIG = str(_shipped.shipped("multiqc_config.yaml"))
