@@ -16,6 +16,12 @@ report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
+
+
+# every rule's image under --sdm apptainer (config `container`; containers/Dockerfile, containers/Apptainer.def)
+container: CONTAINER
+
+
 include: "workflow/rules/inputs.smk"
 include: "workflow/rules/qc.smk"
 include: "workflow/rules/alignment.smk"

@@ -17,6 +17,12 @@ ENVS = sorted((ROOT / "envs").glob("*.yaml"))
 PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(==?|>=|<=|~=|!=|<|>)?\s*([^\s;=<>!~]*)")
 
 
+# conda-forge/bioconda names of PyPI distributions where they differ
+CONDA_NAMES = {"python-isal": "isal", "python-edlib": "edlib"}
+# distributions the environments install with pip: their pinned release is not a conda package
+PIP_ONLY = {"edlib"}  # 1.3.9.post1 is a PyPI post-release
+
+
 def normalise(name: str) -> str:
     """PEP 503 name normalisation (conda names are lower-case with dashes too)."""
     return re.sub(r"[-_.]+", "-", name).lower()
@@ -53,8 +59,18 @@ def env_pins(path: Path) -> dict[str, str | None]:
                 pins[name] = version
         else:
             name, version = parse_spec(str(dep), conda=True)
-            pins.setdefault(name, version)
+            pins.setdefault(CONDA_NAMES.get(name, name), version)
     return pins
+
+
+def pip_section(path: Path) -> set[str]:
+    env = yaml.safe_load(path.read_text())
+    return {
+        parse_spec(spec, conda=False)[0]
+        for dep in env.get("dependencies", [])
+        if isinstance(dep, dict)
+        for spec in dep.get("pip", [])
+    }
 
 
 def test_there_are_envs():
@@ -71,13 +87,28 @@ def test_env_pins_match_pyproject(env_file):
     project = pyproject_pins()
     env = env_pins(env_file)
     shared = sorted(set(project) & set(env))
-    assert shared, f"{env_file.name} names none of pyproject.toml's packages"
+    assert shared or "python" not in env, f"{env_file.name} names none of pyproject.toml's packages"
     mismatched = [
         f"{name}: {env_file.name} has {env[name]!r}, pyproject.toml has {project[name]!r}"
         for name in shared
         if env[name] != project[name]
     ]
     assert not mismatched, "\n".join(mismatched)
+
+
+@pytest.mark.parametrize("env_file", ENVS, ids=lambda p: p.name)
+def test_envs_take_from_pip_only_what_conda_does_not_carry(env_file):
+    """Conda packages wherever conda-forge/bioconda carry the package at the pin (the anchors' practice)."""
+    assert pip_section(env_file) <= PIP_ONLY, f"{env_file.name}: pip installs {pip_section(env_file) - PIP_ONLY}"
+
+
+def test_rules_have_an_environment_per_tool():
+    """The rules that run one tool have that tool's environment, not the package's: bwa_index only BWA, the QC
+    scripts Python and pysam, MultiQC its own."""
+    expected = {"bwa_index": "bwa.yaml", "locus_qc": "pysam.yaml", "exon_coverage_mqc": "pysam.yaml"}
+    expected["multiqc"] = "multiqc.yaml"
+    assert {name: Path(RULES[name]["conda"]).name for name in expected} == expected
+    assert set(env_pins(ROOT / "envs" / "bwa.yaml")) == {"bwa"}
 
 
 @pytest.mark.parametrize("env_file", ENVS, ids=lambda p: p.name)
@@ -268,13 +299,14 @@ def test_rule_env_has_what_the_rule_runs(name):
     missing = sorted({program_package.get(p, p) for p in programs} - set(pins))
     missing += sorted(distributions - set(pins))
     assert not missing, f"rule {name} runs/imports {missing}, which {env_file.name} does not provide"
-    assert pins.get("python"), f"{env_file.name} does not pin python"
+    assert pins.get("python") or "python" not in programs, f"{env_file.name} does not pin python"
 
 
 @pytest.mark.parametrize("name", sorted(n for n in JOB_RULES if "shell" in RULES[n]))
 def test_rule_calls_programs_through_the_workflow(name):
-    """The package is run as `python -m dira_genotyper` with the workflow's own folder on PYTHONPATH (never an
-    installed `dira-genotyper` script found on PATH); Python is the environment's (common.smk's PYTHON)."""
+    """The package is run as `python -m dira_genotyper` with common.smk's PACKAGE_DIR on PYTHONPATH (the folder the
+    controller imported the version-checked package from, or its copy staged for --sdm conda; never an installed
+    `dira-genotyper` script found on PATH); Python is the environment's (common.smk's PYTHON)."""
     rule = RULES[name]
     shell = rule["shell"]
     assert "dira-genotyper" not in shell, f"rule {name} runs the installed dira-genotyper script: {shell}"
@@ -304,3 +336,18 @@ def test_shell_values_are_quoted(name):
     assert not unquoted, f"rule {name} interpolates {unquoted} without :q: {shell}"
     outside = re.sub(r"'[^']*'|\"[^\"]*\"", lambda m: "" if PLACEHOLDER.search(m.group(0)) is None else "!", shell)
     assert "!" not in outside, f"rule {name} puts a placeholder inside quotes: {shell}"
+
+
+def test_every_rule_has_the_container_of_the_workflow_version():
+    """The Snakefile's global `container:` (config `container`, else docker://dira-genotyper:<version>) comes before
+    the first rule, and the image recipes carry the version of pyproject.toml."""
+    snakefile = (ROOT / "Snakefile").read_text()
+    assert re.search(r"^container: CONTAINER$", snakefile, re.M)
+    assert snakefile.index("container: CONTAINER") < snakefile.index('include: "workflow/rules/inputs.smk"')
+    common = (RULES_DIR / "common.smk").read_text()
+    assert 'CONTAINER = config.get("container") or f"docker://dira-genotyper:{WORKFLOW_VERSION}"' in common
+    schema = yaml.safe_load((ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    assert schema["properties"]["container"]["default"] == ""
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert f"org.opencontainers.image.version {version}" in (ROOT / "containers" / "Apptainer.def").read_text()
+    assert f"dira-genotyper:{version}" in (ROOT / "containers" / "Dockerfile").read_text()

@@ -255,9 +255,11 @@ def _cohort_rows(workdir: Path) -> dict[str, dict]:
 
 
 def test_parent_failure_and_stale_report_after_a_failed_rerun(cohort_dir, tmp_path):
-    """Run 1: the father fails (its FASTQ pair is incomplete): the proband is still reported, without parental
-    phase, naming the father. Run 2: a damaged intermediate of the proband (truncated calls VCF) fails the rerun:
-    its old report is moved to results/reports/stale/, cohort.tsv says failed with the file and the fix."""
+    """Run 1: the father fails (its FASTQ pair is incomplete): the error handler genotypes nobody, the proband's
+    row names the father and the rerun that reports it without him. Run 1b, that rerun (`failed_parents`): the
+    genotype rule reports the proband without parental phase, naming the father. Run 2: a damaged intermediate
+    of the proband (truncated calls VCF) fails the rerun: its old report is moved to results/reports/stale/,
+    cohort.tsv says failed with the file and the fix."""
     r1 = tmp_path / "DAD_R1.fastq.gz"
     with gzip.open(cohort_dir / "fastq" / "DIRA-09_R1.fastq.gz", "rt") as src, gzip.open(r1, "wt") as dst:
         lines = src.readlines()
@@ -270,6 +272,15 @@ def test_parent_failure_and_stale_report_after_a_failed_rerun(cohort_dir, tmp_pa
     workdir = make_workdir(tmp_path / "run", sheet)
     proc = run_snakemake(workdir, "--cores", "2", "--keep-going")
     assert proc.returncode != 0
+    assert not (workdir / "results" / "reports" / "DIRA-02.dira.json").exists()
+    rows = _cohort_rows(workdir)
+    assert rows["DIRA-02"]["status"] == "failed"
+    assert rows["DIRA-02"]["failed_reason"].startswith("not genotyped because its father DAD failed")
+    assert rows["DIRA-02"]["failed_reason"].endswith("rerun with --config failed_parents=[DAD]")
+    without_dad = ("--config", "failed_parents=[DAD]")
+    proc = run_snakemake(workdir, "--cores", "2", "--keep-going", *without_dad)
+    assert proc.returncode != 0  # DAD fails again
+    assert (workdir / "logs" / "reports" / "DIRA-02.log").exists()  # made by the genotype rule
     report = json.loads((workdir / "results" / "reports" / "DIRA-02.dira.json").read_text())
     assert report["schema_version"] == "1.4"
     bam_digest = report["provenance"]["inputs"]["bam"]
@@ -282,12 +293,12 @@ def test_parent_failure_and_stale_report_after_a_failed_rerun(cohort_dir, tmp_pa
     rows = _cohort_rows(workdir)
     assert rows["DAD"]["status"] == "failed" and "reads but fq2" in rows["DAD"]["failed_reason"]
     assert rows["DIRA-02"]["status"] == report["status"] != "failed"
-    assert rows["DIRA-02"]["failed_reason"] == "reported without parental phase: its father DAD failed"
+    assert rows["DIRA-02"]["failed_reason"] == ""
 
     calls = workdir / "results" / "calls" / "DIRA-02.vcf.gz"
     data = calls.read_bytes()
     calls.write_bytes(data[: len(data) // 2])
-    proc = run_snakemake(workdir, "--cores", "2", "--keep-going")
+    proc = run_snakemake(workdir, "--cores", "2", "--keep-going", *without_dad)
     assert proc.returncode != 0
     assert not (workdir / "results" / "reports" / "DIRA-02.dira.json").exists()
     assert (workdir / "results" / "reports" / "stale" / "DIRA-02.dira.json").exists()

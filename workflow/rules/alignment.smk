@@ -8,7 +8,7 @@ rule bwa_index:
     benchmark:
         "benchmarks/mapping/bwa_index.tsv"
     conda:
-        "../../envs/tools.yaml"
+        "../../envs/bwa.yaml"
     threads: 1
     resources:
         mem_mb=8000,

@@ -2,35 +2,50 @@ import json
 import os
 import sys
 import time
+import tomllib
 
 import pandas as pd
 from snakemake.exceptions import WorkflowError
+from snakemake.logging import logger
 from snakemake.sourcecache import LocalSourceFile
 from snakemake.utils import validate
 from snakemake_interface_executor_plugins.settings import DeploymentMethod
 
-# Everything the workflow ships is found from this file, not from the working directory, so the workflow also
-# runs as a Snakemake module from another folder: PACKAGE_DIR (workflow/) holds the Python package, PROJECT_DIR
-# the Snakefile, resources/ and config/.
-_basedir = workflow.current_basedir
-if not isinstance(_basedir, LocalSourceFile):
-    raise WorkflowError(
-        f"dira-genotyper runs from a local copy only (found {_basedir.get_path_or_uri(secret_free=True)}): "
-        "clone the repository and point `module ...: snakefile:` at the clone's Snakefile"
-    )
-PACKAGE_DIR = os.path.dirname(_basedir.get_path_or_uri(secret_free=True))
-PROJECT_DIR = os.path.dirname(PACKAGE_DIR)
-if PACKAGE_DIR not in sys.path:
-    sys.path.insert(0, PACKAGE_DIR)
+import dira_genotyper
+from dira_genotyper import __version__ as DIRA_VERSION
+from dira_genotyper import shipped as _shipped
+from dira_genotyper.inputs import fastq_checks, population_checks
+from dira_genotyper.inputs import sheet as inputs
+from dira_genotyper.inputs.config_check import check_config_keys
+from dira_genotyper.errors import InputError
+from dira_genotyper.run.provenance import write_run_config
+from dira_genotyper.run import stale
+from dira_genotyper.samplecheck.run import check_groups
 
-from dira_genotyper import __version__ as DIRA_VERSION  # noqa: E402
-from dira_genotyper.inputs import fastq_checks, population_checks  # noqa: E402
-from dira_genotyper.inputs import sheet as inputs  # noqa: E402
-from dira_genotyper.inputs.config_check import check_config_keys  # noqa: E402
-from dira_genotyper.errors import InputError  # noqa: E402
-from dira_genotyper.run.provenance import write_run_config  # noqa: E402
-from dira_genotyper.run import stale  # noqa: E402
-from dira_genotyper.samplecheck.run import check_groups  # noqa: E402
+# The package comes from the Python environment that runs Snakemake (installed at the workflow's version: checked
+# here), not from a folder next to this file, so the Snakefile may also be a URL or a git host (a Snakemake module
+# with `snakefile: github(...)`, snakedeploy). Resources, schemas and the MultiQC settings come with the package
+# (dira_genotyper.shipped); the workflow's own files (rules, schemas for `validate`, scripts, environments) are read
+# by Snakemake through its source cache.
+with open(workflow.source_path("../../pyproject.toml"), "rb") as _handle:
+    WORKFLOW_VERSION = tomllib.load(_handle)["project"]["version"]
+try:
+    _shipped.check_version(WORKFLOW_VERSION)
+except RuntimeError as _exc:
+    raise WorkflowError(f"dira-genotyper: {_exc}")
+_PACKAGE_HOME = os.path.dirname(
+    os.path.dirname(os.path.abspath(dira_genotyper.__file__))
+)
+_basedir = workflow.current_basedir
+if workflow.is_main_process and isinstance(_basedir, LocalSourceFile):
+    _own = os.path.join(
+        os.path.dirname(_basedir.get_path_or_uri(secret_free=True)), "dira_genotyper"
+    )
+    if os.path.isdir(_own) and _shipped.differs_from(_own):
+        logger.warning(
+            f"dira-genotyper: the jobs use the package installed at {_PACKAGE_HOME}, which differs from the copy "
+            f"next to this Snakefile ({_own}); `pip install -e` the workflow's folder to run that copy"
+        )
 
 # onerror: a MultiQC page older than this was not renewed by this run
 RUN_STARTED = time.time()
@@ -63,25 +78,34 @@ try:
 except WorkflowError as _exc:
     _stop("config check", _exc)
 
-# Jobs run `python -m dira_genotyper <command>` with PACKAGE_DIR on PYTHONPATH (the workflow's own source,
-# whatever is installed). The interpreter is the environment's `python` under --sdm conda/apptainer,
-# else the Python that runs Snakemake (scripts/setup.sh's .venv, which holds the pinned dependencies).
+# Jobs run `python -m dira_genotyper <command>` with PACKAGE_DIR on PYTHONPATH:
+# - no --sdm: the Python that runs Snakemake and the folder it imported the package from (the version checked above);
+# - --sdm conda: the environment's `python` (envs/tools.yaml: the dependencies) and a copy of that same package,
+#   staged in .snakemake/dira-genotyper/<version>/ (conda cannot install the workflow's own package);
+# - --sdm apptainer: the image's `python` and its installed package (containers/), nothing added.
 _sdm = workflow.deployment_settings.deployment_method
-PYTHON = (
-    "python"
-    if DeploymentMethod.CONDA in _sdm or DeploymentMethod.APPTAINER in _sdm
-    else sys.executable
-)
+if DeploymentMethod.APPTAINER in _sdm:
+    PYTHON, PACKAGE_DIR = "python", ""
+elif DeploymentMethod.CONDA in _sdm:
+    PYTHON = "python"
+    PACKAGE_DIR = os.path.abspath(
+        os.path.join(".snakemake", "dira-genotyper", DIRA_VERSION)
+    )
+    if workflow.is_main_process:
+        _shipped.stage_package(PACKAGE_DIR)
+else:
+    PYTHON, PACKAGE_DIR = sys.executable, _PACKAGE_HOME
+# the image of each job under --sdm apptainer (the Snakefile's container directive), built from containers/ at this version
+CONTAINER = config.get("container") or f"docker://dira-genotyper:{WORKFLOW_VERSION}"
+# the MultiQC settings shipped with the package
+MULTIQC_CONFIG = str(_shipped.shipped("multiqc_config.yaml"))
 
 
 def in_project(path):
-    """A relative path from the config: as given when it exists from the working directory, else relative to
-    the project folder (the one holding this workflow's Snakefile), so a run elsewhere finds the shipped files.
-    """
-    if not path or os.path.isabs(path) or os.path.exists(path):
-        return path
-    shipped = os.path.join(PROJECT_DIR, path)
-    return shipped if os.path.exists(shipped) else path
+    """A relative path from the config: as given when it exists from the working directory, else the file the
+    package ships under that name (`resources`, `resources/known_dira_variants.tsv`), so a run elsewhere finds
+    the shipped files."""
+    return _shipped.shipped_or_given(path)
 
 
 config["resources_dir"] = in_project(config["resources_dir"])
@@ -138,8 +162,22 @@ def _check_inputs():
 
 SAMPLE_LIST, BUILD, NAMING, CHECKED = _check_inputs()
 SAMPLES = {s.name: s for s in SAMPLE_LIST}
+# Parents whose analysis failed (config `failed_parents`, which the error handler proposes after such a failure):
+# their children's genotype jobs run without their data, and the reports say so. A deliberate rerun, so that a
+# report without parental phase is made by a rule (log, environment, resources) and asked for by the user.
+FAILED_PARENTS = set(config.get("failed_parents") or [])
+_parents_in_sheet = {p for s in SAMPLE_LIST for p in (s.father, s.mother) if p}
+if FAILED_PARENTS - _parents_in_sheet:
+    _fail(
+        f"failed_parents: {', '.join(sorted(FAILED_PARENTS - _parents_in_sheet))} is no sample's father or "
+        "mother in the sheet (failed_parents lists the parents whose children are genotyped without them)"
+    )
 # the sample checks run per family (or pedigree-linked samples): a sample's report waits for its own group only
-CHECK_GROUP = check_groups([s.to_dict() for s in SAMPLE_LIST])
+CHECK_GROUP = check_groups(
+    [s.to_dict() for s in SAMPLE_LIST if s.name not in FAILED_PARENTS]
+)
+# a parent in failed_parents is checked alone: its family's checks (and so its children's reports) do not wait for it
+CHECK_GROUP.update({p: p for p in FAILED_PARENTS})
 CHECK_MEMBERS = {
     g: sorted(n for n, grp in CHECK_GROUP.items() if grp == g)
     for g in set(CHECK_GROUP.values())
@@ -209,8 +247,21 @@ def sample_input_files(sample):
 
 
 def get_parents(wildcards):
+    """The sample's parents whose data the genotype step reads: those in the sheet, less `failed_parents`."""
     sample = SAMPLES[wildcards.sample]
-    return [p for p in (sample.father, sample.mother) if p]
+    return [p for p in (sample.father, sample.mother) if p and p not in FAILED_PARENTS]
+
+
+def get_failed_parent_args(wildcards):
+    """`--failed-parent ROLE=WHY` for each parent of the sample listed in `failed_parents`: the report says that
+    the sample was genotyped without that parent and what is missing (dira_genotyper.interpretation.parent_failure).
+    """
+    sample = SAMPLES[wildcards.sample]
+    args = []
+    for role in ("father", "mother"):
+        if getattr(sample, role) in FAILED_PARENTS:
+            args += ["--failed-parent", f"{role}=listed in the config's failed_parents"]
+    return args
 
 
 def get_parent_files(wildcards):
@@ -253,11 +304,10 @@ def get_final_outputs():
 
 
 def write_partial_cohort():
-    """After a failed run (e.g. with --keep-going): stale reports moved to results/reports/stale/, probands of
-    failed parents reported without parental phase, the cohort table written with every failure's reason
-    (logic: dira_genotyper.run.recovery)."""
-    from snakemake.logging import logger
-
+    """After a failed run (e.g. with --keep-going): stale reports moved to results/reports/stale/, the cohort table
+    written with every failure's reason; a proband of a failed parent is not genotyped here: its row names the
+    rerun that reports it without that parent (`failed_parents`, the genotype rule). Logic:
+    dira_genotyper.run.recovery."""
     from dira_genotyper.run.recovery import recover
 
     try:
@@ -265,10 +315,6 @@ def write_partial_cohort():
             [SAMPLES[s].to_dict() for s in sorted(SAMPLES)],
             REF,
             config,
-            {
-                "known": config["known_variants"],
-                "min_alt_reads": cfg("calling", "min_alt_reads"),
-            },
             started=RUN_STARTED,
         )
     except Exception as exc:  # the error handler must not hide the run's own error

@@ -16,7 +16,7 @@ rule locus_qc:
     group:
         "locus"
     conda:
-        "../../envs/tools.yaml"
+        "../../envs/pysam.yaml"
     threads: 1
     resources:
         mem_mb=500,
@@ -35,7 +35,7 @@ rule exon_coverage_mqc:
     benchmark:
         "benchmarks/qc/exon_coverage_mqc.tsv"
     conda:
-        "../../envs/tools.yaml"
+        "../../envs/pysam.yaml"
     threads: 1
     resources:
         mem_mb=500,
@@ -55,7 +55,7 @@ rule multiqc:
             sample=sorted(SAMPLES),
             kind=("samtools_stats", "flagstat", "bcftools_stats"),
         ),
-        config=os.path.join(PACKAGE_DIR, "multiqc_config.yaml"),
+        config=MULTIQC_CONFIG,
     output:
         report(
             "results/multiqc/multiqc_report.html",

@@ -50,6 +50,7 @@ rule genotype:
         res=lambda wc, input: os.path.dirname(input.res),
         sample=lambda wc: sample_info_json(wc.sample),
         parents=get_parents,
+        failed_parents=get_failed_parent_args,
         min_alt=cfg("calling", "min_alt_reads"),
     shell:
         "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper genotype "
@@ -57,7 +58,8 @@ rule genotype:
         "--checked {input.checked:q} "
         "--variants {input.variants:q} --cnv {input.cnv:q} --bins {input.bins:q} "
         "--callable {input.callable:q} --bam {input.bam:q} --resources {params.res:q} "
-        "--parents {params.parents:q} --reference {input.ref:q} --known {input.known:q} "
+        "--parents {params.parents:q} {params.failed_parents:q} "
+        "--reference {input.ref:q} --known {input.known:q} "
         "--min-alt-reads {params.min_alt:q} --run-config {input.run_config:q} "
         "--sample-checks {input.checks:q} --out-json {output.json:q} "
         "--out-html {output.html:q} --out-meta {output.meta:q} > {log:q} 2>&1"

@@ -127,7 +127,7 @@ def test_a_current_report_is_kept(tmp_path, monkeypatch):
     sample, ref = _sheet_sample(tmp_path)
     monkeypatch.chdir(tmp_path)
     _layout(tmp_path, sample, ref, {"a": 1})
-    recovery.recover([sample], ref, {"a": 1}, {})
+    recovery.recover([sample], ref, {"a": 1})
     assert _cohort(tmp_path)["S"]["status"] == "negative"
     assert (tmp_path / "results" / "reports" / "S.dira.json").exists()
 
@@ -141,7 +141,7 @@ def test_a_report_not_renewed_by_a_failed_rerun_is_moved_and_marked_failed(tmp_p
     time.sleep(0.02)
     Path(sample["bam"]).write_bytes(b"a different BAM")
     (tmp_path / "logs" / "locus" / "S.extract.log").write_text("ERROR: sample S: BAM s.bam cannot be opened\n")
-    recovery.recover([sample], ref, {"a": 1}, {})
+    recovery.recover([sample], ref, {"a": 1})
     row = _cohort(tmp_path)["S"]
     assert row["status"] == "failed"
     assert "this run could not renew the report" in row["failed_reason"]
@@ -160,9 +160,27 @@ def test_a_newer_log_alone_makes_the_report_stale(tmp_path, monkeypatch):
     time.sleep(0.02)
     (tmp_path / "logs" / "annotation").mkdir()
     (tmp_path / "logs" / "annotation" / "S.log").write_text("ERROR: results/calls/S.vcf.gz is truncated\n")
-    recovery.recover([sample], ref, {"a": 1}, {})
+    recovery.recover([sample], ref, {"a": 1})
     row = _cohort(tmp_path)["S"]
     assert row["status"] == "failed" and "logs/annotation/S.log" in row["failed_reason"]
+
+
+def test_a_parent_in_failed_parents_does_not_make_the_report_stale(tmp_path, monkeypatch):
+    """A proband reported without its father (`failed_parents`): the father's jobs failing again after the report
+    was written do not concern it; without the setting they do (the report read his data)."""
+    sample, ref = _sheet_sample(tmp_path)
+    sample["father"] = "DAD"
+    dad = {"sample": "DAD", "kind": "bam", "bam": sample["bam"], "father": None, "mother": None}
+    monkeypatch.chdir(tmp_path)
+    config = {"a": 1, "failed_parents": ["DAD"]}
+    _layout(tmp_path, sample, ref, config)
+    time.sleep(0.02)
+    (tmp_path / "logs" / "locus" / "DAD.extract.log").write_text("ERROR: sample DAD: BAM cannot be opened\n")
+    recovery.recover([sample, dad], ref, config)
+    assert _cohort(tmp_path)["S"]["status"] == "negative"
+    assert _cohort(tmp_path)["DAD"]["status"] == "failed"
+    recovery.recover([sample, dad], ref, {**config, "failed_parents": []})
+    assert _cohort(tmp_path)["S"]["status"] == "failed"
 
 
 def test_empty_log_is_named_as_a_full_disk_or_kill(tmp_path):
@@ -190,8 +208,10 @@ def test_failed_parent_is_named_and_phase_is_missing():
         parse_failed_parents(["uncle=X"])
 
 
-def test_recover_genotypes_the_proband_of_a_failed_parent(tmp_path, monkeypatch):
-    """A failed parent without evidence: the proband, whose own evidence is complete, is reported without them."""
+def test_recover_does_not_genotype_the_proband_of_a_failed_parent(tmp_path, monkeypatch):
+    """The error handler makes no clinical output: the proband of a failed parent, whose own evidence is complete,
+    is not genotyped there; its row names the failed parent and the rerun (`failed_parents`) that reports it
+    without that parent through the genotype rule."""
     monkeypatch.chdir(tmp_path)
     res = tmp_path / "results"
     for pattern in recovery.OWN_EVIDENCE.values():
@@ -199,22 +219,25 @@ def test_recover_genotypes_the_proband_of_a_failed_parent(tmp_path, monkeypatch)
         (res / pattern.format(s="KID")).write_text("{}")
     (tmp_path / "logs" / "qc").mkdir(parents=True)
     (tmp_path / "logs" / "qc" / "DAD.validate_input.log").write_text("ERROR: sample DAD: fq1 has 9 reads\n")
-    calls = []
-
-    def fake(sample, failed, settings, results, reference=None, check_group=None):
-        calls.append((sample["sample"], failed, reference))
-        assert check_group == "DAD"  # the family's checks (named by its first sample)
-        return {"sample": sample["sample"], "status": "carrier", "qc": {}}
-
-    monkeypatch.setattr(recovery, "genotype_without_parents", fake)
-    kid = {"sample": "KID", "kind": "bam", "bam": "k.bam", "father": "DAD", "mother": None}
+    kid = {"sample": "KID", "kind": "bam", "bam": "k.bam", "father": "DAD", "mother": "MUM"}
     dad = {"sample": "DAD", "kind": "fastq", "fq1": "d1", "fq2": "d2", "father": None, "mother": None}
-    recovery.recover([kid, dad], "ref.fa", None, {})
-    assert calls == [("KID", {"father": "DAD"}, "ref.fa")]  # the reference: read-backed phase of indels
+    mum = {"sample": "MUM", "kind": "bam", "bam": "m.bam", "father": None, "mother": None}
+    (res / "reports").mkdir(parents=True)
+    (res / "reports" / "MUM.dira.json").write_text(json.dumps({"sample": "MUM", "status": "negative", "qc": {}}))
+    for pattern in recovery.PARENT_EVIDENCE:
+        (res / pattern.format(s="MUM")).write_text("{}")
+    monkeypatch.setattr(recovery, "stale_reasons", lambda *a: [])
+    recovery.recover([kid, dad, mum], "ref.fa", None)
+    assert not (res / "reports" / "KID.dira.json").exists()
     rows = _cohort(tmp_path)
     assert rows["DAD"]["status"] == "failed" and "fq1 has 9 reads" in rows["DAD"]["failed_reason"]
-    assert rows["KID"]["status"] == "carrier"
-    assert rows["KID"]["failed_reason"] == "reported without parental phase: its father DAD failed"
+    assert rows["KID"]["status"] == "failed"
+    assert rows["KID"]["failed_reason"] == (
+        "not genotyped because its father DAD failed (DAD: ERROR: sample DAD: fq1 has 9 reads (see "
+        "logs/qc/DAD.validate_input.log)); to report it without parental phase, fix the parent's data or rerun "
+        "with --config failed_parents=[DAD]"
+    )
+    assert rows["MUM"]["status"] == "negative"
 
 
 def test_proband_without_own_evidence_names_the_failed_parent(tmp_path, monkeypatch):
@@ -223,7 +246,7 @@ def test_proband_without_own_evidence_names_the_failed_parent(tmp_path, monkeypa
     (tmp_path / "logs" / "qc" / "DAD.validate_input.log").write_text("ERROR: sample DAD: fq1 has 9 reads\n")
     kid = {"sample": "KID", "kind": "bam", "bam": "k.bam", "father": "DAD", "mother": None}
     dad = {"sample": "DAD", "kind": "fastq", "fq1": "d1", "fq2": "d2", "father": None, "mother": None}
-    recovery.recover([kid, dad], "ref.fa", None, {})
+    recovery.recover([kid, dad], "ref.fa", None)
     reason = _cohort(tmp_path)["KID"]["failed_reason"]
     assert reason.startswith("not genotyped because its father DAD failed (DAD: ERROR: sample DAD: fq1 has 9 reads")
 

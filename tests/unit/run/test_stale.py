@@ -49,7 +49,7 @@ def test_a_dotted_samples_failure_leaves_the_other_samples_report(tmp_path, monk
     time.sleep(0.02)
     (tmp_path / "logs" / "locus" / "DIRA-02.b.extract.log").write_text("ERROR: DIRA-02.b cannot be opened\n")
     other = dict(sample, sample="DIRA-02.b")
-    recovery.recover([sample, other], ref, {"a": 1}, {})
+    recovery.recover([sample, other], ref, {"a": 1})
     rows = _cohort(tmp_path)
     assert rows["DIRA-02"]["status"] == "negative" and rows["DIRA-02"]["failed_reason"] == ""
     assert (
@@ -75,7 +75,7 @@ def test_a_report_deleted_before_a_failed_rerun_goes_to_stale(tmp_path, monkeypa
     (tmp_path / "logs" / "reports" / "S.log").write_text(
         "ERROR: results/annotation/S.variants.json is not valid JSON: it is truncated or damaged\n"
     )
-    recovery.recover([sample], ref, {"a": 1}, {})
+    recovery.recover([sample], ref, {"a": 1})
     row = _cohort(tmp_path)["S"]
     assert row["status"] == "failed" and "variants.json is not valid JSON" in row["failed_reason"]
     assert "previous report was moved to results/reports/stale/" in row["failed_reason"]
@@ -107,7 +107,7 @@ def test_a_multiqc_page_not_renewed_by_a_failed_run_goes_to_stale(tmp_path, monk
     page.parent.mkdir(parents=True)
     page.write_text("<html>old</html>")
     os.utime(page, (time.time() - 60, time.time() - 60))
-    recovery.recover([sample], ref, {"a": 1}, {}, started=time.time())
+    recovery.recover([sample], ref, {"a": 1}, started=time.time())
     assert not page.exists()
     assert (page.parent / "stale" / page.name).read_text() == "<html>old</html>"
     assert "MultiQC" in (page.parent / "stale" / "why.txt").read_text()
@@ -121,7 +121,7 @@ def test_a_multiqc_page_written_by_this_run_stays(tmp_path, monkeypatch):
     page = tmp_path / "results" / "multiqc" / "multiqc_report.html"
     page.parent.mkdir(parents=True)
     page.write_text("<html>new</html>")
-    recovery.recover([sample], ref, {"a": 1}, {}, started=started)
+    recovery.recover([sample], ref, {"a": 1}, started=started)
     assert page.exists()
 
 

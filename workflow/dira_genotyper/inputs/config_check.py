@@ -10,8 +10,9 @@ from pathlib import Path
 import yaml
 
 from dira_genotyper.errors import InputError
+from dira_genotyper.shipped import shipped
 
-CONFIG_SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
+CONFIG_SCHEMA = shipped("schemas", "config.schema.yaml")
 
 
 def load_schema(path: str | Path = CONFIG_SCHEMA) -> dict:

@@ -21,6 +21,7 @@ from dira_genotyper.interpretation.request import GenotypeRequest
 from dira_genotyper.interpretation.sample_trust import apply_checks, checks_block, load_checks, reinterpret_fetal
 from dira_genotyper.locus import Locus
 from dira_genotyper.run.provenance import provenance_of
+from dira_genotyper.shipped import shipped
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +121,7 @@ def build_report(
     }
 
 
-SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "dira_report.schema.json"
+SCHEMA = shipped("schemas", "dira_report.schema.json")
 
 
 def validate_report(report: dict, schema_path: Path = SCHEMA) -> None:

@@ -2,9 +2,11 @@
 
 The genotype job of a proband reads its parents' variants and copy number for the phase and the family check, so
 Snakemake cannot run it when a parent fails. After the failed run the workflow's error handler
-(:func:`dira_genotyper.run.recovery.recover`) genotypes such a proband from its own evidence, passing the failed
-parents here: the report then says which parent failed, that the parental phase and the family check are missing,
-and how to add them (fix the parent's data and rerun: the report is then remade with the parents).
+(:func:`dira_genotyper.run.recovery.recover`) names such a proband and the rerun that reports it without the
+parent: with the parent in the config's ``failed_parents``, the genotype rule runs from the proband's own evidence
+and passes the failed parents here (``--failed-parent``): the report then says which parent failed, that the
+parental phase and the family check are missing, and how to add them (fix the parent's data and rerun without
+the setting: the report is then remade with the parents).
 """
 
 from __future__ import annotations

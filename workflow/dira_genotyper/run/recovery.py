@@ -7,8 +7,10 @@ failed is still reported, and the cohort table is written with every failure and
    input files, the reference or the configuration. The report (``.dira.json``, ``.dira.html``, ``.run.json``)
    is moved to ``results/reports/stale/`` and the sample is ``failed`` in ``cohort.tsv`` with the reason; the
    next successful run writes a new report.
-2. **A parent's failure.** A proband whose own evidence is complete but whose father or mother failed is
-   genotyped without the parents (:mod:`dira_genotyper.interpretation.parent_failure` says so in the report).
+2. **A parent's failure.** A proband whose father or mother failed is not genotyped here (no clinical output from
+   the error handler: it would be made outside any rule, log, environment or resource limit). Its row says which
+   parent failed and the setting that reports it without that parent, by the genotype rule, in a rerun:
+   ``--config failed_parents=[DAD]`` (:mod:`dira_genotyper.interpretation.parent_failure` says so in the report).
 3. **The cohort table** is written (atomically) with one row per sample; a MultiQC page this run did not write
    goes to ``results/multiqc/stale/`` (:mod:`dira_genotyper.run.stale`).
 
@@ -26,7 +28,6 @@ from pathlib import Path
 from dira_genotyper.run.cohort import cohort_rows, differential_headers, write_cohort_tsv, write_multiqc
 from dira_genotyper.run.provenance import stale_reasons
 from dira_genotyper.run.stale import REPORT_SUFFIXES, move_report_stale, stale_from_previous, stale_multiqc  # noqa: F401
-from dira_genotyper.samplecheck.run import check_groups
 
 log = logging.getLogger(__name__)
 
@@ -94,58 +95,34 @@ def has_evidence(sample: str, results: str | Path, patterns) -> bool:
     return all((Path(results) / p.format(s=sample)).exists() for p in patterns)
 
 
-def genotype_without_parents(
-    sample: dict,
-    failed: dict[str, str],
-    settings: dict,
-    results: str | Path,
-    reference: str | None = None,
-    check_group: str | None = None,
-) -> dict:
-    """Run the genotype step of ``sample`` from its own evidence, the failed parents named in the report."""
-    from dira_genotyper.interpretation.genotype import run_genotype
-    from dira_genotyper.interpretation.request import DEFAULT_MIN_ALT_READS, GenotypeRequest
-
-    res = Path(results)
-    name = sample["sample"]
-    run_config = res / "run" / "config.json"
-    request = GenotypeRequest(
-        sample=dict(sample),
-        **{key: res / pattern.format(s=name) for key, pattern in OWN_EVIDENCE.items()},
-        resources=res / "resources",
-        reference=reference,
-        known=Path(settings["known"]) if settings.get("known") else None,
-        min_alt_reads=int(settings.get("min_alt_reads", DEFAULT_MIN_ALT_READS)),
-        run_config=run_config if run_config.exists() else None,
-        sample_checks=res / "checks" / f"{check_group or name}.checks.json",
-        failed_parents=dict(failed),
-        out_json=res / "reports" / f"{name}.dira.json",
-        out_html=res / "reports" / f"{name}.dira.html",
-        out_meta=res / "reports" / f"{name}.run.json",
+def rerun_without(parents: list[str]) -> str:
+    """What reports a proband without its failed parents: a rerun with them in the config's failed_parents."""
+    listed = ",".join(parents)
+    return (
+        f"to report it without parental phase, fix the parent's data or rerun with --config failed_parents=[{listed}]"
     )
-    return run_genotype(request)
 
 
 def recover(
     samples: list[dict],
     reference: str,
     config: dict | None,
-    settings: dict,
     results: str | Path = "results",
     logs: str | Path = "logs",
     started: float | None = None,
 ) -> list[dict]:
-    """Mark stale reports, report probands of failed parents, write cohort.tsv + the MultiQC table; the rows.
+    """Mark stale reports, name the probands of failed parents, write cohort.tsv + the MultiQC table; the rows.
 
-    ``samples`` are sheet dicts (:meth:`Sample.to_dict`); ``settings`` holds ``known`` (the known-allele table)
-    and ``min_alt_reads`` as the genotype rule passes them; ``reference`` is the FASTA (read-backed phase);
-    ``started``: when the run started (epoch seconds), to tell a MultiQC page this run did not write.
+    ``samples`` are sheet dicts (:meth:`Sample.to_dict`); ``reference`` and ``config`` are the run's (a report
+    made from another is stale); ``started``: when the run started (epoch seconds), to tell a MultiQC page this
+    run did not write.
     """
     reports_dir = Path(results) / "reports"
     by_name = {s["sample"]: s for s in samples}
     names = sorted(by_name)
     failed: dict[str, str] = {}
     reports: dict[str, dict] = {}
+    excluded = set((config or {}).get("failed_parents") or [])
     for name, sample in by_name.items():
         path = reports_dir / f"{name}.dira.json"
         if not path.exists():
@@ -161,7 +138,8 @@ def recover(
         except ValueError:
             report, why = None, [f"{path} is not valid JSON (truncated)"]
         else:
-            relatives = [name, *(sample.get(r) for r in ("father", "mother") if sample.get(r))]
+            # the parents whose data the report used (not those in failed_parents: genotyped without them)
+            relatives = [name, *(p for p in (sample.get("father"), sample.get("mother")) if p and p not in excluded)]
             mtime = os.path.getmtime(path)
             renewed = [str(p) for rel in relatives for p in newer_logs(rel, mtime, logs, names)]
             why = [f"jobs ran after it was made ({', '.join(renewed[:3])}) but it was not renewed"] if renewed else []
@@ -177,7 +155,6 @@ def recover(
             continue
         reports[name] = report
 
-    groups = check_groups(samples)
     for name in sorted(failed):
         sample = by_name[name]
         broken = {}
@@ -188,23 +165,12 @@ def recover(
                 broken[role] = (
                     f"{parent}: {reason}" if reason != GENERIC else f"{parent}: its jobs failed or did not run"
                 )
-        if not broken:
-            continue
+        if not broken or failure_reason(name, logs, names) != GENERIC:
+            continue  # no failed parent, or a failure of the sample's own, named by its own log
         who = ", ".join(f"its {role} {sample.get(role)} failed" for role in sorted(broken))
-        if not has_evidence(name, results, OWN_EVIDENCE.values()):
-            if failure_reason(name, logs, names) == GENERIC:
-                failed[name] = f"not genotyped because {who} ({'; '.join(broken.values())})"
-            continue
-        try:
-            reports[name] = genotype_without_parents(
-                sample, {r: sample[r] for r in broken}, settings, results, reference, check_group=groups.get(name)
-            )
-        except Exception as exc:  # noqa: BLE001 - the cohort table must still be written
-            failed[name] = f"{failed[name]}; genotyping without the parents failed too: {exc}"
-            log.exception("sample %s: genotype without parents failed", name)
-            continue
-        failed[name] = f"reported without parental phase: {who}"
-        log.warning("sample %s: reported without parental phase (%s)", name, who)
+        rerun = rerun_without(sorted(sample[r] for r in broken))
+        failed[name] = f"not genotyped because {who} ({'; '.join(broken.values())}); {rerun}"
+        log.warning("sample %s: not genotyped because %s; %s", name, who, rerun)
 
     ordered = [reports[n] for n in sorted(reports)]
     rows = cohort_rows(ordered, failed)
