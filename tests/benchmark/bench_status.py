@@ -9,7 +9,12 @@ acceptor, no coding base) with c.160C>T on the other copy [inconclusive, presume
 a copy-number deletion is not phased from read pairs]; a heterozygous IL1RN exon-3 deletion (``cohort_design``'s
 ``exdel``) with c.160C>T on the other copy [inconclusive, presumed biallelic: unphased without parents]; a
 heterozygous tandem duplication of IL1RN +/- 1 kb [inconclusive: duplications are reported, not interpreted];
-homozygous c.229G>T [affected].
+homozygous c.229G>T [affected]. The further window's gene (issue #23: LPIN2 on chr18, judged on the report's
+``differential.Majeed`` status): heterozygous c.1157C>G p.(Ser386*) [carrier]; homozygous c.2201C>T (S734L)
+[affected]; c.1157C>G with c.540_541del on the other copy [inconclusive, presumed biallelic: unphased]; a
+homozygous deletion of LPIN2 exon 6 with the flanks of the IL1RN exon-3 deletion [affected]; that deletion with
+c.2201C>T on the other copy [inconclusive, presumed biallelic]; a heterozygous 1.5 kb deletion in LPIN2's longest
+intron [negative].
 
 Each class is simulated WGS-like (``simulate.simulate_sample``, mode "wgs") at every depth (default 10, 20,
 30) with ``--replicates`` seeds, each sample with a background genome of its own (``simulate.make_population``:
