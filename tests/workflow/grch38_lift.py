@@ -1,4 +1,5 @@
-"""Lift the synthetic test data onto a full-length GRCh38 chr2, so a workflow run exercises resources/GRCh38.
+"""Lift the synthetic test data onto a full-length GRCh38 chr2 (and chr18, the LPIN2 window's contig), so a workflow
+run exercises resources/GRCh38.
 
 The SYNTH build (resources/SYNTH) is the GRCh38 IL-1 window shifted by ``-grch38_offset`` (112,450,000) onto a
 1 Mb contig ``chr2``; the synthetic reference also has contigs that are not part of that window (the unlinked
@@ -18,9 +19,12 @@ that is N everywhere except:
 
 The N runs are streamed in fixed chunks, so memory stays at a few MB whatever the contig length.
 
-:func:`lift_alignments` rewrites a SYNTH BAM/CRAM onto that chr2: positions, mate positions, SA and XA tags,
-a one-contig header (``@SQ SN:chr2 LN:242193529``, or ``SN:2``) keeping the read groups; sorted and indexed,
-as BAM or as CRAM against the lifted FASTA.
+Each further window of the resources (build.json ``windows``: SYNTH ``chr18`` with LPIN2) lands on the build's contig
+of that name at full length, moved so that its first gene's exons sit where the build has them.
+
+:func:`lift_alignments` rewrites a SYNTH BAM/CRAM onto those contigs: positions, mate positions, SA and XA tags,
+a header of the lifted contigs (``@SQ SN:chr2 LN:242193529``, ``SN:chr18``; or ``SN:2``, ``SN:18``) keeping the
+read groups; sorted and indexed, as BAM or as CRAM against the lifted FASTA.
 """
 
 from __future__ import annotations
@@ -169,26 +173,34 @@ def lift_alignments(
     """Write ``src`` (SYNTH BAM/CRAM; CRAM decoded with ``synth_fasta``) onto the lifted contigs as ``out``:
     a BAM (``.bam``) or a CRAM (``.cram``, written against ``cram_reference``, the lifted FASTA, which must
     then name the contigs so). ``contig_name``: the locus contig's name (``2`` for the b37 convention, which
-    names the further windows' contigs without ``chr`` too). Sorted and indexed."""
+    names the further windows' contigs without ``chr`` too). Sorted and indexed. Reads without a position (unmapped
+    pairs) are left out of an indexed input: the workflow reads the windows and controls only."""
     out = Path(out)
     targets = list(lift.targets or {lift.contig: lift.length})
     names = {
         c: contig_name if c == lift.contig else (c.removeprefix("chr") if contig_name == "2" else c) for c in targets
     }
     mode = "rc" if str(src).endswith(".cram") else "rb"
+    cram_ref = str(cram_reference) if cram_reference else None
     with pysam.AlignmentFile(str(src), mode, reference_filename=str(synth_fasta) if synth_fasta else None) as inp:
         header = inp.header.to_dict()
+        tid = {i: targets.index(lift.contig_of(n)) for i, n in enumerate(inp.references)}
+        delta = {i: lift.delta[n] for i, n in enumerate(inp.references)}
+        # an indexed, coordinate-sorted input is read contig by contig in the order its contigs land on the lifted
+        # ones, so the output is written sorted straight away; otherwise through `samtools sort`
+        streamed = header.get("HD", {}).get("SO") == "coordinate" and inp.has_index()
+        order = sorted(range(len(inp.references)), key=lambda i: (tid[i], delta[i]))
         new_header = {
-            "HD": {"VN": header.get("HD", {}).get("VN", "1.6"), "SO": "unsorted"},
+            "HD": {"VN": header.get("HD", {}).get("VN", "1.6"), "SO": "coordinate" if streamed else "unsorted"},
             "SQ": [{"SN": names[c], "LN": (lift.targets or {lift.contig: lift.length})[c]} for c in targets],
             "RG": header.get("RG", []),
             "PG": header.get("PG", []),
         }
-        target = out.with_name(out.name + ".unsorted.bam")
-        tid = {i: targets.index(lift.contig_of(n)) for i, n in enumerate(inp.references)}
-        delta = {i: lift.delta[n] for i, n in enumerate(inp.references)}
-        with pysam.AlignmentFile(str(target), "wb", header=new_header) as dst:
-            for read in inp.fetch(until_eof=True):
+        target = out if streamed else out.with_name(out.name + ".unsorted.bam")
+        wmode = "wc" if target.suffix == ".cram" else "wb"
+        reads = (r for i in order for r in inp.fetch(inp.references[i])) if streamed else inp.fetch(until_eof=True)
+        with pysam.AlignmentFile(str(target), wmode, header=new_header, reference_filename=cram_ref) as dst:
+            for read in reads:
                 old, mate = read.reference_id, read.next_reference_id
                 if old >= 0:
                     read.reference_start += delta[old]
@@ -200,10 +212,10 @@ def lift_alignments(
                     if read.has_tag(tag):
                         read.set_tag(tag, _lift_tag(read.get_tag(tag), lift, names, tag == "XA"), "Z")
                 dst.write(read)
-    cram_ref = str(cram_reference) if cram_reference else None
-    sort_args = ["-O", "cram", "--reference", cram_ref] if out.suffix == ".cram" else []
-    pysam.sort("--no-PG", *sort_args, "-o", str(out), str(target))
-    target.unlink()
+    if not streamed:
+        sort_args = ["-O", "cram", "--reference", cram_ref] if out.suffix == ".cram" else []
+        pysam.sort("--no-PG", *sort_args, "-o", str(out), str(target))
+        target.unlink()
     pysam.index(str(out))
     return out
 
