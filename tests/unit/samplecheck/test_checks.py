@@ -52,7 +52,8 @@ def test_a_true_family_passes(family):
 
 def test_a_son_passes_with_his_father(family):
     """A son's X is his mother's, so at X sites he and his father are often opposite homozygotes (hemizygous calls):
-    relatedness is judged on the autosomes, or every father-son pair looks like a non-parent (IBS0 ~3 %)."""
+    relatedness is judged on the autosomes, or every father-son pair looks like a non-parent (IBS0 1.3 % here, over
+    the 1 % limit)."""
     pop, people, counts = family
     son = {**counts, "C": pop.counts(pop.child(people["F"], people["M"]), male=True)}
     result = run(sheet(C={"sex": "male"}), son)
