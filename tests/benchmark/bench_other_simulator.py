@@ -89,6 +89,8 @@ def write_haplotype_fasta(reference: dict[str, np.ndarray], edits: Sequence[Edit
     total = 0
     with open(path, "w") as out:
         for contig, hs in hap.items():
+            if not hs.seq.size:  # a chromosome this haplotype lacks (a male's second X, a female's Y)
+                continue
             seq = _BASES[hs.seq].tobytes().decode()
             total += len(seq)
             out.write(f">{contig}\n")
@@ -153,8 +155,13 @@ def merge_haplotypes(reads: Sequence[Sequence[Path]], out1: Path, out2: Path) ->
     return n
 
 
-def simulate_sample(sim: str, name: str, truth: dict, depth: float, seed: int, reference, fq_dir: Path) -> str:
-    """Simulate one sample's FASTQ pair unless its stamp says it exists; returns a one-line summary."""
+def simulate_sample(
+    sim: str, name: str, truth: dict, depth: float, seed: int, reference, fq_dir: Path, mixed_in: dict | None = None
+) -> str:
+    """Simulate one sample's FASTQ pair unless its stamp says it exists; returns a one-line summary. ``mixed_in``:
+    the truth of the person whose DNA makes ``truth["sample_checks"]["contamination"]["fraction"]`` of the sample's
+    (a prenatal sample's mother), simulated at that share of the depth."""
+    fraction = truth.get("sample_checks", {}).get("contamination", {}).get("fraction", 0.0) if mixed_in else 0.0
     fq1, fq2 = fq_dir / f"{name}_R1.fastq.gz", fq_dir / f"{name}_R2.fastq.gz"
     stamp_path = fq_dir / f"{name}.stamp.json"
     stamp = {
@@ -167,6 +174,8 @@ def simulate_sample(sim: str, name: str, truth: dict, depth: float, seed: int, r
         "background": truth.get("background", []),
         "vntr": truth.get("vntr"),
         "errors": DWGSIM_ERRORS if sim == "dwgsim" else "HS25",
+        "sex": truth.get("sex"),
+        "mixed_in": None if not mixed_in else [fraction, mixed_in["haplotypes"], mixed_in.get("background", [])],
     }
     if fq1.exists() and fq2.exists() and stamp_path.exists():
         try:
@@ -178,11 +187,14 @@ def simulate_sample(sim: str, name: str, truth: dict, depth: float, seed: int, r
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix=f"{name}-", dir=fq_dir) as tmp:
         reads = []
-        for h, hap in enumerate(edits_from_truth(truth, reference), start=1):
+        haplotypes = [(hap, (1 - fraction) / 2) for hap in edits_from_truth(truth, reference)]
+        if mixed_in:
+            haplotypes += [(hap, fraction / 2) for hap in edits_from_truth(mixed_in, reference)]
+        for h, (hap, share) in enumerate(haplotypes, start=1):
             fasta = Path(tmp) / f"hap{h}.fa"
             length = write_haplotype_fasta(reference, hap, fasta)
             hap_seed = zlib.crc32(f"{seed}:{sim}:{name}:{h}".encode()) & 0x7FFFFFFF
-            reads.append(simulate_haplotype(sim, fasta, depth / 2, length, hap_seed, Path(tmp) / f"hap{h}_"))
+            reads.append(simulate_haplotype(sim, fasta, depth * share, length, hap_seed, Path(tmp) / f"hap{h}_"))
         pairs = merge_haplotypes(reads, fq1, fq2)
     stamp_path.write_text(json.dumps(stamp, indent=1) + "\n")
     return f"{name}: {pairs:,} pairs at {depth:g}x in {time.perf_counter() - t0:.0f} s"
@@ -415,7 +427,9 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         for s in samples:
             depth = round(float(truth[s]["depth"]) * scale, 3)
-            print("  " + simulate_sample(sim, s, truth[s], depth, args.seed, reference, fq_dir), flush=True)
+            source = truth[s].get("sample_checks", {}).get("contamination", {}).get("source")
+            mixed_in = truth[source] if source else None
+            print("  " + simulate_sample(sim, s, truth[s], depth, args.seed, reference, fq_dir, mixed_in), flush=True)
         print(f"  simulation: {time.perf_counter() - t0:.0f} s", flush=True)
         for mode in modes:
             work = out / sim / mode

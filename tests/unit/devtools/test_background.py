@@ -38,7 +38,7 @@ def _genotypes(population: S.Population, genome: S.SampleGenome) -> dict[int, st
 
 def test_background_density_gives_one_het_snv_per_1_to_1_5_kb(reference, population):
     ref = S.load_reference(reference)
-    kb = _build_bp(ref) / 1000
+    kb = (_build_bp(ref) + ref["chrX"].size) / 1000  # founders are female: two X, no Y
     rng = np.random.default_rng(1)
     per_kb = []
     for _ in range(5):
@@ -77,7 +77,7 @@ def test_background_sites_are_shared_spaced_and_deterministic(reference, populat
     shared = np.flatnonzero(a.alt[0] & b.alt[0])
     assert shared.size > 100  # two unrelated samples carry many of the same common alleles
     chroms = {s.edit.chrom for s in population.sites}
-    assert chroms == set(S.read_build(RES).contigs) and S.DECOY_CONTIG not in chroms
+    assert chroms == set(S.read_build(RES).contigs) | set(S.SEX_CONTIGS) and S.DECOY_CONTIG not in chroms
     for x, y in zip(population.sites, population.sites[1:], strict=False):
         if x.edit.chrom == y.edit.chrom:
             assert y.vcf[0] - max(x.edit.end, x.vcf[0] + len(x.vcf[1]) - 1) >= B.SITE_SPACING
@@ -116,13 +116,13 @@ def test_families_inherit_background_mendelian(population, monkeypatch):
     design = S.cohort_design(RES)
     genomes = S.family_genomes(population, design.samples, SEED)
     by = {s.name: s for s in design.samples}
-    children = [s for s in design.samples if s.father in by and s.mother in by]
-    assert {s.name for s in children} == {"DIRA-01", "DIRA-01-FETUS"}
+    children = [s for s in design.samples if s.genetic_father in by and s.genetic_mother in by]
+    assert {s.name for s in children} == {"DIRA-01", "DIRA-01-FETUS", "DIRA-10", "DIRA-10-FETUS"}
     switched = 0
     for child in children:
         c = _genotypes(population, genomes[child.name])
-        f, m = _genotypes(population, genomes[child.father]), _genotypes(population, genomes[child.mother])
-        for i in c:
+        f, m = (_genotypes(population, genomes[p]) for p in (child.genetic_father, child.genetic_mother))
+        for i in range(population.n_autosomal):  # the sex chromosomes: test_sex_chromosomes_are_inherited
             assert c[i][0] in f[i] and c[i][1] in m[i], (child.name, population.sites[i].record(c[i]))
         # a crossover: the child's paternal copy matches one of the father's copies on one side, the other on the
         # other side (on each contig with informative sites)
@@ -227,3 +227,44 @@ def test_truth_records_background_and_rebuilds_haplotypes(reference, population,
     assert len(recs) == len(population.sites) + len(design.alleles)
     for site in population.sites[::50]:
         assert recs[(site.edit.chrom, *site.vcf)] == pytest.approx(site.af, rel=5e-3)
+
+
+def test_sex_chromosomes_are_inherited(reference, population):
+    """chrX and chrY come after the build's contigs and the decoy; their sites last in the population. A male lacks
+    an X on haplotype 1 and a Y on haplotype 2 (whole-contig deletions: no reads), a female lacks the Y; a son's Y
+    is his father's and his X one of his mother's, a daughter's first X her father's."""
+    ref = S.load_reference(reference)
+    assert list(ref)[-2:] == ["chrX", "chrY"] and ref["chrX"].size == S.SEX_CONTIGS["chrX"]
+    n = population.n_autosomal
+    assert {s.edit.chrom for s in population.sites[n:]} == {"chrX", "chrY"}
+    assert {s.edit.chrom for s in population.sites[:n]} == {"chr2", "ctrl"}
+    design = S.cohort_design(RES)
+    genomes = S.family_genomes(population, design.samples, SEED, design.consanguineous)
+    by = {s.name: s for s in design.samples}
+    for name, genome in genomes.items():
+        haps = [S.apply_edits(ref, e) for e in genome.edits]
+        present = [{c for c in ("chrX", "chrY") if h[c].seq.size > 0} for h in haps]  # (background indels)
+        if by[name].male:
+            assert genome.sex == "male" and present == [{"chrY"}, {"chrX"}]
+        else:
+            assert genome.sex == "female" and present == [{"chrX"}, {"chrX"}]
+    x = [i for i in range(n, len(population.sites)) if population.sites[i].edit.chrom == "chrX"]
+    y = [i for i in range(n, len(population.sites)) if population.sites[i].edit.chrom == "chrY"]
+
+    def allele(name: str, h: int, i: int) -> str:
+        return genomes[name].calls.get(i, "00")[h]
+
+    son, daughter, father, mother = "DIRA-01-FETUS", "DIRA-01", "DIRA-01-F", "DIRA-01-M"
+    assert by[son].male and not by[daughter].male
+    assert all(allele(son, 0, i) == allele(father, 0, i) for i in y)  # his father's Y
+    assert all(genomes[p].calls.get(i, "-")[0] == "-" for p in (son, father) for i in x)  # no X on haplotype 1
+    assert all(allele(daughter, 0, i) == allele(father, 1, i) for i in x)  # her father's X
+    for child in (son, daughter):  # one of the mother's two X, the same copy at every site (no crossover)
+        same = [[allele(child, 1, i) == allele(mother, k, i) for i in x] for k in (0, 1)]
+        assert all(same[0]) or all(same[1]), child
+    # the draw of everything else is as without sex chromosomes
+    plain = S.make_population(ref, RES, SEED, contigs=["chr2", "ctrl"])
+    assert plain.sites == population.sites[:n]
+    before = S.family_genomes(plain, design.samples, SEED, design.consanguineous)
+    for name in genomes:
+        assert {i: g for i, g in genomes[name].calls.items() if i < n} == before[name].calls, name

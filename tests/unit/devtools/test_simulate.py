@@ -361,6 +361,20 @@ def test_homozygous_deletion_has_no_reads_inside(tmp_path):
         assert junction.sum() > 5  # reads spanning the breakpoint exist
 
 
+def test_weights_mix_two_people_at_a_fraction(tmp_path):
+    """A contaminated sample: the second person's two haplotypes give ``weights`` of the depth (here each person's
+    DNA is on its own contig, so the pairs per contig are the shares)."""
+    rng = np.random.default_rng(5)
+    seq = S.random_sequence(rng, 40_000)[0]
+    own, other = {"a": seq, "b": seq[:0]}, {"a": seq[:0], "b": seq}
+    args = (40, tmp_path / "1.fq.gz", tmp_path / "2.fq.gz", "M", 6)
+    stats = S.simulate_reads([own, own, other, other], *args, weights=[0.375, 0.375, 0.125, 0.125])
+    assert stats.pairs_per_contig["b"] / stats.n_pairs == pytest.approx(0.25, abs=0.02)
+    assert stats.n_pairs == pytest.approx(40 * 40_000 / 300, rel=0.02)
+    with pytest.raises(ValueError, match="weights"):
+        S.simulate_reads([own, other], *args, weights=[0.5, 0.6])
+
+
 def test_exome_mode_reads_only_near_targets(tmp_path):
     rng = np.random.default_rng(3)
     ref = {"x": S.random_sequence(rng, 50_000)[0]}
@@ -511,7 +525,29 @@ def test_make_test_cohort_small(tmp_path, monkeypatch, capsys):
     for child in ("DIRA-01", "DIRA-01-FETUS"):
         father, mother = gts["DIRA-01-F"], gts["DIRA-01-M"]
         for site, (a, b) in gts[child].items():
-            assert a in father.get(site, ["0", "0"]) and b in mother.get(site, ["0", "0"]), (child, site)
+            if not site.startswith(("chrX", "chrY")):  # the sex chromosomes: test_background
+                assert a in father.get(site, ["0", "0"]) and b in mother.get(site, ["0", "0"]), (child, site)
+    # the sample checks' family F2 (docs/sample-checks.md): the father's file and DIRA-11's swapped, a prenatal
+    # sample with the mother's DNA mixed in; the truth says what the file holds and what the checks must find
+    kinds = [line.split("\t")[5] for line in sites[1:]]
+    assert kinds.count("X") >= 30 and kinds.count("Y") >= 10 and kinds.count("A") > 500
+    assert by["DIRA-10-F"]["bam"] == "td/bam/DIRA-10-F.bam" and by["DIRA-11"]["sex"] == "F"
+    assert (by["DIRA-10-FETUS"]["father"], by["DIRA-10-FETUS"]["mother"]) == ("", "DIRA-10-M")
+    assert truth["DIRA-10-F"]["sex"] == "female" and truth["DIRA-11"]["sex"] == "male"
+    assert truth["DIRA-10-F"]["sample_checks"] == {
+        "verdict": "fail",
+        "failures": ["not_parent", "sex_mismatch"],
+        "file_holds": "DIRA-11",
+    }
+    assert [(a["hgvs_c"], a["zygosity"]) for a in truth["DIRA-11"]["alleles"]] == [("c.229G>T", "heterozygous")]
+    assert truth["DIRA-10-F"]["alleles"] == [] and truth["DIRA-10-F"]["status"] == "inconclusive"
+    assert truth["DIRA-10-F"]["differential"] == {"DITRA": "inconclusive"}  # a failed check withholds it all
+    assert truth["DIRA-10-FETUS"]["sample_checks"]["contamination"] == {"source": "DIRA-10-M", "fraction": 0.25}
+    assert truth["DIRA-10-M"]["sample_checks"] == {"verdict": "pass", "failures": []}
+    for name, y_reads in (("DIRA-10-F", False), ("DIRA-11", True)):  # the woman's file has no Y reads
+        with pysam.AlignmentFile(f"td/bam/{name}.bam") as bam:
+            assert bam.header["RG"][0]["SM"] == name
+            assert (bam.count("chrY") > 0) == y_reads and bam.count("chrX") > 0
     assert {truth[n]["vntr"]["start"] for n in truth} == {S.vntr_locus(RES).start}
     assert truth["DIRA-05"]["vntr"]["alleles"] == [None, None]
     with pysam.VariantFile("td/population/population_af.vcf.gz") as handle:

@@ -50,6 +50,17 @@ def test_a_true_family_passes(family):
     assert result["C"]["sex"]["inferred"] == "female" and result["F"]["sex"]["inferred"] == "male"
 
 
+def test_a_son_passes_with_his_father(family):
+    """A son's X is his mother's, so at X sites he and his father are often opposite homozygotes (hemizygous calls):
+    relatedness is judged on the autosomes, or every father-son pair looks like a non-parent (IBS0 1.3 % here, over
+    the 1 % limit)."""
+    pop, people, counts = family
+    son = {**counts, "C": pop.counts(pop.child(people["F"], people["M"]), male=True)}
+    result = run(sheet(C={"sex": "male"}), son)
+    assert result["C"]["verdict"] == "pass" and result["F"]["verdict"] == "pass", result["C"]["findings"]
+    assert result["C"]["sex"]["inferred"] == "male"
+
+
 def test_an_unrelated_man_listed_as_father_fails_child_and_father(family):
     _, _, counts = family
     result = run(sheet(C={"father": "X"}, X={"family": "fam"}), counts)

@@ -14,14 +14,15 @@ Modules
   :func:`dira_genotyper.annotation.transcript.load_transcript`; :func:`cds_to_genomic` / :func:`genomic_to_hgvs_c`.
 - :mod:`.reference`: :func:`make_reference` (random sequence with regional GC variation, the MANE CDS at its
   CDS coordinates, canonical splice motifs, diverged repeat copies at the RepeatMasker positions of
-  ``mask.bed`` with young copies' siblings and a segmental duplication on a ``decoy`` contig).
+  ``mask.bed`` with young copies' siblings and a segmental duplication on a ``decoy`` contig; small ``chrX`` and
+  ``chrY`` contigs, ``SEX_CONTIGS``).
 - :mod:`.edits`: :class:`Edit` and its helpers (:func:`snv`, :func:`deletion`, :func:`insertion`,
   :func:`edit_from_hgvs`); :func:`apply_edits` builds a haplotype; :func:`normalize_vcf` (the truth's oracle).
 - :mod:`.vntr`: the IL1RN intron-2 VNTR (86-bp unit, 2-6 copies; the reference carries 4).
 - :mod:`.background`: :func:`make_population` (common SNV/indel sites with allele frequencies, the VNTR) and
   :class:`Population` (founder and child genomes, each haplotype's edits with the planted alleles);
   :func:`edits_from_truth` rebuilds a sample's haplotypes from ``truth.json``.
-- :mod:`.families`: :func:`family_genomes` (background inherited in families, consanguinity).
+- :mod:`.families`: :func:`family_genomes` (background inherited in families, consanguinity, sex chromosomes).
 - :mod:`.reads`: :func:`simulate_reads` / :func:`simulate_sample` write paired-end FASTQ (WGS- or exome-like).
 - :mod:`.align`: :func:`align_to_bam` aligns with bwa mem and sorts/indexes with pysam (optionally CRAM).
 - :mod:`.cohort`: :func:`make_test_cohort` writes the bundled cohort (``dira-genotyper test-cohort``).
@@ -44,6 +45,7 @@ from dira_devtools.simulate.cohort import (
     DITRA_FOUNDER,
     EXON3_DELETION_FLANKS,
     LOW_DEPTH_FRACTION,
+    MATERNAL_CONTAMINATION,
     POPULATION_AF,
     POPULATION_AN,
     SIM_VERSION,
@@ -115,6 +117,7 @@ from dira_devtools.simulate.reference import (
     REPEAT_EXON_PAD,
     SEGDUP_BP,
     SEGDUP_DIVERGENCE,
+    SEX_CONTIGS,
     SIBLING_DIVERGENCE,
     SIMPLE_MAX_BP,
     SIMPLE_UNITS,
@@ -191,6 +194,7 @@ __all__ = [
     "REPEAT_EXON_PAD",
     "SEGDUP_BP",
     "SEGDUP_DIVERGENCE",
+    "SEX_CONTIGS",
     "SIBLING_DIVERGENCE",
     "SIMPLE_MAX_BP",
     "SIMPLE_UNITS",
@@ -251,6 +255,7 @@ __all__ = [
     "DITRA_FOUNDER",
     "EXON3_DELETION_FLANKS",
     "LOW_DEPTH_FRACTION",
+    "MATERNAL_CONTAMINATION",
     "POPULATION_AF",
     "POPULATION_AN",
     "SIM_VERSION",

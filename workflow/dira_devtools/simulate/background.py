@@ -21,7 +21,11 @@ overlap and each keeps one VCF form.
 A :class:`Genome` is a sample's two haplotypes over the population's sites (and its VNTR alleles): founders
 draw each site from its allele frequency (:meth:`Population.founder`), children take one haplotype of each
 parent, optionally with a crossover (:meth:`Population.child`); a consanguineous couple shares one haplotype
-over a long stretch (:meth:`Population.share_stretch`), so their child is homozygous there.
+over a long stretch (:meth:`Population.share_stretch`), so their child is homozygous there. On the sex chromosomes
+(``SEX_CONTIGS`` of :mod:`.reference`, when the reference has them) a male's first haplotype is his Y (from his
+father) and his second his X (from his mother), a female's two haplotypes are X; the copy a person lacks is a
+whole-contig deletion in :meth:`Population.haplotype_edits` (no reads) and ``-`` in the truth's genotypes. No
+crossovers on the sex chromosomes (they are 80 and 20 kb).
 :meth:`Population.haplotype_edits` gives the edits of each haplotype with the planted alleles, dropping
 background edits that a planted edit removes or touches (within ``PLANTED_MARGIN`` bp). Positions are 1-based
 inclusive.
@@ -36,7 +40,8 @@ from pathlib import Path
 
 import numpy as np
 
-from dira_devtools.simulate.edits import Edit, insertion, normalize_vcf, snv
+from dira_devtools.simulate.edits import Edit, deletion, insertion, normalize_vcf, snv
+from dira_devtools.simulate.reference import SEX_CONTIGS
 from dira_devtools.simulate.resources import differential_genes, read_build, read_transcript
 from dira_devtools.simulate.sequence import _BASES, _seed_for
 from dira_devtools.simulate.vntr import Vntr, draw_vntr_copies, vntr_locus
@@ -79,6 +84,7 @@ class Genome:
 
     alt: tuple[np.ndarray, np.ndarray]
     vntr: tuple[int, int]
+    male: bool = False  # haplotype 1 then holds his Y at the sex-chromosome sites, haplotype 2 his X
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,7 @@ class SampleGenome:
     edits: tuple[list[Edit], list[Edit]]
     calls: dict[int, str]  # site index -> two-character genotype, e.g. "10", "11", "1-"
     vntr: tuple[int | None, int | None]
+    sex: str | None = None  # "male" / "female" when the reference has sex chromosomes
 
 
 @dataclass(frozen=True)
@@ -111,17 +118,38 @@ class Population:
     def starts(self) -> np.ndarray:
         return np.array([s.edit.start for s in self.sites], dtype=np.int64)
 
-    def founder(self, rng: np.random.Generator) -> Genome:
-        af = self.af
-        haps = tuple(rng.random(af.size) < af for _ in range(2))
+    @functools.cached_property
+    def n_autosomal(self) -> int:
+        """Sites before the sex chromosomes' (which come last, as their contigs do)."""
+        sex = np.isin(self.chroms, list(SEX_CONTIGS))
+        n = int((~sex).sum())
+        if sex[:n].any():
+            raise ValueError("the sex chromosomes' sites must come after the other contigs'")
+        return n
+
+    def absent(self, genome: Genome) -> tuple[set[str], set[str]]:
+        """The sex-chromosome contigs each haplotype lacks: a male's first has no X, his second no Y; a female
+        has no Y. Only contigs of this population's reference."""
+        x, y = ({c} & set(self.reference) for c in SEX_CONTIGS)
+        return (x, y) if genome.male else (y, set(y))
+
+    def founder(self, rng: np.random.Generator, male: bool = False) -> Genome:
+        """A person of the population: each site drawn from its allele frequency (the sex chromosomes' last, so
+        the rest of the genome is the same draw as without them)."""
+        af, n = self.af, self.n_autosomal
+        haps = [rng.random(n) < af[:n] for _ in range(2)]
         copies = draw_vntr_copies(rng, 2)
-        return Genome((haps[0], haps[1]), (int(copies[0]), int(copies[1])))
+        if n < af.size:
+            haps = [np.concatenate([h, rng.random(af.size - n) < af[n:]]) for h in haps]
+        return Genome((haps[0], haps[1]), (int(copies[0]), int(copies[1])), male)
 
     def _crossover_sites(self, rng: np.random.Generator, keep: tuple[str, int] | None) -> list[int]:
         """Site indices where a transmitted haplotype switches parental copy (at most one per contig, with
         probability ``RECOMBINATION_PER_MB`` per Mb); never between ``keep`` (chrom, pos) and the VNTR."""
         out = []
         for chrom in dict.fromkeys(self.chroms):
+            if chrom in SEX_CONTIGS:
+                continue
             idx = np.flatnonzero(self.chroms == chrom)
             length = self.reference[chrom].size
             if idx.size < 2 or rng.random() >= RECOMBINATION_PER_MB * length / 1e6:
@@ -163,12 +191,18 @@ class Population:
         from_father: int,
         from_mother: int,
         keep: tuple[str, int] | None = None,
+        male: bool = False,
+        x_copy: int = 0,
     ) -> Genome:
         """A child of ``father`` and ``mother`` taking their copies ``from_father`` / ``from_mother`` (crossovers
-        away from ``keep``, the planted alleles' position)."""
+        away from ``keep``, the planted alleles' position); on the sex chromosomes a son takes his father's Y, a
+        daughter his X, and both the mother's X copy ``x_copy``."""
         h0, v0 = self.transmit(rng, father, from_father, keep)
         h1, v1 = self.transmit(rng, mother, from_mother, keep)
-        return Genome((h0, h1), (v0, v1))
+        sex = slice(self.n_autosomal, None)
+        h0[sex] = father.alt[0 if male or not father.male else 1][sex]
+        h1[sex] = mother.alt[x_copy][sex]
+        return Genome((h0, h1), (v0, v1), male)
 
     def share_stretch(
         self, rng: np.random.Generator, source: Genome, which: int, target: Genome, target_which: int, around: tuple
@@ -188,7 +222,7 @@ class Population:
         vntr = list(target.vntr)
         if self.vntr and self.vntr.chrom == chrom and lo <= self.vntr.start <= hi:
             vntr[target_which] = source.vntr[which]
-        return Genome((haps[0], haps[1]), (vntr[0], vntr[1]))
+        return Genome((haps[0], haps[1]), (vntr[0], vntr[1]), target.male)
 
     def haplotype_edits(self, genome: Genome, planted: Sequence[Sequence[Edit]]) -> SampleGenome:
         """Each haplotype's edits: the planted ones, the VNTR allele and the background alleles it carries,
@@ -196,6 +230,7 @@ class Population:
         edits: list[list[Edit]] = []
         calls: dict[int, list[str]] = {}
         vntr: list[int | None] = []
+        absent = self.absent(genome)
         for h, hap_planted in enumerate(planted):
             spans = [(e.chrom, e.start - 1 - PLANTED_MARGIN, e.end + PLANTED_MARGIN) for e in hap_planted]
 
@@ -203,8 +238,11 @@ class Population:
                 return any(c == e.chrom and lo <= e.end and e.start - 1 <= hi for c, lo, hi in spans)
 
             out = list(hap_planted)
+            out += [deletion(c, 1, self.reference[c].size) for c in sorted(absent[h])]  # no such chromosome
             for i in np.flatnonzero(genome.alt[h]):
                 site = self.sites[int(i)]
+                if site.edit.chrom in absent[h]:
+                    continue
                 calls.setdefault(int(i), ["0", "0"])[h] = "-" if touched(site.edit) else "1"
                 if not touched(site.edit):
                     out.append(site.edit)
@@ -221,22 +259,27 @@ class Population:
         for i, gt in calls.items():  # a site this haplotype lacks may still lie in its planted deletion
             for h, hap_planted in enumerate(planted):
                 e = self.sites[i].edit
-                if gt[h] == "0" and any(
+                if e.chrom in absent[h]:
+                    gt[h] = "-"
+                elif gt[h] == "0" and any(
                     d.kind == "deletion" and d.chrom == e.chrom and d.start <= e.start and e.end <= d.end
                     for d in hap_planted
                 ):
                     gt[h] = "-"
-        return SampleGenome((edits[0], edits[1]), {i: "".join(g) for i, g in calls.items()}, (vntr[0], vntr[1]))
+        sex = ("male" if genome.male else "female") if any(absent) else None
+        return SampleGenome((edits[0], edits[1]), {i: "".join(g) for i, g in calls.items()}, (vntr[0], vntr[1]), sex)
 
     def truth(self, sample: SampleGenome) -> dict:
         """The truth's record of a sample's background: carried sites (``chrom:pos:ref:alt:GT``, GT phased as
-        haplotype 1|2 with ``-`` where a planted deletion removed the site) and the VNTR alleles."""
+        haplotype 1|2 with ``-`` where a planted deletion removed the site or the haplotype has no such chromosome),
+        the VNTR alleles and, with sex chromosomes, the ``sex``."""
         rows = [self.sites[i].record("|".join(gt)) for i, gt in sorted(sample.calls.items()) if "1" in gt]
         het = sum(1 for gt in sample.calls.values() if sorted(gt) == ["0", "1"])
         return {
             "background": rows,
             "background_heterozygous": het,
             "vntr": None if self.vntr is None else {**self.vntr.to_dict(), "alleles": list(sample.vntr)},
+            **({"sex": sample.sex} if sample.sex else {}),
         }
 
 
@@ -329,11 +372,15 @@ def make_population(
     reference: Mapping[str, np.ndarray], resources_dir: str | Path, seed: int, contigs: Sequence[str] | None = None
 ) -> Population:
     """The population of common sites of a reference (codes as :func:`.reference.load_reference` gives them):
-    every contig of the build (``build.json``; not the decoy) unless ``contigs`` is given. Deterministic from
-    ``seed`` (own random stream)."""
+    every contig of the build (``build.json``; not the decoy), then the sex chromosomes the reference has, unless
+    ``contigs`` is given. Deterministic from ``seed`` (own random stream; the sex chromosomes' sites are drawn
+    last, so the other contigs' are the same as without them)."""
     resources_dir = Path(resources_dir)
     rng = np.random.default_rng(_seed_for(seed, "background"))
-    names = list(contigs) if contigs is not None else [c for c in read_build(resources_dir).contigs if c in reference]
+    if contigs is None:
+        contigs = [c for c in read_build(resources_dir).contigs if c in reference]
+        contigs += [c for c in SEX_CONTIGS if c in reference]
+    names = list(contigs)
     vntr = vntr_locus(resources_dir)
     vntr = vntr if vntr.chrom in reference else None
     free = _free_mask(resources_dir, {c: reference[c].size for c in names}, vntr)
@@ -350,11 +397,16 @@ def make_population(
 def edits_from_truth(sample_truth: Mapping, reference: Mapping[str, np.ndarray]) -> list[list[Edit]]:
     """A sample's whole haplotypes from its ``truth.json`` entry: the planted edits (``haplotypes``), the VNTR
     alleles (``vntr``) and the background sites carried (``background``), as :func:`.edits.apply_edits` takes
-    them. Reference bases are not checked (the truth does not record them for planted edits)."""
+    them, with the sex chromosomes a haplotype lacks (``sex``) as whole-contig deletions. Reference bases are not
+    checked (the truth does not record them for planted edits)."""
     haps = [
         [Edit(e["chrom"], e["start"], e["end"], e["alt"], None, e.get("hgvs_c")) for e in hap]
         for hap in sample_truth["haplotypes"]
     ]
+    if sample_truth.get("sex"):
+        x, y = ([c] if c in reference else [] for c in SEX_CONTIGS)
+        for h, lacks in enumerate((x, y) if sample_truth["sex"] == "male" else (y, y)):
+            haps[h] += [deletion(c, 1, reference[c].size) for c in lacks]
     for row in sample_truth.get("background", []):
         chrom, pos, ref, alt, gt = row.rsplit(":", 4)
         pos = int(pos)
@@ -383,7 +435,8 @@ CHECK_SITE_MAF = 0.05
 
 def write_check_sites(path: Path, sites: Sequence[Site]) -> int:
     """The SYNTH build's sample-check site list (the layout of ``resources/<build>/sample_sites.tsv.gz``): the
-    population's common biallelic SNVs, autosomal; the test cohort's config points ``sample_checks.sites`` here."""
+    population's common biallelic SNVs, ``kind`` A (autosomal) or X / Y on the sex chromosomes; the test cohort's
+    config points ``sample_checks.sites`` here."""
     import gzip
 
     rows = [s for s in sites if s.kind == "snv" and CHECK_SITE_MAF <= s.af <= 1 - CHECK_SITE_MAF]
@@ -393,6 +446,7 @@ def write_check_sites(path: Path, sites: Sequence[Site]) -> int:
         lines = ["#chrom\tpos\tref\talt\trsid\tkind\texonic\n"]
         for i, s in enumerate(rows):
             pos, ref, alt = s.vcf
-            lines.append(f"{s.edit.chrom}\t{pos}\t{ref}\t{alt}\tsynth{i}\tA\t0\n")
+            kind = s.edit.chrom[-1] if s.edit.chrom in SEX_CONTIGS else "A"  # chrX -> X, chrY -> Y
+            lines.append(f"{s.edit.chrom}\t{pos}\t{ref}\t{alt}\tsynth{i}\t{kind}\t0\n")
         raw.write("".join(lines).encode())
     return len(rows)

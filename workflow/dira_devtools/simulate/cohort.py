@@ -12,7 +12,7 @@ import shutil
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +36,7 @@ from dira_devtools.simulate.resources import (
 from dira_devtools.simulate.sequence import _BASES, DEFAULT_SEED
 from dira_genotyper import __version__
 
-SIM_VERSION = "6"
+SIM_VERSION = "7"
 MAJEED_ALLELE = "c.1157C>G"  # LPIN2 p.(Ser386*), resources/known_majeed_variants.tsv (Badiger 2024)
 DITRA_FOUNDER = "c.80T>C"  # IL36RN p.(Leu27Pro), the Tunisian founder allele (resources/known_ditra_variants.tsv)
 
@@ -45,6 +45,8 @@ COMMON_MISSENSE = "c.331A>G"  # p.(Thr111Ala) in exon 4; population AF 0.25 (ben
 POPULATION_AN = 152_312
 POPULATION_AF = {"c.331A>G": 0.25, "c.160C>T": 6.6e-6, "c.229G>T": 1.31e-5}
 LOW_DEPTH_FRACTION = 0.2  # DIRA-09 gets depth * 0.2 (6x at the default 30x)
+#: DIRA-10-FETUS: the mother's share of the prenatal sample's DNA, above the sample checks' 20 % threshold
+MATERNAL_CONTAMINATION = 0.25
 WHOLE_DELETION_FLANKS = (9000, 10000)  # bp before IL36G's start / after IL1RN's end
 EXON3_DELETION_FLANKS = (800, 900)  # bp before / after IL1RN MANE exon 3
 
@@ -65,6 +67,28 @@ class CohortSample:
     #: Two heterozygous LoF alleles that neither the parents nor read pairs phase: `inconclusive`, presumed biallelic.
     presumed_biallelic: bool = False
     prenatal: str = ""  # the sheet's `prenatal` column (yes for a fetal sample)
+    # The person behind the sheet row, where it is not what the sheet says (the sample checks' cases):
+    genome_sex: str = ""  # M / F of the person; "" = the sheet's `sex`, else F
+    bio_father: str | None = None  # biological parents where they differ from the sheet's ("" = not in the run)
+    bio_mother: str | None = None
+    reads_of: str = ""  # the row's file holds this other design sample's DNA (a swap); "" = its own
+    contaminant: str = ""  # a design sample whose DNA makes ``contamination`` of the file's
+    contamination: float = 0.0
+    #: Sample-check failures the row must get (codes of samplecheck.checks; docs/sample-checks.md), which make its
+    #: status `inconclusive` whatever the DNA carries.
+    check_failures: tuple[str, ...] = ()
+
+    @property
+    def genetic_father(self) -> str:
+        return self.father if self.bio_father is None else self.bio_father
+
+    @property
+    def genetic_mother(self) -> str:
+        return self.mother if self.bio_mother is None else self.bio_mother
+
+    @property
+    def male(self) -> bool:
+        return (self.genome_sex or self.sex or "F").upper() == "M"
 
 
 @dataclass(frozen=True)
@@ -125,15 +149,16 @@ def cohort_design(resources_dir: str | Path) -> CohortDesign:
             father="DIRA-01-F",
             mother="DIRA-01-M",
             prenatal="yes",
+            genome_sex="M",
         ),
-        s("DIRA-02", ([e77x], [e77x]), "affected", "bam"),
+        s("DIRA-02", ([e77x], [e77x]), "affected", "bam", genome_sex="M"),
         # in trans, but exons 2 and 3 are too far apart for read pairs and no parents are in the run
         s("DIRA-03", ([q54x], [del15]), "inconclusive", "fastq", presumed_biallelic=True),
-        s("DIRA-04", ([], [q54x]), "carrier", "cram"),
+        s("DIRA-04", ([], [q54x]), "carrier", "cram", genome_sex="M"),
         s("DIRA-05", ([big], [big]), "affected", "fastq", differential=(("DITRA", "affected"),)),
-        s("DIRA-06", ([big], [e77x]), "affected", "bam", differential=(("DITRA", "carrier"),)),
+        s("DIRA-06", ([big], [e77x]), "affected", "bam", differential=(("DITRA", "carrier"),), genome_sex="M"),
         s("DIRA-07", ([exdel], [exdel]), "affected", "fastq"),
-        s("DIRA-08", ([common], []), "negative", "fastq"),
+        s("DIRA-08", ([common], []), "negative", "fastq", genome_sex="M"),
         s(
             "DIRA-09",
             ([], []),
@@ -142,9 +167,55 @@ def cohort_design(resources_dir: str | Path) -> CohortDesign:
             depth_factor=LOW_DEPTH_FRACTION,
             differential=shallow,
         ),
+        # F2, the sample checks' family (docs/sample-checks.md): an affected girl, her carrier parents and a prenatal
+        # sample of the next pregnancy. The father's file and the unrelated woman DIRA-11's are swapped, so the
+        # sheet's father is not the girl's parent and both rows have the other sex; the prenatal sample, sent with
+        # the mother only, is 25 % the mother's DNA. Each failed check withholds that row's answer; the mother's
+        # stands.
+        s(
+            "DIRA-10",
+            ([e77x], [e77x]),
+            "inconclusive",
+            "fastq",
+            family="F2",
+            father="DIRA-10-F",
+            mother="DIRA-10-M",
+            sex="F",
+            check_failures=("not_parent",),
+        ),
+        s(
+            "DIRA-10-F",
+            ([e77x], []),
+            "inconclusive",
+            "bam",
+            family="F2",
+            sex="M",
+            reads_of="DIRA-11",
+            check_failures=("not_parent", "sex_mismatch"),
+        ),
+        # her checks pass, so nothing is withheld; her own answer is `inconclusive` at 30x: her GC-rich exon 4 falls to
+        # 8 reads (a second allele there cannot be excluded). Not topped up as DIRA-01-F: at 45x her 2-copy VNTR allele
+        # (a 172-bp contraction in intron 2) is called a heterozygous IL1RN deletion (copy number 1).
+        s("DIRA-10-M", ([], [e77x]), "inconclusive", "fastq", family="F2", sex="F"),
+        s(
+            "DIRA-10-FETUS",
+            ([e77x], []),
+            "inconclusive",
+            "fastq",
+            family="F2",
+            mother="DIRA-10-M",
+            prenatal="yes",
+            bio_father="DIRA-10-F",
+            contaminant="DIRA-10-M",
+            contamination=MATERNAL_CONTAMINATION,
+            check_failures=("maternal_contamination",),
+        ),
+        s("DIRA-11", ([], []), "inconclusive", "bam", sex="F", reads_of="DIRA-10-F", check_failures=("sex_mismatch",)),
     ]
     if l27p is not None:  # the DITRA founder allele, homozygous, with normal IL1RN (the differential's own case)
-        samples.append(s("DITRA-01", ([l27p], [l27p]), "negative", "bam", differential=(("DITRA", "affected"),)))
+        samples.append(
+            s("DITRA-01", ([l27p], [l27p]), "negative", "bam", differential=(("DITRA", "affected"),), genome_sex="M")
+        )
     if s386x is not None:  # Majeed syndrome: a published LPIN2 stop, homozygous, on another chromosome (issue #23)
         samples.append(s("MAJEED-01", ([s386x], [s386x]), "negative", "bam", differential=(("Majeed", "affected"),)))
     alleles = {"c.160C>T": q54x, "c.229G>T": e77x, COMMON_MISSENSE: common}
@@ -233,7 +304,10 @@ def _sample_truth(
     return {
         "status": sample.status,
         "presumed_biallelic": sample.presumed_biallelic,
-        "differential": {d: differential.get(d, "negative") for d in diseases},
+        # a failed sample check withholds the whole answer, the differential's too (docs/sample-checks.md)
+        "differential": {
+            d: "inconclusive" if sample.check_failures else differential.get(d, "negative") for d in diseases
+        },
         "alleles": alleles,
         "copy_number": copy_number,
         "exon_copy_number": exon_cn,
@@ -313,10 +387,31 @@ def _resources_digest(resources_dir: Path) -> str:
 
 
 def _simulate_job(args: tuple) -> tuple[str, float]:
-    reference, resources_dir, haplotypes, depth, seed, prefix, name = args
+    reference, resources_dir, haplotypes, depth, seed, prefix, name, weights = args
     t = time.perf_counter()
-    simulate_sample(reference, resources_dir, haplotypes, depth, "wgs", seed, prefix, name)
+    simulate_sample(reference, resources_dir, haplotypes, depth, "wgs", seed, prefix, name, weights=weights)
     return name, time.perf_counter() - t
+
+
+def _file_dna(smp: CohortSample, genomes: Mapping[str, SampleGenome]) -> tuple[list, list[float] | None]:
+    """The haplotypes whose reads the row's file holds (another person's after a swap, a contaminant's mixed in)
+    and their depth weights (None: the two haplotypes equally)."""
+    haplotypes = list(genomes[smp.reads_of or smp.name].edits)
+    if not smp.contaminant:
+        return haplotypes, None
+    a = smp.contamination
+    return haplotypes + list(genomes[smp.contaminant].edits), [(1 - a) / 2] * 2 + [a / 2] * 2
+
+
+def _checks_truth(smp: CohortSample) -> dict:
+    """What the sample checks should find for the row: the failures (codes), the sex of the DNA in the file, the
+    swap and the contamination."""
+    out: dict = {"verdict": "fail" if smp.check_failures else "pass", "failures": sorted(smp.check_failures)}
+    if smp.reads_of:
+        out["file_holds"] = smp.reads_of
+    if smp.contaminant:
+        out["contamination"] = {"source": smp.contaminant, "fraction": smp.contamination}
+    return out
 
 
 def make_test_cohort(
@@ -404,7 +499,8 @@ def make_test_cohort(
         d = round(depth * smp.depth_factor, 3)
         d = int(d) if float(d).is_integer() else d
         prefix = (out / "fastq" / smp.name) if smp.input == "fastq" else (tmp_dir / smp.name)
-        jobs.append((str(ref_path), str(resources_dir), genomes[smp.name].edits, d, seed, str(prefix), smp.name))
+        haplotypes, weights = _file_dna(smp, genomes)
+        jobs.append((str(ref_path), str(resources_dir), haplotypes, d, seed, str(prefix), smp.name, weights))
     t1 = time.perf_counter()
     workers = max(1, min(int(threads), len(jobs)))
     if workers > 1:
@@ -441,9 +537,13 @@ def make_test_cohort(
     t_align = time.perf_counter() - t2
 
     truth = {}
+    by_name = {smp.name: smp for smp in design.samples}
     for smp, job in zip(design.samples, jobs, strict=True):
         diseases = differential_diseases(resources_dir)
-        truth[smp.name] = _sample_truth(smp, ref, genes, job[3], diseases, population, genomes[smp.name])
+        person = by_name[smp.reads_of or smp.name]  # the alleles are those of the DNA in the file
+        row = replace(smp, haplotypes=person.haplotypes)
+        truth[smp.name] = _sample_truth(row, ref, genes, job[3], diseases, population, genomes[person.name])
+        truth[smp.name]["sample_checks"] = _checks_truth(smp)
     (out / "truth.json").write_text(json.dumps(truth, indent=2) + "\n")
     write_sheet()
     write_population_vcf(population_vcf, ref_path, design.alleles, POPULATION_AF, population.sites)

@@ -7,6 +7,11 @@ mother, as the design writes them), with a crossover now and then (:meth:`~.back
 every background allele of a child comes from a parent (Mendelian). In a consanguineous family the mother's
 transmitted copy is made identical by descent to the father's over a long stretch around the planted alleles
 before the children are drawn, as in the families where DIRA's founder alleles are homozygous.
+
+Inheritance follows each sample's biological parents (``genetic_father`` / ``genetic_mother``), which may differ
+from the sheet's (a listed parent who is not the parent); each person's sex (``male``) decides the sex chromosomes:
+a son takes his father's Y, a daughter his X, and both one of their mother's two X (own random stream per child,
+so adding the sex chromosomes left the rest of every genome as it was).
 """
 
 from __future__ import annotations
@@ -25,8 +30,9 @@ class FamilyMember(Protocol):
     name: str
     haplotypes: tuple[Sequence[Edit], Sequence[Edit]]
     family: str
-    father: str
-    mother: str
+    genetic_father: str
+    genetic_mother: str
+    male: bool
 
 
 def _copy_from(rng: np.random.Generator, child: FamilyMember, parent: FamilyMember, h: int) -> int:
@@ -50,16 +56,18 @@ def family_genomes(
     from ``seed`` (one random stream per sample). ``consanguineous``: family IDs whose parents share a copy."""
     by_name = {s.name: s for s in samples}
     rng = {s.name: np.random.default_rng(_seed_for(seed, "genome", s.name)) for s in samples}
-    has_parents = {s.name for s in samples if s.father in by_name and s.mother in by_name}
-    genomes: dict[str, Genome] = {s.name: population.founder(rng[s.name]) for s in samples if s.name not in has_parents}
+    has_parents = {s.name for s in samples if s.genetic_father in by_name and s.genetic_mother in by_name}
+    genomes: dict[str, Genome] = {
+        s.name: population.founder(rng[s.name], s.male) for s in samples if s.name not in has_parents
+    }
     origins = {}
     for s in samples:
         if s.name in has_parents:
-            father, mother = by_name[s.father], by_name[s.mother]
+            father, mother = by_name[s.genetic_father], by_name[s.genetic_mother]
             origins[s.name] = (_copy_from(rng[s.name], s, father, 0), _copy_from(rng[s.name], s, mother, 1))
     shared: set[tuple[str, str]] = set()
     for s in samples:
-        couple = (s.father, s.mother)
+        couple = (s.genetic_father, s.genetic_mother)
         if (
             s.name in has_parents
             and s.family in consanguineous
@@ -70,15 +78,17 @@ def family_genomes(
             f, m = origins[s.name]
             around = _anchor(s) or ((population.vntr.chrom, population.vntr.start) if population.vntr else None)
             if around is not None:
-                father, mother = genomes[s.father], genomes[s.mother]
-                genomes[s.mother] = population.share_stretch(rng[s.name], father, f, mother, m, around)
+                father, mother = genomes[s.genetic_father], genomes[s.genetic_mother]
+                genomes[s.genetic_mother] = population.share_stretch(rng[s.name], father, f, mother, m, around)
     pending = [s for s in samples if s.name in has_parents]
     while pending:
-        ready = [s for s in pending if s.father in genomes and s.mother in genomes]
+        ready = [s for s in pending if s.genetic_father in genomes and s.genetic_mother in genomes]
         if not ready:
             raise ValueError(f"pedigree loop among {[s.name for s in pending]}")
         for s in ready:
             f, m = origins[s.name]
-            genomes[s.name] = population.child(rng[s.name], genomes[s.father], genomes[s.mother], f, m, _anchor(s))
+            x_copy = int(np.random.default_rng(_seed_for(seed, "x chromosome", s.name)).integers(2))
+            father, mother = genomes[s.genetic_father], genomes[s.genetic_mother]
+            genomes[s.name] = population.child(rng[s.name], father, mother, f, m, _anchor(s), s.male, x_copy)
         pending = [s for s in pending if s.name not in genomes]
     return {s.name: population.haplotype_edits(genomes[s.name], s.haplotypes) for s in samples}

@@ -66,8 +66,8 @@ class Population:
         frac = hap.sum(axis=0) / 2
         copies = np.full(len(frac), 2.0)
         x, y = self.kind == "X", self.kind == "Y"
-        if male:
-            frac[x], copies[x], frac[y] = hap[0, x], 1.0, hap[0, y]
+        if male:  # his X is his mother's (haplotype 2), his Y his father's (haplotype 1)
+            frac[x], copies[x], frac[y] = hap[1, x], 1.0, hap[0, y]
             copies[y] = 1.0
         else:
             copies[y], frac[y] = 0.0, 0.0

@@ -233,11 +233,13 @@ def simulate_reads(
     truth_tsv: str | Path | None = None,
     compresslevel: int = 1,
     target_efficiency: Sequence[float] | None = None,
+    weights: Sequence[float] | None = None,
 ) -> ReadStats:
     """Simulate Illumina-like 2x``read_length`` paired-end reads from haplotype sequences.
 
     ``haplotypes``: one mapping contig -> :class:`HapSeq` (or plain sequence) per haplotype (usually two);
-    each haplotype gets ``depth / len(haplotypes)`` read depth. ``mode`` "wgs" draws fragments along whole
+    each haplotype gets ``depth / len(haplotypes)`` read depth, or ``depth * weights[h]`` (a mixture of two people:
+    a sample's two haplotypes and a contaminating person's two). ``mode`` "wgs" draws fragments along whole
     contigs; "exome" only fragments overlapping ``targets`` (0-based half-open reference intervals, padded
     already; see :func:`capture_targets`), with the depth reached on the targets on average, each target
     weighted by ``target_efficiency`` (one per target; None: all equal). Fragment GC decides
@@ -254,7 +256,9 @@ def simulate_reads(
     contigs = list(haps[0])
     gc_peak = GC_PEAK + rng.normal(0, 0.015) if gc_bias else GC_PEAK
     gc_width = GC_WIDTH * float(np.exp(rng.normal(0, 0.1))) if gc_bias else GC_WIDTH
-    depth_hap = depth / len(haps)
+    if weights is not None and (len(weights) != len(haps) or abs(sum(weights) - 1) > 1e-9):
+        raise ValueError("weights: one per haplotype, summing to 1")
+    depth_hap = [depth / len(haps) if weights is None else depth * w for w in (weights or [None] * len(haps))]
 
     groups: list[tuple[str, int, HapSeq]] = []
     g_ids, g_starts, g_lens = [], [], []
@@ -281,7 +285,7 @@ def simulate_reads(
                 span = float(((windows[:, 1] - windows[:, 0] + FRAGMENT_MEAN - 1) * eff).sum())
             else:
                 span = float(length)
-            n_target = int(round(depth_hap * span / (2 * read_length)))
+            n_target = int(round(depth_hap[h] * span / (2 * read_length)))
             if n_target == 0 or length < FRAGMENT_MAX:
                 continue
             gc_cum = None
@@ -448,11 +452,13 @@ def simulate_sample(
     sample: str,
     truth_tsv: bool = False,
     target_efficiency: Sequence[float] | None = None,
+    weights: Sequence[float] | None = None,
 ) -> tuple[Path, Path]:
     """Simulate one sample: apply each haplotype's edits to ``reference`` and write
     ``{out_prefix}_R1.fastq.gz`` / ``_R2`` (and ``{out_prefix}.origins.tsv.gz`` if ``truth_tsv``).
 
-    ``haplotypes``: usually two lists of :class:`Edit` (``[[], []]`` = reference genotype).
+    ``haplotypes``: usually two lists of :class:`Edit` (``[[], []]`` = reference genotype); four with
+    ``weights`` for a mixture of two people (:func:`simulate_reads`).
     ``mode``: "wgs" or "exome" (panel of :func:`capture_targets`); ``target_efficiency`` one relative capture
     efficiency per :func:`capture_targets` interval (shared by the samples of a design; None: all equal).
     """
@@ -473,5 +479,6 @@ def simulate_sample(
         targets=targets,
         truth_tsv=origins,
         target_efficiency=target_efficiency,
+        weights=weights,
     )
     return fq1, fq2

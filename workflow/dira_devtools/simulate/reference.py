@@ -58,6 +58,12 @@ DECOY_COPIES = {"alu": 60, "l1": 8, "old": 20, "simple": 20}
 DECOY_DIVERGENCE = (0.01, 0.06)
 SEGDUP_BP = 5_000
 SEGDUP_DIVERGENCE = 0.015
+
+# Sex chromosomes: two small contigs after the build's (and the decoy), drawn from their own random stream so that
+# the other contigs stay as they were. The sample checks infer sex from the population's common SNVs on them (X
+# heterozygosity, X and Y depth, :mod:`.families`): a male carries one X (from his mother) and a Y (from his
+# father), a female two X. No pseudo-autosomal region and no X-Y homology (the real sites avoid both).
+SEX_CONTIGS = {"chrX": 80_000, "chrY": 20_000}
 REPEAT_EXON_PAD = 20
 
 
@@ -242,10 +248,10 @@ def lay_vntr(resources_dir: str | Path, seqs: dict[str, np.ndarray], seed: int) 
 def make_reference(resources_dir: str | Path, out_fasta: str | Path, seed: int = DEFAULT_SEED) -> Path:
     """Write the synthetic reference FASTA (60 columns) and its .fai.
 
-    Contigs and lengths come from ``build.json``. The IL1RN MANE CDS of ``il1rn_cds_synthetic.fa`` is laid
-    at the CDS rows of ``il1rn.gff3``; every intron of the MANE transcript and of the genes in
-    ``exons.tsv`` starts with GT and ends with AG (on the gene's strand); IL1RN intron 2 holds the 86-bp VNTR
-    (:func:`lay_vntr`, 4 copies).
+    Contigs and lengths come from ``build.json``, then the decoy and the sex chromosomes (``SEX_CONTIGS``). The
+    IL1RN MANE CDS of ``il1rn_cds_synthetic.fa`` is laid at the CDS rows of ``il1rn.gff3``; every intron of the
+    MANE transcript and of the genes in ``exons.tsv`` starts with GT and ends with AG (on the gene's strand);
+    IL1RN intron 2 holds the 86-bp VNTR (:func:`lay_vntr`, 4 copies).
     """
     resources_dir, out_fasta = Path(resources_dir), Path(out_fasta)
     build = read_build(resources_dir)
@@ -296,6 +302,10 @@ def make_reference(resources_dir: str | Path, out_fasta: str | Path, seed: int =
     for chrom, (pos, base) in _intronic_reference_bases(resources_dir, planted):
         if not protected[chrom][pos - 1]:
             _put(seqs[chrom], pos, base)
+    sex_rng = np.random.default_rng(_seed_for(seed, "sex chromosomes"))
+    for name, length in SEX_CONTIGS.items():
+        seqs[name] = random_sequence(sex_rng, length)[0]
+        _break_homopolymers(seqs[name], sex_rng)
 
     out_fasta.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_fasta.with_name(out_fasta.name + ".tmp")

@@ -83,7 +83,8 @@ def run_sample_checks(
             known[id(c)] = sample_facts(c, locus, settings)
         facts[name] = dict(known[id(c)])
     genotypes = {name: call_genotypes(c.ref_n, c.alt_n) for name, c in counts.items()}
-    pairs = relatedness(genotypes)
+    # autosomes only: a son's X is his mother's, so he and his father are opposite homozygotes at many X sites
+    pairs = relatedness({name: gt[counts[name].kind == "A"] for name, gt in genotypes.items()})
     findings = pedigree_findings([s for s in sheet if s["sample"] in counts], pairs, settings)
     for s in sheet:
         name = s["sample"]
