@@ -98,6 +98,8 @@ def test_minus_strand_names(bench, txs) -> None:
     assert [_names(bench, tx, e)[:2] for e, _ in cases] == [want for _, want in cases]
     # the deleted C at c.7+1 can be read as c.7 (also C on the genome): the placements cross exon/intron
     assert _names(bench, tx, sim.deletion("chrT", 40, 40))[0] is None
+    # 5' of the modelled transcript (c.-5 by continued numbering): not checked, as annotate_vcf names none there
+    assert _names(bench, tx, sim.snv("chrT", 52, "A")) == (None, None, "upstream of the transcript model")
 
 
 def test_both_strands_agree(bench, txs) -> None:
