@@ -59,7 +59,8 @@ without them. The consequence terms are also compared with bcftools csq (BCSQ, i
 Each sample runs in a fresh process with htslib's messages in ``{out}/samples/{sample}/{sample}.log``.
 
     python tests/benchmark/bench_snv.py              # full run: >= 600 SNVs, >= 360 indels per depth (~5 min)
-    python tests/benchmark/bench_snv.py --quick      # >= 100 SNVs, >= 60 indels per depth (~1 min)
+    python tests/benchmark/bench_snv.py --quick      # >= 100 SNVs, >= 60 indels per gene and depth (28 samples
+                                                     # per depth, ~11 min with three genes on 2 busy cores)
     python tests/benchmark/bench_snv.py --seed 7 --out /tmp/bench-snv
     python tests/benchmark/bench_snv.py --quick --designs 8   # a smaller run: at most 8 designs (samples per depth)
 
@@ -1170,7 +1171,7 @@ def write_slice(ref: Path, txs: dict[str, Tx], path: Path) -> dict[str, int]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help="fewer samples per depth (~2 min)")
+    ap.add_argument("--quick", action="store_true", help="fewer samples per depth (~11 min with three genes)")
     ap.add_argument("--seed", type=int, default=1125)
     ap.add_argument("--out", default="/tmp/dira-bench-snv", help="work folder")
     ap.add_argument("--threads", type=int, default=2, help="samples processed in parallel")
