@@ -1,13 +1,18 @@
-"""Benchmark of SNV/indel calling and naming in IL1RN and IL36RN (simulate -> bwa -> callable -> call -> annotate).
+"""Benchmark of SNV/indel calling and naming in IL1RN and the build's differential genes (IL36RN, LPIN2).
 
-IL1RN (DIRA) is the target; IL36RN (DITRA, the differential of the build: resources/SYNTH/il36rn.gff3, MANE
-NM_012275.3 exons 2-5) is benchmarked the same way, in the same samples: each design carries alleles planted in
-both genes' CDS exons +/- 20 bp, each gene from its own random stream (IL1RN's designs are the ones of the
-IL1RN-only benchmark; IL36RN adds c.80T>C, c.338C>T, c.28C>T, c.142C>T, c.368C>T), with reads simulated from a
-slice per gene (``chr2_slice``, ``chr2_il36rn_slice``). ``annotate_vcf`` is given the differential genes
-(``annotate.differential_genes``), so each allele is named on its nearest transcript; truth alleles count for the
-gene they were planted in, calls for the gene they were named on, and every figure is printed per gene (a
-``gene`` column; IL36RN's recall/precision are compared with IL1RN's). ``--genes IL1RN`` runs IL1RN alone.
+(simulate -> bwa -> callable -> call -> annotate.) IL1RN (DIRA) is the target; the differential genes of the build
+(``build.json`` ``differential``: IL36RN/DITRA, resources/SYNTH/il36rn.gff3, MANE NM_012275.3 exons 2-5, + strand;
+LPIN2/Majeed, resources/SYNTH/lpin2.gff3, MANE NM_001375808.2 exons 2-20, - strand on ``chr18``) are benchmarked
+the same way, in the same samples: each design carries alleles planted in every gene's CDS exons +/- 20 bp, each
+gene from its own random stream (IL1RN's designs are the ones of the IL1RN-only benchmark; IL36RN adds c.80T>C,
+c.338C>T, c.28C>T, c.142C>T, c.368C>T; a differential gene without a fixed plan in KNOWN_PLANS gets the small
+alleles of its known-allele table spread over the first 4 designs, hom and het in turn: LPIN2 c.2201C>T,
+c.540_541del, c.2327+1G>C, c.1312_1313del, c.1550G>A, c.2207G>A, c.1157C>G, placed by this file's own c.
+numbering), with reads simulated from a slice per gene (``chr2_slice``, ``chr2_il36rn_slice``,
+``chr18_lpin2_slice``). ``annotate_vcf`` is given the differential genes (``annotate.differential_genes``), so each
+allele is named on its nearest transcript; truth alleles count for the gene they were planted in, calls for the gene
+they were named on, and every figure is printed per gene (a ``gene`` column; each differential gene's
+recall/precision are compared with IL1RN's). ``--genes IL1RN`` runs IL1RN alone, ``--genes IL1RN,LPIN2`` two genes.
 
 Plants SNVs and 1-20 bp indels (frameshifting 1-2 bp deletions/insertions/duplications, in-frame 3/6/15 bp
 deletions such as c.213_227del, other 3-20 bp insertions, duplications and deletions), heterozygous and
@@ -26,8 +31,9 @@ BAM has the real SYNTH coordinates), then run through the workflow's steps with 
 ``call_variants`` (default :class:`CallingParams`, uncallable intervals given) and ``annotate_vcf``.
 
 Each design also carries a background genome (``simulate.make_population``: common SNVs and 1-4 bp indels, ~1
-heterozygous SNV per 1.3 kb, IL1RN intron-2 VNTR alleles) in the slices, >= ``GAP`` bp (``--indel-gap`` for
-indels) from the planted alleles; ``--no-background`` leaves it out. Background variants are truth, never FPs;
+heterozygous SNV per 1.3 kb, IL1RN intron-2 VNTR alleles) in the slices (a variant only in a slice of its own
+contig), >= ``GAP`` bp (``--indel-gap`` for indels) from the planted alleles of that contig;
+``--no-background`` leaves it out. Background variants are truth, never FPs;
 those in the called regions (``targets.bed``: UTRs, other isoforms' exons, intronic flanks beyond the CDS
 +/- 10 bp the population avoids) are counted apart (PASS, right genotype) and not in the tables.
 
@@ -38,9 +44,11 @@ alleles overlapping an interval that ``callable_report`` reports uncallable are 
 FN, reported separately. Genotype concordance is over TPs (het/hom).
 
 HGVS names: the expected c. names are computed here, independently of :mod:`dira_genotyper.annotation.hgvs` and
-:mod:`dira_genotyper.annotation.transcript` (own GFF3 parser and coordinate mapping, own 3' shifting by comparing
-sequence, own dup detection). The check is restricted to unambiguous alleles: an indel whose equivalent
-placements (from left-aligned to 3'-shifted) cross an exon/intron or CDS/UTR boundary is counted as
+:mod:`dira_genotyper.annotation.transcript` (own GFF3 parser and coordinate mapping on either strand, own 3'
+shifting by comparing sequence: the 3'-most placement on the transcript, i.e. the left-most genomic one for a -
+strand gene; own dup detection on the transcript's 5' side; tests/unit/benchmark/test_bench_snv_names.py checks
+it on a toy - strand gene and its + strand mirror). The check is restricted to unambiguous alleles: an indel whose
+equivalent placements (from left-aligned to 3'-shifted) cross an exon/intron or CDS/UTR boundary is counted as
 "not checked", since the HGVS exception at exon/intron borders makes its name convention-dependent.
 Expected p. names (``p.(Gln54*)`` style, ``fs*N``) are computed for alleles wholly inside the CDS, not
 touching the start or stop codon; others (intronic, UTR, junction-spanning) are "not checked". Names are
@@ -51,7 +59,8 @@ without them. The consequence terms are also compared with bcftools csq (BCSQ, i
 Each sample runs in a fresh process with htslib's messages in ``{out}/samples/{sample}/{sample}.log``.
 
     python tests/benchmark/bench_snv.py              # full run: >= 600 SNVs, >= 360 indels per depth (~5 min)
-    python tests/benchmark/bench_snv.py --quick      # >= 100 SNVs, >= 60 indels per depth (~1 min)
+    python tests/benchmark/bench_snv.py --quick      # >= 100 SNVs, >= 60 indels per gene and depth (28 samples
+                                                     # per depth, ~11 min with three genes on 2 busy cores)
     python tests/benchmark/bench_snv.py --seed 7 --out /tmp/bench-snv
     python tests/benchmark/bench_snv.py --quick --designs 8   # a smaller run: at most 8 designs (samples per depth)
 
@@ -65,6 +74,7 @@ import dataclasses
 import json
 import multiprocessing
 import os
+import re
 import shutil
 import sys
 import time
@@ -99,8 +109,19 @@ GAP = 60  # minimum distance between the extents of two variants of one sample
 INDEL_GAP = 150  # ... when one of them is an indel (one read length; see the module doc)
 SLICE_FLANK = 3000  # reads are simulated from the planting regions +/- this many bp
 SLICE_CONTIG = "chr2_slice"  # IL1RN's slice (the name the IL1RN-only benchmark used)
-GENES = ("IL1RN", "IL36RN")  # the target gene, then the differential (DITRA) gene of the build
-SLICE_CONTIGS = {"IL1RN": SLICE_CONTIG, "IL36RN": "chr2_il36rn_slice"}
+BUILD = json.loads((RES / "build.json").read_text())
+# the target gene, then the differential genes of the build (IL36RN/DITRA, LPIN2/Majeed, ...), in build.json's order
+DIFFERENTIAL = {d["gene"]: d for d in BUILD.get("differential", [])}
+GENES = ("IL1RN", *DIFFERENTIAL)
+GFF3 = {"IL1RN": RES / "il1rn.gff3", **{g: RES / d["gff3"] for g, d in DIFFERENTIAL.items()}}
+
+
+def _gff3_chrom(gff3: Path) -> str:
+    return next(line.split("\t")[0] for line in gff3.read_text().splitlines() if line and line[0] != "#")
+
+
+# one slice contig per gene, named after the gene's contig (IL1RN's keeps the name of the IL1RN-only benchmark)
+SLICE_CONTIGS = {g: SLICE_CONTIG if g == "IL1RN" else f"{_gff3_chrom(p)}_{g.lower()}_slice" for g, p in GFF3.items()}
 CLASSES = ("SNV", "indel 1-2 bp", "indel 3-20 bp")
 P_SNV, P_SMALL = 0.55, 0.225  # the rest are 3-20 bp indels
 P_HOM = 0.4
@@ -119,8 +140,11 @@ KNOWN_PLAN_IL36RN = (
     (("c.28C>T", "het"), ("c.142C>T", "hom")),
     (("c.368C>T", "hom"),),
 )
+# fixed plans (the designs of earlier figures); a differential gene without one gets a plan from its known-allele table
 KNOWN_PLANS = {"IL1RN": KNOWN_PLAN, "IL36RN": KNOWN_PLAN_IL36RN}
-SEED_SHIFT = {"IL1RN": 0, "IL36RN": 2}  # design rng seed + this; haplotype rng seed + this + 1
+KNOWN_DESIGNS = 4  # designs that carry published alleles (a derived plan spreads a table's alleles over these)
+SEED_SHIFT = {g: 2 * i for i, g in enumerate(GENES)}  # design rng seed + this; haplotype rng seed + this + 1
+BACKGROUND_SEED_SHIFT = 12  # background genomes: rng seed + this (the value of the two-gene benchmark)
 GOAL_DEPTH = 20
 ATTEMPTS = 400  # random placements tried per design
 MAX_LISTED = 40  # misses/FPs/naming errors listed per depth (all of them go to --json)
@@ -132,8 +156,21 @@ AA3 = {
 
 
 # ----------------------------------------------------------------------------------------- transcript
+_COMPLEMENT = str.maketrans("ACGTN", "TGCAN")
+
+
+def rc(seq: str) -> str:
+    """Reverse complement (the checker's own, not the package's)."""
+    return seq.translate(_COMPLEMENT)[::-1]
+
+
 class Tx:
-    """The MANE transcript of the GFF3, parsed here (independently of the package), + strand only."""
+    """The MANE transcript of the GFF3, parsed here (independently of the package), on either strand.
+
+    Genomic positions are 1-based on the forward strand; ``exons``/``cds`` are sorted by genomic start, ``tx_exons``
+    is in transcript order (5'->3' on the transcript: descending genomic for a - strand gene). ``coding_utr3`` and
+    ``protein`` are in transcript sense; ``oriented`` turns forward-strand bases into transcript sense.
+    """
 
     def __init__(self, gff3: Path, fasta: pysam.FastaFile) -> None:
         rows = [line.rstrip("\n").split("\t") for line in gff3.read_text().splitlines() if line[:1] not in "#"]
@@ -141,60 +178,92 @@ class Tx:
         mrna = next(r for r in rows if r[2] == "mRNA" and "MANE_Select" in r[8])
         tid = dict(kv.split("=", 1) for kv in mrna[8].split(";"))["ID"]
         mine = [r for r in rows if f"Parent={tid}" in r[8]]
-        if mrna[6] != "+":
-            raise SystemExit("bench_snv: the independent HGVS check handles a + strand transcript only")
+        if mrna[6] not in ("+", "-"):
+            raise SystemExit(f"bench_snv: transcript {tid} has no strand ({mrna[6]!r})")
+        self.strand = mrna[6]
+        self.plus = self.strand == "+"
         self.chrom = mrna[0]
         self.exons = sorted((int(r[3]), int(r[4])) for r in mine if r[2] == "exon")
         self.cds = sorted((int(r[3]), int(r[4])) for r in mine if r[2] == "CDS")
-        self.cds_start, self.cds_end = self.cds[0][0], self.cds[-1][1]
+        self.tx_exons = self.exons if self.plus else self.exons[::-1]
+        self.cds_start, self.cds_end = self.cds[0][0], self.cds[-1][1]  # genomic span (forward strand)
         self.seq = fasta.fetch(self.chrom).upper()
-        mrna_seq = "".join(self.seq[s - 1 : e] for s, e in self.exons)
-        self.t_cs, self.t_ce = self.tpos(self.cds_start), self.tpos(self.cds_end)
+        self.length = sum(e - s + 1 for s, e in self.exons)
+        mrna_seq = "".join(self.oriented(self.seq[s - 1 : e]) for s, e in self.tx_exons)
+        c1, stop = (self.cds_start, self.cds_end) if self.plus else (self.cds_end, self.cds_start)
+        self.t_cs, self.t_ce = self.tpos(c1), self.tpos(stop)
         self.coding_utr3 = mrna_seq[self.t_cs - 1 :]  # c.1 to the end of the transcript
         self.cds_length = self.t_ce - self.t_cs + 1
         self.protein = translate(self.coding_utr3[: self.cds_length])
         if not self.protein.endswith("*") or "*" in self.protein[:-1]:
             raise SystemExit("bench_snv: the reference CDS does not translate to one ORF")
 
+    def oriented(self, seq: str) -> str:
+        """Forward-strand bases in transcript sense."""
+        return seq if self.plus else rc(seq)
+
     def base(self, g: int) -> str:
         return self.seq[g - 1]
 
     def tpos(self, g: int) -> int | None:
+        """1-based transcript position of an exonic base (None off the exons)."""
         t = 0
-        for s, e in self.exons:
+        for s, e in self.tx_exons:
             if s <= g <= e:
-                return t + g - s + 1
+                return t + (g - s + 1 if self.plus else e - g + 1)
             t += e - s + 1
         return None
 
+    def introns(self) -> list[tuple[int, int, int, int]]:
+        """(k, last base of the exon before, first base of the exon after, in transcript order) per intron, as
+        genomic positions; the intron lies strictly between them."""
+        return [(k, a[1] if self.plus else a[0], b[0] if self.plus else b[1])
+                for k, (a, b) in enumerate(zip(self.tx_exons, self.tx_exons[1:]), start=1)]  # fmt: skip
+
     def feature(self, g: int) -> str:
-        """cds / utr5 / utr3 / intron<k> / outside, for the ambiguity check."""
-        for k, ((_, e1), (s2, _)) in enumerate(zip(self.exons, self.exons[1:]), start=1):
-            if e1 < g < s2:
+        """cds / utr5 / utr3 / intron<k> / upstream / downstream, for the ambiguity check."""
+        for k, last, first in self.introns():
+            if min(last, first) < g < max(last, first):
                 return f"intron{k}"
-        if self.tpos(g) is None:
-            return "outside"
-        if g < self.cds_start:
+        t = self.tpos(g)
+        if t is None:
+            return "upstream" if (g < self.exons[0][0]) == self.plus else "downstream"
+        if t < self.t_cs:
             return "utr5"
-        return "utr3" if g > self.cds_end else "cds"
+        return "utr3" if t > self.t_ce else "cds"
 
     def cpos(self, g: int) -> str:
+        """The c. position of a genomic base: exonic (c.N, c.-N, c.*N), intronic (c.N+k / c.N-k from the nearer
+        exon, + on a tie), outside the transcript (the UTR numbering continued, as the package documents)."""
         t = self.tpos(g)
-        if t is not None:
-            if t < self.t_cs:
-                return f"-{self.t_cs - t}"
-            if t > self.t_ce:
-                return f"*{t - self.t_ce}"
-            return str(t - self.t_cs + 1)
-        for (_, e1), (s2, _) in zip(self.exons, self.exons[1:]):
-            if e1 < g < s2:
-                up, down = g - e1, s2 - g
-                return f"{self.cpos(e1)}+{up}" if up <= down else f"{self.cpos(s2)}-{down}"
-        raise ValueError(f"{g} is outside the transcript")
+        if t is None:
+            for _, last, first in self.introns():
+                if min(last, first) < g < max(last, first):
+                    up, down = abs(g - last), abs(first - g)
+                    return f"{self.cpos(last)}+{up}" if up <= down else f"{self.cpos(first)}-{down}"
+            five = self.tx_exons[0][0] if self.plus else self.tx_exons[0][1]
+            three = self.tx_exons[-1][1] if self.plus else self.tx_exons[-1][0]
+            if self.feature(g) == "upstream":
+                t = 1 - abs(g - five)
+            else:
+                t = self.length + abs(g - three)
+        if t < self.t_cs:
+            return f"-{self.t_cs - t}"
+        if t > self.t_ce:
+            return f"*{t - self.t_ce}"
+        return str(t - self.t_cs + 1)
 
     def c_offset(self, g: int) -> int:
         """0-based offset from c.1 of an exonic base."""
         return self.tpos(g) - self.t_cs
+
+    def locate(self, c: str, regions: list[tuple[int, int]]) -> int:
+        """The genomic base of c. position ``c`` (``540``, ``2327+1``, ``-12``), searched in ``regions`` by this
+        class's own numbering (so a planted known allele is placed without the simulator's mapping)."""
+        hits = [g for s, e in regions for g in range(s, e + 1) if self.cpos(g) == c]
+        if len(hits) != 1:
+            raise SystemExit(f"bench_snv: c.{c} is at {len(hits)} positions of the planting regions")
+        return hits[0]
 
 
 def translate(seq: str) -> str:
@@ -265,45 +334,60 @@ def placements(tx: Tx, edit: sim.Edit) -> tuple[tuple[int, int, str], tuple[int,
 
 
 def expected_names(tx: Tx, p: Planted) -> None:
-    """Fill extent, exp_c and exp_p of a planted allele (independent HGVS naming, see the module doc)."""
+    """Fill extent, exp_c and exp_p of a planted allele (independent HGVS naming, see the module doc).
+
+    The 3' rule applies on the transcript: the right-most genomic placement of an indel on a + strand gene, the
+    left-most on a - strand gene. A duplication copies the bases just 5' of the insertion on the transcript (on the
+    genome: before it on +, after it on -). Names list positions in transcript order (c.540_541del)."""
     e = p.edit
     if e.kind == "snv":
         p.extent = (e.start, e.start)
-        p.exp_c = f"c.{tx.cpos(e.start)}{tx.base(e.start)}>{e.alt}"
-        start0, end0, alt = None, None, e.alt
+        p.exp_c = f"c.{tx.cpos(e.start)}{tx.oriented(tx.base(e.start))}>{tx.oriented(e.alt)}"
+        touched = [e.start]
+        start0, end0, alt = None, None, tx.oriented(e.alt)
         if tx.feature(e.start) == "cds":
             start0 = tx.c_offset(e.start)
             end0 = start0 + 1
     else:
         left, right = placements(tx, e)
+        three = right if tx.plus else left  # the HGVS placement: 3'-most on the transcript
         if not e.alt:
             p.extent = (left[0] - 1, right[1] + 1)
             touched = list(range(left[0], right[1] + 1))
-            s, t = right[0], right[1]
-            span = tx.cpos(s) if s == t else f"{tx.cpos(s)}_{tx.cpos(t)}"
+            first, last = (three[0], three[1]) if tx.plus else (three[1], three[0])  # transcript order
+            span = tx.cpos(first) if first == last else f"{tx.cpos(first)}_{tx.cpos(last)}"
             name = f"c.{span}del"
+            alt = ""
         else:
             p.extent = (left[0], right[0] + 1)
             touched = list(range(left[0], right[0] + 2))
-            a, seq = right[0], right[2]
+            a, seq = three[0], three[2]  # seq (forward strand) inserted after genomic base a
             n = len(seq)
-            if tx.seq[a - n : a] == seq:
-                span = tx.cpos(a) if n == 1 else f"{tx.cpos(a - n + 1)}_{tx.cpos(a)}"
+            before = (a - n + 1, a) if tx.plus else (a + n, a + 1)  # the n bases 5' of it on the transcript
+            alt = tx.oriented(seq)
+            if tx.seq[min(before) - 1 : max(before)] == seq:
+                first, last = before
+                span = tx.cpos(first) if n == 1 else f"{tx.cpos(first)}_{tx.cpos(last)}"
                 name = f"c.{span}dup"
             else:
-                name = f"c.{tx.cpos(a)}_{tx.cpos(a + 1)}ins{seq}"
+                first, last = (a, a + 1) if tx.plus else (a + 1, a)  # the flanks, in transcript order
+                name = f"c.{tx.cpos(first)}_{tx.cpos(last)}ins{alt}"
         features = {tx.feature(g) for g in touched}
         if left != right and len(features) > 1:
             p.why_unchecked = f"placements cross {'/'.join(sorted(features))}"
         else:
             p.exp_c = name
         start0 = end0 = None
-        alt = right[2]
         if features == {"cds"}:
             if not e.alt:
-                start0, end0 = tx.c_offset(right[0]), tx.c_offset(right[1]) + 1
-            else:
-                start0 = end0 = tx.c_offset(right[0]) + 1
+                start0, end0 = tx.c_offset(first), tx.c_offset(last) + 1
+            else:  # inserted after the transcript-5' flank of the insertion point
+                flank = a if tx.plus else a + 1
+                start0 = end0 = tx.c_offset(flank) + 1
+    outside = {tx.feature(g) for g in touched} & {"upstream", "downstream"}
+    if outside:  # beyond the modelled transcript (LPIN2: 11 bp of the pad 5' of exon 2, really intron 1)
+        p.exp_c = None  # annotate_vcf gives no c. name there (the real exon 1 is not in the model)
+        p.why_unchecked = f"{'/'.join(sorted(outside))} of the transcript model"
     if start0 is None:
         p.why_unchecked = p.why_unchecked or "p. checked in the CDS only"
         return
@@ -416,6 +500,57 @@ def fits(p: Planted, regions: list[tuple[int, int]], placed: list[Planted], inde
     return True
 
 
+def derived_plan(gene: str) -> tuple[tuple[tuple[str, str], ...], ...]:
+    """A known-allele plan from a differential gene's table (build.json ``known``): its small alleles in table
+    order, spread round-robin over the first KNOWN_DESIGNS designs, homozygous and heterozygous in turn (shifted by
+    one each round, so that each zygosity meets SNVs and indels)."""
+    table = KNOWN.parent / DIFFERENTIAL[gene]["known"]
+    rows = [line.split("\t") for line in table.read_text().splitlines() if line and line[0] != "#"]
+    col = {k: i for i, k in enumerate(rows[0])}
+    names = [r[col["hgvs_c"]] for r in rows[1:] if r[col["kind"]] == "small"]
+    plan: list[list[tuple[str, str]]] = [[] for _ in range(KNOWN_DESIGNS)]
+    for k, name in enumerate(names):
+        plan[k % KNOWN_DESIGNS].append((name, "hom" if (k + k // KNOWN_DESIGNS) % 2 == 0 else "het"))
+    return tuple(tuple(p) for p in plan if p)
+
+
+_C_POS = r"([-*]?\d+(?:[+-]\d+)?)"
+_KNOWN_NAME = re.compile(rf"^c\.{_C_POS}(?:_{_C_POS})?(?:([ACGT])>([ACGT])|del([ACGT]*)|ins([ACGT]+)|dup)$")
+
+
+def known_edit(tx: Tx, codes: np.ndarray, name: str, regions: list[tuple[int, int]], gene: str) -> sim.Edit:
+    """The genomic edit of a published c. name, placed with this file's own numbering (:meth:`Tx.locate`; bases
+    named are checked against the reference). Where the simulator's ``edit_from_hgvs`` reads the name too, both
+    must give the same normalised allele (a loud self-check of the two mappings)."""
+    m = _KNOWN_NAME.match(name)
+    if not m:
+        raise SystemExit(f"bench_snv: cannot plant known {gene} allele {name}")
+    c1, c2, ref, alt, deleted, inserted = m.groups()
+    g1 = tx.locate(c1, regions)
+    g2 = tx.locate(c2, regions) if c2 else g1
+    lo, hi = min(g1, g2), max(g1, g2)
+    named = ref or deleted
+    if named and tx.oriented(tx.seq[lo - 1 : hi]) != named:
+        raise SystemExit(f"bench_snv: {gene} {name}: the reference has {tx.oriented(tx.seq[lo - 1 : hi])}")
+    if ref:
+        edit = sim.snv(tx.chrom, lo, tx.oriented(alt), tx.oriented(ref), name)
+    elif deleted is not None:
+        edit = sim.Edit(tx.chrom, lo, hi, "", None, name)
+    elif inserted:
+        if hi != lo + 1:
+            raise SystemExit(f"bench_snv: {gene} {name}: insertion flanks are not adjacent")
+        edit = sim.insertion(tx.chrom, lo, tx.oriented(inserted), name)
+    else:  # dup: a copy of lo..hi after hi
+        edit = sim.insertion(tx.chrom, hi, tx.seq[lo - 1 : hi], name)
+    try:
+        theirs = sim.edit_from_hgvs(RES, name, None if gene == "IL1RN" else gene)
+    except ValueError:  # a name the simulator does not read (intronic, dup)
+        return edit
+    if sim.normalize_vcf(codes, theirs) != sim.normalize_vcf(codes, edit):
+        raise SystemExit(f"bench_snv: {gene} {name}: placed at {edit}, the simulator places it at {theirs}")
+    return edit
+
+
 def make_designs(
     tx: Tx,
     codes: np.ndarray,
@@ -430,7 +565,7 @@ def make_designs(
     """Designs of one gene (alleles in its CDS exons +/- SPLICE_PAD); the same seed gives the same first designs
     whatever the minimums, so the designs of two genes can be merged sample by sample."""
     rng = np.random.default_rng(seed)
-    known_plan = KNOWN_PLANS[gene]
+    known_plan = KNOWN_PLANS.get(gene) or derived_plan(gene)
     regions = planting_regions(tx)
     sizes = np.array([e - s + 1 for s, e in regions], dtype=float)
     weights = sizes / sizes.sum()
@@ -442,7 +577,7 @@ def make_designs(
         d = Design(f"snv{len(designs):02d}")
         plan = known_plan[len(designs)] if len(designs) < len(known_plan) else ()
         for name, zyg in plan:
-            edit = sim.edit_from_hgvs(RES, name, None if gene == "IL1RN" else gene)
+            edit = known_edit(tx, codes, name, regions, gene)
             p = finish(tx, codes, edit, zyg, "known", gene)
             if not fits(p, regions, d.alleles, indel_gap):
                 raise SystemExit(f"bench_snv: known {gene} allele {name} does not fit the design")
@@ -484,12 +619,13 @@ def add_background(
     design: Design,
     population: sim.Population,
     rng: np.random.Generator,
-    slices: dict[str, tuple[str, int, int]],
+    slices: dict[str, tuple[str, str, int, int]],
     indel_gap: int,
 ) -> tuple[list[sim.Edit], list[sim.Edit]]:
     """A background genome for ``design`` (``population.founder``): its common variants and VNTR alleles that
-    lie in a gene's slice (``slices``: gene -> slice contig, 0-based offset, length), >= GAP bp from every planted
-    allele (``indel_gap`` when either is an indel), moved to slice coordinates; their VCF keys go to
+    lie in a gene's slice (``slices``: gene -> reference contig, slice contig, 0-based offset, length; a variant
+    goes only to a slice of its own contig), >= GAP bp from every planted allele on the same contig
+    (``indel_gap`` when either is an indel), moved to slice coordinates; their VCF keys go to
     ``design.background``."""
     genome = population.founder(rng)
     sample = population.haplotype_edits(genome, [[], []])
@@ -503,12 +639,18 @@ def add_background(
         pos, ref, alt = sim.normalize_vcf(codes[e.chrom], e)
         lo, hi = pos, max(e.end, pos + len(ref) - 1)
 
-        def too_close(a: Planted, lo: int = lo, hi: int = hi, indel: bool = e.kind != "snv") -> bool:
+        def too_close(
+            a: Planted, lo: int = lo, hi: int = hi, indel: bool = e.kind != "snv", chrom: str = e.chrom
+        ) -> bool:
             gap = GAP if not indel and a.klass == "SNV" else max(GAP, indel_gap)
-            return not (hi + gap <= a.extent[0] or a.extent[1] + gap <= lo)
+            return a.edit.chrom == chrom and not (hi + gap <= a.extent[0] or a.extent[1] + gap <= lo)
 
         margin = sim.FRAGMENT_MAX  # reads thin out towards a slice's ends
-        inside = [(contig, off) for contig, off, n in slices.values() if off + margin < lo and hi < off + n - margin]
+        inside = [
+            (contig, off)
+            for chrom, contig, off, n in slices.values()
+            if chrom == e.chrom and off + margin < lo and hi < off + n - margin
+        ]
         if not inside or any(too_close(a) for a in design.alleles):
             continue
         contig, off = inside[0]
@@ -555,7 +697,7 @@ def run_sample(job: dict) -> dict:
         [str(RES / "window.bed"), str(RES / "controls.bed")],
         str(locus),
         str(work / f"{name}.fallback.bai"),
-        "chr2",
+        BUILD["locus_contig"],
     )
     cd = job["callable"]
     cjson = work / f"{name}.callable.json"
@@ -801,7 +943,11 @@ def evaluate(
                 sub.fn += 1
                 if call is None:
                     confusion[row]["not called"] += 1
-                    near = [f"{k[1]} {k[2]}>{k[3]} {c['filter']}" for k, c in calls.items() if abs(k[1] - a.pos) <= 30]
+                    near = [
+                        f"{k[1]} {k[2]}>{k[3]} {c['filter']}"
+                        for k, c in calls.items()
+                        if k[0] == a.edit.chrom and abs(k[1] - a.pos) <= 30
+                    ]
                     misses[g].append(f"{label}: not called" + (f" (nearby: {'; '.join(near)})" if near else ""))
                 else:
                     t.flagged += 1
@@ -1025,7 +1171,7 @@ def write_slice(ref: Path, txs: dict[str, Tx], path: Path) -> dict[str, int]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help="fewer samples per depth (~2 min)")
+    ap.add_argument("--quick", action="store_true", help="fewer samples per depth (~11 min with three genes)")
     ap.add_argument("--seed", type=int, default=1125)
     ap.add_argument("--out", default="/tmp/dira-bench-snv", help="work folder")
     ap.add_argument("--threads", type=int, default=2, help="samples processed in parallel")
@@ -1072,7 +1218,7 @@ def main(argv: list[str] | None = None) -> int:
         stamp.write_text(sim.SIM_VERSION)
     sim.bwa_index(ref)
     with pysam.FastaFile(str(ref)) as fasta:
-        txs = {g: Tx(RES / f"{g.lower()}.gff3", fasta) for g in genes}
+        txs = {g: Tx(GFF3[g], fasta) for g in genes}
     codes = {g: sim.load_reference(ref)[tx.chrom] for g, tx in txs.items()}
     offsets = write_slice(ref, txs, out / "ref" / "slice.fa")
     min_snv, min_indel, min_designs = (100, 60, 4) if args.quick else (600, 360, 4)
@@ -1098,9 +1244,11 @@ def main(argv: list[str] | None = None) -> int:
     hap_rngs = {g: np.random.default_rng(args.seed + SEED_SHIFT[g] + 1) for g in genes}
     cd = callable_defaults()
     population = None if args.no_background else sim.make_population(sim.load_reference(ref), RES, args.seed)
-    background_rng = np.random.default_rng(args.seed + len(SEED_SHIFT) + 10)
+    background_rng = np.random.default_rng(args.seed + BACKGROUND_SEED_SHIFT)
     with pysam.FastaFile(str(out / "ref" / "slice.fa")) as fasta:
-        slices = {g: (SLICE_CONTIGS[g], offsets[g], fasta.get_reference_length(SLICE_CONTIGS[g])) for g in genes}
+        slices = {
+            g: (txs[g].chrom, SLICE_CONTIGS[g], offsets[g], fasta.get_reference_length(SLICE_CONTIGS[g])) for g in genes
+        }
     jobs = []
     for d in designs:
         haps: tuple[list[sim.Edit], list[sim.Edit]] = ([], [])
