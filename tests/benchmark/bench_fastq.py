@@ -198,10 +198,23 @@ def fill_index(index_path: Path, real_sites: int, site_kmers: int) -> int:
     return extra
 
 
+def unique_sites(ref: Path, table: list[tuple], kmers: recruit.KmerSet) -> set[tuple[str, int]]:
+    """The sites whose k-mers (reference allele) are all unique in the reference, as a real table's sites are
+    (outside repeats); the bench draws its ``offgenome`` sites anywhere, planted repeat copies too."""
+    from dira_genotyper.alignment.recruit_sites import site_kmers
+
+    plain = [(c, p, r, r) for c, p, r, _a, _k in table]
+    found = site_kmers(str(ref), plain)
+    unique = np.ones(found.sites, dtype=bool)
+    slots = recruit._table_slots(kmers.table, found.kmers, kmers.shift)
+    np.logical_and.at(unique, found.group // recruit.K, (slots >= 0) & (kmers.klass[np.maximum(slots, 0)] == 0))
+    return {(plain[i][0], plain[i][1]) for i in np.flatnonzero(unique)}
+
+
 def site_reads(bam: Path, sites: dict[str, np.ndarray], alleles: dict[tuple, tuple], min_mapq: int) -> dict:
-    """Pair name -> (contig, allele class) of the first read (primary, MAPQ >= `min_mapq`) covering a site: its
-    base there is the site's reference allele ("ref"), alternate ("alt") or another base ("other")."""
-    out: dict[str, tuple[str, str]] = {}
+    """Pair name -> (contig, position, allele class) of the first read (primary, MAPQ >= `min_mapq`) covering a
+    site: its base there is the site's reference allele ("ref"), alternate ("alt") or another base ("other")."""
+    out: dict[str, tuple[str, int, str]] = {}
     with pysam.AlignmentFile(str(bam)) as handle:
         for read in handle:
             if read.is_unmapped or read.is_secondary or read.is_supplementary or read.mapping_quality < min_mapq:
@@ -215,7 +228,8 @@ def site_reads(bam: Path, sites: dict[str, np.ndarray], alleles: dict[tuple, tup
             pos = int(at[lo])
             base = next((read.query_sequence[q] for q, r in read.get_aligned_pairs(True) if r == pos - 1), None)
             ref, alt = alleles[(read.reference_name, pos)]
-            out[read.query_name] = (read.reference_name, "ref" if base == ref else "alt" if base == alt else "other")
+            allele = "ref" if base == ref else "alt" if base == alt else "other"
+            out[read.query_name] = (read.reference_name, pos, allele)
     return out
 
 
@@ -439,7 +453,7 @@ def main() -> int:
     run = align(files["R1"], files["R2"], ref, bam, index_path)
     with pysam.AlignmentFile(str(bam)) as handle:
         firsts = [r.query_name for r in handle if r.is_read1 and not r.is_secondary and not r.is_supplementary]
-    over_sites = {n for n, (contig, _) in site_reads(bam, sites, alleles, 0).items() if contig == "offgenome"}
+    over_sites = {n for n, (contig, *_) in site_reads(bam, sites, alleles, 0).items() if contig == "offgenome"}
     recruited = len(firsts)
     site_pairs = sum(1 for n in firsts if n.startswith("o") and n in over_sites)
     off = sum(1 for n in firsts if n.startswith("o")) - site_pairs
@@ -511,9 +525,16 @@ def main() -> int:
         )
     if sites:
         wanted_sites = site_reads(full_bam, sites, alleles, WANTED_MAPQ)
-        for label, keep in (("offgenome", lambda c: c == "offgenome"), ("chr2/ctrl", lambda c: c != "offgenome")):
+        unique = unique_sites(ref, table, kmers)
+        kinds = (
+            ("offgenome, k-mers unique", lambda c, p: c == "offgenome" and (c, p) in unique),
+            ("offgenome, in repeat copies", lambda c, p: c == "offgenome" and (c, p) not in unique),
+            ("chr2/ctrl", lambda c, p: c != "offgenome"),
+        )
+        log(f"{sum(1 for c, p in unique if c == 'offgenome'):,} of the offgenome sites have unique k-mers")
+        for label, keep in kinds:
             for allele in ("ref", "alt", "other"):
-                names = [n for n, (c, a) in wanted_sites.items() if keep(c) and a == allele]
+                names = [n for n, (c, p, a) in wanted_sites.items() if keep(c, p) and a == allele]
                 if names:
                     kept = sum(1 for n in names if n in got)
                     print(f"site pairs ({label}, read with the {allele} allele): {kept:,} of {len(names):,} "

@@ -32,12 +32,19 @@ def other_base(base: int) -> str:
 
 WINDOW = random_seq(8_000)  # the locus
 REPEAT = random_seq(300)
-# another chromosome: unique sequence with sites, then 12 copies of a repeat (a site inside one of them)
-OTHER = random_seq(20_000) + b"".join(REPEAT + random_seq(500) for _ in range(12))
+DUPLICATE = random_seq(400)
+# another chromosome: unique sequence with sites, 12 copies of a repeat and 3 of a segmental duplication (a site
+# inside the first copy of each)
+OTHER = (
+    random_seq(20_000)
+    + b"".join(REPEAT + random_seq(500) for _ in range(12))
+    + b"".join(DUPLICATE + random_seq(500) for _ in range(3))
+)
 SITE = 10_000  # 1-based positions on `other`
 NEAR = (15_000, 15_002)  # two sites 2 bp apart
 IN_REPEAT = 20_000 + 150  # inside the first repeat copy
-SITES = [SITE, *NEAR, IN_REPEAT]
+IN_DUPLICATE = 20_000 + 12 * 800 + 200  # inside the first copy of the duplication
+SITES = [SITE, *NEAR, IN_REPEAT, IN_DUPLICATE]
 ALT = {pos: other_base(OTHER[pos - 1]) for pos in SITES}
 
 
@@ -102,12 +109,21 @@ def test_a_site_inside_a_repeat_is_not_unique_for_either_allele(index):
     assert kmers.read_hits(reads, stride=1) == [False, False]
 
 
+def test_a_site_in_a_segmental_duplication_recruits_its_reads(index):
+    """Its k-mers occur 3 times (shared): as only the k-mers over the site are indexed, every other k-mer of its
+    reads misses, so they recruit alone as unique ones do (the other copies' reads come along; BWA places them)."""
+    kmers = index[0]
+    start = IN_DUPLICATE - 75
+    reads = [with_alleles(start, start + 150, []), with_alleles(start, start + 150, [IN_DUPLICATE])]
+    assert kmers.read_hits(reads, stride=4) == [True, True]
+
+
 def test_locus_kmers_keep_their_classes_and_the_index_records_its_sites(files, index):
     ref, sites = files
     _, with_sites, info = index
     without, plain = recruit.build_recruit_index(ref, [("chr2", 0, len(WINDOW))], max_count=8, pad=0)
     assert np.isin(without, with_sites).all()  # the same k-mers with the same class tags
-    assert info.site_count == 4 and info.site_kmers == len(with_sites) - len(without) > 0
+    assert info.site_count == 5 and info.site_kmers == len(with_sites) - len(without) > 0
     assert info.sites.endswith("sample_sites.tsv.gz") and len(info.sites_sha256) == 64
     assert (plain.sites, plain.site_count, plain.site_kmers) == ("", 0, 0)
 
@@ -117,7 +133,7 @@ def test_index_with_sites_is_written_and_read_back(tmp_path, files):
     out = tmp_path / "kmers.npy"
     info = recruit.write_recruit_index(ref, [("chr2", 0, 2_000)], 8, str(out), sites=sites)
     described = json.loads((tmp_path / "kmers.npy.json").read_text())
-    assert described["version"] == recruit.INDEX_VERSION and described["site_count"] == info.site_count == 4
+    assert described["version"] == recruit.INDEX_VERSION and described["site_count"] == info.site_count == 5
     read = with_alleles(SITE - 70, SITE + 80, [SITE])
     assert recruit.load_recruit_index(str(out)).read_hits([read, OTHER[5_000:5_150]]) == [True, False]
 

@@ -51,9 +51,9 @@ from dira_genotyper.alignment.recruit_kernels import (
 from dira_genotyper.alignment.recruit_sites import (
     SiteKmers,
     read_site_alleles,
+    site_counts,
     site_kmers,
     sites_digest,
-    symmetric_counts,
 )
 from dira_genotyper.errors import InputError
 from dira_genotyper.inputs.fastq_checks import malformed_record_error, mate_order_error, pair_count_error
@@ -212,7 +212,7 @@ def build_recruit_index(
                 )
     if len(on_sites.kmers):
         slots = _table_slots(candidates.table, on_sites.kmers, candidates.shift)
-        counts = symmetric_counts(on_sites, slots, counts, np.isin(on_sites.kmers, in_regions))
+        counts = site_counts(on_sites, slots, counts, np.isin(on_sites.kmers, in_regions), max_count)
     filled = candidates.table != _EMPTY
     values, counts = candidates.table[filled], counts[filled]
     # counts include the regions' own copies: a k-mer twice in the window counts as shared

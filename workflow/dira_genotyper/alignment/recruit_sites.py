@@ -12,8 +12,9 @@ lookups) by a flank's length per site for reads the checks do not count.
 
 Classes are allele-symmetric: each site k-mer outside the locus regions is classed by the largest count, in the
 reference plus the alternate haplotype itself, of the k-mers at the same offset of the site over its allele
-combinations (a site inside a repeat is then shared or frequent for both alleles, not unique for the one allele
-whose k-mers the reference lacks). The locus regions' own k-mers keep their classes, so locus recruitment does
+combinations (a site inside a repeat is then frequent for both alleles, not unique for the one allele whose
+k-mers the reference lacks). A site k-mer seen at most ``max_count`` times recruits a read alone, as a unique
+one does (:func:`site_counts`). The locus regions' own k-mers keep their classes, so locus recruitment does
 not change.
 """
 
@@ -132,13 +133,22 @@ def read_site_alleles(path: str | Path) -> list[tuple[str, int, str, str]]:
     return [(chrom, pos, ref, alt) for chrom, pos, ref, alt, _kind in read_sites(path)]
 
 
-def symmetric_counts(site: SiteKmers, slots: np.ndarray, counts: np.ndarray, in_regions: np.ndarray) -> np.ndarray:
-    """`counts` (per table slot) with each site k-mer outside the regions raised to its site offset's largest
-    count over the allele combinations (the reference count, plus one for a haplotype the reference lacks)."""
+def site_counts(
+    site: SiteKmers, slots: np.ndarray, counts: np.ndarray, in_regions: np.ndarray, max_count: int
+) -> np.ndarray:
+    """`counts` (per table slot) with each site k-mer outside the regions set to its site offset's largest count
+    over the allele combinations (the reference count, plus one for a haplotype the reference lacks), and to 1
+    (recruits a read alone) when that is at most `max_count`: only the ``k`` k-mers over a site are indexed, so a
+    read over it misses at every other k-mer and the rule for shared k-mers (few misses) could never keep it; the
+    reads of a site's few other copies come along and BWA places them."""
     out = counts.astype(np.int64)
     own = out[slots] + site.extra
     largest = np.zeros(int(site.group.max()) + 1 if len(site.group) else 0, dtype=np.int64)
     np.maximum.at(largest, site.group, own)
-    outside = ~in_regions
-    np.maximum.at(out, slots[outside], largest[site.group[outside]])
+    value = largest[site.group]
+    value[value <= max_count] = 1
+    outside = slots[~in_regions]
+    merged = np.zeros_like(out)
+    np.maximum.at(merged, outside, value[~in_regions])  # a k-mer of two sites: the larger
+    out[outside] = merged[outside]
     return np.minimum(out, 65535).astype(counts.dtype)
