@@ -26,19 +26,27 @@ Data (cached under --cache, default /tmp/dira-bench-fastq; rebuilt only when mis
   members; --distinct-pairs of them are made and their members written again up to --pairs (making 20 M
   distinct pairs takes over an hour on a shared 2-core machine; every read costs the recruiter the same);
 - a subsample = the locus pairs + the first --sensitivity-pairs off-target pairs, for full-mode BWA (full mode
-  on the 20 M pairs would take hours here).
+  on the 20 M pairs would take hours here);
+- sample-check sites (issue #21; --no-sites: the index of the regions alone, as before): the bundled synthetic
+  build's site table (chr2 and ctrl) plus sites drawn on ``offgenome`` at GRCh38's density (35,828 sites in
+  3.1 Gb: one per 86 kb), so the site pairs are the share of the reads they are in a genome (~0.35%); the index
+  is then filled up with random k-mers (never in a read) to the size GRCh38's sites give it (2 x 31 k-mers a
+  site), as the lookups' speed depends on the index's size.
 
 Printed in one run: ``zcat`` wall of both files; recruit wall (the k-mer pass alone); recruit + align + report
 wall (the Snakemake workflow for the sample, recruit mode, index cached) with the align rule's peak RSS and the
-largest temporary disk seen; recruited and off-target-recruited fractions; sensitivity against full mode on the
-subsample (pairs that full mode places in window/controls at MAPQ >= 20, either mate) with every miss listed;
-and whether the reports of the two modes agree (status, alleles, copy numbers, breakpoints). The load
-(``uptime``) is printed with the figures: the machine is shared.
+largest temporary disk seen; recruited, site and off-target-recruited fractions (an off-target pair over an
+``offgenome`` site is a site pair, wanted); sensitivity against full mode on the subsample (pairs that full mode
+places in window/controls at MAPQ >= 20, either mate) with every miss listed; the same for the pairs over a
+site (a read at MAPQ >= 20 covering it), by the allele the read carries there; and whether the reports of the
+two modes agree (status, alleles, copy numbers, breakpoints). The load (``uptime``) is printed with the
+figures: the machine is shared.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import resource
@@ -72,6 +80,8 @@ OLD_DIVERGENCE = (0.10, 0.25)
 SIMPLE_UNITS = ("CA", "GAA", "TTTC", "AATG", "GGGAGA", "TG", "CCT", "A")
 WANTED_MAPQ = 20  # the pairs full mode places in the regions at this MAPQ or more must be recruited
 GOALS = {"wall_vs_zcat": 2.0, "rss_gib": 2.0, "temp_gib": 1.0, "offtarget": 0.005, "sensitivity": 0.999}
+GRCH38_SITES = ROOT / "resources" / "GRCh38" / "sample_sites.tsv.gz"
+GRCH38_BASES = 3_099_734_149  # GRCh38 chromosomes 1-22, X, Y (the sites' contigs)
 
 
 def log(msg: str) -> None:
@@ -151,6 +161,76 @@ def make_reference(cache: Path, mb: int, rng: np.random.Generator, young_model: 
     log(f"bwa index of {ref} ({length / 1e6:.0f} Mb off-target contig, {len(repeats)} window repeats planted)")
     subprocess.run(["nice", "bwa", "index", str(ref)], check=True, capture_output=True)
     return ref
+
+
+def make_sites(cache: Path, ref: Path, young_model: str) -> tuple[Path, int]:
+    """The bench's site table (see above) and the number of sites GRCh38's table holds."""
+    from dira_genotyper.samplecheck.sites import read_sites
+
+    real = len(read_sites(GRCH38_SITES))
+    path = cache / f"sites-{young_model}.tsv.gz"
+    if path.exists():
+        return path, real
+    rng = np.random.default_rng(20261206)  # apart from the reads' generator: the cached data stay as they were
+    with pysam.FastaFile(str(ref)) as fa:
+        genome = fa.fetch("offgenome")
+    n = round(real * len(genome) / GRCH38_BASES)
+    positions = np.sort(rng.choice(np.arange(1_000, len(genome) - 1_000), n, replace=False))
+    rows = [line for line in gzip.open(ROOT / "test-data/reference/sample_sites.tsv.gz", "rt") if line[0] != "#"]
+    for i, pos in enumerate(positions):
+        ref_base = genome[pos - 1]
+        alt = "ACGT".replace(ref_base, "")[int(rng.integers(3))]
+        rows.append(f"offgenome\t{pos}\t{ref_base}\t{alt}\toff{i}\tA\t0\n")
+    with gzip.open(path, "wt") as out:
+        out.write("#chrom\tpos\tref\talt\trsid\tkind\texonic\n")
+        out.writelines(rows)
+    return path, real
+
+
+def fill_index(index_path: Path, real_sites: int, site_kmers: int) -> int:
+    """Random k-mers (unique class) added to the index up to the k-mers of `real_sites` sites; how many."""
+    extra = real_sites * 2 * recruit.K - site_kmers
+    if extra <= 0:
+        return 0
+    kmers = np.load(index_path)
+    filler = np.random.default_rng(7).integers(0, 1 << 62, extra, dtype=np.uint64)
+    np.save(index_path, np.unique(np.concatenate([kmers, filler])))
+    return extra
+
+
+def unique_sites(ref: Path, table: list[tuple], kmers: recruit.KmerSet) -> set[tuple[str, int]]:
+    """The sites whose k-mers (reference allele) are all unique in the reference, as a real table's sites are
+    (outside repeats); the bench draws its ``offgenome`` sites anywhere, planted repeat copies too."""
+    from dira_genotyper.alignment.recruit_sites import site_kmers
+
+    plain = [(c, p, r, r) for c, p, r, _a, _k in table]
+    found = site_kmers(str(ref), plain)
+    unique = np.ones(found.sites, dtype=bool)
+    slots = recruit._table_slots(kmers.table, found.kmers, kmers.shift)
+    np.logical_and.at(unique, found.group // recruit.K, (slots >= 0) & (kmers.klass[np.maximum(slots, 0)] == 0))
+    return {(plain[i][0], plain[i][1]) for i in np.flatnonzero(unique)}
+
+
+def site_reads(bam: Path, sites: dict[str, np.ndarray], alleles: dict[tuple, tuple], min_mapq: int) -> dict:
+    """Pair name -> (contig, position, allele class) of the first read (primary, MAPQ >= `min_mapq`) covering a
+    site: its base there is the site's reference allele ("ref"), alternate ("alt") or another base ("other")."""
+    out: dict[str, tuple[str, int, str]] = {}
+    with pysam.AlignmentFile(str(bam)) as handle:
+        for read in handle:
+            if read.is_unmapped or read.is_secondary or read.is_supplementary or read.mapping_quality < min_mapq:
+                continue
+            at = sites.get(read.reference_name)
+            if at is None or read.query_name in out:
+                continue
+            lo, hi = np.searchsorted(at, [read.reference_start + 1, read.reference_end + 1])
+            if lo == hi:
+                continue
+            pos = int(at[lo])
+            base = next((read.query_sequence[q] for q, r in read.get_aligned_pairs(True) if r == pos - 1), None)
+            ref, alt = alleles[(read.reference_name, pos)]
+            allele = "ref" if base == ref else "alt" if base == alt else "other"
+            out[read.query_name] = (read.reference_name, pos, allele)
+    return out
 
 
 def fastq_records(path: Path) -> list[bytes]:
@@ -326,6 +406,7 @@ def main() -> int:
     ap.add_argument("--reuse-full", action="store_true", help="reuse the full-mode BAM of an earlier run if present")
     ap.add_argument("--data-only", action="store_true", help="make the cached data and stop")
     ap.add_argument("--zcat", nargs=2, type=float, metavar=("WALL", "CPU"), help="reuse a zcat measurement")
+    ap.add_argument("--no-sites", action="store_true", help="index the regions alone (no sample-check sites)")
     args = ap.parse_args()
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
@@ -348,21 +429,34 @@ def main() -> int:
     work = cache / "work" / args.young_model
     # Index build once per reference (cached by the workflow's recruit_index rule): timed apart from the pass.
     regions = merged_regions([str(ROOT / "resources/SYNTH/window.bed"), str(ROOT / "resources/SYNTH/controls.bed")])
+    sites_path, real_sites = make_sites(cache, ref, args.young_model)
+    from dira_genotyper.samplecheck.sites import read_sites
+
+    table = [] if args.no_sites else read_sites(sites_path)
+    sites = {c: np.array(sorted(p for ch, p, *_ in table if ch == c)) for c in {row[0] for row in table}}
+    alleles = {(c, p): (r, a) for c, p, r, a, _ in table}
     start = time.perf_counter()
     index_path = cache / f"kmers-{args.young_model}.npy"
-    info = recruit.write_recruit_index(str(ref), regions, 8, str(index_path))
+    info = recruit.write_recruit_index(
+        str(ref), regions, 8, str(index_path), None if args.no_sites else str(sites_path)
+    )
     index_wall = time.perf_counter() - start
+    filler = 0 if args.no_sites else fill_index(index_path, real_sites, info.site_kmers)
     kmers = recruit.load_recruit_index(str(index_path))
     log(
         f"index {index_wall:.1f} s: {info.unique_kmers:,} unique + {info.shared_kmers:,} shared "
-        f"of {info.region_kmers:,}"
+        f"of {info.region_kmers:,}; {info.site_count:,} sites ({info.site_kmers:,} k-mers) + {filler:,} random "
+        f"k-mers for GRCh38's {real_sites:,} sites = {len(kmers):,} k-mers"
     )
 
     bam = work / f"recruit-{args.pairs}" / "S.bam"
     run = align(files["R1"], files["R2"], ref, bam, index_path)
     with pysam.AlignmentFile(str(bam)) as handle:
         firsts = [r.query_name for r in handle if r.is_read1 and not r.is_secondary and not r.is_supplementary]
-    recruited, off = len(firsts), sum(1 for n in firsts if n.startswith("o"))
+    over_sites = {n for n, (contig, *_) in site_reads(bam, sites, alleles, 0).items() if contig == "offgenome"}
+    recruited = len(firsts)
+    site_pairs = sum(1 for n in firsts if n.startswith("o") and n in over_sites)
+    off = sum(1 for n in firsts if n.startswith("o")) - site_pairs
     log(f"recruit + align: {run}; load {os.getloadavg()}")
 
     full_bam = work / f"full-{args.pairs}" / "S.bam"
@@ -394,7 +488,10 @@ def main() -> int:
     print(f"temporary disk (output folder)    {run['temp_gib']:8.3f} GiB (goal <= 1; includes the final BAM)")
     print(f"recruited                         {recruited / total:8.4%} of pairs ({recruited:,})")
     print(f"off-target recruited              {off / args.pairs:8.4%} ({off:,} pairs; goal <= 0.5%)")
-    print(f"index build (once per reference)  {index_wall:8.1f} s")
+    print(f"site pairs recruited (offgenome)  {site_pairs / args.pairs:8.4%} ({site_pairs:,} pairs over "
+          f"{len(sites.get('offgenome', ())):,} sites)")  # fmt: skip
+    print(f"index build (once per reference)  {index_wall:8.1f} s   ({len(kmers):,} k-mers, {filler:,} of them "
+          f"standing in for GRCh38's sites)")  # fmt: skip
     print(f"load average at the end           {load} (2 cores, shared)")
 
     if args.skip_full:
@@ -426,6 +523,22 @@ def main() -> int:
         print(
             f"  missed {name} {chrom}:{pos + 1} MAPQ {mapq} {cigar} NM {nm} repeat={in_repeat} hit at stride 1={dense}"
         )
+    if sites:
+        wanted_sites = site_reads(full_bam, sites, alleles, WANTED_MAPQ)
+        unique = unique_sites(ref, table, kmers)
+        kinds = (
+            ("offgenome, k-mers unique", lambda c, p: c == "offgenome" and (c, p) in unique),
+            ("offgenome, in repeat copies", lambda c, p: c == "offgenome" and (c, p) not in unique),
+            ("chr2/ctrl", lambda c, p: c != "offgenome"),
+        )
+        log(f"{sum(1 for c, p in unique if c == 'offgenome'):,} of the offgenome sites have unique k-mers")
+        for label, keep in kinds:
+            for allele in ("ref", "alt", "other"):
+                names = [n for n, (c, p, a) in wanted_sites.items() if keep(c, p) and a == allele]
+                if names:
+                    kept = sum(1 for n in names if n in got)
+                    print(f"site pairs ({label}, read with the {allele} allele): {kept:,} of {len(names):,} "
+                          f"recruited = {kept / len(names):.3%}")  # fmt: skip
     a = report_summary(results / "reports" / "FULL.dira.json")
     b = report_summary(results / "reports" / "RECRUIT.dira.json")
     print(f"reports equal (recruit on all pairs vs full on the subsample): {a == b}")

@@ -134,7 +134,7 @@ def cmd_recruit_index(args: argparse.Namespace) -> int:
     from dira_genotyper.alignment.locus_bam import merged_regions
     from dira_genotyper.alignment.recruit import write_recruit_index
 
-    info = write_recruit_index(args.reference, merged_regions(args.regions), args.max_count, args.out)
+    info = write_recruit_index(args.reference, merged_regions(args.regions), args.max_count, args.out, args.sites)
     log.info("recruitment index of %s: %d k-mers in the regions, %d unique, %d shared (at most %d times in the "
              "reference), the rest frequent", args.reference, info.region_kmers, info.unique_kmers,
              info.shared_kmers, info.max_count)  # fmt: skip
@@ -239,6 +239,7 @@ def register(sub, command: str | None = None) -> None:  # noqa: ANN001 - argpars
     p.add_argument("--reference", required=True)
     p.add_argument("--regions", nargs="+", required=True, help="BED files")
     p.add_argument("--max-count", type=int, default=8, help="leave out k-mers seen more often in the reference")
+    p.add_argument("--sites", help="sample-check site table: the reads over its sites are recruited too")
     p.add_argument("--out", required=True, help=".npy file (a .json description is written beside it)")
     p.set_defaults(func=cmd_recruit_index)
 

@@ -24,6 +24,8 @@ rule recruit_index:
         ref=REF,
         window=f"{LOCUS_RES}/window.bed",
         controls=f"{LOCUS_RES}/controls.bed",
+        # the sample-check sites: their reads are recruited too, so the checks run in recruit mode
+        sites=SAMPLE_SITES or [],
     output:
         kmers="results/reference/recruit/kmers.npy",
         info="results/reference/recruit/kmers.npy.json",
@@ -42,11 +44,12 @@ rule recruit_index:
         pythonpath=PACKAGE_DIR,
         max_count=cfg("alignment", "recruit_max_kmer_count"),
         # = recruit.INDEX_VERSION (a unit test checks): a new version re-makes an index left by an older one
-        index_version=3,
+        index_version=4,
+        sites=lambda wc, input: ["--sites", input.sites] if input.sites else [],
     shell:
         "PYTHONPATH={params.pythonpath:q} {params.python:q} -m dira_genotyper recruit-index "
         "--reference {input.ref:q} --regions {input.window:q} {input.controls:q} "
-        "--max-count {params.max_count:q} --out {output.kmers:q} > {log:q} 2>&1"
+        "--max-count {params.max_count:q} {params.sites:q} --out {output.kmers:q} > {log:q} 2>&1"
 
 
 rule align:

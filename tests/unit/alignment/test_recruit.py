@@ -267,11 +267,13 @@ def test_index_rule_is_rerun_when_the_index_format_changes(tmp_path, reference):
 
     rule = (ROOT / "workflow" / "rules" / "alignment.smk").read_text()
     assert f"index_version={recruit.INDEX_VERSION}," in rule
+    recruit_rule = rule.split("rule recruit_index:")[1].split("\nrule ")[0]
+    assert "sites=SAMPLE_SITES or []," in recruit_rule and "{params.sites:q}" in recruit_rule  # a new table: rerun
     out = tmp_path / "kmers.npy"
     recruit.write_recruit_index(reference, [("chr2", 0, 6_000)], 8, str(out))
     info = out.with_name("kmers.npy.json")
     info.write_text(info.read_text().replace(f'"version": {recruit.INDEX_VERSION}', '"version": 2'))
-    with pytest.raises(InputError, match=r"index version 2, this one reads 3\): remove .* and run again"):
+    with pytest.raises(InputError, match=rf"index version 2, this one reads {recruit.INDEX_VERSION}\): remove .* run"):
         recruit.load_recruit_index(str(out))
 
 

@@ -9,7 +9,8 @@ regions (shared or frequent k-mers) with no more misses between them than 2.5 mi
 in other copies) that full-mode BWA places by its pair. Low-complexity frequent k-mers (satellites, (CA)n) are
 no evidence either way, so megabases of satellite elsewhere are not recruited. Only the kept pairs are
 aligned (with BWA-MEM to the full reference, so mapping qualities stay honest). The set is built once per
-reference and cached (``write_recruit_index``).
+reference and cached (``write_recruit_index``). It also holds the k-mers over the sample-check sites, both alleles
+(:mod:`.recruit_sites`), so the reads the sample checks count are aligned too.
 
 Why this and not an aligner: decompression is the floor (``zcat`` of the pair), and the filter must keep up with
 it. A k-mer lookup per few bases in compiled code (numba) runs beside two ISA-L inflater threads; minimap2 -x sr
@@ -47,6 +48,13 @@ from dira_genotyper.alignment.recruit_kernels import (
     _table_insert,
     _table_slots,
 )
+from dira_genotyper.alignment.recruit_sites import (
+    SiteKmers,
+    read_site_alleles,
+    site_counts,
+    site_kmers,
+    sites_digest,
+)
 from dira_genotyper.errors import InputError
 from dira_genotyper.inputs.fastq_checks import malformed_record_error, mate_order_error, pair_count_error
 from dira_genotyper.inputs.sheet import contig_candidates
@@ -54,7 +62,7 @@ from dira_genotyper.inputs.sheet import contig_candidates
 log = logging.getLogger(__name__)
 
 PAD = 1_000  # bases added to each side of a region: about a fragment
-INDEX_VERSION = 3
+INDEX_VERSION = 4  # 4: the sample-check sites' k-mers (sites, sites_sha256, site_count, site_kmers)
 
 
 @dataclass(frozen=True)
@@ -81,9 +89,13 @@ class IndexInfo:
     reference_size: int
     reference_mtime: float
     regions: list[list]
-    region_kmers: int
+    region_kmers: int  # every k-mer of the index, the sites' included
     unique_kmers: int
     shared_kmers: int
+    sites: str = ""  # the sample-check site table whose k-mers are in the index ("": none)
+    sites_sha256: str = ""
+    site_count: int = 0  # sites indexed
+    site_kmers: int = 0  # k-mers the sites add to the regions'
 
 
 # ---------------------------------------------------------------------------------------------- the index
@@ -164,14 +176,17 @@ def build_recruit_index(
     k: int = K,
     chunk: int = 8_000_000,
     pad: int = PAD,
+    sites: str | None = None,
 ) -> tuple[np.ndarray, IndexInfo]:
-    """The canonical k-mers of `regions` (+/- `pad`), tagged by how often they occur in the whole reference.
+    """The canonical k-mers of `regions` (+/- `pad`), tagged by how often they occur in the whole reference, and
+    those covering the sample-check `sites` (a site table, both alleles: :mod:`.recruit_sites`).
 
     The pad recruits reads that overlap a region's end by fewer than k bases (and their mates).
 
-    One pass over the reference (streamed in chunks), counting only the regions' own k-mers: memory is set by
-    the regions (a few MB), not the genome.
+    One pass over the reference (streamed in chunks), counting only the index's own k-mers: memory is set by
+    the regions and sites (tens of MB), not the genome.
     """
+    on_sites = site_kmers(reference, read_site_alleles(sites), k) if sites else SiteKmers.empty()
     with pysam.FastaFile(reference) as fasta:
         lengths = dict(zip(fasta.references, fasta.lengths))
         resolved = []
@@ -179,7 +194,8 @@ def build_recruit_index(
             contig = _resolve_contig(fasta, chrom)
             resolved.append((contig, max(0, start - pad), min(lengths[contig], end + pad)))
         parts = [_canonical_kmers(_sequence(fasta, c, s, e), _CODE, k) for c, s, e in resolved]
-        candidates = KmerSet(np.concatenate(parts) if parts else np.empty(0, np.uint64), k)
+        in_regions = np.unique(np.concatenate(parts)) if parts else np.empty(0, np.uint64)
+        candidates = KmerSet(np.concatenate([in_regions, on_sites.kmers]), k)
         counts = np.zeros(len(candidates.table), dtype=np.uint16)
         for contig, length in zip(fasta.references, fasta.lengths):
             for start in range(0, length, chunk):
@@ -194,6 +210,9 @@ def build_recruit_index(
                     _CODE,
                     k,
                 )
+    if len(on_sites.kmers):
+        slots = _table_slots(candidates.table, on_sites.kmers, candidates.shift)
+        counts = site_counts(on_sites, slots, counts, np.isin(on_sites.kmers, in_regions), max_count)
     filled = candidates.table != _EMPTY
     values, counts = candidates.table[filled], counts[filled]
     # counts include the regions' own copies: a k-mer twice in the window counts as shared
@@ -213,7 +232,17 @@ def build_recruit_index(
         len(kept),
         int((counts == 1).sum()),
         int(((counts > 1) & (counts <= max_count)).sum()),
+        os.path.abspath(sites) if sites else "",
+        sites_digest(sites) if sites else "",
+        on_sites.sites,
+        len(kept) - len(in_regions),
     )
+    if sites:
+        log.info("sample-check sites %s: %d indexed (%d k-mers added), %d skipped (contig not in the reference or "
+                 "not a substitution)", sites, on_sites.sites, info.site_kmers, on_sites.skipped)  # fmt: skip
+    if on_sites.ref_mismatch:
+        log.warning("%d of the %d sites of %s have a reference allele that is not the reference's base: is the site "
+                    "table for this build?", on_sites.ref_mismatch, on_sites.sites, sites)  # fmt: skip
     return kept, info
 
 
@@ -231,9 +260,11 @@ def low_complexity(kmers: np.ndarray, k: int = K, max_triplets: int = LOW_COMPLE
     return out
 
 
-def write_recruit_index(reference: str, regions: list[tuple[str, int, int]], max_count: int, out: str) -> IndexInfo:
+def write_recruit_index(
+    reference: str, regions: list[tuple[str, int, int]], max_count: int, out: str, sites: str | None = None
+) -> IndexInfo:
     """Build the index and write it to `out` (.npy) with its description beside it (`out` + .json)."""
-    kmers, info = build_recruit_index(reference, regions, max_count)
+    kmers, info = build_recruit_index(reference, regions, max_count, sites=sites)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     tmp = f"{out}.tmp.npy"
     np.save(tmp, kmers)

@@ -21,8 +21,7 @@ from dira_genotyper.samplecheck.sites import SiteCounts
 CHECKS_VERSION = 1
 
 
-#: Fewer genotyped sites than this and the identity checks say nothing (a panel, or FASTQ recruit mode, which keeps
-#: only the reads of the IL-1 window and the control regions).
+#: Fewer genotyped sites than this and the identity checks say nothing (a gene panel, or low coverage).
 MIN_SITES = 100
 
 
@@ -31,8 +30,8 @@ def too_few_sites(called: int) -> dict | None:
         return None
     why = (
         f"only {called} of the check sites were genotyped (>= 10 reads; need {MIN_SITES}): identity, sex, "
-        "relatedness and contamination could not be checked (a gene panel, or FASTQ in recruit mode: use "
-        "`alignment.mode: full` or the lab's BAM for the checks)"
+        "relatedness and contamination could not be checked (a gene panel, low coverage, or a site table for "
+        "another build)"
     )
     return {"level": "warn", "code": "too_few_sites", "text": why}
 
