@@ -190,6 +190,25 @@ def _utr_pieces(s: int, e: int, cds_start: int, cds_end: int, strand: str) -> li
     return pieces
 
 
+def controls_record(
+    window: Interval, flanks: list[Interval], tiles: list[dict], repeats: list[Interval], genes_word: str
+) -> dict:
+    """build.json's ``controls``: why and by which rule the control regions were chosen, the regions, the tiles
+    tried and the window's repeat share (``genes_word`` names the genes they keep away from)."""
+    return {
+        "why": "outside the ENCODE blacklist and low in repeats: blacklisted or repeat-rich sequence has "
+        "anomalous, low-MAPQ coverage in real data and is a poor depth control",
+        "rule": f"window >= {CONTROL_EXCLUSION_BP} bp from every {genes_word}, outside blacklist "
+        f"+/- {BLACKLIST_MARGIN_BP} bp, {CONTROL_TILE_BP} bp tiles with RepeatMasker share <= "
+        f"{CONTROL_MAX_REPEAT_FRACTION}",
+        "regions": [{"chrom": c.chrom, "start": c.start, "end": c.end, "name": c.name} for c in flanks],
+        "tiles": tiles,
+        "repeat_fraction_of_window": round(
+            _covered(repeats, window.chrom, window.start, window.end) / (window.end - window.start + 1), 3
+        ),
+    }
+
+
 def write_gene_tables(out: Path, genes: list[Gene]) -> None:
     """genes.tsv and exons.tsv (1-based inclusive), genes in the order given."""
     with open(out / "genes.tsv", "w") as handle:
@@ -280,18 +299,7 @@ def _write_tables(
             for row, dtx in differential
         ],
         "parameters": BUILD_PARAMETERS[build],
-        "controls": {
-            "why": "outside the ENCODE blacklist and low in repeats: blacklisted or repeat-rich sequence has "
-            "anomalous, low-MAPQ coverage in real data and is a poor depth control",
-            "rule": f"window >= {CONTROL_EXCLUSION_BP} bp from every cluster gene, outside blacklist "
-            f"+/- {BLACKLIST_MARGIN_BP} bp, {CONTROL_TILE_BP} bp tiles with RepeatMasker share <= "
-            f"{CONTROL_MAX_REPEAT_FRACTION}",
-            "regions": [{"chrom": c.chrom, "start": c.start, "end": c.end, "name": c.name} for c in flanks],
-            "tiles": tiles,
-            "repeat_fraction_of_window": round(
-                _covered(repeats, window.chrom, window.start, window.end) / (window.end - window.start + 1), 3
-            ),
-        },
+        "controls": controls_record(window, flanks, tiles, repeats, "cluster gene"),
         "mask": {
             "file": "mask.bed",
             "blacklist": "ENCODE blacklist v2 (GRCh38; GRCh37 moved by the GRCh37 offset, unverified)",

@@ -28,15 +28,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dira_devtools.resources.build import (
-    BLACKLIST_MARGIN_BP,
-    CONTROL_EXCLUSION_BP,
-    CONTROL_MAX_REPEAT_FRACTION,
-    CONTROL_TILE_BP,
     FLANK_BP,
     TARGET_PAD_BP,
-    _covered,
     _in_transcript_order,
     choose_controls,
+    controls_record,
     write_bed,
     write_gene_tables,
     write_gff3,
@@ -310,18 +306,7 @@ def write_window(out: Path, build: str, row: dict[str, str], folder: Path, tx: M
             "flank_bp": FLANK_BP,
             "grch37_offset_from_grch38": record["grch37_offset"],
         },  # fmt: skip
-        "controls": {
-            "why": "outside the ENCODE blacklist and low in repeats: blacklisted or repeat-rich sequence has "
-            "anomalous, low-MAPQ coverage in real data and is a poor depth control",
-            "rule": f"window >= {CONTROL_EXCLUSION_BP} bp from every window gene, outside blacklist "
-            f"+/- {BLACKLIST_MARGIN_BP} bp, {CONTROL_TILE_BP} bp tiles with RepeatMasker share <= "
-            f"{CONTROL_MAX_REPEAT_FRACTION}",
-            "regions": [{"chrom": c.chrom, "start": c.start, "end": c.end, "name": c.name} for c in flanks],
-            "tiles": tiles,
-            "repeat_fraction_of_window": round(
-                _covered(repeats, window.chrom, window.start, window.end) / (window.end - window.start + 1), 3
-            ),
-        },
+        "controls": controls_record(window, flanks, tiles, repeats, "window gene"),
         "mask": {
             "file": "mask.bed",
             "blacklist": f"ENCODE blacklist v2 ({build} table of the sdist)",
