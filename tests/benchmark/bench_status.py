@@ -267,7 +267,8 @@ def evaluate(samples: list[Sample], work: Path, depths: list[int]) -> bool:
                     wrong += 1
                 reasons = rep.get("reasons") or [rep.get("summary", "")]
                 gene = rep.get("gene") or "IL1RN"  # a differential section names its gene
-                cn = rep.get("copy_number", {}).get(gene)
+                cn = rep.get("copy_number")  # a differential section holds its gene's number
+                cn = cn.get(gene) if isinstance(cn, dict) else cn
                 ex = ",".join(
                     str(e.get("copy_number")) for e in rep.get("exon_copy_number", []) if e.get("gene") == gene
                 )
