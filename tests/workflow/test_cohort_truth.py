@@ -86,10 +86,10 @@ def test_report_matches_truth(workflow_run, cohort_dir, sample):
         *got["other_variants"],
         *(v for section in got["differential"].values() for v in section["other_variants"]),
     ]
-    for call in others:  # every call not reported as an allele is a planted allele or a common background variant
+    for call in others:  # every PASS call not reported as an allele is a planted allele or a background variant
         key = (call["chrom"], call["pos"], call.get("ref"), call.get("alt"))
-        if call.get("alt") in (None, "<DEL>") or key in planted:
-            continue
+        if call.get("alt") in (None, "<DEL>") or key in planted or call.get("filter") != "PASS":
+            continue  # a filtered call is listed so nothing is hidden; at 5x it may be one read's error
         assert key in background, (
             f"{call['name']} ({call['classification']}) is in neither the truth nor the background"
         )
@@ -159,7 +159,7 @@ def test_sample_check_cases_of_the_bundled_family(workflow_run, cohort_dir):
     fraction = t["DIRA-10-FETUS"]["sample_checks"]["contamination"]["fraction"]
     assert abs(mcc["fraction"] - fraction) <= 0.03 and mcc["low"] > 0.20, mcc
     assert fetus["status"] == "inconclusive" and f"maternal contamination {mcc['fraction']:.1%}" in fetus["reasons"][0]
-    mother = report(workflow_run, "DIRA-10-M")  # her own answer (exon 4 at 8 reads: inconclusive), not withheld
+    mother = report(workflow_run, "DIRA-10-M")  # her own answer (a carrier), not withheld
     assert mother["sample_checks"]["verdict"] == "pass" and mother["status"] == t["DIRA-10-M"]["status"]
     assert not any("sample check" in r for r in mother["reasons"]) and "E77X" in mother["summary"]
     rows = {r["sample"]: r for r in csv.DictReader(open(workflow_run / "results" / "cohort.tsv"), delimiter="\t")}
@@ -202,7 +202,7 @@ def test_majeed_differential_on_another_chromosome(workflow_run):
     assert (c_name(allele["hgvs_c"]), allele["zygosity"]) == ("c.1157C>G", "homozygous")
     assert allele["hgvs_p"].endswith("p.(Ser386*)") and allele["genomic"]["chrom"] == "chr18"
     assert allele["classification"] in ("pathogenic", "likely_pathogenic")
-    assert section["copy_number"]["LPIN2"] == 2
+    assert section["copy_number"] == 2
     assert not any("Majeed syndrome (LPIN2)" in text and "not covered" in text for text in got["limitations"])
     for path in sorted((workflow_run / "results" / "reports").glob("*.dira.json")):
         assert json.loads(path.read_text())["differential"]["Majeed"]["status"], path.name

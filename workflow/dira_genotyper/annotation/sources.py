@@ -150,6 +150,7 @@ def bcftools_csq(vcf_path: str | Path, fasta_path: str | Path, gff3_path: str | 
             "-p",
             "a",
             "-l",
+            "--force",  # calls on contigs the GFF3 has no transcript on (the other window's) are passed through
             "-f",
             str(fasta_path),
             "-g",
