@@ -190,6 +190,17 @@ def _utr_pieces(s: int, e: int, cds_start: int, cds_end: int, strand: str) -> li
     return pieces
 
 
+def transcript_record(tx: ManeTranscript) -> dict:
+    """build.json's ``transcript`` of a gene of record: its MANE accessions."""
+    return {
+        "gene": tx.gene,
+        "refseq": tx.refseq,
+        "ensembl": tx.ensembl,
+        "protein_refseq": tx.protein_refseq,
+        "protein_ensembl": tx.protein_ensembl,
+    }
+
+
 def controls_record(
     window: Interval, flanks: list[Interval], tiles: list[dict], repeats: list[Interval], genes_word: str
 ) -> dict:
@@ -273,13 +284,7 @@ def _write_tables(
         # HGVS g. names: the versioned RefSeq chromosome; the synthetic build keeps its contig name
         "locus_contig_accession": BUILD_PARAMETERS[build].get("chr2_accession", "chr2"),
         "window": {"chrom": window.chrom, "start": window.start, "end": window.end},
-        "transcript": {
-            "gene": tx.gene,
-            "refseq": tx.refseq,
-            "ensembl": tx.ensembl,
-            "protein_refseq": tx.protein_refseq,
-            "protein_ensembl": tx.protein_ensembl,
-        },
+        "transcript": transcript_record(tx),
         "extra_contigs": {c.chrom: None for c in extra_controls},
         "differential": [
             {
@@ -288,13 +293,7 @@ def _write_tables(
                 "gff3": f"{dtx.gene.lower()}.gff3",
                 "known": row["known"],
                 "model": row["model"],
-                "transcript": {
-                    "gene": dtx.gene,
-                    "refseq": dtx.refseq,
-                    "ensembl": dtx.ensembl,
-                    "protein_refseq": dtx.protein_refseq,
-                    "protein_ensembl": dtx.protein_ensembl,
-                },
+                "transcript": transcript_record(dtx),
             }
             for row, dtx in differential
         ],

@@ -33,6 +33,7 @@ from dira_devtools.resources.build import (
     _in_transcript_order,
     choose_controls,
     controls_record,
+    transcript_record,
     write_bed,
     write_gene_tables,
     write_gff3,
@@ -288,13 +289,7 @@ def write_window(out: Path, build: str, row: dict[str, str], folder: Path, tx: M
         "locus_contig_length": int(row[f"{key}_length"]),
         "locus_contig_accession": row[f"{key}_accession"],
         "window": {"chrom": window.chrom, "start": window.start, "end": window.end},
-        "transcript": {
-            "gene": tx.gene,
-            "refseq": tx.refseq,
-            "ensembl": tx.ensembl,
-            "protein_refseq": tx.protein_refseq,
-            "protein_ensembl": tx.protein_ensembl,
-        },  # fmt: skip
+        "transcript": transcript_record(tx),
         "gff3": gff3,
         "known": row["known"],
         "model": row["model"],
