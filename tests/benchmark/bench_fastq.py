@@ -4,9 +4,10 @@
     python tests/benchmark/bench_fastq.py --pairs 1000000  # development size
 
 Data (cached under --cache, default /tmp/dira-bench-fastq; rebuilt only when missing):
-- reference = the bundled synthetic reference (chr2 1 Mb, ctrl, decoy) + ``offgenome``, a random contig
-  (--offgenome-mb) carrying planted, mutated copies of the window's own repeats (every RepeatMasker interval of
-  ``resources/SYNTH/mask.bed`` inside the window: simple repeats, Alu-like, L1-like; 30% of the contig) and
+- reference = the bundled synthetic reference (chr2 1 Mb, ctrl, chr18 LPIN2 window, chrX/Y, decoy) +
+  ``offgenome``, a random contig (--offgenome-mb) carrying planted, mutated copies of the windows' own repeats
+  (every RepeatMasker interval of ``resources/SYNTH/mask.bed`` inside a window: the IL1RN cluster, the control
+  and LPIN2; simple repeats, Alu-like, L1-like; 30% of the contig) and
   low-complexity tracts (CA)n, (GAA)n, ... A draw is a simple repeat (10%), a "young family" (15%: 25 copies of
   one window repeat, each 0.5-3% diverged) or one old copy (10-25% diverged). As a young family plants 25
   copies, young copies are ~80% of the planted bases (~25% of the contig) and most window repeats have one:
@@ -124,9 +125,9 @@ def make_reference(cache: Path, mb: int, rng: np.random.Generator, young_model: 
     synth = ROOT / "test-data" / "reference" / "synth.fa"
     with pysam.FastaFile(str(synth)) as fa:
         contigs = {name: fa.fetch(name) for name in fa.references}
-    window = locus.windows[0]
-    repeats = [
+    repeats = [  # every window's repeats (IL1RN's cluster and LPIN2's window)
         np.frombuffer(contigs[iv.chrom][iv.start0 : iv.end].upper().encode(), dtype=np.uint8)
+        for window in locus.windows
         for iv in locus.mask
         if iv.chrom == window.chrom and window.start <= iv.start and iv.end <= window.end and iv.length >= 20
     ]

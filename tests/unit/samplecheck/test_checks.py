@@ -109,6 +109,7 @@ def test_site_counts_are_read_through_the_index(tmp_path):
     with gzip.open(sites, "wt") as out:
         out.write("#chrom\tpos\tref\talt\trsid\tkind\texonic\n")
         out.write(f"2\t{site_pos}\t{ref_base}\t{alt_base}\trs1\tA\t0\n")  # no-chr naming in the site table
+        out.write(f"2\t{site_pos + 30}\t{seq[site_pos + 29]}\t{alt_base}\trs2\tA\t0\n")  # same span, no alt read
     header = {"HD": {"VN": "1.6", "SO": "coordinate"}, "SQ": [{"SN": "chr2", "LN": 2000}]}
     bam = tmp_path / "s.bam"
     with pysam.AlignmentFile(str(bam), "wb", header=header) as out:
@@ -127,10 +128,27 @@ def test_site_counts_are_read_through_the_index(tmp_path):
     pysam.index(str(bam))
     counts = count_sites(str(bam), str(fasta), sites)
     assert (counts.ref_n[0], counts.alt_n[0]) == (16, 8)
+    assert (counts.ref_n[1], counts.alt_n[1]) == (24, 0)
     out = tmp_path / "s.sites.tsv"
     counts.write(out)
     again = SiteCounts.read(out)
-    assert again.alt_n.tolist() == [8] and again.chrom.tolist() == ["2"]
+    assert again.alt_n.tolist() == [8, 0] and again.chrom.tolist() == ["2", "2"]
+
+
+def test_sites_close_together_are_read_in_one_span():
+    from dira_genotyper.samplecheck.sites import site_spans
+
+    sites = [
+        ("2", 5000, "A", "G"),
+        ("2", 1000, "A", "G"),
+        ("2", 2500, "C", "T"),
+        ("X", 10, "A", "G"),
+        ("9", 1, "A", "C"),
+    ]
+    names = {"2": "chr2", "X": "chrX"}  # no contig 9 in the alignment
+    assert site_spans(sites, names, gap=2000) == [("chr2", 1000, 2500), ("chr2", 5000, 5000), ("chrX", 10, 10)]
+    assert site_spans(sites, names, gap=1) == [("chr2", 1000, 1000), ("chr2", 2500, 2500), ("chr2", 5000, 5000),
+                                               ("chrX", 10, 10)]  # fmt: skip
 
 
 def test_too_few_sites_is_said_not_passed(family):

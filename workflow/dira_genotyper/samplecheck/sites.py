@@ -88,6 +88,22 @@ def _contig_names(sites_chroms: set[str], header_contigs: set[str]) -> dict[str,
     return names
 
 
+SPAN_GAP = 2000  # bp: sites closer than this are read in one pass (a seek costs more than reading past the gap)
+
+
+def site_spans(sites: list[tuple], names: dict[str, str], gap: int = SPAN_GAP) -> list[tuple[str, int, int]]:
+    """The sites' positions as index regions: neighbours less than `gap` apart joined into one span (1-based,
+    inclusive, on the alignment's contig names). bcftools mpileup seeks once per region: one region per site
+    made the read counts 12x slower on a locus BAM with a site every ~400 bp (whole genomes: one per ~86 kb)."""
+    spans: list[list] = []
+    for chrom, pos in sorted({(names[c], int(p)) for c, p, *_ in sites if c in names}):
+        if spans and spans[-1][0] == chrom and pos - spans[-1][2] < gap:
+            spans[-1][2] = pos
+        else:
+            spans.append([chrom, pos, pos])
+    return [(c, s, e) for c, s, e in spans]
+
+
 def count_sites(
     alignment: str, reference: str, sites_path: str | Path, read_filter: ReadFilter | None = None
 ) -> SiteCounts:
@@ -99,11 +115,14 @@ def count_sites(
     names = _contig_names({s[0] for s in sites}, contigs)
     counts: dict[tuple[str, int], tuple[int, int]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        regions = Path(tmp) / "sites.tsv"
-        regions.write_text("".join(f"{names[c]}\t{p}\n" for c, p, *_ in sites if c in names))
+        targets = Path(tmp) / "sites.tsv"
+        targets.write_text("".join(f"{names[c]}\t{p}\n" for c, p, *_ in sites if c in names))
+        regions = Path(tmp) / "spans.tsv"
+        regions.write_text("".join(f"{c}\t{s}\t{e}\n" for c, s, e in site_spans(sites, names)))
         vcf = Path(tmp) / "sites.vcf"
-        if regions.stat().st_size:
-            mpileup(reference, str(regions), read_filter, alignment, str(vcf), "-I", "-a", "FORMAT/AD", "-Ov")
+        if targets.stat().st_size:
+            extra = ("-T", str(targets), "-I", "-a", "FORMAT/AD", "-Ov")
+            mpileup(reference, str(regions), read_filter, alignment, str(vcf), *extra)
             back = {v: k for k, v in names.items()}
             with pysam.VariantFile(str(vcf)) as records:
                 for rec in records:
