@@ -275,11 +275,11 @@ def test_full_disk_during_extraction_leaves_no_partial_files(tmp_path, monkeypat
     out = tmp_path / "locus" / "S.bam"
     out.parent.mkdir()
 
-    def full_disk(*args, **kwargs):
-        Path(args[1]).write_bytes(b"partial")  # `-o out_bam` half written, then the disk is full
+    def full_disk(*args, save_stdout, **kwargs):
+        Path(save_stdout).write_bytes(b"partial")  # the locus BAM half written, then the disk is full
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(locus_bam.pysam, "sort", full_disk)
+    monkeypatch.setattr(locus_bam.pysam.samtools, "reheader", full_disk)
     with pytest.raises(OSError):
         locus_bam.extract_locus(bam, None, [bed], str(out), str(tmp_path / "fb.bai"), "chr2")
     assert sorted(p.name for p in out.parent.iterdir()) == []  # no .tmp.bam, no partial BAM
