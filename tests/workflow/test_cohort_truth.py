@@ -120,8 +120,8 @@ def test_report_matches_truth(workflow_run, cohort_dir, sample):
 @pytest.mark.parametrize("sample", samples())
 def test_sample_checks_match_truth(workflow_run, cohort_dir, sample):
     """Each row's sample-check failures are the truth's (none for a true row), a failure withholds the answer
-    (docs/sample-checks.md), and the inferred sex is the sex of the DNA in the file: always for BAM/CRAM (whole
-    genome), for FASTQ in recruit mode `unknown` where the recruitment keeps no X/Y reads."""
+    (docs/sample-checks.md), and the inferred sex is the sex of the DNA in the file, for FASTQ (recruit mode keeps
+    the reads over the X/Y sites) as for BAM/CRAM."""
     expected = truth(cohort_dir)[sample]
     got = report(workflow_run, sample)
     checks = got["sample_checks"]
@@ -134,7 +134,7 @@ def test_sample_checks_match_truth(workflow_run, cohort_dir, sample):
         assert got["summary"].startswith("Inconclusive: the sample checks failed")
     sex = checks["sex_inferred"]
     if "contamination" not in want:  # a mixture with a woman's DNA blurs a male's X
-        assert sex == expected["sex"] or (sex == "unknown" and expected["input"] == "fastq"), checks["sex_evidence"]
+        assert sex == expected["sex"], checks["sex_evidence"]
     rows = {r["sample"]: r for r in csv.DictReader(open(workflow_run / "results" / "cohort.tsv"), delimiter="\t")}
     assert (rows[sample]["sample_checks"], rows[sample]["sex_inferred"]) == (checks["verdict"], sex)
 

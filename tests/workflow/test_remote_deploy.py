@@ -123,7 +123,7 @@ def http_module_workdir(base: Path, url: str, cohort_dir: Path, sample: str) -> 
 def test_module_served_over_http_runs(tmp_path, serve, cohort_dir):
     """The workflow runs from a Snakefile served over HTTP (before: refused, `runs from a local copy only`)."""
     url, requested = serve(project_copy(tmp_path / "served"))
-    workdir = http_module_workdir(tmp_path, url, cohort_dir, "DIRA-01-F")
+    workdir = http_module_workdir(tmp_path, url, cohort_dir, "DIRA-09")
     dry = snakemake_in(workdir, "-n", "--cores", "2")
     assert dry.returncode == 0, dry.stderr[-4000:]
     run = snakemake_in(workdir, "--cores", "2")
@@ -132,8 +132,8 @@ def test_module_served_over_http_runs(tmp_path, serve, cohort_dir):
     assert {"/Snakefile", "/workflow/rules/common.smk", "/pyproject.toml", "/workflow/schemas/config.schema.yaml"} <= {
         p.split("?")[0] for p in requested
     }, requested
-    report = json.loads((workdir / "results" / "reports" / "DIRA-01-F.dira.json").read_text())
-    assert report["sample"] == "DIRA-01-F" and report["status"]
+    report = json.loads((workdir / "results" / "reports" / "DIRA-09.dira.json").read_text())
+    assert report["sample"] == "DIRA-09" and report["status"]
     assert (workdir / "results" / "multiqc" / "multiqc_report.html").exists()
     assert not (workdir / "resources").exists() and not (workdir / ".snakemake" / "dira-genotyper").exists()
 
@@ -144,7 +144,7 @@ def test_served_workflow_of_another_version_is_a_plain_error(tmp_path, serve, co
     pyproject = served / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().replace(f'version = "{VERSION}"', 'version = "99.0.0"', 1))
     url, _ = serve(served)
-    workdir = http_module_workdir(tmp_path, url, cohort_dir, "DIRA-01-F")
+    workdir = http_module_workdir(tmp_path, url, cohort_dir, "DIRA-09")
     dry = snakemake_in(workdir, "-n", "--cores", "1")
     out = dry.stdout + dry.stderr
     assert dry.returncode != 0
