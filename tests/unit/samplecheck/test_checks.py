@@ -159,6 +159,31 @@ def test_too_few_sites_is_said_not_passed(family):
     assert all("too_few_sites" in codes(result, n) for n in result)
 
 
+def test_a_sheet_sex_the_sites_cannot_check_is_said(family):
+    """M's file without its X and Y sites (a panel, an exome without them): the sheet's sex is unchecked, a
+    warning, not a silent pass; the others are sexed as the sheet says and get no such warning."""
+    import dataclasses
+
+    _, _, counts = family
+    m = counts["M"]
+    autosomal = m.kind == "A"
+    no_xy = dataclasses.replace(m, **{f.name: getattr(m, f.name)[autosomal] for f in dataclasses.fields(m)})
+    result = run(sheet(), {**counts, "M": no_xy})
+    assert result["M"]["sex"]["inferred"] == "unknown" and "sex_unchecked" in codes(result, "M")
+    assert result["M"]["verdict"] == "warn"
+    assert all("sex_unchecked" not in codes(result, n) for n in "FXC")
+
+
+def test_sex_finding():
+    from dira_genotyper.samplecheck.checks import sex_finding
+
+    assert sex_finding("male", "female")["code"] == "sex_mismatch"
+    assert sex_finding("Female", "unknown")["level"] == "warn"
+    assert sex_finding("female", "unknown")["code"] == "sex_unchecked"
+    assert sex_finding("", "unknown") is None and sex_finding(None, "male") is None
+    assert sex_finding("male", "male") is None
+
+
 def test_check_groups_follow_families_and_parent_links():
     from dira_genotyper.samplecheck.run import check_groups
 

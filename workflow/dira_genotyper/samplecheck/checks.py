@@ -147,10 +147,17 @@ def pedigree_findings(sheet: list[dict], pairs: list[dict], settings: CheckSetti
 
 
 def sex_finding(sheet_sex: str | None, inferred: str) -> dict | None:
-    """A sex mismatch (sheet vs genotypes) fails identity; an unknown inference is only noted."""
+    """A sex mismatch (sheet vs genotypes) fails identity; a sheet sex the sites cannot confirm (too few X/Y
+    sites, or X and Y disagreeing: XXY, a mixture) is a warning, so an identity check that did not run is said."""
     sheet_sex = (sheet_sex or "").lower()
-    if sheet_sex not in ("male", "female") or inferred == "unknown":
+    if sheet_sex not in ("male", "female"):
         return None
+    if inferred == "unknown":
+        why = (
+            f"the sheet says {sheet_sex}, but the X/Y sites do not tell the sex (too few sites read, or X and Y "
+            "disagree): the sample's identity was not checked by sex"
+        )
+        return {"level": "warn", "code": "sex_unchecked", "text": why}
     if sheet_sex != inferred:
         why = f"the sheet says {sheet_sex}, the X/Y sites say {inferred}: a sample swap or a wrong sheet"
         return {"level": "fail", "code": "sex_mismatch", "text": why}
