@@ -374,3 +374,34 @@ def test_truncated_parent_json_is_found_beside_the_named_files(tmp_path, monkeyp
         message = diagnose.diagnose(exc, argparse.Namespace(variants="results/annotation/KID.variants.json"))
     assert message.startswith("results/annotation/DAD.variants.json is not valid JSON")
     assert "rm results/annotation/DAD.variants.json" in message
+
+
+def test_a_parent_whose_sample_checks_failed_is_not_used(tmp_path):
+    """A listed father who is not the father (or a contaminated mother's file) gives no phase, no family check and
+    no maternal alleles: the child's report says so; a parent whose checks passed stays."""
+    from dira_genotyper.interpretation.genotype import untrusted_parents
+
+    checks = tmp_path / "sample_checks.json"
+    failed = {"level": "fail", "code": "not_parent", "text": "DAD is not a parent of KID"}
+    checks.write_text(
+        json.dumps(
+            {
+                "samples": {
+                    "DAD": {"verdict": "fail", "findings": [failed, {"level": "warn", "code": "sex_unchecked"}]},
+                    "MUM": {"verdict": "pass", "findings": []},
+                },
+                "pairs": [],
+            }
+        )
+    )
+    child = dict(tg.SAMPLE, father="DAD", mother="MUM", family="F1")
+    parents = {"father": {"variants": []}, "mother": {"variants": []}}
+    untrusted = untrusted_parents(parents, child, str(checks))
+    assert untrusted == {"father": "not_parent"} and list(parents) == ["mother"]
+    assert untrusted_parents({"father": {}}, child, None) == {}  # no checks run: nobody removed
+
+    interp = tg.interpret(child, [tg.Q54X, tg.E77X], tg.cnv(), tg.FULL, model=tg.MODEL, disease="DIRA")
+    note_failed_parents(interp, untrusted, child, cause="checks")
+    assert any("the sample checks of the father DAD (not_parent) failed" in r for r in interp.reasons)
+    assert interp.limitations[0].startswith("Parental phase missing: the sample checks of the father DAD")
+    assert interp.family["failed_parents"] == [{"role": "father", "sample": "DAD", "reason": "not_parent"}]

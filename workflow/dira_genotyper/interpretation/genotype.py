@@ -310,6 +310,20 @@ def differential_limitation(differential: dict) -> str:
     )
 
 
+def untrusted_parents(parents: dict, sample: dict, checks_path: str | None) -> dict[str, str]:
+    """Parents whose own sample checks failed (not the person the sheet says, a contaminated file): removed from
+    `parents`, so neither phase nor the family check nor a fetus's maternal alleles rest on their calls, and
+    returned as {role: why} for the report (:func:`note_failed_parents`)."""
+    out = {}
+    for role in list(parents):
+        entry = load_checks(checks_path, sample[role])
+        if entry and entry.get("verdict") == "fail":
+            codes = sorted({f["code"] for f in entry.get("findings", []) if f.get("level") == "fail"})
+            out[role] = ", ".join(codes)
+            del parents[role]
+    return out
+
+
 def run_genotype(req: GenotypeRequest) -> dict:
     """Genotype one sample (the headline gene and each differential gene), write its JSON, HTML and run record."""
     from dira_genotyper.report import read_bins_tsv, render_html
@@ -329,8 +343,10 @@ def run_genotype(req: GenotypeRequest) -> dict:
             parents[role] = load_relative(name, str(req.variants), str(req.cnv), str(req.callable))
     locus = Locus.load(req.resources)
     target = locus.target
+    checks_path = str(req.sample_checks) if req.sample_checks else None
+    checks = load_checks(checks_path, sample["sample"])
     failed_parents = req.failed_parents
-    checks = load_checks(str(req.sample_checks) if req.sample_checks else None, sample["sample"])
+    untrusted = untrusted_parents(parents, sample, checks_path)
     variants, maternal_alleles = fetal_calls(variants, checks, parents, locus, codings)
 
     def genotype_gene(gene: str, known_table: Path | None, disease: str) -> Interpretation:
@@ -352,6 +368,7 @@ def run_genotype(req: GenotypeRequest) -> dict:
         )
         note_run(interp, sample, population_data, gene, disease)
         note_failed_parents(interp, failed_parents, sample)
+        note_failed_parents(interp, untrusted, sample, cause="checks")
         apply_checks(interp, checks, sample, cnv.get("genes", {}).get(gene, {}).get("copy_number") == 2)
         return interp
 

@@ -33,25 +33,39 @@ def parse_failed_parents(values: list[str] | dict[str, str] | None) -> dict[str,
     return out
 
 
-def note_failed_parents(interp: Interpretation, failed: dict[str, str], sample: dict) -> None:
-    """Say in the interpretation (reasons, limitations, phase, family) which parent failed and what is missing."""
+def note_failed_parents(interp: Interpretation, failed: dict[str, str], sample: dict, cause: str = "analysis") -> None:
+    """Say in the interpretation (reasons, limitations, phase, family) which parent is missing and why: its
+    analysis failed in this run (``cause="analysis"``) or its sample checks failed (``cause="checks"``: the file
+    may not be that parent's, or it is contaminated; :func:`~.genotype.untrusted_parents`)."""
     if not failed:
         return
     named = [f"{role} {sample.get(role) or '?'}" + (f" ({why})" if why else "") for role, why in sorted(failed.items())]
     who = " and ".join(named)
-    interp.reasons.append(
-        f"reported without parental phase: the analysis of the {who} failed in this run, so the parents' data "
-        "could not be used for phase or the family check"
-    )
-    interp.limitations.insert(
-        0,
-        f"Parental phase missing: the analysis of the {who} failed. Phase was judged from this sample's reads "
-        "alone and the family (Mendelian) check was not done. Fix the parent's data and rerun the workflow to "
-        "add them.",
-    )
+    if cause == "checks":
+        reason = (
+            f"reported without parental phase: the sample checks of the {who} failed, so that parent's calls were "
+            "not used for phase, the family check or a fetus's maternal alleles"
+        )
+        limitation = (
+            f"Parental phase missing: the sample checks of the {who} failed (the file may not be that parent's, or "
+            "it is contaminated). Phase was judged from this sample's reads alone and the family (Mendelian) check "
+            "was not done. Resolve the check (the right file, or a new sample) and rerun the workflow."
+        )
+    else:
+        reason = (
+            f"reported without parental phase: the analysis of the {who} failed in this run, so the parents' data "
+            "could not be used for phase or the family check"
+        )
+        limitation = (
+            f"Parental phase missing: the analysis of the {who} failed. Phase was judged from this sample's reads "
+            "alone and the family (Mendelian) check was not done. Fix the parent's data and rerun the workflow to "
+            "add them."
+        )
+    interp.reasons.append(reason)
+    interp.limitations.insert(0, limitation)
     if interp.phase.get("method") != "parents" and interp.phase.get("status") in ("unknown", "not_applicable"):
         interp.phase["detail"] = f"{interp.phase['detail']}; parental data missing (failed: {who})"
     interp.family["detail"] = f"not checked against the failed {who}; " + interp.family.get("detail", "")
-    interp.family["failed_parents"] = [
+    interp.family["failed_parents"] = interp.family.get("failed_parents", []) + [
         {"role": role, "sample": sample.get(role), "reason": why} for role, why in sorted(failed.items())
     ]
