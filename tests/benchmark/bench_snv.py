@@ -739,7 +739,8 @@ def run_sample(job: dict) -> dict:
         "detail": detail,
         "annotate_errors": errors,
         "uncallable": read_uncallable(str(cjson)),
-        "mean_depth_cds": report["mean_depth_cds"],
+        # the benchmarked genes' CDS only (cds.bed also lists genes without reads in this run)
+        "mean_depth_cds": float(np.mean([report["genes"][g]["mean_depth_cds"] for g in job["genes"]])),
         "seconds": time.perf_counter() - t0,
     }
 
@@ -1273,6 +1274,7 @@ def main(argv: list[str] | None = None) -> int:
                     "ref": str(ref),
                     "callable": cd,
                     "calling": json.loads(args.calling),
+                    "genes": list(genes),
                     "work": str(out / "samples" / name),
                 }
             )
