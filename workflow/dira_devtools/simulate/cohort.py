@@ -194,9 +194,7 @@ def cohort_design(resources_dir: str | Path) -> CohortDesign:
             check_failures=("not_parent", "sex_mismatch"),
         ),
         # her checks pass, so nothing is withheld: a carrier. Her GC-rich exon 4 is her thinnest (11 reads at its
-        # lowest at 30x; 8, `inconclusive`, before recruitment kept the reads at the sample-check sites). Not topped up
-        # as DIRA-01-F: at 45x her 2-copy VNTR allele (a 172-bp contraction in intron 2) is called a heterozygous IL1RN
-        # deletion (copy number 1), a known defect reported in the session notes.
+        # lowest at 30x; 8, `inconclusive`, before recruitment kept the reads at the sample-check sites).
         s("DIRA-10-M", ([], [e77x]), "carrier", "fastq", family="F2", sex="F"),
         s(
             "DIRA-10-FETUS",

@@ -232,7 +232,8 @@ def _extract_locus(
         pysam.samtools.reheader("--no-PG", sam_header, tmp_out, save_stdout=out_bam)
     os.remove(tmp_out)
     pysam.index(out_bam)
-    stats = pysam.AlignmentFile(out_bam).get_index_statistics()
+    with pysam.AlignmentFile(out_bam) as written:
+        stats = written.get_index_statistics()
     counts = {"reads": sum(s.total for s in stats), "renamed_contigs": renamed}
     if counts["reads"] == 0:
         log.warning("no reads in the locus regions of %s", input_path)
