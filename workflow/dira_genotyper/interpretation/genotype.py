@@ -310,17 +310,15 @@ def differential_limitation(differential: dict) -> str:
     )
 
 
-def untrusted_parents(parents: dict, sample: dict, checks_path: str | None) -> dict[str, str]:
-    """Parents whose own sample checks failed (not the person the sheet says, a contaminated file): removed from
-    `parents`, so neither phase nor the family check nor a fetus's maternal alleles rest on their calls, and
-    returned as {role: why} for the report (:func:`note_failed_parents`)."""
+def untrusted_parents(sample: dict, roles: list[str], checks_path: str | None) -> dict[str, str]:
+    """Of the sample's parents in `roles`, those whose own sample checks failed (not the person the sheet says, a
+    contaminated file), as {role: failed codes}: their calls are not loaded, so neither phase nor the family
+    check nor a fetus's maternal alleles rest on them, and the report says so (:func:`note_failed_parents`)."""
     out = {}
-    for role in list(parents):
+    for role in roles:
         entry = load_checks(checks_path, sample[role])
         if entry and entry.get("verdict") == "fail":
-            codes = sorted({f["code"] for f in entry.get("findings", []) if f.get("level") == "fail"})
-            out[role] = ", ".join(codes)
-            del parents[role]
+            out[role] = ", ".join(sorted({f["code"] for f in entry.get("findings", []) if f.get("level") == "fail"}))
     return out
 
 
@@ -336,17 +334,18 @@ def run_genotype(req: GenotypeRequest) -> dict:
     cnv = json.loads(req.cnv.read_text())
     coverage = json.loads(req.callable.read_text())
     build_meta = json.loads((req.resources / "build.json").read_text())
-    parents = {}
-    for role in ("father", "mother"):
-        name = sample.get(role)
-        if name and name in req.parents:
-            parents[role] = load_relative(name, str(req.variants), str(req.cnv), str(req.callable))
-    locus = Locus.load(req.resources)
-    target = locus.target
     checks_path = str(req.sample_checks) if req.sample_checks else None
     checks = load_checks(checks_path, sample["sample"])
+    in_run = [role for role in ("father", "mother") if sample.get(role) and sample[role] in req.parents]
+    untrusted = untrusted_parents(sample, in_run, checks_path)
+    parents = {
+        role: load_relative(sample[role], str(req.variants), str(req.cnv), str(req.callable))
+        for role in in_run
+        if role not in untrusted
+    }
+    locus = Locus.load(req.resources)
+    target = locus.target
     failed_parents = req.failed_parents
-    untrusted = untrusted_parents(parents, sample, checks_path)
     variants, maternal_alleles = fetal_calls(variants, checks, parents, locus, codings)
 
     def genotype_gene(gene: str, known_table: Path | None, disease: str) -> Interpretation:
