@@ -30,9 +30,10 @@ Data (cached under --cache, default /tmp/dira-bench-fastq; rebuilt only when mis
   on the 20 M pairs would take hours here);
 - sample-check sites (issue #21; --no-sites: the index of the regions alone, as before): the bundled synthetic
   build's site table (chr2 and ctrl) plus sites drawn on ``offgenome`` at GRCh38's density (35,828 sites in
-  3.1 Gb: one per 86 kb), so the site pairs are the share of the reads they are in a genome (~0.35%); the index
-  is then filled up with random k-mers (never in a read) to the size GRCh38's sites give it (2 x 31 k-mers a
-  site), as the lookups' speed depends on the index's size.
+  3.1 Gb: one per 86 kb) outside its planted young repeat copies (the shipped tables leave out repeats), so the
+  site pairs are the share of the reads they are in a genome (~0.35%); the index is then filled up with random
+  k-mers (never in a read) to the size GRCh38's sites give it (2 x 31 k-mers a site), as the lookups' speed
+  depends on the index's size.
 
 Printed in one run: ``zcat`` wall of both files; recruit wall (the k-mer pass alone); recruit + align + report
 wall (the Snakemake workflow for the sample, recruit mode, index cached) with the align rule's peak RSS and the
@@ -165,27 +166,54 @@ def make_reference(cache: Path, mb: int, rng: np.random.Generator, young_model: 
 
 
 def make_sites(cache: Path, ref: Path, young_model: str) -> tuple[Path, int]:
-    """The bench's site table (see above) and the number of sites GRCh38's table holds."""
+    """The bench's site table (see above) and the number of sites GRCh38's table holds.
+
+    The ``offgenome`` sites are drawn where a shipped table's are: outside repeats. The shipped tables leave out
+    RepeatMasker intervals (``dira_devtools.resources.sites``); here a site is kept when every k-mer over it
+    (reference allele) occurs once in the reference, which drops the planted young copies (as RepeatMasker would)
+    but keeps sites in old, diverged copies (which RepeatMasker would also drop): no kinder than a real table.
+    """
+    from dira_genotyper.alignment.recruit_sites import site_kmers
     from dira_genotyper.samplecheck.sites import read_sites
 
     real = len(read_sites(GRCH38_SITES))
-    path = cache / f"sites-{young_model}.tsv.gz"
+    path = cache / f"sites-{young_model}-v2.tsv.gz"
     if path.exists():
         return path, real
     rng = np.random.default_rng(20261206)  # apart from the reads' generator: the cached data stay as they were
     with pysam.FastaFile(str(ref)) as fa:
         genome = fa.fetch("offgenome")
     n = round(real * len(genome) / GRCH38_BASES)
-    positions = np.sort(rng.choice(np.arange(1_000, len(genome) - 1_000), n, replace=False))
+    drawn = np.sort(rng.choice(np.arange(1_000, len(genome) - 1_000), 3 * n, replace=False))
+    candidates = [("offgenome", int(pos), genome[pos - 1], "ACGT".replace(genome[pos - 1], "")[int(rng.integers(3))])
+                  for pos in drawn]  # fmt: skip
+    found = site_kmers(str(ref), [(c, p, r, r) for c, p, r, _a in candidates])  # reference allele only; in order
+    once = np.ones(found.sites, dtype=bool)
+    np.logical_and.at(once, found.group // recruit.K, reference_counts(ref, found.kmers) == 1)
+    outside = np.flatnonzero(once)
+    if len(outside) < n:
+        raise SystemExit(f"only {len(outside)} of {len(candidates)} candidate sites lie outside repeats; need {n}")
+    chosen = [candidates[i] for i in np.sort(rng.choice(outside, n, replace=False))]
     rows = [line for line in gzip.open(ROOT / "test-data/reference/sample_sites.tsv.gz", "rt") if line[0] != "#"]
-    for i, pos in enumerate(positions):
-        ref_base = genome[pos - 1]
-        alt = "ACGT".replace(ref_base, "")[int(rng.integers(3))]
-        rows.append(f"offgenome\t{pos}\t{ref_base}\t{alt}\toff{i}\tA\t0\n")
+    rows += [f"offgenome\t{pos}\t{r}\t{a}\toff{i}\tA\t0\n" for i, (_c, pos, r, a) in enumerate(chosen)]
     with gzip.open(path, "wt") as out:
         out.write("#chrom\tpos\tref\talt\trsid\tkind\texonic\n")
         out.writelines(rows)
     return path, real
+
+
+def reference_counts(ref: Path, kmers: np.ndarray, chunk: int = 8_000_000) -> np.ndarray:
+    """How often each canonical k-mer occurs in the whole reference (saturating at 65535)."""
+    table = recruit._CountTable(kmers)
+    counts = np.zeros(len(table.table), dtype=np.uint16)
+    with pysam.FastaFile(str(ref)) as fa:
+        for contig, length in zip(fa.references, fa.lengths):
+            for start in range(0, length, chunk):
+                text = fa.fetch(contig, start, min(length, start + chunk + recruit.K - 1))
+                seq = np.frombuffer(text.encode(), np.uint8)
+                lookup = (table.table, table.bitmap, table.shift, table.bitmap_shift)
+                recruit._count_in(*lookup, counts, seq, recruit._CODE, recruit.K)
+    return counts[recruit._table_slots(table.table, np.asarray(kmers, dtype=np.uint64), table.shift)]
 
 
 def fill_index(index_path: Path, real_sites: int, site_kmers: int) -> int:
@@ -200,15 +228,14 @@ def fill_index(index_path: Path, real_sites: int, site_kmers: int) -> int:
 
 
 def unique_sites(ref: Path, table: list[tuple], kmers: recruit.KmerSet) -> set[tuple[str, int]]:
-    """The sites whose k-mers (reference allele) are all unique in the reference, as a real table's sites are
-    (outside repeats); the bench draws its ``offgenome`` sites anywhere, planted repeat copies too."""
+    """The sites whose k-mers (reference allele) recruit a read alone (the index's unique class: at most
+    ``max_count`` copies in the reference, :func:`site_counts`)."""
     from dira_genotyper.alignment.recruit_sites import site_kmers
 
     plain = [(c, p, r, r) for c, p, r, _a, _k in table]
     found = site_kmers(str(ref), plain)
     unique = np.ones(found.sites, dtype=bool)
-    slots = recruit._table_slots(kmers.table, found.kmers, kmers.shift)
-    np.logical_and.at(unique, found.group // recruit.K, (slots >= 0) & (kmers.klass[np.maximum(slots, 0)] == 0))
+    np.logical_and.at(unique, found.group // recruit.K, kmers.classes(found.kmers) == 0)
     return {(plain[i][0], plain[i][1]) for i in np.flatnonzero(unique)}
 
 

@@ -40,11 +40,12 @@ def main() -> None:
     buf[rng.integers(0, len(buf), len(buf) // 1000)] = ord("N")
     starts = np.arange(args.reads, dtype=np.int64) * args.length
     ends = starts + args.length
-    kset = r.KmerSet(r._canonical_kmers(buf[:200_000].copy(), r._CODE, k), k)
-    counts = np.zeros(len(kset.table), dtype=np.uint16)
-    klass = np.zeros(len(kset.table), dtype=np.uint8)
+    kmers = r._canonical_kmers(buf[:200_000].copy(), r._CODE, k)
+    kset = r.KmerSet(kmers, k)  # the pass's set (untagged k-mers: all unique)
+    build = r._CountTable(kmers, k)  # the index build's counting table
+    counts = np.zeros(len(build.table), dtype=np.uint16)
     chunks = [buf[i : i + CHUNK + k - 1] for i in range(0, len(buf), CHUNK)]
-    tables = (kset.table, kset.bitmap, kset.shift, kset.bitmap_shift)
+    tables = (build.table, build.bitmap, build.shift, build.bitmap_shift)
 
     def canonical() -> int:
         return sum(int(r._canonical_kmers(c, r._CODE, k).sum(dtype=np.uint64)) % 2**64 for c in chunks) % 2**64
@@ -56,7 +57,7 @@ def main() -> None:
         return int(counts.sum())
 
     def hits() -> int:
-        found, _ = r._hits(buf, starts, ends, args.reads, kset.table, klass, *tables[1:], r._CODE, k, args.stride)
+        found, _ = kset.hits(buf, starts, ends, args.reads, args.stride)
         return int(found.sum())
 
     hits(), count_in(), canonical()  # compile (or load the cache)

@@ -10,6 +10,7 @@ import pysam
 import pytest
 
 from dira_genotyper.alignment import recruit
+from dira_genotyper.alignment.recruit_kernels import _VALUE as VALUE
 from dira_genotyper.errors import InputError
 
 RNG = np.random.default_rng(12)
@@ -299,3 +300,18 @@ def test_full_mode_streams_bwa_into_sort(tmp_path, reference):
     with pytest.raises(subprocess.CalledProcessError):
         align_fastq(fq1, fq2, str(tmp_path / "bwa" / "missing"), "T", str(tmp_path / "mapping" / "T.bam"), 1, True)
     assert sorted(p.name for p in out.parent.iterdir()) == ["S.bam", "S.bam.bai"]
+
+
+def test_set_keeps_each_kmer_class_and_misses_nothing_it_holds(kmers):
+    """The pass's table carries each k-mer's class in its entry, and its bloom filter has no false negatives."""
+    classes = kmers.classes(kmers.kmers)
+    assert np.array_equal(classes, (kmers.kmers >> np.uint64(62)).astype(np.int8))
+    assert {0, 2} <= set(np.unique(classes).tolist())  # unique (the window) and frequent (the ALU: 13 copies)
+    held = kmers.kmers & VALUE
+    absent = recruit._canonical_kmers(np.frombuffer(random_seq(5_000), np.uint8), recruit._CODE, recruit.K)
+    assert (kmers.classes(absent[~np.isin(absent, held)]) == -1).all()
+    for start in range(0, len(WINDOW) - 31, 97):  # a read of any 31 bases of the window: found, as its class says
+        read = WINDOW[start : start + 31]
+        (klass,) = kmers.classes(recruit._canonical_kmers(np.frombuffer(read, np.uint8), recruit._CODE, recruit.K))
+        assert klass >= 0
+        assert kmers.read_hits([read]) == [klass in (0, 1)]  # unique, or shared with no miss

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import mmap
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -30,12 +31,12 @@ import pysam
 
 from dira_genotyper.alignment.recruit_kernels import (
     _BITMAP_BITS_PER_KMER,
+    _BLOOM_BITS_PER_KMER,
     _CODE,
     _EMPTY,
     _FREQUENT,
     _LOW_COMPLEXITY,
     _SHARED,
-    _VALUE,
     LOW_COMPLEXITY_TRIPLETS,
     K,
     _canonical_kmers,
@@ -47,6 +48,8 @@ from dira_genotyper.alignment.recruit_kernels import (
     _parse_fastq,
     _table_insert,
     _table_slots,
+    _tagged_classes,
+    _tagged_insert,
 )
 from dira_genotyper.alignment.recruit_sites import (
     SiteKmers,
@@ -101,36 +104,52 @@ class IndexInfo:
 # ---------------------------------------------------------------------------------------------- the index
 
 
+def _huge_pages(n: int, fill: np.uint64) -> np.ndarray:
+    """A uint64 array of `n` entries set to `fill`, in memory the kernel is asked to back with 2 MiB pages
+    (transparent huge pages, where enabled): random lookups in a table of 100+ MB otherwise miss the TLB."""
+    size = n * 8
+    if size < (8 << 20) or not hasattr(mmap, "MADV_HUGEPAGE"):
+        return np.full(n, fill, dtype=np.uint64)
+    area = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    try:
+        area.madvise(mmap.MADV_HUGEPAGE)
+    except OSError:  # not supported here: ordinary pages
+        pass
+    out = np.frombuffer(area, dtype=np.uint64)
+    out[:] = fill
+    return out
+
+
 class KmerSet:
-    """The regions' canonical k-mers in a hash table, each with its class (0 unique, 1 shared: bit 62 set,
-    2 frequent: bit 63 set), and a small bitmap in front (most reads miss the set entirely)."""
+    """The regions' canonical k-mers in a hash table, each entry carrying its class in bits 62-63 (0 unique,
+    1 shared, 2 frequent, 3 frequent and low-complexity), and a bloom filter in front (most reads miss the set
+    entirely). `kmers` are the index's tagged k-mers (:func:`build_recruit_index`); untagged ones are unique."""
 
     def __init__(self, kmers: np.ndarray, k: int = K) -> None:
         kmers = np.unique(np.asarray(kmers, dtype=np.uint64))
         self.k = k
         self.kmers = kmers
-        values = kmers & _VALUE
         bits = max(10, int(np.ceil(np.log2(max(len(kmers), 1) * 4))))
-        self.table = np.full(1 << bits, _EMPTY, dtype=np.uint64)
+        self.table = _huge_pages(1 << bits, _EMPTY)
         self.shift = np.uint64(64 - bits)
-        # Lookups are bound by memory latency: a small bitmap (measured best at ~8 bits per k-mer) beats a sparse one.
-        bitmap_bits = max(16, int(np.ceil(np.log2(max(len(kmers), 1) * _BITMAP_BITS_PER_KMER))))
-        self.bitmap = np.zeros(1 << (bitmap_bits - 3), dtype=np.uint8)
-        self.bitmap_shift = np.uint64(64 - bitmap_bits)
-        _table_insert(self.table, self.bitmap, values, self.shift, self.bitmap_shift)
-        self.klass = np.zeros(len(self.table), dtype=np.uint8)
-        for tag, code in ((_SHARED, 1), (_FREQUENT, 2), (_LOW_COMPLEXITY, 3)):
-            tagged = values[(kmers & _LOW_COMPLEXITY) == tag]
-            self.klass[_table_slots(self.table, tagged, self.shift)] = code
+        # Lookups are bound by memory latency: a small filter (8 bits per k-mer, L3-resident) beats a sparse one.
+        words = max(10, int(np.ceil(np.log2(max(len(kmers), 1) * _BLOOM_BITS_PER_KMER / 64))))
+        self.bloom = np.zeros(1 << words, dtype=np.uint64)
+        self.bloom_shift = np.uint64(64 - words)
+        _tagged_insert(self.table, self.bloom, kmers, self.shift, self.bloom_shift)
 
     def __len__(self) -> int:
         return len(self.kmers)
+
+    def classes(self, kmers: np.ndarray) -> np.ndarray:
+        """Each k-mer's class (0 unique, 1 shared, 2 frequent, 3 low-complexity), -1 when not in the set."""
+        return _tagged_classes(self.table, np.asarray(kmers, dtype=np.uint64), self.shift)
 
     def hits(
         self, buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, count: int, stride: int
     ) -> tuple[np.ndarray, np.ndarray]:
         """Each read's verdict and misses (:func:`_hits`), the reads being ``buf[starts[i]:ends[i]]``."""
-        table = (self.table, self.klass, self.bitmap, self.shift, self.bitmap_shift)
+        table = (self.table, self.bloom, self.shift, self.bloom_shift)
         return _hits(buf, starts, ends, count, *table, _CODE, self.k, stride)
 
     def _scan(self, sequences: list[bytes], stride: int) -> tuple[np.ndarray, np.ndarray]:
@@ -148,6 +167,21 @@ class KmerSet:
         h1, m1 = self._scan([a for a, _ in pairs], stride)
         h2, m2 = self._scan([b for _, b in pairs], stride)
         return [bool(v) for v in _pair_verdict(h1, m1, h2, m2, pair_max_miss(self.k, stride))]
+
+
+class _CountTable:
+    """The index build's table of candidate k-mers (untagged), with a one-bit-per-k-mer bitmap in front, to count
+    their occurrences in the whole reference slot by slot (:func:`_count_in`)."""
+
+    def __init__(self, kmers: np.ndarray, k: int = K) -> None:
+        values = np.unique(np.asarray(kmers, dtype=np.uint64))
+        bits = max(10, int(np.ceil(np.log2(max(len(values), 1) * 4))))
+        self.table = np.full(1 << bits, _EMPTY, dtype=np.uint64)
+        self.shift = np.uint64(64 - bits)
+        bitmap_bits = max(16, int(np.ceil(np.log2(max(len(values), 1) * _BITMAP_BITS_PER_KMER))))
+        self.bitmap = np.zeros(1 << (bitmap_bits - 3), dtype=np.uint8)
+        self.bitmap_shift = np.uint64(64 - bitmap_bits)
+        _table_insert(self.table, self.bitmap, values, self.shift, self.bitmap_shift)
 
 
 def pair_max_miss(k: int, stride: int) -> int:
@@ -195,7 +229,7 @@ def build_recruit_index(
             resolved.append((contig, max(0, start - pad), min(lengths[contig], end + pad)))
         parts = [_canonical_kmers(_sequence(fasta, c, s, e), _CODE, k) for c, s, e in resolved]
         in_regions = np.unique(np.concatenate(parts)) if parts else np.empty(0, np.uint64)
-        candidates = KmerSet(np.concatenate([in_regions, on_sites.kmers]), k)
+        candidates = _CountTable(np.concatenate([in_regions, on_sites.kmers]), k)
         counts = np.zeros(len(candidates.table), dtype=np.uint16)
         for contig, length in zip(fasta.references, fasta.lengths):
             for start in range(0, length, chunk):

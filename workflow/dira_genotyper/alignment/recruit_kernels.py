@@ -16,7 +16,8 @@ _LOW_COMPLEXITY = _SHARED | _FREQUENT  # tag: frequent and low-complexity ((GGAA
 _VALUE = _SHARED - np.uint64(1)
 LOW_COMPLEXITY_TRIPLETS = 12  # a 31-mer with at most this many distinct trinucleotides (random sequence: ~25)
 _MULT = np.uint64(0x9E3779B97F4A7C15)
-_BITMAP_BITS_PER_KMER = 8  # prefilter size (1 MiB for a 1 Mb window: ~12% false positives, cache-resident)
+_BITMAP_BITS_PER_KMER = 8  # index-build prefilter size (one bit per k-mer: ~12% false positives, cache-resident)
+_BLOOM_BITS_PER_KMER = 8  # the pass's bloom filter: 3 bits in one 64-bit word per k-mer, ~4-5% false positives
 
 _CODE = np.full(256, 4, dtype=np.uint8)
 for _i, _b in enumerate(b"ACGT"):
@@ -156,10 +157,59 @@ def _parse_fastq(buf, n):  # pragma: no cover - compiled
 
 
 _NO_HIT = np.uint16(0xFFFF)  # a read's misses when none of its sampled k-mers is in the regions
+_MAX_SAMPLED = 1024  # sampled k-mers of one read held at once (a longer read is classified in parts)
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _bloom_mask(h):  # pragma: no cover - compiled
+    """The three bits of a k-mer's hash in its bloom word (from hash bits below any word index)."""
+    one = np.uint64(1)
+    six = np.uint64(63)
+    return (
+        (one << ((h >> np.uint64(20)) & six))
+        | (one << ((h >> np.uint64(26)) & six))
+        | (one << ((h >> np.uint64(32)) & six))
+    )
 
 
 @numba.njit(nogil=True, cache=True)
-def _hits(buf, seq_start, seq_end, count, table, klass, bitmap, shift, bitmap_shift, code, k, stride):
+def _tagged_insert(table, bloom, kmers, shift, bloom_shift):  # pragma: no cover - compiled
+    """Insert k-mers that carry their class in bits 62-63 (slot and bloom bits from the k-mer alone)."""
+    size_mask = np.uint64(len(table) - 1)
+    for tagged in kmers:
+        x = tagged & _VALUE
+        h = x * _MULT
+        bloom[h >> bloom_shift] |= _bloom_mask(h)
+        slot = h >> shift
+        while table[slot] != _EMPTY and (table[slot] & _VALUE) != x:
+            slot = (slot + np.uint64(1)) & size_mask
+        table[slot] = tagged
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _tagged_find(table, x, shift):  # pragma: no cover - compiled
+    """The table's entry for k-mer `x` (its class in bits 62-63), or _EMPTY."""
+    size_mask = np.uint64(len(table) - 1)
+    slot = (x * _MULT) >> shift
+    while True:
+        v = table[slot]
+        if v == _EMPTY or (v & _VALUE) == x:
+            return v
+        slot = (slot + np.uint64(1)) & size_mask
+
+
+@numba.njit(nogil=True, cache=True)
+def _tagged_classes(table, kmers, shift):  # pragma: no cover - compiled
+    """Each k-mer's class: 0 unique, 1 shared, 2 frequent, 3 frequent and low-complexity, -1 not in the table."""
+    out = np.empty(len(kmers), dtype=np.int8)
+    for i in range(len(kmers)):
+        v = _tagged_find(table, kmers[i] & _VALUE, shift)
+        out[i] = -1 if v == _EMPTY else np.int8(v >> np.uint64(62))
+    return out
+
+
+@numba.njit(nogil=True, cache=True)
+def _hits(buf, seq_start, seq_end, count, table, bloom, shift, bloom_shift, code, k, stride):
     """Each read's verdict (1: recruit) and its misses (for the pair rule of :func:`_pair_verdict`).
 
     Sampled k-mers are unique (recruit), shared (a hit), frequent (a hit that cannot recruit a read alone),
@@ -169,6 +219,10 @@ def _hits(buf, seq_start, seq_end, count, table, klass, bitmap, shift, bitmap_sh
     few bases and misses more often; a read of the regions whose every k-mer also occurs elsewhere (a mosaic of
     copies) still matches the regions from end to end. `misses` is the read's count of missed sampled k-mers
     when it has any hit (shared or frequent), else ``_NO_HIT``.
+
+    The lookups are bound by memory latency, so a read's sampled k-mers are gathered first, then all tested
+    against the bloom filter (one 64-bit word each, independent loads the processor overlaps), then the few that
+    pass are looked up in the table (their class is in the entry: one more load).
     """
     mask = (np.uint64(1) << np.uint64(2 * k)) - np.uint64(1)
     top = np.uint64(2 * (k - 1))
@@ -176,45 +230,58 @@ def _hits(buf, seq_start, seq_end, count, table, klass, bitmap, shift, bitmap_sh
     three = np.uint64(3)
     out = np.zeros(count, dtype=np.uint8)
     miss_out = np.full(count, _NO_HIT, dtype=np.uint16)
+    sampled = np.empty(_MAX_SAMPLED, dtype=np.uint64)
+    passed = np.empty(_MAX_SAMPLED, dtype=np.uint64)
     for r in range(count):
-        fwd = np.uint64(0)
-        rev = np.uint64(0)
-        valid = 0
+        unique = 0
         shared_hits = 0
         frequent_hits = 0
         misses = 0
+        fwd = np.uint64(0)
+        rev = np.uint64(0)
+        valid = 0
         last = seq_end[r] - 1
         wait = 0  # k-mers to skip before the next sampled one
-        for i in range(seq_start[r], seq_end[r]):
-            c = np.uint64(code[buf[i]])
-            if c > three:
-                valid = 0
-                wait = 0
-                continue
-            fwd, rev = _roll(fwd, rev, c, mask, top)
-            valid += 1
-            if valid < k:
-                continue
-            if wait > 0 and i != last:
-                wait -= 1
-                continue
-            wait = stride - 1
-            x = fwd if fwd < rev else rev
-            h = x * _MULT
-            b = h >> bitmap_shift
-            slot = np.int64(-1)
-            if bitmap[b >> np.uint64(3)] & (np.uint8(1) << np.uint8(b & np.uint64(7))):
-                slot = _table_find(table, x, shift)
-            if slot < 0:
-                misses += 1
-            elif klass[slot] == 0:
-                out[r] = 1
-                break
-            elif klass[slot] == 1:
-                shared_hits += 1
-            elif klass[slot] == 2:
-                frequent_hits += 1
-        if shared_hits and misses <= max_miss:
+        i = seq_start[r]
+        while i <= last:
+            n = 0
+            while i <= last and n < _MAX_SAMPLED:
+                c = np.uint64(code[buf[i]])
+                if c > three:
+                    valid = 0
+                    wait = 0
+                    i += 1
+                    continue
+                fwd, rev = _roll(fwd, rev, c, mask, top)
+                valid += 1
+                if valid >= k:
+                    if wait > 0 and i != last:
+                        wait -= 1
+                    else:
+                        wait = stride - 1
+                        sampled[n] = fwd if fwd < rev else rev
+                        n += 1
+                i += 1
+            for j in range(n):  # bloom words: independent loads
+                h = sampled[j] * _MULT
+                m = _bloom_mask(h)
+                passed[j] = (bloom[h >> bloom_shift] & m) == m
+            for j in range(n):  # table entries of the k-mers the bloom filter passed
+                if passed[j] == 0:
+                    misses += 1
+                    continue
+                v = _tagged_find(table, sampled[j], shift)
+                if v == _EMPTY:
+                    misses += 1
+                    continue
+                tag = v >> np.uint64(62)
+                if tag == 0:
+                    unique = 1
+                elif tag == 1:
+                    shared_hits += 1
+                elif tag == 2:
+                    frequent_hits += 1
+        if unique or (shared_hits and misses <= max_miss):
             out[r] = 1
         if shared_hits + frequent_hits:
             miss_out[r] = min(misses, 0xFFFE)
