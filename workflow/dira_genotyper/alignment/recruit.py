@@ -44,6 +44,7 @@ from dira_genotyper.alignment.recruit_kernels import (
     _first_unmated,
     _hits,
     _interleave,
+    _mismatches,
     _pair_verdict,
     _parse_fastq,
     _table_insert,
@@ -152,11 +153,29 @@ class KmerSet:
         table = (self.table, self.bloom, self.shift, self.bloom_shift)
         return _hits(buf, starts, ends, count, *table, _CODE, self.k, stride)
 
-    def _scan(self, sequences: list[bytes], stride: int) -> tuple[np.ndarray, np.ndarray]:
+    def mismatches(self, buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, reads: np.ndarray) -> np.ndarray:
+        """The fewest bases by which each of `reads` differs from the regions (:func:`_mismatches`)."""
+        table = (self.table, self.bloom, self.shift, self.bloom_shift)
+        return _mismatches(buf, starts, ends, reads, *table, _CODE, self.k)
+
+    def confirm(self, verdict: np.ndarray, mates: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> np.ndarray:
+        """`verdict` (:func:`_pair_verdict`) with the pairs no unique k-mer recruited dropped when their mates
+        differ from the regions at more than :data:`PAIR_MAX_MISMATCHES` bases between them; `mates` are the
+        (buffer, sequence starts, sequence ends) of R1 and R2."""
+        check = np.flatnonzero(verdict == 1)
+        if len(check):
+            found = sum(self.mismatches(buf, starts, ends, check) for buf, starts, ends in mates)
+            verdict[check[found > PAIR_MAX_MISMATCHES]] = 0
+        return verdict
+
+    def _parse(self, sequences: list[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
         text = b"".join(b"@r\n" + s + b"\n+\n" + b"I" * len(s) + b"\n" for s in sequences)
         buf = np.frombuffer(text, dtype=np.uint8)
         _, starts, ends, _, count = _parse_fastq(buf, len(buf))
-        return self.hits(buf, starts, ends, count, stride)
+        return buf, starts, ends, count
+
+    def _scan(self, sequences: list[bytes], stride: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.hits(*self._parse(sequences), stride)
 
     def read_hits(self, sequences: list[bytes], stride: int = 1) -> list[bool]:
         """Whether each sequence is recruited on its own (for tests and small inputs)."""
@@ -164,9 +183,10 @@ class KmerSet:
 
     def pair_hits(self, pairs: list[tuple[bytes, bytes]], stride: int = 4) -> list[bool]:
         """Whether each (R1, R2) pair is recruited, as :func:`recruit_pairs` decides."""
-        h1, m1 = self._scan([a for a, _ in pairs], stride)
-        h2, m2 = self._scan([b for _, b in pairs], stride)
-        return [bool(v) for v in _pair_verdict(h1, m1, h2, m2, pair_max_miss(self.k, stride))]
+        mates = [self._parse([pair[i] for pair in pairs]) for i in (0, 1)]
+        (h1, m1), (h2, m2) = (self.hits(*mate, stride) for mate in mates)
+        verdict = self.confirm(_pair_verdict(h1, m1, h2, m2, pair_max_miss(self.k, stride)), [m[:3] for m in mates])
+        return [bool(v) for v in verdict]
 
 
 class _CountTable:
@@ -182,6 +202,15 @@ class _CountTable:
         self.bitmap = np.zeros(1 << (bitmap_bits - 3), dtype=np.uint8)
         self.bitmap_shift = np.uint64(64 - bitmap_bits)
         _table_insert(self.table, self.bitmap, values, self.shift, self.bitmap_shift)
+
+
+#: Bases by which the two mates of a pair that no unique k-mer recruits (a fragment inside a repeat of the regions)
+#: may differ from the regions between them, counted on every k-mer (:func:`_mismatches`). The sampled rules
+#: (:func:`_hits`, :func:`pair_max_miss`) let through reads of other copies of the window's young repeats, which
+#: then cost BWA ~1 ms a pair; counted base by base, the benchmark's subsample (docs/fastq-mode.md) had 1,852
+#: such pairs of the window (sequencing errors and the sample's own variants: 0-3 bases for 1,822 of them, 4 for
+#: 26, 5 for 4) and 839 of other copies (3 or more bases for 669, 5 or more for 202).
+PAIR_MAX_MISMATCHES = 4
 
 
 def pair_max_miss(k: int, stride: int) -> int:
@@ -451,7 +480,7 @@ def recruit_pairs(  # noqa: ANN001 - out: a binary file object
             for r, s in zip(reads, sel):
                 verdicts.extend(kmers.hits(r.buf, s[1], s[2], n, stride))
                 bases += int((s[2] - s[1]).sum())
-            hit = _pair_verdict(*verdicts, max_miss)
+            hit = kmers.confirm(_pair_verdict(*verdicts, max_miss), [(r.buf, s[1], s[2]) for r, s in zip(reads, sel)])
             keep = np.flatnonzero(hit)
             if len(keep):
                 out.write(

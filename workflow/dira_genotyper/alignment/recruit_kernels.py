@@ -157,6 +157,7 @@ def _parse_fastq(buf, n):  # pragma: no cover - compiled
 
 
 _NO_HIT = np.uint16(0xFFFF)  # a read's misses when none of its sampled k-mers is in the regions
+_BY_UNIQUE = np.uint8(2)  # a read's (or pair's) verdict when a unique k-mer recruits it
 _MAX_SAMPLED = 1024  # sampled k-mers of one read held at once (a longer read is classified in parts)
 
 
@@ -210,7 +211,8 @@ def _tagged_classes(table, kmers, shift):  # pragma: no cover - compiled
 
 @numba.njit(nogil=True, cache=True)
 def _hits(buf, seq_start, seq_end, count, table, bloom, shift, bloom_shift, code, k, stride):
-    """Each read's verdict (1: recruit) and its misses (for the pair rule of :func:`_pair_verdict`).
+    """Each read's verdict (0: not recruited alone, 1: by shared k-mers, ``_BY_UNIQUE``: by a unique one) and its
+    misses (for the pair rule of :func:`_pair_verdict`).
 
     Sampled k-mers are unique (recruit), shared (a hit), frequent (a hit that cannot recruit a read alone),
     frequent and low-complexity (no evidence either way) or absent from the regions (a miss). A read is
@@ -281,7 +283,9 @@ def _hits(buf, seq_start, seq_end, count, table, bloom, shift, bloom_shift, code
                     shared_hits += 1
                 elif tag == 2:
                     frequent_hits += 1
-        if unique or (shared_hits and misses <= max_miss):
+        if unique:
+            out[r] = _BY_UNIQUE
+        elif shared_hits and misses <= max_miss:
             out[r] = 1
         if shared_hits + frequent_hits:
             miss_out[r] = min(misses, 0xFFFE)
@@ -290,17 +294,64 @@ def _hits(buf, seq_start, seq_end, count, table, bloom, shift, bloom_shift, code
 
 @numba.njit(nogil=True, cache=True)
 def _pair_verdict(hit1, miss1, hit2, miss2, pair_max_miss):  # pragma: no cover - compiled
-    """1 for each pair to recruit: either mate recruited alone, or both mates hit the regions with at most
-    `pair_max_miss` misses between them (a fragment inside a repeat of the regions whose every k-mer also
-    occurs elsewhere, placed by its pair: BWA gives such pairs a high MAPQ when no other copy matches both
-    mates as well)."""
+    """Each pair's verdict: ``_BY_UNIQUE`` when a mate has a unique k-mer; 1 when a mate is recruited alone by
+    shared k-mers, or both mates hit the regions with at most `pair_max_miss` misses between them (a fragment
+    inside a repeat of the regions whose every k-mer also occurs elsewhere, placed by its pair: BWA gives such
+    pairs a high MAPQ when no other copy matches both mates as well); 0 otherwise. Pairs with verdict 1 are
+    checked base by base (:func:`_mismatches`) before they are kept."""
     n = len(hit1)
     out = np.zeros(n, dtype=np.uint8)
     for i in range(n):
-        if hit1[i] or hit2[i]:
+        if hit1[i] == _BY_UNIQUE or hit2[i] == _BY_UNIQUE:
+            out[i] = _BY_UNIQUE
+        elif hit1[i] or hit2[i]:
             out[i] = 1
         elif miss1[i] != _NO_HIT and miss2[i] != _NO_HIT and np.int64(miss1[i]) + np.int64(miss2[i]) <= pair_max_miss:
             out[i] = 1
+    return out
+
+
+@numba.njit(nogil=True, cache=True)
+def _mismatches(buf, seq_start, seq_end, reads, table, bloom, shift, bloom_shift, code, k):  # pragma: no cover
+    """For each read of `reads`: how many bases at least differ from the regions, from every k-mer (no stride).
+
+    A base the regions lack (a mismatch, an indel) breaks the k consecutive k-mers over it, so the k-mers the
+    set lacks come in runs; a run of r missing k-mers needs at least ceil(r / k) differing bases (two close
+    mismatches make one run longer than k). Non-ACGT bases restart the k-mer and count nothing.
+    """
+    mask = (np.uint64(1) << np.uint64(2 * k)) - np.uint64(1)
+    top = np.uint64(2 * (k - 1))
+    three = np.uint64(3)
+    out = np.zeros(len(reads), dtype=np.int32)
+    for j in range(len(reads)):
+        r = reads[j]
+        fwd = np.uint64(0)
+        rev = np.uint64(0)
+        valid = 0
+        run = 0
+        found = 0
+        for i in range(seq_start[r], seq_end[r]):
+            c = np.uint64(code[buf[i]])
+            if c > three:
+                valid = 0
+                continue
+            fwd, rev = _roll(fwd, rev, c, mask, top)
+            valid += 1
+            if valid < k:
+                continue
+            x = fwd if fwd < rev else rev
+            h = x * _MULT
+            m = _bloom_mask(h)
+            held = (bloom[h >> bloom_shift] & m) == m and _tagged_find(table, x, shift) != _EMPTY
+            if held:
+                if run:
+                    found += (run + k - 1) // k
+                run = 0
+            else:
+                run += 1
+        if run:
+            found += (run + k - 1) // k
+        out[j] = found
     return out
 
 
