@@ -69,19 +69,23 @@ def remove_stale_temp(out_dir: Path, sample: str) -> None:
 _FIXMATE = "import pysam; pysam.samtools.fixmate('-m', '-u', '-', '-', catch_stdout=False)"
 _SORT = (
     "import pysam, sys; "
-    "pysam.samtools.sort('-@', sys.argv[1], '-T', sys.argv[2], '-o', sys.argv[3], '-', catch_stdout=False)"
+    "pysam.samtools.sort('-@', sys.argv[1], '-l', sys.argv[4], '-T', sys.argv[2], '-o', sys.argv[3], '-', "
+    "catch_stdout=False)"
 )
 
 
 @contextlib.contextmanager
-def _aligned_and_sorted(cmd: list[str], out: str, tmp: str, threads: int, feed: bool):
-    """``cmd`` (BWA-MEM) | samtools fixmate -m | samtools sort -> ``out``, streamed: no SAM of the whole genome on
-    disk and the FASTQ read once. With ``feed``, yields BWA's standard input to write the pairs to (closed after)."""
+def _aligned_and_sorted(cmd: list[str], out: str, tmp: str, threads: int, feed: bool, level: int = 6):
+    """``cmd`` (BWA-MEM) | samtools fixmate -m | samtools sort -> ``out`` (BGZF `level`), streamed: no SAM of the
+    whole genome on disk and the FASTQ read once. With ``feed``, yields BWA's standard input to write the pairs to
+    (closed after)."""
     sam_tools = [sys.executable, "-c"]
     bwa = subprocess.Popen(cmd, stdin=subprocess.PIPE if feed else subprocess.DEVNULL, stdout=subprocess.PIPE)
     fixmate = subprocess.Popen([*sam_tools, _FIXMATE], stdin=bwa.stdout, stdout=subprocess.PIPE)
     bwa.stdout.close()  # fixmate holds it now: BWA sees a closed pipe if fixmate dies
-    sort = subprocess.Popen([*sam_tools, _SORT, str(threads), os.path.join(tmp, "sort"), out], stdin=fixmate.stdout)
+    sort = subprocess.Popen(
+        [*sam_tools, _SORT, str(threads), os.path.join(tmp, "sort"), out, str(level)], stdin=fixmate.stdout
+    )
     fixmate.stdout.close()
     procs = (("bwa mem", bwa), ("samtools fixmate", fixmate), ("samtools sort", sort))
     try:
@@ -126,6 +130,8 @@ def align_fastq(
         # -K fixes the batch size so that output does not depend on the thread count (reproducible runs).
         cmd = [bwa, "mem", "-K", "10000000", "-t", str(threads), "-R", read_group, index_prefix]
         ordered = os.path.join(tmp, "sorted.bam")
+        # the sorted BAM is written once all reads are in: when markdup reads it again, level 1 halves that wait
+        level = 1 if mark_duplicates else 6
         if recruit_index:
             from dira_genotyper.alignment.recruit import load_recruit_index, recruit_pairs
 
@@ -133,7 +139,7 @@ def align_fastq(
             cmd += ["-p", "/dev/stdin"]  # interleaved pairs from the recruiter
             log.info("recruiting pairs with %s (%d k-mers), aligning them with %s", recruit_index, len(kmers),
                      " ".join(cmd))  # fmt: skip
-            with _aligned_and_sorted(cmd, ordered, tmp, threads, feed=True) as stdin:
+            with _aligned_and_sorted(cmd, ordered, tmp, threads, feed=True, level=level) as stdin:
                 start = time.perf_counter()
                 stats = recruit_pairs(fq1, fq2, kmers, stdin, stride=recruit_stride, sample=sample)
                 log.info("recruitment pass: %.1f s (BWA still aligning the last batch)", time.perf_counter() - start)
@@ -142,12 +148,12 @@ def align_fastq(
         else:
             cmd += [fq1, fq2]
             log.info("running %s | fixmate | sort", " ".join(cmd))
-            with _aligned_and_sorted(cmd, ordered, tmp, threads, feed=False):
+            with _aligned_and_sorted(cmd, ordered, tmp, threads, feed=False, level=level):
                 pass
         final = ordered
         if mark_duplicates:
             final = os.path.join(tmp, "markdup.bam")
-            pysam.samtools.markdup(ordered, final, catch_stdout=False)
+            pysam.samtools.markdup("-@", str(threads), ordered, final, catch_stdout=False)
         os.replace(final, out_bam)
     pysam.index(out_bam)
     return summary

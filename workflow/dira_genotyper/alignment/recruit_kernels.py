@@ -112,6 +112,14 @@ def _count_in(table, bitmap, shift, bitmap_shift, counts, seq, code, k):  # prag
                     counts[slot] += 1
 
 
+@numba.njit(nogil=True, cache=True, inline="always")
+def _line_end(buf, p, n):  # pragma: no cover - compiled
+    """Offset of the newline ending the line at `p`, or `n` when the buffer ends first."""
+    while p < n and buf[p] != 10:
+        p += 1
+    return p
+
+
 @numba.njit(nogil=True, cache=True)
 def _parse_fastq(buf, n):  # pragma: no cover - compiled
     """Complete 4-line records in buf[:n]: (record starts, sequence starts, sequence ends, record ends, count).
@@ -129,30 +137,29 @@ def _parse_fastq(buf, n):  # pragma: no cover - compiled
     while pos < n:
         if buf[pos] != 64:  # '@'
             return rec_start, seq_start, seq_end, rec_end, -1 - pos
-        lines = np.empty(4, dtype=np.int64)  # end (newline) of each of the 4 lines
-        p = pos
-        complete = True
-        for line in range(4):
-            while p < n and buf[p] != 10:
-                p += 1
-            if p >= n:
-                complete = False
-                break
-            lines[line] = p
-            p += 1
-        if not complete:
+        head = _line_end(buf, pos, n)  # the newline ending each of the 4 lines
+        if head >= n:
             break
-        if buf[lines[1] + 1] != 43 or lines[3] - lines[2] != lines[1] - lines[0]:  # '+'; quality per base
+        seq = _line_end(buf, head + 1, n)
+        if seq >= n:
+            break
+        plus = _line_end(buf, seq + 1, n)
+        if plus >= n:
+            break
+        qual = _line_end(buf, plus + 1, n)
+        if qual >= n:
+            break
+        if buf[seq + 1] != 43 or qual - plus != seq - head:  # '+'; one quality per base
             return rec_start, seq_start, seq_end, rec_end, -1 - pos
         rec_start[count] = pos
-        seq_start[count] = lines[0] + 1
-        end = lines[1]
-        if end > seq_start[count] and buf[end - 1] == 13:  # CRLF
+        seq_start[count] = head + 1
+        end = seq
+        if end > head + 1 and buf[end - 1] == 13:  # CRLF
             end -= 1
         seq_end[count] = end
-        rec_end[count] = lines[3] + 1
+        rec_end[count] = qual + 1
         count += 1
-        pos = lines[3] + 1
+        pos = qual + 1
     return rec_start, seq_start, seq_end, rec_end, count
 
 
