@@ -253,6 +253,22 @@ def test_fragment_inside_a_young_repeat_of_the_window_is_recruited_by_its_pair(y
     assert young.pair_hits([window_pair, with_errors, elsewhere_pair, satellite]) == [True, True, False, False]
 
 
+def test_pair_no_unique_kmer_recruits_is_dropped_when_it_differs_from_the_window_at_five_bases(young):
+    """Differences at a read's ends break one sampled k-mer each, so the sampled pair rule (20 misses) keeps a
+    pair with five of them; counted on every k-mer it differs from the window's copy at five bases: dropped. Four:
+    kept. A pair a unique k-mer recruits is not checked."""
+    a, b = L1[100:250], L1[500:650]
+    four = (mutate(a, [0, 149]), revcomp(mutate(b, [0, 149])))
+    five = (mutate(a, [0, 75, 149]), revcomp(mutate(b, [0, 149])))
+    reads, starts, ends, _ = young._parse([*four, *five])
+    assert young.mismatches(reads, starts, ends, np.arange(4)).tolist() == [2, 2, 3, 2]
+    close = mutate(a, [70, 75])  # two differences 5 bases apart: one run of 36 missing k-mers, at least 2 bases
+    assert young.mismatches(*young._parse([close])[:3], np.arange(1)).tolist() == [2]
+    assert young.pair_hits([four, five]) == [True, False]
+    unique = (YOUNG_WINDOW[1_000:1_150], revcomp(mutate(b, [0, 20, 75, 120, 149])))
+    assert young.pair_hits([unique]) == [True]
+
+
 def test_low_complexity_kmers_are_told_apart():
     def pack(seq: bytes) -> int:
         return int("".join("ACGT".index(chr(b)).__str__() for b in seq), 4)
