@@ -105,6 +105,18 @@ class IndexInfo:
 # ---------------------------------------------------------------------------------------------- the index
 
 
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """The distinct k-mers, sorted: `np.unique` by a sort (numpy 2.4's `np.unique` of 3.7 M uint64 k-mers took
+    3.6 s here, a sort 0.2 s: the index is loaded at the start of every FASTQ sample's alignment)."""
+    out = np.sort(np.asarray(values, dtype=np.uint64), kind="stable")  # radix sort; the index file is sorted
+    if len(out) < 2:
+        return out
+    keep = np.empty(len(out), dtype=bool)
+    keep[0] = True
+    np.not_equal(out[1:], out[:-1], out=keep[1:])
+    return out[keep]
+
+
 def _huge_pages(n: int, fill: np.uint64) -> np.ndarray:
     """A uint64 array of `n` entries set to `fill`, in memory the kernel is asked to back with 2 MiB pages
     (transparent huge pages, where enabled): random lookups in a table of 100+ MB otherwise miss the TLB."""
@@ -127,7 +139,7 @@ class KmerSet:
     entirely). `kmers` are the index's tagged k-mers (:func:`build_recruit_index`); untagged ones are unique."""
 
     def __init__(self, kmers: np.ndarray, k: int = K) -> None:
-        kmers = np.unique(np.asarray(kmers, dtype=np.uint64))
+        kmers = sorted_unique(kmers)
         self.k = k
         self.kmers = kmers
         bits = max(10, int(np.ceil(np.log2(max(len(kmers), 1) * 4))))
@@ -194,7 +206,7 @@ class _CountTable:
     their occurrences in the whole reference slot by slot (:func:`_count_in`)."""
 
     def __init__(self, kmers: np.ndarray, k: int = K) -> None:
-        values = np.unique(np.asarray(kmers, dtype=np.uint64))
+        values = sorted_unique(kmers)
         bits = max(10, int(np.ceil(np.log2(max(len(values), 1) * 4))))
         self.table = np.full(1 << bits, _EMPTY, dtype=np.uint64)
         self.shift = np.uint64(64 - bits)
@@ -257,7 +269,7 @@ def build_recruit_index(
             contig = _resolve_contig(fasta, chrom)
             resolved.append((contig, max(0, start - pad), min(lengths[contig], end + pad)))
         parts = [_canonical_kmers(_sequence(fasta, c, s, e), _CODE, k) for c, s, e in resolved]
-        in_regions = np.unique(np.concatenate(parts)) if parts else np.empty(0, np.uint64)
+        in_regions = sorted_unique(np.concatenate(parts)) if parts else np.empty(0, np.uint64)
         candidates = _CountTable(np.concatenate([in_regions, on_sites.kmers]), k)
         counts = np.zeros(len(candidates.table), dtype=np.uint16)
         for contig, length in zip(fasta.references, fasta.lengths):
