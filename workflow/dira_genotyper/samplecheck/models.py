@@ -110,10 +110,11 @@ def _em(log_lik: np.ndarray, prior: np.ndarray, iterations: int) -> float:
     the rows of ``prior`` (components x classes), the mixture weights estimated by EM."""
     top = log_lik.max(axis=1, keepdims=True)
     per = np.exp(log_lik - top) @ prior.T  # sites x components
+    per_t = np.ascontiguousarray(per.T)  # the update as one matrix-vector product
     weights = np.full(prior.shape[0], 1.0 / prior.shape[0])
     for _ in range(iterations):
         mix = per @ weights
-        new = (per * weights / mix[:, None]).mean(axis=0)
+        new = weights * (per_t @ (1.0 / mix)) / len(mix)  # = mean over sites of per * weights / mix
         done = np.abs(new - weights).max() < 1e-5
         weights = new
         if done:
