@@ -331,3 +331,16 @@ def test_set_keeps_each_kmer_class_and_misses_nothing_it_holds(kmers):
         (klass,) = kmers.classes(recruit._canonical_kmers(np.frombuffer(read, np.uint8), recruit._CODE, recruit.K))
         assert klass >= 0
         assert kmers.read_hits([read]) == [klass in (0, 1)]  # unique, or shared with no miss
+
+
+def test_sorted_unique_is_numpys_unique():
+    for values in ([], [5], [3, 3, 1, 2, 3], RNG.integers(0, 50, 1_000), RNG.integers(0, 1 << 62, 1_000)):
+        values = np.asarray(values, dtype=np.uint64)
+        assert np.array_equal(recruit.sorted_unique(values), np.unique(values))
+
+
+def test_large_tables_are_filled_whatever_pages_back_them():
+    table = recruit._huge_pages(1 << 21, np.uint64(7))  # 16 MiB: asks for huge pages
+    assert table.dtype == np.uint64 and len(table) == 1 << 21 and (table == 7).all()
+    table[123] = 9  # writable
+    assert recruit._huge_pages(10, np.uint64(1)).tolist() == [1] * 10
