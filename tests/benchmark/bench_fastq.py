@@ -202,18 +202,11 @@ def make_sites(cache: Path, ref: Path, young_model: str) -> tuple[Path, int]:
     return path, real
 
 
-def reference_counts(ref: Path, kmers: np.ndarray, chunk: int = 8_000_000) -> np.ndarray:
+def reference_counts(ref: Path, kmers: np.ndarray) -> np.ndarray:
     """How often each canonical k-mer occurs in the whole reference (saturating at 65535)."""
     table = recruit._CountTable(kmers)
-    counts = np.zeros(len(table.table), dtype=np.uint16)
     with pysam.FastaFile(str(ref)) as fa:
-        for contig, length in zip(fa.references, fa.lengths):
-            for start in range(0, length, chunk):
-                text = fa.fetch(contig, start, min(length, start + chunk + recruit.K - 1))
-                seq = np.frombuffer(text.encode(), np.uint8)
-                lookup = (table.table, table.bitmap, table.shift, table.bitmap_shift)
-                recruit._count_in(*lookup, counts, seq, recruit._CODE, recruit.K)
-    return counts[recruit._table_slots(table.table, np.asarray(kmers, dtype=np.uint64), table.shift)]
+        return table.count(fa)[table.slots(kmers)]
 
 
 def fill_index(index_path: Path, real_sites: int, site_kmers: int) -> int:

@@ -215,6 +215,20 @@ class _CountTable:
         self.bitmap_shift = np.uint64(64 - bitmap_bits)
         _table_insert(self.table, self.bitmap, values, self.shift, self.bitmap_shift)
 
+    def count(self, fasta: pysam.FastaFile, k: int = K, chunk: int = 8_000_000) -> np.ndarray:
+        """Occurrences of each slot's k-mer in the whole reference (saturating at 65535), streamed in chunks."""
+        counts = np.zeros(len(self.table), dtype=np.uint16)
+        lookup = (self.table, self.bitmap, self.shift, self.bitmap_shift)
+        for contig, length in zip(fasta.references, fasta.lengths):
+            for start in range(0, length, chunk):
+                seq = _sequence(fasta, contig, start, min(length, start + chunk + k - 1))
+                _count_in(*lookup, counts, seq, _CODE, k)
+        return counts
+
+    def slots(self, kmers: np.ndarray) -> np.ndarray:
+        """Each k-mer's slot in the table (-1: not in it)."""
+        return _table_slots(self.table, np.asarray(kmers, dtype=np.uint64), self.shift)
+
 
 #: Bases by which the two mates of a pair that no unique k-mer recruits (a fragment inside a repeat of the regions)
 #: may differ from the regions between them, counted on every k-mer (:func:`_mismatches`). The sampled rules
@@ -271,22 +285,9 @@ def build_recruit_index(
         parts = [_canonical_kmers(_sequence(fasta, c, s, e), _CODE, k) for c, s, e in resolved]
         in_regions = sorted_unique(np.concatenate(parts)) if parts else np.empty(0, np.uint64)
         candidates = _CountTable(np.concatenate([in_regions, on_sites.kmers]), k)
-        counts = np.zeros(len(candidates.table), dtype=np.uint16)
-        for contig, length in zip(fasta.references, fasta.lengths):
-            for start in range(0, length, chunk):
-                seq = _sequence(fasta, contig, start, min(length, start + chunk + k - 1))
-                _count_in(
-                    candidates.table,
-                    candidates.bitmap,
-                    candidates.shift,
-                    candidates.bitmap_shift,
-                    counts,
-                    seq,
-                    _CODE,
-                    k,
-                )
+        counts = candidates.count(fasta, k, chunk)
     if len(on_sites.kmers):
-        slots = _table_slots(candidates.table, on_sites.kmers, candidates.shift)
+        slots = candidates.slots(on_sites.kmers)
         counts = site_counts(on_sites, slots, counts, np.isin(on_sites.kmers, in_regions), max_count)
     filled = candidates.table != _EMPTY
     values, counts = candidates.table[filled], counts[filled]
