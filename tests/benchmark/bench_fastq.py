@@ -216,7 +216,7 @@ def fill_index(index_path: Path, real_sites: int, site_kmers: int) -> int:
         return 0
     kmers = np.load(index_path)
     filler = np.random.default_rng(7).integers(0, 1 << 62, extra, dtype=np.uint64)
-    np.save(index_path, np.unique(np.concatenate([kmers, filler])))
+    np.save(index_path, recruit.sorted_unique(np.concatenate([kmers, filler])))
     return extra
 
 
