@@ -344,3 +344,11 @@ def test_large_tables_are_filled_whatever_pages_back_them():
     assert table.dtype == np.uint64 and len(table) == 1 << 21 and (table == 7).all()
     table[123] = 9  # writable
     assert recruit._huge_pages(10, np.uint64(1)).tolist() == [1] * 10
+
+
+def test_long_read_is_classified_past_the_first_batch_of_sampled_kmers(kmers):
+    """The pass gathers at most 1,024 sampled k-mers of a read at a time: a window k-mer late in a long read
+    (a read of another platform, or merged pairs) still recruits it, and an absent read stays absent."""
+    late = random_seq(5_500) + WINDOW[100:160]  # over 1,300 sampled k-mers before the window's bases (stride 4)
+    assert kmers.read_hits([late, random_seq(6_000)], stride=4) == [True, False]
+    assert kmers.read_hits([late], stride=1) == [True]
