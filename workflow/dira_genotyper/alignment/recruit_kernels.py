@@ -180,6 +180,13 @@ def _bloom_mask(h):  # pragma: no cover - compiled
     )
 
 
+@numba.njit(nogil=True, cache=True, inline="always")
+def _bloom_passes(bloom, h, bloom_shift):  # pragma: no cover - compiled
+    """Whether the k-mer of hash `h` may be in the set (all three of its bits set in its word)."""
+    m = _bloom_mask(h)
+    return (bloom[h >> bloom_shift] & m) == m
+
+
 @numba.njit(nogil=True, cache=True)
 def _tagged_insert(table, bloom, kmers, shift, bloom_shift):  # pragma: no cover - compiled
     """Insert k-mers that carry their class in bits 62-63 (slot and bloom bits from the k-mer alone)."""
@@ -240,7 +247,7 @@ def _hits(buf, seq_start, seq_end, count, table, bloom, shift, bloom_shift, code
     out = np.zeros(count, dtype=np.uint8)
     miss_out = np.full(count, _NO_HIT, dtype=np.uint16)
     sampled = np.empty(_MAX_SAMPLED, dtype=np.uint64)
-    passed = np.empty(_MAX_SAMPLED, dtype=np.uint64)
+    passed = np.empty(_MAX_SAMPLED, dtype=np.bool_)
     for r in range(count):
         unique = 0
         shared_hits = 0
@@ -272,11 +279,9 @@ def _hits(buf, seq_start, seq_end, count, table, bloom, shift, bloom_shift, code
                         n += 1
                 i += 1
             for j in range(n):  # bloom words: independent loads
-                h = sampled[j] * _MULT
-                m = _bloom_mask(h)
-                passed[j] = (bloom[h >> bloom_shift] & m) == m
+                passed[j] = _bloom_passes(bloom, sampled[j] * _MULT, bloom_shift)
             for j in range(n):  # table entries of the k-mers the bloom filter passed
-                if passed[j] == 0:
+                if not passed[j]:
                     misses += 1
                     continue
                 v = _tagged_find(table, sampled[j], shift)
@@ -326,39 +331,19 @@ def _mismatches(buf, seq_start, seq_end, reads, table, bloom, shift, bloom_shift
     set lacks come in runs; a run of r missing k-mers needs at least ceil(r / k) differing bases (two close
     mismatches make one run longer than k). Non-ACGT bases restart the k-mer and count nothing.
     """
-    mask = (np.uint64(1) << np.uint64(2 * k)) - np.uint64(1)
-    top = np.uint64(2 * (k - 1))
-    three = np.uint64(3)
     out = np.zeros(len(reads), dtype=np.int32)
     for j in range(len(reads)):
         r = reads[j]
-        fwd = np.uint64(0)
-        rev = np.uint64(0)
-        valid = 0
         run = 0
         found = 0
-        for i in range(seq_start[r], seq_end[r]):
-            c = np.uint64(code[buf[i]])
-            if c > three:
-                valid = 0
-                continue
-            fwd, rev = _roll(fwd, rev, c, mask, top)
-            valid += 1
-            if valid < k:
-                continue
-            x = fwd if fwd < rev else rev
+        for x in _canonical_kmers(buf[seq_start[r] : seq_end[r]], code, k):
             h = x * _MULT
-            m = _bloom_mask(h)
-            held = (bloom[h >> bloom_shift] & m) == m and _tagged_find(table, x, shift) != _EMPTY
-            if held:
-                if run:
-                    found += (run + k - 1) // k
+            if _bloom_passes(bloom, h, bloom_shift) and _tagged_find(table, x, shift) != _EMPTY:
+                found += (run + k - 1) // k
                 run = 0
             else:
                 run += 1
-        if run:
-            found += (run + k - 1) // k
-        out[j] = found
+        out[j] = found + (run + k - 1) // k
     return out
 
 
